@@ -1,0 +1,424 @@
+//! netdrift benchmarks (a bench binary: `cargo bench`, or `cargo bench -- NAME`).
+//!
+//! Each benchmark runs in a child process so its peak memory (VmHWM) is its own.
+//! - `import`: parse + convert + canonicalize + store 100,000 rules (AWS dumps).
+//! - `diff-100k`, `diff-1m`: effective-access diff of a generated estate (AWS security groups,
+//!   NACLs, GCP networks, Azure NSGs) where 10 % of resources changed, and where every resource
+//!   changed (nothing skipped by the access hash).
+//! - `correlate`: 10,000 drift items against 1,000,000 stored audit events.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use chrono::{Duration, Utc};
+use netdrift::store::{insert_snapshots, Store};
+use netdrift_snapshots::{diff_scope, Collected, Provider, Resource, Scope};
+use serde_json::{json, Value};
+
+fn peak_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse()
+                    .unwrap_or(0)
+            })
+        })
+        .unwrap_or(0)
+}
+
+/// Small deterministic generator.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
+        &v[(self.next() % v.len() as u64) as usize]
+    }
+}
+
+const PORTS: &[(i64, i64)] = &[
+    (22, 22),
+    (80, 80),
+    (443, 443),
+    (5432, 5432),
+    (3306, 3306),
+    (8000, 8100),
+    (6379, 6379),
+    (9090, 9100),
+    (1024, 65535),
+    (53, 53),
+];
+const CIDRS: &[&str] = &[
+    "10.0.0.0/8",
+    "10.1.0.0/16",
+    "10.2.0.0/16",
+    "172.16.0.0/12",
+    "192.168.10.0/24",
+    "0.0.0.0/0",
+    "203.0.114.0/24",
+    "52.94.76.0/22",
+    "10.20.30.0/24",
+    "100.64.0.0/10",
+];
+
+fn sg_doc(groups: usize, rules: usize, seed: u64, change_every: usize) -> Value {
+    let mut rng = Rng(seed);
+    let mut out = Vec::with_capacity(groups);
+    for g in 0..groups {
+        let mut perms = Vec::new();
+        for r in 0..rules {
+            let (f, t) = *rng.pick(PORTS);
+            let mut cidr = rng.pick(CIDRS).to_string();
+            if change_every > 0 && g % change_every == 0 && r == 0 {
+                cidr = "0.0.0.0/0".into();
+            }
+            perms.push(json!({"IpProtocol": if r % 7 == 6 { "udp" } else { "tcp" }, "FromPort": f, "ToPort": t, "IpRanges": [{"CidrIp": cidr, "Description": format!("rule {r}")}]}));
+        }
+        out.push(json!({"GroupId": format!("sg-{g:017x}"), "GroupName": format!("g{g}"), "Description": "bench", "VpcId": "vpc-1",
+            "IpPermissions": perms, "IpPermissionsEgress": [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]}));
+    }
+    json!({"SecurityGroups": out})
+}
+
+/// A mixed estate of about `total` rules; `changed` = fraction of resources widened on day 2.
+fn estate(total: usize, changed_every: usize, day2: bool) -> Vec<(Provider, Vec<Resource>)> {
+    let mut rng = Rng(42);
+    let mut aws = Vec::new();
+    let sg = sg_doc(
+        total * 4 / 10 / 10,
+        10,
+        7,
+        if day2 { changed_every } else { 0 },
+    );
+    aws.extend(netdrift_provider_file::convert_document(Provider::Aws, "1", &sg).unwrap());
+    // NACLs: 20 entries each.
+    let nacls: Vec<Value> = (0..total / 10 / 20)
+        .map(|i| {
+            let mut entries: Vec<Value> = (0..19)
+                .map(|k| {
+                    let (f, t) = *rng.pick(PORTS);
+                    let deny = k % 3 == 0 && !(day2 && changed_every > 0 && i % changed_every == 0 && k == 0);
+                    json!({"RuleNumber": 100 + k * 10, "RuleAction": if deny { "deny" } else { "allow" }, "Protocol": "6", "CidrBlock": rng.pick(CIDRS), "Egress": k % 2 == 1, "PortRange": {"From": f, "To": t}})
+                })
+                .collect();
+            entries.push(json!({"RuleNumber": 32767, "RuleAction": "deny", "Protocol": "-1", "CidrBlock": "0.0.0.0/0", "Egress": false}));
+            json!({"NetworkAclId": format!("acl-{i:017x}"), "VpcId": "vpc-1", "Associations": [{"SubnetId": "subnet-1"}], "Entries": entries})
+        })
+        .collect();
+    aws.extend(
+        netdrift_provider_file::convert_document(
+            Provider::Aws,
+            "1",
+            &json!({"NetworkAcls": nacls}),
+        )
+        .unwrap(),
+    );
+    // GCP: networks of 200 rules.
+    let gcp_rules = total / 4;
+    let fws: Vec<Value> = (0..gcp_rules)
+        .map(|i| {
+            let (f, t) = *rng.pick(PORTS);
+            let net = i / 200;
+            let deny = i % 5 == 0;
+            let disabled = day2 && changed_every > 0 && (i / 200) % changed_every == 0 && i % 200 == 0;
+            let mut v = json!({"kind": "compute#firewall", "name": format!("fw-{i}"), "network": format!("projects/p/global/networks/n{net}"),
+                "priority": 100 + (i % 50) * 10, "direction": "INGRESS", "sourceRanges": [rng.pick(CIDRS)], "disabled": disabled,
+                "selfLink": format!("https://www.googleapis.com/compute/v1/projects/p/global/firewalls/fw-{i}")});
+            let key = if deny { "denied" } else { "allowed" };
+            v[key] = json!([{"IPProtocol": "tcp", "ports": [format!("{f}-{t}")]}]);
+            if i % 3 == 0 {
+                v["targetTags"] = json!([format!("t{}", i % 4)]);
+            }
+            v
+        })
+        .collect();
+    let gcp =
+        netdrift_provider_file::convert_document(Provider::Gcp, "p", &Value::Array(fws)).unwrap();
+    // Azure: NSGs of 50 rules.
+    let nsgs: Vec<Value> = (0..total / 4 / 50)
+        .map(|n| {
+            let rules: Vec<Value> = (0..50)
+                .map(|k| {
+                    let (f, t) = *rng.pick(PORTS);
+                    let widened = day2 && changed_every > 0 && n % changed_every == 0 && k == 0;
+                    let picked = rng.pick(CIDRS).to_string();
+                    let src = if widened { "Internet".to_string() } else { picked };
+                    json!({"name": format!("r{k}"), "properties": {"protocol": "Tcp", "sourcePortRange": "*", "destinationPortRange": format!("{f}-{t}"),
+                        "sourceAddressPrefix": src, "destinationAddressPrefix": "*", "access": if k % 4 == 0 { "Deny" } else { "Allow" }, "priority": 100 + k * 10, "direction": if k % 5 == 0 { "Outbound" } else { "Inbound" }}})
+                })
+                .collect();
+            json!({"id": format!("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/n{n}"), "name": format!("n{n}"),
+                "type": "Microsoft.Network/networkSecurityGroups", "properties": {"securityRules": rules}})
+        })
+        .collect();
+    let azure =
+        netdrift_provider_file::convert_document(Provider::Azure, "s", &json!({"value": nsgs}))
+            .unwrap();
+    vec![
+        (Provider::Aws, aws),
+        (Provider::Gcp, gcp),
+        (Provider::Azure, azure),
+    ]
+}
+
+fn count(e: &[(Provider, Vec<Resource>)]) -> usize {
+    e.iter()
+        .flat_map(|(_, r)| r.iter())
+        .map(|r| r.rules.len())
+        .sum()
+}
+
+fn bench_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = sg_doc(10_000, 10, 1, 0);
+    let path = dir.path().join("sg.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let mut store = Store::open(&dir.path().join("b.db")).unwrap();
+    let start = Instant::now();
+    let resources = netdrift_provider_file::import_files(Provider::Aws, "1", &[&path]).unwrap();
+    let parsed = start.elapsed();
+    let rules: usize = resources.iter().map(|r| r.rules.len()).sum();
+    let scope = Scope::new(Provider::Aws, "1", Some("us-east-1".into()));
+    insert_snapshots(
+        &mut store,
+        &[(
+            Collected::complete(scope.clone(), resources.clone()),
+            "b".into(),
+        )],
+        Utc::now(),
+    )
+    .unwrap();
+    let total = start.elapsed();
+    let size1 = store.size_bytes().unwrap();
+    let again = Instant::now();
+    insert_snapshots(
+        &mut store,
+        &[(Collected::complete(scope, resources), "b".into())],
+        Utc::now(),
+    )
+    .unwrap();
+    let unchanged = again.elapsed();
+    let size2 = store.size_bytes().unwrap();
+    println!(
+        "import: {rules} rules ({} groups): parse+convert+canonicalize {:.2}s, +store {:.2}s total = {:.0} rules/s; unchanged re-import stored in {:.2}s adding {} bytes; peak {} MiB",
+        10_000,
+        parsed.as_secs_f64(),
+        total.as_secs_f64(),
+        rules as f64 / total.as_secs_f64(),
+        unchanged.as_secs_f64(),
+        size2 - size1,
+        peak_kib() / 1024
+    );
+}
+
+fn bench_diff(total: usize) {
+    let before = estate(total, 10, false);
+    let after = estate(total, 10, true);
+    let rules = count(&before);
+    let empty = BTreeSet::new();
+    let start = Instant::now();
+    let mut items = 0;
+    let mut per = Vec::new();
+    for ((p, b), (_, a)) in before.iter().zip(&after) {
+        let t = Instant::now();
+        items += diff_scope(b, a, &empty).len();
+        per.push(format!("{p} {:.2}s", t.elapsed().as_secs_f64()));
+    }
+    let typical = start.elapsed();
+    println!("  per provider: {}", per.join(", "));
+    let t = Instant::now();
+    let mut same = 0;
+    for (_, b) in &before {
+        same += diff_scope(b, b, &empty).len();
+    }
+    println!(
+        "  nothing changed: {:.2}s ({same} items)",
+        t.elapsed().as_secs_f64()
+    );
+    let _ = &mut items;
+    if let Ok(n) = std::env::var("NETDRIFT_BENCH_TYPICAL_ONLY") {
+        for _ in 0..n.parse::<usize>().unwrap_or(0) {
+            for ((_, b), (_, a)) in before.iter().zip(&after) {
+                items += diff_scope(b, a, &empty).len();
+            }
+        }
+        println!(
+            "diff: {rules} rules per side; 10% changed: {:.2}s ({items} items)",
+            typical.as_secs_f64()
+        );
+        return;
+    }
+    // Worst case: every resource differs (compare each resource with a copy that has one
+    // rule fewer), so nothing is skipped by the access hash.
+    let trimmed: Vec<Vec<Resource>> = before
+        .iter()
+        .map(|(_, rs)| {
+            rs.iter()
+                .map(|r| {
+                    let mut c = r.clone();
+                    c.rules.retain(|x| !x.default_rule);
+                    if !c.rules.is_empty() {
+                        c.rules.remove(0);
+                    }
+                    c.rules
+                        .extend(r.rules.iter().filter(|x| x.default_rule).cloned());
+                    c
+                })
+                .collect()
+        })
+        .collect();
+    let start = Instant::now();
+    let mut worst_items = 0;
+    for ((_, b), a) in before.iter().zip(&trimmed) {
+        worst_items += diff_scope(b, a, &empty).len();
+    }
+    let worst = start.elapsed();
+    println!(
+        "diff: {rules} rules per side; 10% of resources changed: {:.2}s ({items} items); every resource changed: {:.2}s ({worst_items} items); peak {} MiB",
+        typical.as_secs_f64(),
+        worst.as_secs_f64(),
+        peak_kib() / 1024
+    );
+}
+
+fn bench_correlate() {
+    use netdrift_snapshots::{Actor, ActorType, AuditEvent};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let mut store = Store::open(&db).unwrap();
+    let scope = Scope::new(Provider::Aws, "1", Some("us-east-1".into()));
+    let day1 =
+        netdrift_provider_file::convert_document(Provider::Aws, "1", &sg_doc(10_000, 3, 3, 0))
+            .unwrap();
+    let day2 =
+        netdrift_provider_file::convert_document(Provider::Aws, "1", &sg_doc(10_000, 3, 3, 1))
+            .unwrap();
+    let t0: chrono::DateTime<Utc> = "2026-11-24T02:00:00Z".parse().unwrap();
+    insert_snapshots(
+        &mut store,
+        &[(Collected::complete(scope.clone(), day1), "b".into())],
+        t0,
+    )
+    .unwrap();
+    store
+        .approve(&netdrift::store::BaselineSelector::All, "b", "b", None, t0)
+        .unwrap();
+    insert_snapshots(
+        &mut store,
+        &[(Collected::complete(scope.clone(), day2), "b".into())],
+        t0 + Duration::days(1),
+    )
+    .unwrap();
+    // 1,000,000 events: 100 per group, in the window.
+    let cfg = netdrift::config::Config::parse("", std::path::Path::new("."), "bench").unwrap();
+    let load = Instant::now();
+    let mut rng = Rng(9);
+    for chunk in 0..100 {
+        let events: Vec<AuditEvent> = (0..10_000)
+            .map(|i| {
+                let g = (rng.next() % 10_000) as usize;
+                AuditEvent {
+                    provider: Provider::Aws,
+                    event_id: format!("aws:{chunk}-{i}"),
+                    event_time: (t0 + Duration::seconds(((chunk * 10_000 + i) % 86_000) as i64))
+                        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    account: Some("1".into()),
+                    region: Some("us-east-1".into()),
+                    event_name: "AuthorizeSecurityGroupIngress".into(),
+                    resources: vec![format!("sg-{g:017x}")],
+                    succeeded: true,
+                    error: None,
+                    actor: Actor {
+                        principal: Some(format!("arn:aws:iam::1:user/u{}", i % 50)),
+                        kind: Some(ActorType::Human),
+                        ..Default::default()
+                    },
+                    payload: Vec::new(),
+                    payload_removes: false,
+                    issued_key: None,
+                    catalogued: true,
+                    raw: Value::Null,
+                }
+            })
+            .collect();
+        netdrift::audit::store_events(&mut store, Provider::Aws, &events, "bench").unwrap();
+    }
+    let loaded = load.elapsed();
+    let now = t0 + Duration::days(1);
+    let start = Instant::now();
+    let (mut computed, _) = netdrift::drift::compute(&store, None, &cfg.drift, now).unwrap();
+    let diffed = start.elapsed();
+    let start = Instant::now();
+    netdrift::attribution::attribute_all(&store, &cfg, &mut computed, now).unwrap();
+    let took = start.elapsed();
+    let attributed = computed
+        .iter()
+        .filter(|c| {
+            c.item
+                .attribution
+                .as_ref()
+                .is_some_and(|a| !a.actors.is_empty())
+        })
+        .count();
+    println!(
+        "correlate: {} drift items vs {} audit events: attribution {:.2}s ({attributed} attributed; drift itself {:.2}s; loading the events {:.1}s); peak {} MiB",
+        computed.len(),
+        store.audit_event_count().unwrap(),
+        took.as_secs_f64(),
+        diffed.as_secs_f64(),
+        loaded.as_secs_f64(),
+        peak_kib() / 1024
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    if let Ok(which) = std::env::var("NETDRIFT_BENCH_CHILD") {
+        match which.as_str() {
+            "import" => bench_import(),
+            "diff-100k" => bench_diff(100_000),
+            "diff-1m" => bench_diff(1_000_000),
+            "correlate" => bench_correlate(),
+            other => panic!("unknown benchmark {other}"),
+        }
+        return;
+    }
+    let all = ["import", "diff-100k", "diff-1m", "correlate"];
+    let chosen: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|b| args.is_empty() || args.iter().any(|a| b.contains(a.as_str())))
+        .collect();
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_default();
+    println!(
+        "machine: {cpu}, {} cores (benchmarks are single-threaded)",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    for b in chosen {
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .env("NETDRIFT_BENCH_CHILD", b)
+            .status()
+            .unwrap();
+        assert!(status.success(), "benchmark {b} failed");
+    }
+}

@@ -1,0 +1,200 @@
+//! Azure Activity Log events: the REST schema (`operationName.value`, `caller`, `claims`,
+//! `authorization.evidence`, `httpRequest.clientIpAddress`, `status.value`) and the
+//! diagnostic-settings export schema (`time`, `resourceId`, upper-case `operationName` string,
+//! `identity.{authorization, claims}`, `callerIpAddress`, `resultType`).
+
+use serde_json::Value;
+
+use netdrift_snapshots::{Actor, ActorType, AuditEvent, Provider};
+
+use super::{get, normalize_time, s, split_records, AuditParse};
+use crate::json::Node;
+use crate::ImportError;
+
+/// Operations that change exposure (compared case-insensitively).
+pub const CATALOGUE: &[&str] = &[
+    "microsoft.network/networksecuritygroups/write",
+    "microsoft.network/networksecuritygroups/delete",
+    "microsoft.network/networksecuritygroups/securityrules/write",
+    "microsoft.network/networksecuritygroups/securityrules/delete",
+    "microsoft.network/networksecuritygroups/join/action",
+    "microsoft.network/networkinterfaces/write",
+    "microsoft.network/virtualnetworks/subnets/write",
+];
+
+pub fn parse_file(file: &str, bytes: &[u8]) -> Result<AuditParse, ImportError> {
+    let (records, skipped) = split_records(file, bytes, &["value", "records"])?;
+    let mut out = AuditParse {
+        skipped,
+        ..Default::default()
+    };
+    for (loc, rec) in records {
+        match parse_event(&rec) {
+            Ok(Some(ev)) => {
+                out.see_time(ev.account.as_deref(), &ev.event_time);
+                if let Some(prev) = out.events.iter_mut().find(|e| e.event_id == ev.event_id) {
+                    if prev.payload.is_empty() {
+                        prev.payload = ev.payload;
+                    }
+                } else {
+                    out.events.push(ev);
+                }
+            }
+            Ok(None) => out.ignored += 1,
+            Err(why) => out.skipped.push(format!("{file}: {loc}: {why}")),
+        }
+    }
+    Ok(out)
+}
+
+const UPN: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn";
+const NAME: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name";
+
+fn claim<'a>(claims: Option<&'a Value>, key: &str) -> Option<&'a str> {
+    claims?.get(key)?.as_str().filter(|s| !s.is_empty())
+}
+
+/// `Ok(None)`: a well-formed event that is not a network exposure change.
+pub fn parse_event(rec: &Value) -> Result<Option<AuditEvent>, String> {
+    let op =
+        s(rec, &["operationName.value", "operationName"]).ok_or("event without operationName")?;
+    let op_l = op.to_ascii_lowercase();
+    if !CATALOGUE.contains(&op_l.as_str()) {
+        return Ok(None);
+    }
+    let raw_time =
+        s(rec, &["eventTimestamp", "time"]).ok_or("event without eventTimestamp or time")?;
+    let time =
+        normalize_time(raw_time).ok_or_else(|| format!("time {raw_time:?} is not a timestamp"))?;
+    let resource = s(rec, &["resourceId"])
+        .ok_or("event without resourceId")?
+        .to_ascii_lowercase();
+    let status = s(rec, &["status.value", "resultType", "status"])
+        .unwrap_or("Unknown")
+        .to_string();
+    let outcome = match status.to_ascii_lowercase().as_str() {
+        "succeeded" | "success" => "succeeded",
+        "failed" | "failure" => "failed",
+        _ => "pending",
+    };
+    let correlation = s(rec, &["correlationId"]).map(str::to_ascii_lowercase);
+    let event_id = match (&correlation, s(rec, &["eventDataId"])) {
+        (Some(c), _) => format!("azure:{c}:{op_l}:{outcome}"),
+        (None, Some(id)) => format!("azure:{id}"),
+        (None, None) => return Err("event without correlationId or eventDataId".into()),
+    };
+    let subscription = s(rec, &["subscriptionId"])
+        .map(str::to_ascii_lowercase)
+        .or_else(|| resource.split('/').nth(2).map(str::to_string));
+    let mut resources = vec![resource.clone()];
+    if let Some(i) = resource.find("/securityrules/") {
+        resources.push(resource[..i].to_string());
+    }
+    let props = get(rec, &["properties"]);
+    let body: Option<Value> = props
+        .and_then(|p| p.get("requestbody").or_else(|| p.get("requestBody")))
+        .and_then(|b| match b {
+            Value::String(s) => serde_json::from_str(s).ok(),
+            v @ Value::Object(_) => Some(v.clone()),
+            _ => None,
+        });
+    let mut payload = Vec::new();
+    if let Some(b) = &body {
+        if op_l.ends_with("securityrules/write") {
+            let mut b = b.clone();
+            if b.get("name").is_none() {
+                b["name"] =
+                    Value::String(resource.rsplit('/').next().unwrap_or_default().to_string());
+            }
+            if let Ok(rule) = crate::azure::security_rule(&Node::root(&b)) {
+                payload.push(rule);
+            }
+        }
+        if let Some(nsg) = s(b, &["properties.networkSecurityGroup.id"]) {
+            resources.push(nsg.to_ascii_lowercase());
+        }
+    }
+    let error = (outcome == "failed").then(|| {
+        s(
+            rec,
+            &[
+                "properties.statusMessage",
+                "resultSignature",
+                "subStatus.value",
+            ],
+        )
+        .unwrap_or("Failed")
+        .to_string()
+    });
+    Ok(Some(AuditEvent {
+        provider: Provider::Azure,
+        event_id,
+        event_time: time,
+        account: subscription,
+        region: None,
+        event_name: op.to_string(),
+        resources,
+        succeeded: outcome == "succeeded",
+        error,
+        actor: actor(rec),
+        payload,
+        payload_removes: op_l.ends_with("/delete"),
+        issued_key: None,
+        catalogued: outcome != "pending",
+        raw: rec.clone(),
+    }))
+}
+
+fn actor(rec: &Value) -> Actor {
+    let claims = get(rec, &["claims", "identity.claims"]);
+    let caller = s(rec, &["caller"]).map(str::to_string);
+    let idtyp = claim(claims, "idtyp");
+    let appid = claim(claims, "appid");
+    let upn = claim(claims, UPN);
+    let is_guid = caller
+        .as_deref()
+        .is_some_and(|c| c.len() == 36 && c.chars().filter(|&ch| ch == '-').count() == 4);
+    let kind = if idtyp == Some("app")
+        || (upn.is_none() && (is_guid || appid.is_some() && caller.is_none()))
+    {
+        ActorType::ServiceAccount
+    } else if caller.is_some() || upn.is_some() {
+        ActorType::Human
+    } else {
+        ActorType::Unknown
+    };
+    let evidence = get(
+        rec,
+        &["authorization.evidence", "identity.authorization.evidence"],
+    );
+    let role = evidence.and_then(|e| s(e, &["role"])).map(str::to_string);
+    let assignment = evidence
+        .and_then(|e| s(e, &["roleAssignmentId"]))
+        .map(
+            |id| match evidence.and_then(|e| s(e, &["roleAssignmentScope"])) {
+                Some(scope) => format!("{id} at {scope}"),
+                None => id.to_string(),
+            },
+        );
+    Actor {
+        principal: caller
+            .or(upn.map(str::to_string))
+            .or(claim(claims, NAME).map(str::to_string)),
+        kind: Some(kind),
+        role,
+        source_identity: None,
+        identity_center_user: None,
+        access_key_id: None,
+        key_type: None,
+        service_account_key: None,
+        delegation_chain: Vec::new(),
+        role_assignment: assignment,
+        source_ip: s(rec, &["httpRequest.clientIpAddress", "callerIpAddress"])
+            .map(str::to_string)
+            .or(claim(claims, "ipaddr").map(str::to_string)),
+        user_agent: None,
+        tool: None,
+        mfa: None,
+        invoked_by: appid.map(|a| format!("appid {a}")),
+    }
+}

@@ -1,0 +1,195 @@
+//! GCP VPC firewall rules: `gcloud compute firewall-rules list --format=json` (an array of
+//! `compute#firewall`), a REST `firewalls.list` response (`items`, `nextPageToken`), and the
+//! request bodies of audit-log entries (which spell the lists `alloweds`/`denieds`).
+
+use netdrift_snapshots::{
+    canonicalize, parse_cidr, Action, Direction, Peer, PortRange, Ports, Protocol, Resource,
+    ResourceId, ResourceKind, Rule, Target,
+};
+
+use crate::json::{ConvertError, Node};
+
+/// True when the document looks like GCP firewall rules.
+pub fn detect(root: &Node<'_>) -> bool {
+    let looks = |n: &Node<'_>| {
+        n.str("kind").ok().flatten() == Some("compute#firewall")
+            || (n.child("network").is_some()
+                && (n.child("allowed").is_some() || n.child("denied").is_some()))
+    };
+    match root.v {
+        serde_json::Value::Array(a) => {
+            a.is_empty() || root.items().map(|v| v.iter().all(looks)).unwrap_or(false)
+        }
+        serde_json::Value::Object(_) => {
+            root.str("kind").ok().flatten() == Some("compute#firewallList")
+                || root
+                    .list("items")
+                    .map(|v| v.iter().all(looks))
+                    .unwrap_or(false)
+                    && root.child("items").is_some()
+        }
+        _ => false,
+    }
+}
+
+/// Convert a gcloud array or REST list.
+pub fn convert(root: &Node<'_>, project: &str) -> Result<Vec<Resource>, ConvertError> {
+    if !detect(root) {
+        return Err(root.err(
+            "not a GCP firewall dump: expected an array of compute#firewall objects \
+             (gcloud compute firewall-rules list --format=json) or a firewalls.list response with items",
+        ));
+    }
+    let items = match root.v {
+        serde_json::Value::Array(_) => root.items()?,
+        _ => root.list("items")?,
+    };
+    items.iter().map(|n| firewall(n, project)).collect()
+}
+
+/// `projects/P/global/networks/N` from a network URL or short name.
+pub fn network_key(raw: &str, project: &str) -> String {
+    match raw.find("projects/") {
+        Some(i) => raw[i..].to_string(),
+        None if raw.contains('/') => raw.to_string(),
+        None => format!("projects/{project}/global/networks/{raw}"),
+    }
+}
+
+/// `projects/P/global/firewalls/NAME` from a selfLink, or from the project and name.
+pub fn firewall_id(self_link: Option<&str>, project: &str, name: &str) -> ResourceId {
+    match self_link.and_then(|l| l.find("projects/").map(|i| &l[i..])) {
+        Some(path) => ResourceId::new(path),
+        None => ResourceId::new(format!("projects/{project}/global/firewalls/{name}")),
+    }
+}
+
+fn protocol_entries(
+    n: &Node<'_>,
+    key: &str,
+    proto_keys: &[&str],
+) -> Result<Vec<(Protocol, Ports)>, ConvertError> {
+    let mut out = Vec::new();
+    for e in n.list(key)? {
+        let pn = e
+            .child_any(proto_keys)
+            .ok_or_else(|| e.err("entry without IPProtocol"))?;
+        let protocol = Protocol::parse(pn.as_str()?).map_err(|x| pn.model_err(x))?;
+        let mut ranges = Vec::new();
+        for (pn, p) in e.strings("ports")? {
+            ranges.push(PortRange::parse(p).map_err(|x| pn.model_err(x))?);
+        }
+        let ports = if ranges.is_empty() || !(protocol.has_ports()) {
+            Ports::All
+        } else {
+            Ports::Ranges { ranges }
+        };
+        out.push((protocol, ports));
+    }
+    Ok(out)
+}
+
+fn cidrs(n: &Node<'_>, key: &str) -> Result<Vec<ipnet::IpNet>, ConvertError> {
+    n.strings(key)?
+        .into_iter()
+        .map(|(node, s)| parse_cidr(s).map_err(|e| node.model_err(e)))
+        .collect()
+}
+
+/// Convert one firewall object (REST/gcloud `allowed`, or audit-log `alloweds`).
+pub fn firewall(n: &Node<'_>, project: &str) -> Result<Resource, ConvertError> {
+    let name = n.req_str("name")?;
+    let id = firewall_id(n.str("selfLink")?, project, name);
+    let mut r = Resource::new(id, ResourceKind::GcpFirewallRule);
+    r.name = Some(name.to_string());
+    r.description = n.str("description")?.map(str::to_string);
+    let network = n.str("network")?.unwrap_or("default");
+    r.network = Some(network_key(network, project));
+    let direction = match n
+        .str("direction")?
+        .unwrap_or("INGRESS")
+        .to_ascii_uppercase()
+        .as_str()
+    {
+        "INGRESS" => Direction::Ingress,
+        "EGRESS" => Direction::Egress,
+        _ => {
+            return Err(n
+                .child("direction")
+                .expect("present")
+                .err("expected INGRESS or EGRESS"))
+        }
+    };
+    let priority = n.int("priority")?.unwrap_or(1000);
+    if !(0..=65535).contains(&priority) {
+        return Err(n
+            .child("priority")
+            .expect("present")
+            .err("priority outside 0-65535"));
+    }
+    let enabled = !n.bool("disabled")?.unwrap_or(false);
+    let src_ranges = cidrs(n, "sourceRanges")?;
+    let dst_ranges = cidrs(n, "destinationRanges")?;
+    let mut peers: Vec<Peer> = Vec::new();
+    let mut targets: Vec<Target> = Vec::new();
+    match direction {
+        Direction::Ingress => {
+            peers.extend(src_ranges.into_iter().map(Peer::Cidr));
+            for (_, t) in n.strings("sourceTags")? {
+                peers.push(Peer::Tag(t.to_string()));
+            }
+            for (_, s) in n.strings("sourceServiceAccounts")? {
+                peers.push(Peer::ServiceAccount(s.to_string()));
+            }
+            // An ingress rule with no source at all applies to 0.0.0.0/0.
+            if peers.is_empty() {
+                peers.push(Peer::cidr("0.0.0.0/0").expect("static"));
+            }
+            targets.extend(dst_ranges.into_iter().map(Target::Cidr));
+        }
+        Direction::Egress => {
+            peers.extend(dst_ranges.into_iter().map(Peer::Cidr));
+            if peers.is_empty() {
+                peers.push(Peer::cidr("0.0.0.0/0").expect("static"));
+            }
+            targets.extend(src_ranges.into_iter().map(Target::Cidr));
+        }
+    }
+    for (_, t) in n.strings("targetTags")? {
+        targets.push(Target::Tag(t.to_string()));
+    }
+    for (_, s) in n.strings("targetServiceAccounts")? {
+        targets.push(Target::ServiceAccount(s.to_string()));
+    }
+    let allowed = protocol_entries(
+        n,
+        if n.child("alloweds").is_some() {
+            "alloweds"
+        } else {
+            "allowed"
+        },
+        &["IPProtocol", "ipProtocol"],
+    )?;
+    let denied = protocol_entries(
+        n,
+        if n.child("denieds").is_some() {
+            "denieds"
+        } else {
+            "denied"
+        },
+        &["IPProtocol", "ipProtocol"],
+    )?;
+    if allowed.is_empty() && denied.is_empty() {
+        return Err(n.err("firewall rule with neither allowed nor denied entries"));
+    }
+    for (action, list) in [(Action::Allow, allowed), (Action::Deny, denied)] {
+        for (protocol, ports) in list {
+            let mut rule = Rule::new(direction, action, protocol, ports, peers.clone());
+            rule.priority = Some(priority as u32);
+            rule.enabled = enabled;
+            rule.targets = targets.clone();
+            r.rules.push(rule);
+        }
+    }
+    Ok(canonicalize(r))
+}

@@ -1,0 +1,107 @@
+//! netdrift-provider-file: read the clouds' native JSON dumps (and, in `audit`, their audit-log
+//! files) and convert them to the provider-neutral model.
+//!
+//! API boundary: this crate reads bytes and returns model values or errors that name the file,
+//! the JSON path and the value. It never touches SQLite, decides drift or formats reports. The
+//! wire-format code here is SDK-free so the live providers reuse it for the same JSON.
+
+pub mod audit;
+pub mod aws;
+pub mod azure;
+pub mod gcp;
+pub mod json;
+
+use std::io::Read;
+use std::path::Path;
+
+use netdrift_snapshots::{Provider, Resource};
+
+pub use json::{ConvertError, Node};
+
+/// An import failure, naming the file and (when the JSON parsed) the JSON path and value.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{file}: the file is empty")]
+    Empty { file: String },
+    #[error("{file}: not valid JSON (line {line}, column {column}): {message}")]
+    Json {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{file}: {source}")]
+    Convert { file: String, source: ConvertError },
+}
+
+/// Read a file, transparently un-gzipping `.gz` files or gzip magic bytes.
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, ImportError> {
+    let file = path.display().to_string();
+    let raw = std::fs::read(path).map_err(|source| ImportError::Io {
+        file: file.clone(),
+        source,
+    })?;
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .map_err(|source| ImportError::Io { file, source })?;
+        return Ok(out);
+    }
+    Ok(raw)
+}
+
+/// Parse bytes as one JSON document.
+pub fn parse_json(file: &str, bytes: &[u8]) -> Result<serde_json::Value, ImportError> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ImportError::Empty {
+            file: file.to_string(),
+        });
+    }
+    serde_json::from_slice(bytes).map_err(|e| ImportError::Json {
+        file: file.to_string(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })
+}
+
+/// Convert one parsed dump of `provider`. `account` is the scope's account/project/subscription.
+pub fn convert_document(
+    provider: Provider,
+    account: &str,
+    doc: &serde_json::Value,
+) -> Result<Vec<Resource>, ConvertError> {
+    let root = Node::root(doc);
+    match provider {
+        Provider::Aws => aws::convert(&root),
+        Provider::Gcp => gcp::convert(&root, account),
+        Provider::Azure => azure::convert(&root),
+    }
+}
+
+/// Read, parse and convert several dump files of one scope. Resources that appear in more than
+/// one file (a group in both describe-security-groups and describe-security-group-rules) are
+/// merged. Any error aborts the whole set: nothing is half-imported.
+pub fn import_files(
+    provider: Provider,
+    account: &str,
+    files: &[impl AsRef<Path>],
+) -> Result<Vec<Resource>, ImportError> {
+    let mut all = Vec::new();
+    for f in files {
+        let path = f.as_ref();
+        let name = path.display().to_string();
+        let bytes = read_bytes(path)?;
+        let doc = parse_json(&name, &bytes)?;
+        let resources = convert_document(provider, account, &doc)
+            .map_err(|source| ImportError::Convert { file: name, source })?;
+        all.extend(resources);
+    }
+    Ok(aws::merge_rule_ids(all))
+}

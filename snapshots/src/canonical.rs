@@ -1,0 +1,185 @@
+//! Canonical form and content hashes.
+//!
+//! The canonical form sorts everything whose order the cloud does not give meaning to, splits
+//! AWS permissions into one rule per peer (as `DescribeSecurityGroupRules` does), merges port
+//! ranges and clears CIDR host bits. Three hashes come from it:
+//! - `state_hash`: everything, including rule ids; content-addresses the stored state.
+//! - `cosmetic_hash`: without cloud-assigned rule ids; differs when a description, name or tag
+//!   changed.
+//! - `access_hash`: only what decides access; equal hashes mean equal effective access.
+
+use sha2::{Digest, Sha256};
+
+use crate::model::{Peer, Resource, ResourceKind, Rule};
+
+/// Return the canonical form of a resource.
+pub fn canonicalize(mut r: Resource) -> Resource {
+    let mut rules = Vec::with_capacity(r.rules.len());
+    for mut rule in std::mem::take(&mut r.rules) {
+        rule.ports = rule.ports.normalized();
+        rule.targets.sort();
+        rule.targets.dedup();
+        if let Some(sp) = rule.source_ports.take() {
+            let norm = crate::model::Ports::Ranges { ranges: sp }.normalized();
+            rule.source_ports = match norm {
+                crate::model::Ports::Ranges { ranges } => Some(ranges),
+                _ => None,
+            };
+        }
+        rule.description = rule.description.filter(|d| !d.is_empty());
+        rule.peers.sort();
+        rule.peers.dedup();
+        if r.kind == ResourceKind::AwsSecurityGroup && rule.peers.len() > 1 {
+            for peer in std::mem::take(&mut rule.peers) {
+                let mut one = rule.clone();
+                one.peers = vec![peer];
+                rules.push(one);
+            }
+        } else {
+            rules.push(rule);
+        }
+    }
+    rules.sort();
+    rules.dedup();
+    r.rules = rules;
+    r.attachments.sort();
+    r.attachments.dedup();
+    for nets in r.prefix_lists.values_mut() {
+        for n in nets.iter_mut() {
+            *n = n.trunc();
+        }
+        nets.sort();
+        nets.dedup();
+    }
+    r.description = r.description.filter(|d| !d.is_empty());
+    r
+}
+
+/// Canonical JSON of an already canonical resource (stable key order: struct order, sorted maps).
+pub fn canonical_json(r: &Resource) -> String {
+    serde_json::to_string(r).expect("model types always serialize")
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// SHA-256 of everything in the canonical form.
+pub fn state_hash(r: &Resource) -> String {
+    sha256_hex(canonical_json(r).as_bytes())
+}
+
+fn strip_ids(r: &Resource) -> Resource {
+    let mut c = r.clone();
+    for rule in &mut c.rules {
+        rule.rule_id = None;
+    }
+    c.rules.sort();
+    c.attachments.clear();
+    c.attached = None;
+    c
+}
+
+/// SHA-256 of the canonical form without cloud-assigned rule ids or attachments.
+pub fn cosmetic_hash(r: &Resource) -> String {
+    state_hash(&strip_ids(r))
+}
+
+/// The part of a rule that decides access.
+pub fn access_rule(rule: &Rule) -> Rule {
+    let mut a = rule.clone();
+    a.name = None;
+    a.description = None;
+    a.rule_id = None;
+    a
+}
+
+/// SHA-256 of what decides access: rules without names, descriptions and ids, the network they
+/// apply in and resolved prefix lists.
+pub fn access_hash(r: &Resource) -> String {
+    let mut rules: Vec<Rule> = r.rules.iter().map(access_rule).collect();
+    rules.sort();
+    rules.dedup();
+    let used: std::collections::BTreeMap<_, _> = r
+        .prefix_lists
+        .iter()
+        .filter(|(id, _)| {
+            rules
+                .iter()
+                .any(|ru| ru.peers.contains(&Peer::PrefixList((*id).clone())))
+        })
+        .collect();
+    let body = serde_json::json!({
+        "kind": r.kind,
+        "network": r.network,
+        "rules": rules,
+        "prefix_lists": used,
+    });
+    sha256_hex(body.to_string().as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::*;
+
+    fn sg(rules: Vec<Rule>) -> Resource {
+        let mut r = Resource::new(ResourceId::new("sg-1"), ResourceKind::AwsSecurityGroup);
+        r.rules = rules;
+        r
+    }
+    fn tcp22(peers: Vec<&str>) -> Rule {
+        Rule::new(
+            Direction::Ingress,
+            Action::Allow,
+            Protocol::Number(6),
+            Ports::Ranges {
+                ranges: vec![PortRange { from: 22, to: 22 }],
+            },
+            peers.into_iter().map(|p| Peer::cidr(p).unwrap()).collect(),
+        )
+    }
+
+    #[test]
+    fn aws_grouping_inside_a_permission_does_not_matter() {
+        let grouped = canonicalize(sg(vec![tcp22(vec!["10.0.0.0/8", "192.168.0.0/16"])]));
+        let split = canonicalize(sg(vec![
+            tcp22(vec!["192.168.0.0/16"]),
+            tcp22(vec!["10.0.0.0/8"]),
+        ]));
+        assert_eq!(state_hash(&grouped), state_hash(&split));
+    }
+
+    #[test]
+    fn descriptions_are_cosmetic_not_access() {
+        let a = canonicalize(sg(vec![tcp22(vec!["10.0.0.0/8"])]));
+        let mut rule = tcp22(vec!["10.0.0.0/8"]);
+        rule.description = Some("ssh from corp".into());
+        let b = canonicalize(sg(vec![rule]));
+        assert_eq!(access_hash(&a), access_hash(&b));
+        assert_ne!(cosmetic_hash(&a), cosmetic_hash(&b));
+    }
+
+    #[test]
+    fn rule_ids_change_only_the_state_hash() {
+        let a = canonicalize(sg(vec![tcp22(vec!["10.0.0.0/8"])]));
+        let mut rule = tcp22(vec!["10.0.0.0/8"]);
+        rule.rule_id = Some("sgr-123".into());
+        let b = canonicalize(sg(vec![rule]));
+        assert_ne!(state_hash(&a), state_hash(&b));
+        assert_eq!(cosmetic_hash(&a), cosmetic_hash(&b));
+    }
+
+    #[test]
+    fn canonical_form_is_idempotent() {
+        let r = canonicalize(sg(vec![
+            tcp22(vec!["10.9.9.9/8", "::/0"]),
+            tcp22(vec!["1.2.3.4/32"]),
+        ]));
+        assert_eq!(canonicalize(r.clone()), r);
+        assert_eq!(
+            r.rules[0].peers[0].clone(),
+            Peer::cidr("1.2.3.4/32").unwrap()
+        );
+    }
+}

@@ -1,0 +1,545 @@
+//! The semantic diff between an approved state and the actual state of one scope.
+//!
+//! Differences are computed on effective access, never on rule text: reordering, splitting or
+//! regrouping rules is no drift; a widened rule is one change that expands; a removed deny that
+//! exposes a lower-priority allow expands. Resources whose access hash did not change cost no
+//! evaluation.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::access::{evaluate, rule_boxes, AccessEntry, AccessSet};
+use crate::canonical::{access_hash, cosmetic_hash, state_hash};
+use crate::effective::{
+    fresh_template, implied_rules, target_classes, unit_access, TargetedAccess, UnitRule,
+};
+use crate::model::{Direction, Resource, ResourceId, ResourceKind, Rule, Target};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Added,
+    Removed,
+    Modified,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Effect {
+    Expands,
+    Mixed,
+    Narrows,
+    Cosmetic,
+    None,
+}
+
+/// What changed for one resource in one direction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceDiff {
+    pub resource: ResourceId,
+    pub kind: ResourceKind,
+    pub name: Option<String>,
+    pub network: Option<String>,
+    pub change: Change,
+    pub direction: Direction,
+    pub effect: Effect,
+    pub newly_allowed: TargetedAccess,
+    pub newly_denied: TargetedAccess,
+    /// Part of the newly allowed traffic that is now open to the whole public address space.
+    pub world: bool,
+    /// Part of the newly allowed traffic comes from (or goes to) public addresses.
+    pub public: bool,
+    /// Protocol × ports the approved state already allowed in this direction (any address).
+    pub baseline_footprint: AccessSet,
+    pub attached: Option<bool>,
+    /// GCP rules that this one replaced (a removal and an addition that are one change).
+    pub replaces: Vec<ResourceId>,
+    pub notes: Vec<String>,
+    pub baseline_state: Option<String>,
+    pub actual_state: Option<String>,
+}
+
+impl ResourceDiff {
+    /// Readable entries of the newly allowed traffic, merged across target classes.
+    pub fn allowed_entries(&self) -> Vec<AccessEntry> {
+        entries(&self.newly_allowed)
+    }
+    pub fn denied_entries(&self) -> Vec<AccessEntry> {
+        entries(&self.newly_denied)
+    }
+    /// All newly allowed traffic regardless of target.
+    pub fn allowed_union(&self) -> AccessSet {
+        self.newly_allowed
+            .values()
+            .fold(AccessSet::default(), |acc, s| acc.union(s))
+    }
+}
+
+/// Render targeted access as entries; what holds for every instance is not repeated per target.
+pub fn entries(t: &TargetedAccess) -> Vec<AccessEntry> {
+    let general: BTreeSet<AccessEntry> = t
+        .get(&None)
+        .map(|s| s.render().into_iter().collect())
+        .unwrap_or_default();
+    let mut out: Vec<AccessEntry> = general.iter().cloned().collect();
+    for (class, set) in t {
+        let Some(target) = class else { continue };
+        for e in set.render() {
+            if !general.contains(&e) {
+                out.push(AccessEntry {
+                    target: Some(target.to_string()),
+                    ..e
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Diff one scope. `uncollected` lists resource kinds the actual snapshot could not read: their
+/// absence is never reported as removal.
+pub fn diff_scope(
+    baseline: &[Resource],
+    actual: &[Resource],
+    uncollected: &BTreeSet<ResourceKind>,
+) -> Vec<ResourceDiff> {
+    let mut out = Vec::new();
+    let before: BTreeMap<&ResourceId, &Resource> = baseline.iter().map(|r| (&r.id, r)).collect();
+    let after: BTreeMap<&ResourceId, &Resource> = actual.iter().map(|r| (&r.id, r)).collect();
+    let ids: BTreeSet<&ResourceId> = before.keys().chain(after.keys()).copied().collect();
+    let mut gcp_networks: BTreeMap<Option<String>, (Vec<&Resource>, Vec<&Resource>)> =
+        BTreeMap::new();
+    for id in ids {
+        let (b, a) = (before.get(id).copied(), after.get(id).copied());
+        let kind = a.or(b).map(|r| r.kind).expect("id came from one side");
+        if a.is_none() && uncollected.contains(&kind) {
+            continue;
+        }
+        if kind == ResourceKind::GcpFirewallRule {
+            let net = a.or(b).and_then(|r| r.network.clone());
+            let entry = gcp_networks.entry(net).or_default();
+            entry.0.extend(b);
+            entry.1.extend(a);
+            continue;
+        }
+        out.extend(diff_resource(b, a));
+    }
+    for (_, (b, a)) in gcp_networks {
+        out.extend(diff_gcp_network(&b, &a));
+    }
+    out
+}
+
+fn with_implied(kind: ResourceKind, rules: &[Rule]) -> Vec<Rule> {
+    let mut v = rules.to_vec();
+    v.extend(implied_rules(kind));
+    v
+}
+
+fn cosmetic_rules(rules: &[Rule], dir: Direction) -> Vec<Rule> {
+    let mut v: Vec<Rule> = rules
+        .iter()
+        .filter(|r| r.direction == dir)
+        .map(|r| Rule {
+            rule_id: None,
+            ..r.clone()
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn header_changed(b: &Resource, a: &Resource) -> bool {
+    b.name != a.name || b.description != a.description || b.tags != a.tags
+}
+
+fn subtract(a: &TargetedAccess, b: &TargetedAccess) -> TargetedAccess {
+    let empty = AccessSet::default();
+    let classes: BTreeSet<&Option<Target>> = a.keys().chain(b.keys()).collect();
+    classes
+        .into_iter()
+        .filter_map(|c| {
+            let d = a
+                .get(c)
+                .unwrap_or(&empty)
+                .difference(b.get(c).unwrap_or(&empty));
+            (!d.is_empty()).then(|| (c.clone(), d))
+        })
+        .collect()
+}
+
+fn effect_of(allowed: &TargetedAccess, denied: &TargetedAccess) -> Effect {
+    match (allowed.is_empty(), denied.is_empty()) {
+        (false, true) => Effect::Expands,
+        (true, false) => Effect::Narrows,
+        (false, false) => Effect::Mixed,
+        (true, true) => Effect::None,
+    }
+}
+
+fn footprint(access: &TargetedAccess) -> AccessSet {
+    access
+        .values()
+        .fold(AccessSet::default(), |acc, s| acc.union(&s.footprint()))
+}
+
+/// `world`: this change, together with what was already approved, opens some of the newly
+/// allowed traffic to the whole public address space. (Another rule opening the same port at
+/// the same time does not make a private widening world-open.) `public`: some newly allowed
+/// traffic comes from or goes to public addresses.
+fn exposure(allowed: &TargetedAccess, baseline: &TargetedAccess) -> (bool, bool) {
+    let mut world = false;
+    let mut public = false;
+    let empty = AccessSet::default();
+    for (class, set) in allowed {
+        public |= set.cells().any(|(_, _, _, _, a)| a.touches_public());
+        if world {
+            continue;
+        }
+        let reach = set.union(baseline.get(class).unwrap_or(&empty));
+        // A newly allowed cell overlapping a reach cell that covers the public space.
+        world = reach
+            .cells()
+            .filter(|c| c.4.covers_world())
+            .any(|(plo, phi, qlo, qhi, _)| {
+                set.cells().any(|(p2lo, p2hi, q2lo, q2hi, _)| {
+                    plo <= p2hi && p2lo <= phi && qlo <= q2hi && q2lo <= qhi
+                })
+            });
+    }
+    (world, public)
+}
+
+struct Sides<'a> {
+    before: Option<&'a Resource>,
+    after: Option<&'a Resource>,
+    hashes: std::cell::OnceCell<(Option<String>, Option<String>)>,
+}
+
+impl<'a> Sides<'a> {
+    fn new(before: Option<&'a Resource>, after: Option<&'a Resource>) -> Sides<'a> {
+        Sides {
+            before,
+            after,
+            hashes: std::cell::OnceCell::new(),
+        }
+    }
+    /// State hashes, computed once per resource however many items it yields.
+    fn hashes(&self) -> &(Option<String>, Option<String>) {
+        self.hashes
+            .get_or_init(|| (self.before.map(state_hash), self.after.map(state_hash)))
+    }
+    fn any(&self) -> &Resource {
+        self.after.or(self.before).expect("one side exists")
+    }
+    fn change(&self) -> Change {
+        match (self.before, self.after) {
+            (None, _) => Change::Added,
+            (_, None) => Change::Removed,
+            _ => Change::Modified,
+        }
+    }
+    #[allow(clippy::too_many_arguments)]
+    fn item(
+        &self,
+        direction: Direction,
+        effect: Effect,
+        newly_allowed: TargetedAccess,
+        newly_denied: TargetedAccess,
+        actual: &TargetedAccess,
+        baseline: &TargetedAccess,
+        notes: Vec<String>,
+    ) -> ResourceDiff {
+        let _ = actual;
+        let (world, public) = exposure(&newly_allowed, baseline);
+        let r = self.any();
+        ResourceDiff {
+            resource: r.id.clone(),
+            kind: r.kind,
+            name: r.name.clone(),
+            network: r.network.clone(),
+            change: self.change(),
+            direction,
+            effect,
+            newly_allowed,
+            newly_denied,
+            world,
+            public,
+            baseline_footprint: footprint(baseline),
+            attached: self.after.and_then(|a| a.attached),
+            replaces: Vec::new(),
+            notes,
+            baseline_state: self.hashes().0.clone(),
+            actual_state: self.hashes().1.clone(),
+        }
+    }
+}
+
+/// Cheap check before hashing: structurally identical resources (the common case) differ in
+/// nothing.
+fn identical(b: &Resource, a: &Resource) -> bool {
+    b == a
+}
+
+/// Diff one self-contained resource (security group, network ACL, NSG).
+pub fn diff_resource(before: Option<&Resource>, after: Option<&Resource>) -> Vec<ResourceDiff> {
+    let sides = Sides::new(before, after);
+    let kind = sides.any().kind;
+    if let (Some(b), Some(a)) = (before, after) {
+        if identical(b, a) {
+            return Vec::new();
+        }
+        if access_hash(b) == access_hash(a) {
+            if cosmetic_hash(b) == cosmetic_hash(a) {
+                return Vec::new();
+            }
+            return cosmetic_items(&sides, b, a);
+        }
+    }
+    let before_rules = match before {
+        Some(b) => with_implied(kind, &b.rules),
+        None => with_implied(kind, &fresh_template(kind)),
+    };
+    let after_rules = match after {
+        Some(a) => with_implied(kind, &a.rules),
+        None => Vec::new(),
+    };
+    let context = sides.any();
+    let b_unit: Vec<UnitRule<'_>> = before_rules
+        .iter()
+        .map(|r| (r, before.unwrap_or(context)))
+        .collect();
+    let a_unit: Vec<UnitRule<'_>> = after_rules.iter().map(|r| (r, context)).collect();
+    let classes = target_classes(before_rules.iter().chain(after_rules.iter()));
+    let mut out = Vec::new();
+    for dir in [Direction::Ingress, Direction::Egress] {
+        let b_acc = unit_access(&b_unit, kind.semantics(), dir, &classes);
+        let a_acc = unit_access(&a_unit, kind.semantics(), dir, &classes);
+        let allowed = subtract(&a_acc, &b_acc);
+        let denied = subtract(&b_acc, &a_acc);
+        let effect = effect_of(&allowed, &denied);
+        let cosmetic = match (before, after) {
+            (Some(b), Some(a)) => {
+                cosmetic_rules(&b.rules, dir) != cosmetic_rules(&a.rules, dir)
+                    || (dir == Direction::Ingress && header_changed(b, a))
+            }
+            _ => false,
+        };
+        if effect != Effect::None {
+            out.push(sides.item(dir, effect, allowed, denied, &a_acc, &b_acc, Vec::new()));
+        } else if cosmetic && sides.change() == Change::Modified {
+            // Rules rewritten with identical access: only descriptions or names count.
+            let b = before.expect("modified");
+            let a = after.expect("modified");
+            let only_text = cosmetic_rules(&b.rules, dir)
+                .iter()
+                .map(crate::canonical::access_rule)
+                .collect::<Vec<_>>()
+                == cosmetic_rules(&a.rules, dir)
+                    .iter()
+                    .map(crate::canonical::access_rule)
+                    .collect::<Vec<_>>();
+            if only_text || (dir == Direction::Ingress && header_changed(b, a)) {
+                out.push(sides.item(
+                    dir,
+                    Effect::Cosmetic,
+                    allowed,
+                    denied,
+                    &a_acc,
+                    &b_acc,
+                    vec!["descriptions, names or tags changed".into()],
+                ));
+            }
+        }
+    }
+    if out.is_empty() && sides.change() != Change::Modified {
+        let note = match sides.change() {
+            Change::Added => "new resource that allows nothing beyond the defaults",
+            _ => "deleted resource that allowed nothing beyond the defaults",
+        };
+        let empty = TargetedAccess::new();
+        out.push(sides.item(
+            Direction::Ingress,
+            Effect::Cosmetic,
+            empty.clone(),
+            empty.clone(),
+            &empty,
+            &empty,
+            vec![note.into()],
+        ));
+    }
+    out
+}
+
+fn cosmetic_items(sides: &Sides<'_>, b: &Resource, a: &Resource) -> Vec<ResourceDiff> {
+    let empty = TargetedAccess::new();
+    let mut out = Vec::new();
+    for dir in [Direction::Ingress, Direction::Egress] {
+        let rules_changed = cosmetic_rules(&b.rules, dir) != cosmetic_rules(&a.rules, dir);
+        if rules_changed || (dir == Direction::Ingress && header_changed(b, a)) {
+            let note = if rules_changed {
+                "rule descriptions or names changed"
+            } else {
+                "resource name, description or tags changed"
+            };
+            out.push(sides.item(
+                dir,
+                Effect::Cosmetic,
+                empty.clone(),
+                empty.clone(),
+                &empty,
+                &empty,
+                vec![note.into()],
+            ));
+        }
+    }
+    out
+}
+
+/// One GCP VPC network: every firewall rule interacts with every other through priority, so the
+/// network's effective access is computed as a whole and each change of access is credited to
+/// the changed rules whose match covers it.
+fn diff_gcp_network(before: &[&Resource], after: &[&Resource]) -> Vec<ResourceDiff> {
+    let b_map: BTreeMap<&ResourceId, &Resource> = before.iter().map(|r| (&r.id, *r)).collect();
+    let a_map: BTreeMap<&ResourceId, &Resource> = after.iter().map(|r| (&r.id, *r)).collect();
+    let ids: BTreeSet<&ResourceId> = b_map.keys().chain(a_map.keys()).copied().collect();
+    let mut changed = Vec::new();
+    let mut out = Vec::new();
+    for id in ids {
+        let (b, a) = (b_map.get(id).copied(), a_map.get(id).copied());
+        match (b, a) {
+            (Some(b), Some(a)) if identical(b, a) => {}
+            (Some(b), Some(a)) if access_hash(b) == access_hash(a) => {
+                if cosmetic_hash(b) != cosmetic_hash(a) {
+                    out.extend(cosmetic_items(&Sides::new(Some(b), Some(a)), b, a));
+                }
+            }
+            _ => changed.push((b, a)),
+        }
+    }
+    if changed.is_empty() {
+        return out;
+    }
+    let kind = ResourceKind::GcpFirewallRule;
+    let implied = implied_rules(kind);
+    let anchor = before
+        .first()
+        .or(after.first())
+        .copied()
+        .expect("network has a rule");
+    let mut b_unit: Vec<UnitRule<'_>> = before
+        .iter()
+        .flat_map(|r| r.rules.iter().map(move |ru| (ru, *r)))
+        .collect();
+    let mut a_unit: Vec<UnitRule<'_>> = after
+        .iter()
+        .flat_map(|r| r.rules.iter().map(move |ru| (ru, *r)))
+        .collect();
+    b_unit.extend(implied.iter().map(|r| (r, anchor)));
+    a_unit.extend(implied.iter().map(|r| (r, anchor)));
+    let classes = target_classes(b_unit.iter().chain(a_unit.iter()).map(|(r, _)| *r));
+    let mut per_dir = BTreeMap::new();
+    for dir in [Direction::Ingress, Direction::Egress] {
+        let b_acc = unit_access(&b_unit, kind.semantics(), dir, &classes);
+        let a_acc = unit_access(&a_unit, kind.semantics(), dir, &classes);
+        let allowed = subtract(&a_acc, &b_acc);
+        let denied = subtract(&b_acc, &a_acc);
+        per_dir.insert(dir, (b_acc, a_acc, allowed, denied));
+    }
+    let mut items: Vec<(ResourceDiff, AccessSet, Vec<Target>, bool)> = Vec::new();
+    for (b, a) in changed {
+        let sides = Sides::new(b, a);
+        let rules: Vec<&Rule> = b
+            .iter()
+            .chain(a.iter())
+            .flat_map(|r| r.rules.iter())
+            .collect();
+        let dirs: BTreeSet<Direction> = rules.iter().map(|r| r.direction).collect();
+        let any_untargeted = rules.iter().any(|r| r.targets.is_empty());
+        let targets: Vec<Target> = rules
+            .iter()
+            .flat_map(|r| r.targets.iter().cloned())
+            .collect();
+        let context = sides.any();
+        let boxes: Vec<_> = rules
+            .iter()
+            .flat_map(|r| rule_boxes(r, context))
+            .map(|mut bx| {
+                bx.allow = true;
+                bx
+            })
+            .collect();
+        let reach = evaluate(&boxes);
+        for dir in dirs {
+            let (b_acc, a_acc, allowed, denied) = &per_dir[&dir];
+            let credit = |t: &TargetedAccess| -> TargetedAccess {
+                t.iter()
+                    .filter(|(c, _)| {
+                        any_untargeted || c.as_ref().is_some_and(|c| targets.contains(c))
+                    })
+                    .filter_map(|(c, s)| {
+                        let x = s.intersection(&reach);
+                        (!x.is_empty()).then(|| (c.clone(), x))
+                    })
+                    .collect()
+            };
+            let na = credit(allowed);
+            let nd = credit(denied);
+            let effect = effect_of(&na, &nd);
+            let mut notes = Vec::new();
+            let effect = if effect == Effect::None {
+                notes.push(match sides.change() {
+                    Change::Added => {
+                        "new rule that changes no effective access (shadowed or already allowed)"
+                            .to_string()
+                    }
+                    Change::Removed => {
+                        "deleted rule whose access is still granted or denied by other rules"
+                            .to_string()
+                    }
+                    Change::Modified => continue,
+                });
+                Effect::Cosmetic
+            } else {
+                effect
+            };
+            let item = sides.item(dir, effect, na, nd, a_acc, b_acc, notes);
+            items.push((item, reach.clone(), targets.clone(), any_untargeted));
+        }
+    }
+    pair_replacements(&mut items);
+    out.extend(items.into_iter().map(|(i, _, _, _)| i));
+    out
+}
+
+/// A deleted rule whose access is fully carried by a rule added in the same change, in the same
+/// direction and for at least the same targets, is one replacement: keep one item.
+fn pair_replacements(items: &mut Vec<(ResourceDiff, AccessSet, Vec<Target>, bool)>) {
+    let mut drop = BTreeSet::new();
+    for i in 0..items.len() {
+        if items[i].0.change != Change::Removed || items[i].0.effect != Effect::Cosmetic {
+            continue;
+        }
+        let found = (0..items.len()).find(|&j| {
+            let (cand, reach, targets, untargeted) = &items[j];
+            cand.change == Change::Added
+                && cand.direction == items[i].0.direction
+                && items[i].1.is_subset_of(reach)
+                && (*untargeted || (!items[i].3 && items[i].2.iter().all(|t| targets.contains(t))))
+        });
+        if let Some(j) = found {
+            let removed = items[i].0.resource.clone();
+            let cand = &mut items[j].0;
+            cand.change = Change::Modified;
+            cand.notes.push(format!("replaces {removed}"));
+            cand.replaces.push(removed);
+            drop.insert(i);
+        }
+    }
+    let mut k = 0;
+    items.retain(|_| {
+        k += 1;
+        !drop.contains(&(k - 1))
+    });
+}

@@ -1,0 +1,203 @@
+//! Effective access of an evaluation unit, honouring each cloud's evaluation rules.
+//!
+//! An evaluation unit is one resource (security group, network ACL, NSG) or, for GCP, every
+//! firewall rule of one VPC network (GCP rules interact across resources through priority).
+//! Access is computed per direction and per target class: the instances with a given target tag
+//! or service account (GCP), or a given destination (Azure), plus the class of "every other
+//! instance" (`None`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::access::{evaluate, rule_boxes, AccessBox, AccessSet};
+use crate::model::{
+    Action, Direction, Peer, PortRange, Ports, Protocol, Resource, ResourceKind, Rule, Semantics,
+    Target,
+};
+
+/// Access per direction and target class (`None` = instances no target selects).
+pub type TargetedAccess = BTreeMap<Option<Target>, AccessSet>;
+
+/// A rule together with the resource it belongs to (for prefix lists).
+pub type UnitRule<'a> = (&'a Rule, &'a Resource);
+
+/// The target classes mentioned by rules: every distinct target plus `None`.
+pub fn target_classes<'a>(rules: impl IntoIterator<Item = &'a Rule>) -> BTreeSet<Option<Target>> {
+    let mut classes: BTreeSet<Option<Target>> = BTreeSet::new();
+    classes.insert(None);
+    for r in rules {
+        for t in &r.targets {
+            classes.insert(Some(t.clone()));
+        }
+    }
+    classes
+}
+
+fn applies_to(rule: &Rule, class: &Option<Target>) -> bool {
+    rule.targets.is_empty() || class.as_ref().is_some_and(|c| rule.targets.contains(c))
+}
+
+/// Evaluation order: priority ascending (unordered rules last-equal), deny before allow at equal
+/// priority; implied and default rules carry their documented priorities.
+fn order_key(rule: &Rule) -> (u32, u8) {
+    let rank = match rule.action {
+        Action::Deny => 0,
+        Action::Allow => 1,
+        Action::GotoNext => 2,
+    };
+    (rule.priority.unwrap_or(0), rank)
+}
+
+/// Whether a rule takes part in evaluation. Disabled rules never do. An Azure rule restricted to
+/// particular source ports is ignored when it denies (it cannot be relied on to block the
+/// traffic we model) and treated as unrestricted when it allows: both err on the side of
+/// reporting exposure.
+fn participates(rule: &Rule) -> bool {
+    if !rule.enabled {
+        return false;
+    }
+    if rule.action == Action::Deny {
+        if let Some(sp) = &rule.source_ports {
+            return sp.is_empty() || sp == &[PortRange::ALL];
+        }
+    }
+    true
+}
+
+/// Compute effective access for one unit, for the given direction and target classes.
+pub fn unit_access(
+    rules: &[UnitRule<'_>],
+    semantics: Semantics,
+    direction: Direction,
+    classes: &BTreeSet<Option<Target>>,
+) -> TargetedAccess {
+    let mut ordered: Vec<UnitRule<'_>> = rules
+        .iter()
+        .copied()
+        .filter(|(r, _)| r.direction == direction && participates(r))
+        .collect();
+    if semantics == Semantics::FirstMatch {
+        ordered.sort_by_key(|(r, _)| order_key(r));
+    }
+    let boxes: Vec<(Vec<AccessBox>, &Rule)> = ordered
+        .iter()
+        .map(|(r, res)| (rule_boxes(r, res), *r))
+        .collect();
+    let mut out = TargetedAccess::new();
+    for class in classes {
+        let flat: Vec<AccessBox> = boxes
+            .iter()
+            .filter(|(_, r)| applies_to(r, class))
+            .flat_map(|(b, _)| b.iter().cloned())
+            .filter(|b| semantics == Semantics::FirstMatch || b.allow)
+            .collect();
+        out.insert(class.clone(), evaluate(&flat));
+    }
+    out
+}
+
+fn world_rule(direction: Direction, action: Action, priority: u32) -> Rule {
+    let mut r = Rule::new(
+        direction,
+        action,
+        Protocol::All,
+        Ports::All,
+        vec![
+            Peer::cidr("0.0.0.0/0").expect("static"),
+            Peer::cidr("::/0").expect("static"),
+        ],
+    );
+    r.priority = Some(priority);
+    r.default_rule = true;
+    r
+}
+
+/// Rules every unit of this kind has without saying so: GCP's implied allow-all egress and
+/// deny-all ingress at priority 65535 (evaluated after every listed rule).
+pub fn implied_rules(kind: ResourceKind) -> Vec<Rule> {
+    match kind {
+        ResourceKind::GcpFirewallRule | ResourceKind::GcpFirewallPolicy => vec![
+            world_rule(Direction::Egress, Action::Allow, 65536),
+            world_rule(Direction::Ingress, Action::Deny, 65536),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// The rules a new resource of this kind starts with: the state a newly created resource is
+/// compared against, so that only what someone added is reported.
+pub fn fresh_template(kind: ResourceKind) -> Vec<Rule> {
+    match kind {
+        // New security groups allow all egress to 0.0.0.0/0.
+        ResourceKind::AwsSecurityGroup => {
+            let mut r = Rule::new(
+                Direction::Egress,
+                Action::Allow,
+                Protocol::All,
+                Ports::All,
+                vec![Peer::cidr("0.0.0.0/0").expect("static")],
+            );
+            r.priority = None;
+            vec![r]
+        }
+        ResourceKind::AzureNsg => azure_default_rules(),
+        _ => Vec::new(),
+    }
+}
+
+/// Azure's six default security rules.
+pub fn azure_default_rules() -> Vec<Rule> {
+    // The local side of these rules is `VirtualNetwork` or `*`: every NIC behind an NSG is in a
+    // virtual network, so neither narrows the target.
+    let mk = |name: &str, dir: Direction, action: Action, prio: u32, peer: Peer| {
+        let mut r = Rule::new(dir, action, Protocol::All, Ports::All, vec![peer]);
+        r.priority = Some(prio);
+        r.default_rule = true;
+        r.name = Some(name.to_string());
+        r
+    };
+    let vnet = || Peer::ServiceTag("VirtualNetwork".into());
+    vec![
+        mk(
+            "AllowVnetInBound",
+            Direction::Ingress,
+            Action::Allow,
+            65000,
+            vnet(),
+        ),
+        mk(
+            "AllowAzureLoadBalancerInBound",
+            Direction::Ingress,
+            Action::Allow,
+            65001,
+            Peer::ServiceTag("AzureLoadBalancer".into()),
+        ),
+        mk(
+            "DenyAllInBound",
+            Direction::Ingress,
+            Action::Deny,
+            65500,
+            Peer::Any,
+        ),
+        mk(
+            "AllowVnetOutBound",
+            Direction::Egress,
+            Action::Allow,
+            65000,
+            vnet(),
+        ),
+        mk(
+            "AllowInternetOutBound",
+            Direction::Egress,
+            Action::Allow,
+            65001,
+            Peer::Internet,
+        ),
+        mk(
+            "DenyAllOutBound",
+            Direction::Egress,
+            Action::Deny,
+            65500,
+            Peer::Any,
+        ),
+    ]
+}

@@ -1,0 +1,22 @@
+//! netdrift-snapshots: the provider-neutral model of firewall state, its canonical form and
+//! content hashes, the effective-access algebra, the semantic diff and exposure severity.
+//!
+//! Architecture invariant: this crate is pure. No IO, no async, no SDK, no SQLite; a test reads
+//! its Cargo.toml to keep it that way.
+
+pub mod access;
+pub mod audit;
+pub mod canonical;
+pub mod collection;
+pub mod diff;
+pub mod effective;
+pub mod model;
+pub mod severity;
+
+pub use access::{AccessEntry, AccessSet};
+pub use audit::{Actor, ActorType, AuditEvent, KeyType};
+pub use canonical::{access_hash, canonical_json, canonicalize, cosmetic_hash, state_hash};
+pub use collection::{Collected, Problem, SnapshotStatus};
+pub use diff::{diff_scope, Change, Effect, ResourceDiff};
+pub use model::*;
+pub use severity::{assess, Assessment, Severity, SeverityPolicy};

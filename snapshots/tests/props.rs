@@ -1,0 +1,163 @@
+//! Property tests: canonicalization is order-insensitive and idempotent; first-match and union
+//! evaluation agree with a brute-force model on a small universe.
+
+use netdrift_snapshots::access::{evaluate, AccessBox, AccessSet, AddrSet};
+use netdrift_snapshots::{
+    canonicalize, state_hash, Action, Direction, Peer, PortRange, Ports, Protocol, Resource,
+    ResourceId, ResourceKind, Rule,
+};
+use proptest::prelude::*;
+
+const BASE: u32 = 0x0a00_0000; // 10.0.0.0
+
+fn contains(set: &AccessSet, proto: u8, port: u16, addr: u32) -> bool {
+    set.cells().any(|(plo, phi, qlo, qhi, a)| {
+        plo <= proto
+            && proto <= phi
+            && qlo <= port
+            && port <= qhi
+            && a.v4
+                .spans()
+                .iter()
+                .any(|&(lo, hi)| lo <= addr as u128 && addr as u128 <= hi)
+    })
+}
+
+#[derive(Debug, Clone)]
+struct R {
+    proto: u8, // 0 = all, else 6 or 17
+    lo: u16,
+    hi: u16,
+    prefix: u8,
+    host: u32,
+    allow: bool,
+}
+
+fn rule_strategy() -> impl Strategy<Value = R> {
+    (
+        prop_oneof![Just(0u8), Just(6u8), Just(17u8)],
+        0u16..8,
+        0u16..8,
+        28u8..=32,
+        0u32..16,
+        any::<bool>(),
+    )
+        .prop_map(|(proto, a, b, prefix, host, allow)| R {
+            proto,
+            lo: a.min(b),
+            hi: a.max(b),
+            prefix,
+            host,
+            allow,
+        })
+}
+
+fn net(r: &R) -> (u32, u32) {
+    let size = 1u32 << (32 - r.prefix as u32);
+    let start = BASE + (r.host / size) * size;
+    (start, start + size - 1)
+}
+
+fn to_box(r: &R) -> AccessBox {
+    let (lo, hi) = net(r);
+    let addr = format!("{}/{}", std::net::Ipv4Addr::from(lo), r.prefix);
+    let proto = if r.proto == 0 {
+        (0, 255)
+    } else {
+        (r.proto, r.proto)
+    };
+    let ports = if r.proto == 0 {
+        (0, 65535)
+    } else {
+        (r.lo, r.hi)
+    };
+    let _ = hi;
+    AccessBox {
+        proto,
+        ports,
+        addrs: AddrSet::from_net(&addr.parse().unwrap()),
+        allow: r.allow,
+    }
+}
+
+fn brute_first_match(rules: &[R], proto: u8, port: u16, addr: u32) -> bool {
+    for r in rules {
+        let (lo, hi) = net(r);
+        let proto_ok = r.proto == 0 || r.proto == proto;
+        let port_ok = r.proto == 0 || (r.lo <= port && port <= r.hi);
+        if proto_ok && port_ok && lo <= addr && addr <= hi {
+            return r.allow;
+        }
+    }
+    false
+}
+
+proptest! {
+    #[test]
+    fn first_match_agrees_with_brute_force(rules in prop::collection::vec(rule_strategy(), 0..12)) {
+        let boxes: Vec<AccessBox> = rules.iter().map(to_box).collect();
+        let set = evaluate(&boxes);
+        for proto in [6u8, 17] {
+            for port in 0u16..9 {
+                for addr in BASE..BASE + 18 {
+                    prop_assert_eq!(contains(&set, proto, port, addr), brute_first_match(&rules, proto, port, addr),
+                        "proto {} port {} addr {}", proto, port, addr);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn union_is_order_insensitive_and_difference_is_exact(a in prop::collection::vec(rule_strategy(), 0..8), b in prop::collection::vec(rule_strategy(), 0..8)) {
+        let allow = |v: &Vec<R>| v.iter().map(|r| { let mut x = to_box(r); x.allow = true; x }).collect::<Vec<_>>();
+        let sa = evaluate(&allow(&a));
+        let mut rev = allow(&a);
+        rev.reverse();
+        prop_assert_eq!(&sa, &evaluate(&rev));
+        let sb = evaluate(&allow(&b));
+        let d = sa.difference(&sb);
+        for proto in [6u8, 17] {
+            for port in 0u16..9 {
+                for addr in BASE..BASE + 18 {
+                    let want = contains(&sa, proto, port, addr) && !contains(&sb, proto, port, addr);
+                    prop_assert_eq!(contains(&d, proto, port, addr), want);
+                }
+            }
+        }
+        prop_assert!(d.is_subset_of(&sa));
+        prop_assert_eq!(sa.union(&sb), sb.union(&sa));
+        // The merge-based operations produce exactly the canonical form evaluation produces.
+        let mut both = allow(&a);
+        both.extend(allow(&b));
+        prop_assert_eq!(sa.union(&sb), evaluate(&both));
+        let mut minus: Vec<AccessBox> = allow(&b).into_iter().map(|mut x| { x.allow = false; x }).collect();
+        minus.extend(allow(&a));
+        prop_assert_eq!(&d, &evaluate(&minus));
+        prop_assert_eq!(sa.intersection(&sb), sb.intersection(&sa));
+        prop_assert!(sa.intersection(&sb).is_subset_of(&sb));
+    }
+
+    #[test]
+    fn canonical_form_is_order_insensitive_and_idempotent(rules in prop::collection::vec(rule_strategy(), 1..10), seed in any::<u64>()) {
+        let model: Vec<Rule> = rules.iter().map(|r| {
+            let (lo, _) = net(r);
+            let peer = Peer::cidr(&format!("{}/{}", std::net::Ipv4Addr::from(lo + 1), r.prefix)).unwrap();
+            let (protocol, ports) = if r.proto == 0 { (Protocol::All, Ports::All) } else {
+                (Protocol::Number(r.proto), Ports::Ranges { ranges: vec![PortRange { from: r.lo, to: r.hi }] })
+            };
+            Rule::new(Direction::Ingress, Action::Allow, protocol, ports, vec![peer])
+        }).collect();
+        let mut shuffled = model.clone();
+        // Deterministic shuffle from the seed.
+        let n = shuffled.len();
+        for i in 0..n {
+            let j = ((seed.rotate_left(i as u32 * 7) as usize) ^ i) % n;
+            shuffled.swap(i, j);
+        }
+        let mk = |rules: Vec<Rule>| { let mut r = Resource::new(ResourceId::new("sg-1"), ResourceKind::AwsSecurityGroup); r.rules = rules; canonicalize(r) };
+        let a = mk(model);
+        let b = mk(shuffled);
+        prop_assert_eq!(state_hash(&a), state_hash(&b));
+        prop_assert_eq!(canonicalize(a.clone()), a);
+    }
+}

@@ -1,0 +1,66 @@
+//! Architecture invariant: netdrift-snapshots is pure (no IO, async, SDK or SQLite).
+
+#[test]
+fn snapshots_crate_has_no_io_async_sdk_or_sqlite_dependencies() {
+    let manifest = include_str!("../Cargo.toml");
+    let deps: Vec<&str> = manifest
+        .split("[dependencies]")
+        .nth(1)
+        .expect("a [dependencies] table")
+        .split("\n[")
+        .next()
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split('=').next())
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let forbidden = [
+        "tokio",
+        "async-std",
+        "rusqlite",
+        "reqwest",
+        "hyper",
+        "aws-",
+        "google-",
+        "azure_",
+        "ureq",
+        "futures",
+    ];
+    for d in &deps {
+        assert!(
+            !forbidden.iter().any(|f| d.starts_with(f)),
+            "snapshots/ must stay pure, but depends on {d}"
+        );
+    }
+    assert!(
+        !deps.is_empty(),
+        "parsed no dependencies: the check itself is broken"
+    );
+}
+
+#[test]
+fn snapshots_sources_do_no_io() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).expect("src dir") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("readable source");
+        for bad in [
+            "std::fs",
+            "std::net::Tcp",
+            "std::process",
+            "async fn",
+            ".await",
+            "std::env::var",
+        ] {
+            assert!(
+                !text.contains(bad),
+                "{} uses {bad}: snapshots/ must stay pure",
+                path.display()
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 5);
+}

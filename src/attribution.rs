@@ -1,0 +1,544 @@
+//! Attribution of drift items to the actors in the control-plane audit logs: who, through which
+//! role, session or key, from where, with what tool, inside or outside an approved change.
+
+mod windows;
+
+use anyhow::Result;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use netdrift_snapshots::access::{evaluate, rule_boxes, AccessBox};
+use netdrift_snapshots::{
+    AccessSet, Actor, ActorType, AuditEvent, Change, KeyType, Resource, ResourceId,
+};
+
+pub use windows::{load_records, matches_any, window_contains, ChangeRecord};
+
+use crate::config::{AttributionConfig, Config};
+use crate::drift::{Computed, CoverageFinding, DriftItem};
+use crate::store::{parse_ts, ts, Store};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttributionStatus {
+    Exact,
+    Probable,
+    Unattributed,
+}
+
+/// One actor behind a drift item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActorRef {
+    pub principal: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `pipeline`, `human`, `break-glass`, `long-term-key`, `root`, `unknown`.
+    pub class: String,
+    pub role: Option<String>,
+    pub source_identity: Option<String>,
+    pub access_key_id: Option<String>,
+    pub key_type: Option<KeyType>,
+    pub service_account_key: Option<String>,
+    pub role_assignment: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub tool: Option<String>,
+    pub event_id: String,
+    pub event_time: String,
+    pub event_name: String,
+    pub succeeded: bool,
+    pub error: Option<String>,
+    /// How this event relates to the drift: `exact` or `probable`.
+    pub grade: AttributionStatus,
+    /// Who stands behind the call: the role session's assumer, the impersonation chain.
+    pub chain: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attribution {
+    pub status: AttributionStatus,
+    pub reason: String,
+    pub actors: Vec<ActorRef>,
+    /// Failed attempts on the same resource in the window: evidence, never the change itself.
+    pub attempts: Vec<ActorRef>,
+    pub change_record: Option<serde_json::Value>,
+    pub window_start: String,
+    pub window_end: String,
+}
+
+/// Attribute every item; returns coverage findings for logging gaps.
+pub fn attribute_all(
+    store: &Store,
+    cfg: &Config,
+    items: &mut [Computed],
+    now: DateTime<Utc>,
+) -> Result<Vec<CoverageFinding>> {
+    let mut records = Vec::new();
+    for path in &cfg.change_records {
+        match load_records(path) {
+            Ok(r) => records.extend(r),
+            Err(e) => tracing::warn!(error = %e, "change records not loaded"),
+        }
+    }
+    let mut findings = Vec::new();
+    for c in items.iter_mut() {
+        let (attr, gap) = attribute(store, cfg, &records, c, now)?;
+        apply_severity(&mut c.item, &attr, &cfg.attribution);
+        c.item.attribution = Some(attr);
+        if let Some(g) = gap {
+            if !findings
+                .iter()
+                .any(|f: &CoverageFinding| f.scope == g.scope && f.message == g.message)
+            {
+                findings.push(g);
+            }
+        }
+    }
+    Ok(findings)
+}
+
+/// Start of the window: the last snapshot before the drift snapshot that still showed the
+/// approved state; else the approval; else the log retention horizon.
+fn window(
+    store: &Store,
+    item: &DriftItem,
+    cfg: &AttributionConfig,
+) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
+    let end = parse_ts(&item.snapshot_taken_at)?;
+    let skew = Duration::seconds(cfg.clock_skew_seconds);
+    let mut start = None;
+    for snap in store.snapshots(Some(&item.scope))?.iter().rev() {
+        if snap.id >= item.snapshot_id
+            || snap.status == "failed"
+            || snap.uncollected.contains(&item.resource_kind)
+        {
+            continue;
+        }
+        let state = store
+            .manifest(snap)?
+            .into_iter()
+            .find(|(id, _)| *id == item.resource)
+            .map(|(_, h)| h);
+        if state == item.baseline_state {
+            start = Some(parse_ts(&snap.taken_at)?);
+            break;
+        }
+    }
+    let start = match (start, &item.baseline_approved_at) {
+        (Some(s), _) => s,
+        (None, Some(a)) => parse_ts(a)?.min(end),
+        (None, None) => end - Duration::days(cfg.log_retention_days),
+    };
+    Ok((start - skew, end + skew))
+}
+
+fn payload_set(ev: &AuditEvent, item: &DriftItem) -> AccessSet {
+    let context = Resource::new(ResourceId::new(item.resource.clone()), item.resource_kind);
+    let boxes: Vec<AccessBox> = ev
+        .payload
+        .iter()
+        .filter(|r| r.direction == item.direction)
+        .flat_map(|r| rule_boxes(r, &context))
+        .map(|mut b| {
+            b.allow = true;
+            b
+        })
+        .collect();
+    evaluate(&boxes)
+}
+
+fn is_delete(name: &str) -> bool {
+    let l = name.to_ascii_lowercase();
+    l.starts_with("delete") && !l.contains("entry")
+        || l.ends_with("firewalls.delete")
+        || l.ends_with("networksecuritygroups/delete")
+}
+
+/// A deleted NACL entry that was a deny covering the newly allowed access.
+fn deleted_deny_entry(store: &Store, ev: &AuditEvent, c: &Computed) -> bool {
+    if ev.event_name != "DeleteNetworkAclEntry" {
+        return false;
+    }
+    let req = &ev.raw["requestParameters"];
+    let Some(number) = req["ruleNumber"]
+        .as_i64()
+        .or_else(|| req["ruleNumber"].as_str().and_then(|s| s.parse().ok()))
+    else {
+        return false;
+    };
+    let egress = req["egress"].as_bool().unwrap_or(false);
+    let Some(Ok(before)) = c.item.baseline_state.as_deref().map(|h| store.state(h)) else {
+        return false;
+    };
+    before.rules.iter().any(|r| {
+        r.priority == Some(number as u32)
+            && (r.direction == netdrift_snapshots::Direction::Egress) == egress
+            && r.action == netdrift_snapshots::Action::Deny
+            && {
+                let boxes: Vec<AccessBox> = rule_boxes(r, &before)
+                    .into_iter()
+                    .map(|mut b| {
+                        b.allow = true;
+                        b
+                    })
+                    .collect();
+                !evaluate(&boxes).intersection(&c.allowed).is_empty()
+            }
+    })
+}
+
+fn grade(store: &Store, ev: &AuditEvent, c: &Computed) -> AttributionStatus {
+    let item = &c.item;
+    if item.change == Change::Removed && is_delete(&ev.event_name) {
+        return AttributionStatus::Exact;
+    }
+    if deleted_deny_entry(store, ev, c) {
+        return AttributionStatus::Exact;
+    }
+    if !ev.payload.is_empty() {
+        let p = payload_set(ev, item);
+        let hit = if ev.payload_removes {
+            !p.intersection(&c.denied).is_empty()
+        } else {
+            !p.intersection(&c.allowed).is_empty()
+        };
+        if hit {
+            return AttributionStatus::Exact;
+        }
+    }
+    AttributionStatus::Probable
+}
+
+fn ids_for(c: &Computed) -> Vec<String> {
+    let mut ids = vec![c.item.resource.clone()];
+    ids.extend(c.item.replaces.iter().cloned());
+    ids.extend(c.rule_ids.iter().cloned());
+    ids
+}
+
+fn attribute(
+    store: &Store,
+    cfg: &Config,
+    records: &[ChangeRecord],
+    c: &Computed,
+    now: DateTime<Utc>,
+) -> Result<(Attribution, Option<CoverageFinding>)> {
+    let item = &c.item;
+    let (start, end) = window(store, item, &cfg.attribution)?;
+    let (from, to) = (ts(start), ts(end));
+    let events = store.events_for(item.provider, &ids_for(c), &from, &to)?;
+    let mut actors = Vec::new();
+    let mut attempts = Vec::new();
+    for ev in events.iter().filter(|e| e.catalogued) {
+        let g = if ev.succeeded {
+            grade(store, ev, c)
+        } else {
+            AttributionStatus::Probable
+        };
+        let r = actor_ref(store, cfg, ev, g)?;
+        if ev.succeeded {
+            actors.push(r);
+        } else {
+            attempts.push(r);
+        }
+    }
+    // An event whose payload shows it concerns other access is not an actor of this item when
+    // another event's payload proves the change.
+    if actors.iter().any(|a| a.grade == AttributionStatus::Exact) {
+        actors
+            .retain(|a| a.grade == AttributionStatus::Exact || !has_payload(&events, &a.event_id));
+    }
+    let account = scope_account(&item.scope);
+    let mut gap = None;
+    let (status, reason) = if actors.iter().any(|a| a.grade == AttributionStatus::Exact) {
+        (
+            AttributionStatus::Exact,
+            "the request payload of the event produces this drift".to_string(),
+        )
+    } else if !actors.is_empty() {
+        (AttributionStatus::Probable, "events changed this resource in the window; their payload does not show this exact access".to_string())
+    } else if end < now - Duration::days(cfg.attribution.log_retention_days) {
+        (
+            AttributionStatus::Unattributed,
+            format!(
+                "the window ended more than {} days ago, beyond the audit log retention",
+                cfg.attribution.log_retention_days
+            ),
+        )
+    } else if !store.audit_covers(item.provider, &account, &from, &to)? {
+        (
+            AttributionStatus::Unattributed,
+            format!("no audit logs imported for {account} between {from} and {to}"),
+        )
+    } else {
+        let msg = format!("audit logs for {account} cover {from} to {to} but record no change to {}: possible logging gap", item.resource);
+        gap = Some(CoverageFinding {
+            scope: item.scope.clone(),
+            provider: item.provider,
+            code: "logging-gap".into(),
+            message: msg.clone(),
+            snapshot_id: Some(item.snapshot_id),
+            taken_at: Some(item.snapshot_taken_at.clone()),
+            problems: Vec::new(),
+            uncollected: Vec::new(),
+        });
+        (AttributionStatus::Unattributed, msg)
+    };
+    let change_record = change_record_for(cfg, records, item, &actors);
+    Ok((
+        Attribution {
+            status,
+            reason,
+            actors,
+            attempts,
+            change_record,
+            window_start: from,
+            window_end: to,
+        },
+        gap,
+    ))
+}
+
+fn has_payload(events: &[AuditEvent], id: &str) -> bool {
+    events
+        .iter()
+        .any(|e| e.event_id == id && !e.payload.is_empty())
+}
+
+fn scope_account(scope: &str) -> String {
+    scope.split(':').nth(1).unwrap_or_default().to_string()
+}
+
+/// Follow a temporary key back through the `AssumeRole*` events that issued it.
+fn role_chain(store: &Store, actor: &Actor) -> Result<(Vec<String>, Option<Actor>)> {
+    let mut chain = Vec::new();
+    let mut cur = actor.clone();
+    let mut root = None;
+    for _ in 0..5 {
+        let Some(key) = cur
+            .access_key_id
+            .clone()
+            .filter(|_| cur.key_type == Some(KeyType::Temporary))
+        else {
+            break;
+        };
+        let Some(issuer) = store.event_issuing(&key)? else {
+            break;
+        };
+        let who = issuer
+            .actor
+            .principal
+            .clone()
+            .unwrap_or_else(|| "unknown principal".into());
+        chain.push(format!(
+            "{} assumed by {who} ({} at {})",
+            cur.role.as_deref().unwrap_or("session"),
+            issuer.event_name,
+            issuer.event_time
+        ));
+        root = Some(issuer.actor.clone());
+        cur = issuer.actor;
+    }
+    Ok((chain, root))
+}
+
+fn actor_ref(
+    store: &Store,
+    cfg: &Config,
+    ev: &AuditEvent,
+    grade: AttributionStatus,
+) -> Result<ActorRef> {
+    let a = &ev.actor;
+    let mut chain: Vec<String> = a
+        .delegation_chain
+        .iter()
+        .map(|d| format!("impersonated by {d}"))
+        .collect();
+    let (role_chain, origin) = role_chain(store, a)?;
+    chain.extend(role_chain);
+    if let Some(si) = &a.source_identity {
+        chain.push(format!("source identity {si}"));
+    }
+    if let Some(u) = &a.identity_center_user {
+        chain.push(format!("Identity Center user {u}"));
+    }
+    let class = classify(a, origin.as_ref(), &cfg.attribution);
+    Ok(ActorRef {
+        principal: a.principal.clone(),
+        kind: a.kind.unwrap_or(ActorType::Unknown).as_str().to_string(),
+        class: class.to_string(),
+        role: a.role.clone(),
+        source_identity: a.source_identity.clone(),
+        access_key_id: a.access_key_id.clone(),
+        key_type: a.key_type,
+        service_account_key: a.service_account_key.clone(),
+        role_assignment: a.role_assignment.clone(),
+        source_ip: a.source_ip.clone(),
+        user_agent: a.user_agent.clone(),
+        tool: a.tool.clone(),
+        event_id: ev.event_id.clone(),
+        event_time: ev.event_time.clone(),
+        event_name: ev.event_name.clone(),
+        succeeded: ev.succeeded,
+        error: ev.error.clone(),
+        grade,
+        chain,
+    })
+}
+
+fn names(a: &Actor) -> Vec<&str> {
+    [
+        &a.principal,
+        &a.role,
+        &a.source_identity,
+        &a.identity_center_user,
+    ]
+    .into_iter()
+    .flatten()
+    .map(String::as_str)
+    .collect()
+}
+
+/// The actor class: `root`, `break-glass`, `pipeline`, `long-term-key`, `human` or `unknown`.
+pub fn classify(a: &Actor, origin: Option<&Actor>, cfg: &AttributionConfig) -> &'static str {
+    let mut all = names(a);
+    all.extend(a.delegation_chain.iter().map(String::as_str));
+    if let Some(o) = origin {
+        all.extend(names(o));
+    }
+    if a.kind == Some(ActorType::Root) || origin.is_some_and(|o| o.kind == Some(ActorType::Root)) {
+        return "root";
+    }
+    if matches_any(&cfg.break_glass, &all) {
+        return "break-glass";
+    }
+    let ua = a.user_agent.as_deref().unwrap_or_default();
+    if matches_any(&cfg.automation, &all)
+        || cfg
+            .automation_user_agents
+            .iter()
+            .any(|p| !p.is_empty() && ua.contains(p.as_str()))
+    {
+        return "pipeline";
+    }
+    if a.key_type == Some(KeyType::LongTerm) {
+        return "long-term-key";
+    }
+    let human = |x: &Actor| matches!(x.kind, Some(ActorType::Human) | Some(ActorType::Federated));
+    if human(a)
+        || origin.is_some_and(human)
+        || a.source_identity.is_some()
+        || a.identity_center_user.is_some()
+        || a.delegation_chain
+            .iter()
+            .any(|d| !d.ends_with(".gserviceaccount.com"))
+    {
+        return "human";
+    }
+    "unknown"
+}
+
+fn change_record_for(
+    cfg: &Config,
+    records: &[ChangeRecord],
+    item: &DriftItem,
+    actors: &[ActorRef],
+) -> Option<serde_json::Value> {
+    if actors.is_empty() {
+        return None;
+    }
+    let scope = [item.scope.as_str()];
+    let all_inside = |check: &dyn Fn(&ActorRef, DateTime<Utc>) -> bool| {
+        actors.iter().all(|a| {
+            parse_ts(&a.event_time)
+                .map(|t| check(a, t))
+                .unwrap_or(false)
+        })
+    };
+    let actor_names = |a: &ActorRef| -> Vec<String> {
+        let mut v: Vec<String> = [&a.principal, &a.role]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        v.extend(a.chain.iter().cloned());
+        v
+    };
+    for w in &cfg.change_windows {
+        if !w.scopes.is_empty() && !matches_any(&w.scopes, &scope) {
+            continue;
+        }
+        let ok = all_inside(&|a, t| {
+            let n = actor_names(a);
+            let refs: Vec<&str> = n.iter().map(String::as_str).collect();
+            window_contains(w, t) && (w.principals.is_empty() || matches_any(&w.principals, &refs))
+        });
+        if ok {
+            return Some(serde_json::json!({"kind": "window", "name": w.name, "ticket": w.ticket}));
+        }
+    }
+    for r in records {
+        if !r.scopes.is_empty() && !matches_any(&r.scopes, &scope) {
+            continue;
+        }
+        let ok = all_inside(&|a, t| {
+            let n = actor_names(a);
+            let refs: Vec<&str> = n.iter().map(String::as_str).collect();
+            t >= r.start
+                && t <= r.end
+                && (r.principals.is_empty() || matches_any(&r.principals, &refs))
+        });
+        if ok {
+            return Some(
+                serde_json::json!({"kind": "record", "ticket": r.ticket, "start": ts(r.start), "end": ts(r.end)}),
+            );
+        }
+    }
+    None
+}
+
+/// Actor-based severity: raised for root, long-term keys, unknown actors, privileged humans
+/// outside a window and logging gaps; lowered for approved changes by allowed principals.
+fn apply_severity(item: &mut DriftItem, a: &Attribution, cfg: &AttributionConfig) {
+    if item.effect == netdrift_snapshots::Effect::Cosmetic
+        || item.severity == netdrift_snapshots::Severity::Info
+    {
+        return;
+    }
+    if a.change_record.is_some() {
+        item.severity = item.severity.lowered();
+        item.reasons.push(
+            "lowered one level: made inside an approved change by an allowed principal".into(),
+        );
+        return;
+    }
+    let classes: Vec<&str> = a.actors.iter().map(|x| x.class.as_str()).collect();
+    let raise = if classes.contains(&"root") {
+        Some("made with root credentials")
+    } else if classes.contains(&"long-term-key") {
+        Some("made with a long-term access key")
+    } else if classes.contains(&"unknown") {
+        Some("made by an unknown actor")
+    } else if classes.contains(&"break-glass") {
+        Some("made through a break-glass role")
+    } else if a.actors.iter().any(|x| {
+        x.class == "human" && {
+            let n: Vec<&str> = [&x.principal, &x.role]
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect();
+            matches_any(&cfg.privileged, &n)
+        }
+    }) {
+        Some("made by a privileged identity outside any approved change window")
+    } else if a.status == AttributionStatus::Unattributed && a.reason.contains("logging gap") {
+        Some("no audit event for a change the logs should show")
+    } else {
+        None
+    };
+    if let Some(why) = raise {
+        item.severity = item.severity.raised();
+        item.reasons.push(format!("raised one level: {why}"));
+    }
+}

@@ -1,0 +1,199 @@
+//! The command-line interface: one module per subcommand, each with its args struct and `run`.
+//!
+//! Exit status: 0 = done, no unapproved drift; 1 = unapproved drift found; 2 = error (the job
+//! could not be done); 3 = no unapproved drift, but coverage gaps (a scope could not be read,
+//! or has no baseline).
+
+mod audit;
+mod baseline;
+mod config_cmd;
+mod daemon;
+mod demo;
+mod drift;
+mod exception;
+mod import;
+mod report;
+mod run;
+mod show;
+mod snapshots;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::store::Store;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "netdrift",
+    version,
+    about = "Cloud firewall baseline drift reconciler: snapshot, diff, attribute, report"
+)]
+pub struct Cli {
+    /// SQLite database [default: $NETDRIFT_DB, else $STATE_DIRECTORY/netdrift.db under systemd,
+    /// else the platform data directory]
+    #[arg(long, global = true, env = "NETDRIFT_DB")]
+    pub db: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Import native JSON dumps of one scope as a snapshot.
+    Import(import::Args),
+    /// List stored snapshots.
+    Snapshots(snapshots::Args),
+    /// Show a resource as stored, now or at a past time.
+    Show(show::Args),
+    /// Approve, list, show, import or export baselines.
+    #[command(subcommand)]
+    Baseline(baseline::Cmd),
+    /// Add or list exceptions (approved drift with an owner, reason and expiry).
+    #[command(subcommand)]
+    Exception(exception::Cmd),
+    /// Compute drift of the latest snapshots against the approved baselines.
+    Drift(drift::Args),
+    /// Write the drift report (Markdown and JSON) for the stored runs.
+    Report(report::Args),
+    /// Import control-plane audit logs for attribution.
+    #[command(subcommand)]
+    Audit(audit::Cmd),
+    /// One full reconcile cycle from a configuration file.
+    Run(run::Args),
+    /// Run reconciles on the configured schedule (systemd service).
+    Daemon(daemon::Args),
+    /// Validate a configuration file.
+    #[command(subcommand)]
+    Config(config_cmd::Cmd),
+    /// Run the whole cycle on the bundled two-day demo estate.
+    Demo(demo::Args),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Markdown,
+}
+
+/// How a command ended (mapped to the documented exit status).
+pub enum Outcome {
+    Ok,
+    Drift,
+    Coverage,
+}
+
+pub fn default_db() -> PathBuf {
+    if let Some(dir) = std::env::var_os("STATE_DIRECTORY").filter(|d| !d.is_empty()) {
+        // systemd may pass several, colon-separated; the first is ours.
+        let first = dir
+            .to_string_lossy()
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        return PathBuf::from(first).join("netdrift.db");
+    }
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("netdrift").join("netdrift.db")
+}
+
+pub fn open_store(db: &Option<PathBuf>) -> Result<Store> {
+    let path = db.clone().unwrap_or_else(default_db);
+    Store::open(&path)
+}
+
+/// Parse `2026-11-26`, or a full RFC 3339 time.
+pub fn parse_time(s: &str) -> Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| {
+        format!("{s:?} is neither a date (2026-11-26) nor an RFC 3339 time (2026-11-26T02:00:00Z)")
+    })?;
+    Ok(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+}
+
+pub fn init_logging(default_level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("NETDRIFT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .try_init();
+}
+
+/// Pad a table for a terminal.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count().min(80));
+        }
+    }
+    let line = |cells: Vec<String>| {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let c: String = c.chars().take(80).collect();
+                if i + 1 == cells.len() {
+                    c
+                } else {
+                    format!("{c:<w$}", w = widths[i])
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    let mut out = line(headers.iter().map(|h| h.to_string()).collect()) + "\n";
+    for r in rows {
+        out += &line(r.clone());
+        out.push('\n');
+    }
+    out
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = if matches!(cli.command, Command::Daemon(_)) {
+        "info"
+    } else {
+        "warn"
+    };
+    init_logging(level);
+    let result = match cli.command {
+        Command::Import(a) => import::run(&cli.db, a),
+        Command::Snapshots(a) => snapshots::run(&cli.db, a),
+        Command::Show(a) => show::run(&cli.db, a),
+        Command::Baseline(c) => baseline::run(&cli.db, c),
+        Command::Exception(c) => exception::run(&cli.db, c),
+        Command::Drift(a) => drift::run(&cli.db, a),
+        Command::Report(a) => report::run(&cli.db, a),
+        Command::Audit(c) => audit::run(&cli.db, c),
+        Command::Run(a) => run::run(&cli.db, a),
+        Command::Daemon(a) => daemon::run(&cli.db, a),
+        Command::Config(c) => config_cmd::run(c),
+        Command::Demo(a) => demo::run(&cli.db, a),
+    };
+    match result {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Drift) => ExitCode::from(1),
+        Ok(Outcome::Coverage) => ExitCode::from(3),
+        Err(e) => {
+            eprintln!("netdrift: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! `netdrift audit import`: control-plane audit logs for attribution.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use netdrift_snapshots::Provider;
+
+use super::{open_store, Outcome};
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Cmd {
+    /// Import CloudTrail, GCP audit log or Azure Activity Log files (gzip accepted).
+    Import(ImportArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ImportArgs {
+    #[arg(long)]
+    provider: Provider,
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
+    let Cmd::Import(a) = cmd;
+    let mut store = open_store(db)?;
+    let s = crate::audit::import_files(&mut store, a.provider, &a.files)?;
+    println!(
+        "{} file(s): {} new event(s), {} already stored, {} not about network exposure, {} malformed record(s) skipped",
+        s.files,
+        s.new_events,
+        s.duplicate_events,
+        s.ignored,
+        s.skipped.len()
+    );
+    for w in &s.skipped {
+        eprintln!("warning: skipped {w}");
+    }
+    Ok(Outcome::Ok)
+}

@@ -1,0 +1,142 @@
+//! `netdrift demo`: the whole cycle on the bundled two-day estate, with no cloud account.
+//!
+//! It writes the embedded estate into a directory, collects day 1 and approves it as the
+//! baseline, then collects day 2 with its audit logs, reconciles, attributes and writes the
+//! report. The demo owns its directory: its database is recreated on every run.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use crate::config::Config;
+use crate::reconcile::{reconcile_once, RunOptions};
+use crate::store::{BaselineSelector, Store};
+
+use super::{parse_time, Outcome};
+
+/// The bundled demo estate (demo/ in the repository), embedded in the binary.
+pub const FILES: &[(&str, &str)] = &[
+    (
+        "audit/azure-activity.json",
+        include_str!("../../demo/audit/azure-activity.json"),
+    ),
+    (
+        "audit/cloudtrail-2026-11-24.json",
+        include_str!("../../demo/audit/cloudtrail-2026-11-24.json"),
+    ),
+    (
+        "audit/gcp-activity.json",
+        include_str!("../../demo/audit/gcp-activity.json"),
+    ),
+    (
+        "aws-eu/day1/security-groups.json",
+        include_str!("../../demo/aws-eu/day1/security-groups.json"),
+    ),
+    (
+        "aws-eu/day2/security-groups.json",
+        include_str!("../../demo/aws-eu/day2/security-groups.json"),
+    ),
+    (
+        "aws/day1/network-acls.json",
+        include_str!("../../demo/aws/day1/network-acls.json"),
+    ),
+    (
+        "aws/day1/security-groups.json",
+        include_str!("../../demo/aws/day1/security-groups.json"),
+    ),
+    (
+        "aws/day2/network-acls.json",
+        include_str!("../../demo/aws/day2/network-acls.json"),
+    ),
+    (
+        "aws/day2/security-groups.json",
+        include_str!("../../demo/aws/day2/security-groups.json"),
+    ),
+    (
+        "azure/day1/nsgs.json",
+        include_str!("../../demo/azure/day1/nsgs.json"),
+    ),
+    (
+        "azure/day2/nsgs.json",
+        include_str!("../../demo/azure/day2/nsgs.json"),
+    ),
+    ("changes.csv", include_str!("../../demo/changes.csv")),
+    (
+        "gcp/day1/firewalls.json",
+        include_str!("../../demo/gcp/day1/firewalls.json"),
+    ),
+    (
+        "gcp/day2/firewalls.json",
+        include_str!("../../demo/gcp/day2/firewalls.json"),
+    ),
+    (
+        "netdrift-day1.toml",
+        include_str!("../../demo/netdrift-day1.toml"),
+    ),
+    ("netdrift.toml", include_str!("../../demo/netdrift.toml")),
+];
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Directory to write the demo estate, database and reports into.
+    #[arg(long, default_value = "netdrift-demo")]
+    dir: PathBuf,
+}
+
+/// Write the embedded estate into `dir`.
+pub fn write_estate(dir: &std::path::Path) -> Result<()> {
+    for (name, body) in FILES {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::write(&path, body).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
+    write_estate(&a.dir)?;
+    let db_path = db.clone().unwrap_or_else(|| a.dir.join("netdrift.db"));
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = db_path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(p));
+    }
+    let mut store = Store::open(&db_path)?;
+    let day1 = Config::load(&a.dir.join("netdrift-day1.toml"))?;
+    let day2 = Config::load(&a.dir.join("netdrift.toml"))?;
+    println!("== day 1: collecting the estate as it was approved ==");
+    let first = reconcile_once(
+        &mut store,
+        &day1,
+        &RunOptions {
+            at: Some(parse_time("2026-11-24T02:00:00Z")?),
+            write_report: false,
+        },
+    )?;
+    for (scope, status, n) in &first.collected {
+        println!("collected {scope}: {} ({n} resources)", status.as_str());
+    }
+    let (id, n) = store.approve(
+        &BaselineSelector::All,
+        "demo",
+        "initial review of the demo estate",
+        Some("DEMO-1"),
+        parse_time("2026-11-24T03:00:00Z")?,
+    )?;
+    println!("baseline {id}: approved all scopes ({n} entries)\n");
+    println!("== day 2: collecting again, importing audit logs, reconciling ==");
+    let second = reconcile_once(
+        &mut store,
+        &day2,
+        &RunOptions {
+            at: Some(parse_time("2026-11-25T02:00:00Z")?),
+            write_report: true,
+        },
+    )?;
+    super::run::print_outcome(&second);
+    println!("\ndatabase: {}", db_path.display());
+    Ok(super::drift::outcome(&second.report))
+}

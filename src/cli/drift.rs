@@ -1,0 +1,103 @@
+//! `netdrift drift`: drift of the latest snapshots against the approved baselines.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use chrono::Utc;
+
+use crate::config::Config;
+use crate::drift::{self, DriftReport};
+
+use super::{open_store, table, Format, Outcome};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Only this scope.
+    #[arg(long)]
+    scope: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Configuration (severity, expected ports, identities, change windows) [default: built-in defaults].
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+/// The configuration to use for settings, or the defaults.
+pub fn settings(path: Option<&Path>) -> Result<Config> {
+    Ok(match path {
+        Some(p) => Config::load(p)?,
+        None => Config::parse("", Path::new("."), "(defaults)")?,
+    })
+}
+
+pub fn outcome(r: &DriftReport) -> Outcome {
+    if r.drift.iter().any(|i| i.is_unapproved()) {
+        Outcome::Drift
+    } else if !r.coverage.is_empty() {
+        Outcome::Coverage
+    } else {
+        Outcome::Ok
+    }
+}
+
+pub fn print_table(r: &DriftReport) {
+    let rows: Vec<Vec<String>> = r
+        .drift
+        .iter()
+        .map(|i| {
+            vec![
+                i.severity.as_str().to_uppercase(),
+                i.id.clone(),
+                i.scope.clone(),
+                i.resource_name
+                    .clone()
+                    .map(|n| format!("{} ({n})", i.resource))
+                    .unwrap_or_else(|| i.resource.clone()),
+                format!("{:?}/{:?}", i.change, i.effect).to_lowercase(),
+                crate::report::headline(i),
+                if i.exception.is_some() {
+                    "excepted".into()
+                } else {
+                    crate::report::who_line(i)
+                },
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table(
+            &["SEVERITY", "ID", "SCOPE", "RESOURCE", "CHANGE", "WHAT", "WHO"],
+            &rows
+        )
+    );
+    for c in &r.coverage {
+        println!("coverage: {} {}: {}", c.code, c.scope, c.message);
+    }
+}
+
+pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
+    let store = open_store(db)?;
+    let cfg = settings(a.config.as_deref())?;
+    let now = Utc::now();
+    let (mut computed, mut coverage) = drift::compute(&store, a.scope.as_deref(), &cfg.drift, now)?;
+    coverage.extend(crate::attribution::attribute_all(
+        &store,
+        &cfg,
+        &mut computed,
+        now,
+    )?);
+    let report = drift::report(
+        drift::sorted(computed.into_iter().map(|c| c.item).collect()),
+        coverage,
+        now,
+    );
+    match a.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Markdown => print!(
+            "{}",
+            crate::report::markdown(&report, None, &crate::report::expiring(&store, now, 14)?)
+        ),
+        Format::Table => print_table(&report),
+    }
+    Ok(outcome(&report))
+}

@@ -1,0 +1,66 @@
+//! `netdrift run`: one full reconcile cycle.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::config::Config;
+use crate::reconcile::{reconcile_once, RunOptions, RunOutcome};
+
+use super::{open_store, parse_time, Outcome};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Configuration file.
+    #[arg(
+        long,
+        env = "NETDRIFT_CONFIG",
+        default_value = "/etc/netdrift/netdrift.toml"
+    )]
+    config: PathBuf,
+    /// Record the snapshots as taken at this time (replaying dumps) [default: now].
+    #[arg(long)]
+    at: Option<String>,
+}
+
+pub fn print_outcome(o: &RunOutcome) {
+    for (scope, status, n) in &o.collected {
+        println!("collected {scope}: {} ({n} resources)", status.as_str());
+    }
+    if o.audit_events > 0 {
+        println!("imported {} new audit event(s)", o.audit_events);
+    }
+    super::drift::print_table(&o.report);
+    let unapproved = o.report.drift.iter().filter(|i| i.is_unapproved()).count();
+    println!(
+        "run {}: {} drift item(s), {} unapproved, {} coverage finding(s)",
+        o.run_id,
+        o.report.drift.len(),
+        unapproved,
+        o.report.coverage.len()
+    );
+    for f in &o.report_files {
+        println!("report: {}", f.display());
+    }
+}
+
+pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
+    let cfg = Config::load(&a.config)?;
+    let db = db.clone().or(cfg.database.clone());
+    let _lock = crate::lock::DbLock::acquire(
+        &db.clone().unwrap_or_else(super::default_db),
+        crate::lock::Wait::Exit,
+    )?;
+    let mut store = open_store(&db)?;
+    let at = a.at.as_deref().map(parse_time).transpose()?;
+    let outcome = reconcile_once(
+        &mut store,
+        &cfg,
+        &RunOptions {
+            at,
+            write_report: true,
+        },
+    )?;
+    print_outcome(&outcome);
+    Ok(super::drift::outcome(&outcome.report))
+}

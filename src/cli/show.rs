@@ -1,0 +1,97 @@
+//! `netdrift show`: a resource's stored state, now or at a past time.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+
+use netdrift_snapshots::{Direction, Ports};
+
+use super::{open_store, parse_time, Format, Outcome};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Resource id (sg-…, acl-…, projects/P/global/firewalls/N, Azure NSG id).
+    resource: String,
+    /// Point in time [default: now].
+    #[arg(long)]
+    at: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+}
+
+pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
+    let store = open_store(db)?;
+    let at = a.at.as_deref().map(parse_time).transpose()?;
+    let mut id = a.resource.clone();
+    if id.to_ascii_lowercase().starts_with("/subscriptions/") {
+        id = id.to_ascii_lowercase();
+    }
+    let found = store.resource_at(&id, at)?;
+    if found.is_empty() {
+        bail!("no snapshot contains resource {:?}", a.resource);
+    }
+    if a.format == Format::Json {
+        let v: Vec<_> = found
+            .iter()
+            .map(|(s, r)| serde_json::json!({"scope": s.scope, "snapshot_id": s.id, "taken_at": s.taken_at, "exists": r.is_some(), "resource": r}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"schema_version": 1, "states": v}))?
+        );
+        return Ok(Outcome::Ok);
+    }
+    for (snap, res) in found {
+        println!(
+            "{} in {} (snapshot {} at {})",
+            id, snap.scope, snap.id, snap.taken_at
+        );
+        let Some(r) = res else {
+            println!("  did not exist at that time");
+            continue;
+        };
+        println!(
+            "  kind {}  name {}  network {}",
+            r.kind,
+            r.name.as_deref().unwrap_or("-"),
+            r.network.as_deref().unwrap_or("-")
+        );
+        println!("  state {}", netdrift_snapshots::state_hash(&r));
+        for rule in &r.rules {
+            let ports = match &rule.ports {
+                Ports::All => "all".to_string(),
+                Ports::Ranges { ranges } => ranges
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                Ports::Icmp { icmp_type, code } => format!("type {:?} code {:?}", icmp_type, code),
+            };
+            let peers: Vec<String> = rule.peers.iter().map(|p| format!("{p:?}")).collect();
+            println!(
+                "  {:7} {:5} {:>5} {:6} {:>7} {}{}{}{}",
+                if rule.direction == Direction::Ingress {
+                    "ingress"
+                } else {
+                    "egress"
+                },
+                format!("{:?}", rule.action).to_lowercase(),
+                rule.priority.map(|p| p.to_string()).unwrap_or_default(),
+                rule.protocol.to_string(),
+                ports,
+                peers.join(" "),
+                if rule.targets.is_empty() {
+                    String::new()
+                } else {
+                    format!(" -> {:?}", rule.targets)
+                },
+                if rule.enabled { "" } else { " [disabled]" },
+                rule.description
+                    .as_deref()
+                    .map(|d| format!("  # {d}"))
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    Ok(Outcome::Ok)
+}

@@ -1,0 +1,643 @@
+//! Configuration: TOML parsed into raw serde structs, then validated into a checked `Config`,
+//! collecting every problem at once with its line. The field comments here and the annotated
+//! `netdrift.example.toml` are the reference documentation.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use netdrift_snapshots::{PortRange, Provider, Scope, Severity, SeverityPolicy};
+
+use crate::drift::DriftSettings;
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from (None for the embedded demo).
+    pub path: Option<PathBuf>,
+    pub database: Option<PathBuf>,
+    pub sources: Vec<SourceConfig>,
+    pub audit: Vec<AuditConfig>,
+    pub report: ReportConfig,
+    pub schedule: ScheduleConfig,
+    pub retention_days: Option<u32>,
+    pub drift: DriftSettings,
+    pub attribution: AttributionConfig,
+    pub change_windows: Vec<ChangeWindow>,
+    pub change_records: Vec<PathBuf>,
+    /// How many scopes are collected at once.
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    pub name: String,
+    pub provider: Provider,
+    pub kind: SourceKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum SourceKind {
+    /// Native JSON dumps of one scope.
+    Files { scope: Scope, files: Vec<PathBuf> },
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditConfig {
+    pub provider: Provider,
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportConfig {
+    pub directory: PathBuf,
+    pub formats: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScheduleConfig {
+    /// Cron expressions, normalized to six fields (seconds first).
+    pub snapshot: Option<String>,
+    pub reconcile: String,
+    pub retention: Option<String>,
+    /// `local`, `UTC` or an IANA zone name.
+    pub timezone: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AttributionConfig {
+    pub clock_skew_seconds: i64,
+    pub log_retention_days: i64,
+    pub privileged: Vec<String>,
+    pub automation: Vec<String>,
+    pub automation_user_agents: Vec<String>,
+    pub break_glass: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChangeWindow {
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub cron: String,
+    pub duration_minutes: i64,
+    pub timezone: String,
+    pub principals: Vec<String>,
+    pub ticket: Option<String>,
+}
+
+// ---- raw serde structs ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    database: Option<String>,
+    concurrency: Option<usize>,
+    report: Option<Spanned<toml::Table>>,
+    schedule: Option<Spanned<toml::Table>>,
+    retention: Option<Spanned<toml::Table>>,
+    severity: Option<Spanned<toml::Table>>,
+    attribution: Option<Spanned<toml::Table>>,
+    #[serde(default)]
+    source: Vec<Spanned<toml::Table>>,
+    #[serde(default)]
+    audit: Vec<Spanned<toml::Table>>,
+    #[serde(default)]
+    change_window: Vec<Spanned<toml::Table>>,
+    #[serde(default)]
+    change_records: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    /// `aws`, `gcp` or `azure`.
+    provider: String,
+    /// Unique name of the source.
+    name: String,
+    /// Account (AWS), project (GCP) or subscription (Azure) of a file source.
+    account: Option<String>,
+    /// AWS region of a file source.
+    region: Option<String>,
+    /// Dump files (paths relative to the config file).
+    #[serde(default)]
+    files: Vec<String>,
+    /// Ports this scope is expected to expose (not atypical): numbers or "lo-hi" strings.
+    #[serde(default)]
+    expected_ports: Vec<toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    provider: String,
+    files: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReport {
+    directory: Option<String>,
+    formats: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    snapshot: Option<String>,
+    reconcile: Option<String>,
+    retention: Option<String>,
+    timezone: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    max_age_days: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSeverity {
+    sensitive_ports: Option<Vec<toml::Value>>,
+    #[serde(default)]
+    overrides: toml::Table,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAttribution {
+    clock_skew_seconds: Option<i64>,
+    log_retention_days: Option<i64>,
+    #[serde(default)]
+    privileged: Vec<String>,
+    #[serde(default)]
+    automation: Vec<String>,
+    #[serde(default)]
+    automation_user_agents: Vec<String>,
+    #[serde(default)]
+    break_glass: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWindow {
+    name: String,
+    #[serde(default)]
+    scopes: Vec<String>,
+    cron: String,
+    duration_minutes: i64,
+    timezone: Option<String>,
+    #[serde(default)]
+    principals: Vec<String>,
+    ticket: Option<String>,
+}
+
+/// All the problems found in a configuration.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {} problem(s):\n{}", problems.len(), problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+pub struct ConfigErrors {
+    pub file: String,
+    pub problems: Vec<String>,
+}
+
+struct Checker<'a> {
+    text: &'a str,
+    problems: Vec<String>,
+}
+
+impl Checker<'_> {
+    fn line(&self, span: std::ops::Range<usize>) -> usize {
+        self.text[..span.start.min(self.text.len())]
+            .matches('\n')
+            .count()
+            + 1
+    }
+    fn at(&mut self, span: std::ops::Range<usize>, msg: String) {
+        let line = self.line(span);
+        self.problems.push(format!("line {line}: {msg}"));
+    }
+    fn table<T: serde::de::DeserializeOwned>(
+        &mut self,
+        t: &Spanned<toml::Table>,
+        what: &str,
+    ) -> Option<T> {
+        match toml::Value::Table(t.get_ref().clone()).try_into::<T>() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let msg = format!("[{what}]: {}", e.message().trim());
+                self.at(t.span(), msg);
+                None
+            }
+        }
+    }
+}
+
+/// Normalize a cron expression to the six-field form tokio-cron-scheduler uses (seconds first);
+/// a five-field expression runs at second 0.
+pub fn normalize_cron(expr: &str) -> Result<String, String> {
+    let fields = expr.split_whitespace().count();
+    let six = match fields {
+        5 => format!("0 {}", expr.trim()),
+        6 | 7 => expr.trim().to_string(),
+        _ => return Err(format!("cron expression {expr:?} has {fields} fields (expected 5, 6 with seconds, or 7 with year)")),
+    };
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(&six)
+        .map_err(|e| format!("cron expression {expr:?} is invalid: {e}"))?;
+    Ok(six)
+}
+
+pub fn check_timezone(tz: &str) -> Result<(), String> {
+    if tz.eq_ignore_ascii_case("local")
+        || tz.eq_ignore_ascii_case("utc")
+        || tz.parse::<chrono_tz::Tz>().is_ok()
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "unknown time zone {tz:?} (expected local, UTC or an IANA name such as Europe/Berlin)"
+        ))
+    }
+}
+
+fn port_value(v: &toml::Value) -> Result<PortRange, String> {
+    match v {
+        toml::Value::Integer(i) => PortRange::new(*i, *i).map_err(|e| e.to_string()),
+        toml::Value::String(s) => PortRange::parse(s).map_err(|e| e.to_string()),
+        other => Err(format!(
+            "port {other} is neither a number nor a \"lo-hi\" string"
+        )),
+    }
+}
+
+impl Config {
+    /// Load and validate a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigErrors {
+            file: path.display().to_string(),
+            problems: vec![format!("cannot read: {e}")],
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut cfg = Config::parse(&text, &base, &path.display().to_string())?;
+        cfg.path = Some(path.to_path_buf());
+        Ok(cfg)
+    }
+
+    /// Parse and validate configuration text; relative paths resolve against `base`.
+    pub fn parse(text: &str, base: &Path, file: &str) -> Result<Config, ConfigErrors> {
+        let fail = |problems| ConfigErrors {
+            file: file.to_string(),
+            problems,
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+                .unwrap_or(0);
+            fail(vec![format!("line {line}: {}", e.message().trim())])
+        })?;
+        let mut ck = Checker {
+            text,
+            problems: Vec::new(),
+        };
+        let resolve = |p: &str| -> PathBuf {
+            let p = PathBuf::from(p);
+            if p.is_absolute() {
+                p
+            } else {
+                base.join(p)
+            }
+        };
+
+        let mut sources = Vec::new();
+        let mut names = std::collections::BTreeSet::new();
+        let mut scopes = std::collections::BTreeSet::new();
+        let mut expected_ports = Vec::new();
+        for t in &raw.source {
+            let Some(s): Option<RawSource> = ck.table(t, "source") else {
+                continue;
+            };
+            let span = t.span();
+            if !names.insert(s.name.clone()) {
+                ck.at(
+                    span.clone(),
+                    format!("source {:?}: duplicate source name", s.name),
+                );
+            }
+            let provider: Provider = match s.provider.parse() {
+                Ok(p) => p,
+                Err(e) => {
+                    ck.at(
+                        span.clone(),
+                        format!("source {:?}: field `provider`: {e}", s.name),
+                    );
+                    continue;
+                }
+            };
+            let Some(account) = s.account.clone().filter(|a| !a.is_empty()) else {
+                ck.at(span.clone(), format!("source {:?}: field `account` is required for a file source (the account, project or subscription the dumps belong to)", s.name));
+                continue;
+            };
+            if provider == Provider::Aws && s.region.is_none() {
+                ck.at(
+                    span.clone(),
+                    format!(
+                        "source {:?}: field `region` is required for an AWS file source",
+                        s.name
+                    ),
+                );
+            }
+            if s.files.is_empty() {
+                ck.at(
+                    span.clone(),
+                    format!("source {:?}: field `files` lists no dump files", s.name),
+                );
+            }
+            let region = if provider == Provider::Aws {
+                s.region.clone()
+            } else {
+                None
+            };
+            let scope = Scope::new(provider, account, region);
+            if !scopes.insert(scope.key()) {
+                ck.at(
+                    span.clone(),
+                    format!(
+                        "source {:?}: scope {} is already collected by another source",
+                        s.name,
+                        scope.key()
+                    ),
+                );
+            }
+            let mut ports = Vec::new();
+            for v in &s.expected_ports {
+                match port_value(v) {
+                    Ok(p) => ports.push(p),
+                    Err(e) => ck.at(
+                        span.clone(),
+                        format!("source {:?}: field `expected_ports`: {e}", s.name),
+                    ),
+                }
+            }
+            if !ports.is_empty() {
+                expected_ports.push((scope.key(), ports));
+            }
+            let files = s.files.iter().map(|f| resolve(f)).collect();
+            sources.push(SourceConfig {
+                name: s.name,
+                provider,
+                kind: SourceKind::Files { scope, files },
+            });
+        }
+
+        let mut audit = Vec::new();
+        for t in &raw.audit {
+            let Some(a): Option<RawAudit> = ck.table(t, "audit") else {
+                continue;
+            };
+            match a.provider.parse::<Provider>() {
+                Ok(provider) => audit.push(AuditConfig {
+                    provider,
+                    files: a.files.iter().map(|f| resolve(f)).collect(),
+                }),
+                Err(e) => ck.at(t.span(), format!("audit: field `provider`: {e}")),
+            }
+        }
+
+        let report = match raw
+            .report
+            .as_ref()
+            .and_then(|t| ck.table::<RawReport>(t, "report"))
+        {
+            Some(r) => {
+                let formats = r
+                    .formats
+                    .unwrap_or_else(|| vec!["markdown".into(), "json".into()]);
+                for f in &formats {
+                    if !["markdown", "json", "html", "csv", "ocsf"].contains(&f.as_str()) {
+                        let span = raw.report.as_ref().map(|t| t.span()).unwrap_or(0..0);
+                        ck.at(span, format!("report: unknown format {f:?} (expected markdown, json, html, csv or ocsf)"));
+                    }
+                }
+                ReportConfig {
+                    directory: resolve(r.directory.as_deref().unwrap_or("reports")),
+                    formats,
+                }
+            }
+            None => ReportConfig {
+                directory: resolve("reports"),
+                formats: vec!["markdown".into(), "json".into()],
+            },
+        };
+
+        let schedule = {
+            let r = raw
+                .schedule
+                .as_ref()
+                .and_then(|t| ck.table::<RawSchedule>(t, "schedule"));
+            let span = raw.schedule.as_ref().map(|t| t.span()).unwrap_or(0..0);
+            let r = r.unwrap_or(RawSchedule {
+                snapshot: None,
+                reconcile: None,
+                retention: None,
+                timezone: None,
+            });
+            let mut cron = |field: &str, v: Option<String>| -> Option<String> {
+                let v = v?;
+                match normalize_cron(&v) {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        ck.at(span.clone(), format!("schedule: field `{field}`: {e}"));
+                        None
+                    }
+                }
+            };
+            let snapshot = cron("snapshot", r.snapshot);
+            let reconcile = cron(
+                "reconcile",
+                Some(r.reconcile.unwrap_or_else(|| "0 0 2 * * *".into())),
+            )
+            .unwrap_or_else(|| "0 0 2 * * *".into());
+            let retention = cron("retention", r.retention);
+            let timezone = r.timezone.unwrap_or_else(|| "local".into());
+            if let Err(e) = check_timezone(&timezone) {
+                ck.at(span.clone(), format!("schedule: field `timezone`: {e}"));
+            }
+            ScheduleConfig {
+                snapshot,
+                reconcile,
+                retention,
+                timezone,
+            }
+        };
+
+        let retention_days = raw
+            .retention
+            .as_ref()
+            .and_then(|t| ck.table::<RawRetention>(t, "retention"))
+            .and_then(|r| r.max_age_days);
+
+        let mut severity = SeverityPolicy::default();
+        if let Some(t) = &raw.severity {
+            if let Some(s) = ck.table::<RawSeverity>(t, "severity") {
+                if let Some(ports) = s.sensitive_ports {
+                    severity.sensitive_ports.clear();
+                    for v in &ports {
+                        match port_value(v) {
+                            Ok(p) => severity.sensitive_ports.push((p.from, p.to)),
+                            Err(e) => {
+                                ck.at(t.span(), format!("severity: field `sensitive_ports`: {e}"))
+                            }
+                        }
+                    }
+                }
+                for (code, v) in &s.overrides {
+                    let known = netdrift_snapshots::severity::MATRIX
+                        .iter()
+                        .any(|(c, _, _)| c == code);
+                    let sev = v.as_str().and_then(Severity::parse);
+                    match (known, sev) {
+                        (true, Some(sev)) => {
+                            severity.overrides.insert(code.clone(), sev);
+                        }
+                        (false, _) => ck.at(t.span(), format!("severity.overrides: unknown condition {code:?} (see docs/severity.md)")),
+                        (_, None) => ck.at(t.span(), format!("severity.overrides.{code}: {v} is not info, low, medium, high or critical")),
+                    }
+                }
+            }
+        }
+
+        let attribution = match raw
+            .attribution
+            .as_ref()
+            .and_then(|t| ck.table::<RawAttribution>(t, "attribution"))
+        {
+            Some(a) => AttributionConfig {
+                clock_skew_seconds: a.clock_skew_seconds.unwrap_or(300),
+                log_retention_days: a.log_retention_days.unwrap_or(90),
+                privileged: a.privileged,
+                automation: a.automation,
+                automation_user_agents: a.automation_user_agents,
+                break_glass: a.break_glass,
+            },
+            None => AttributionConfig {
+                clock_skew_seconds: 300,
+                log_retention_days: 90,
+                ..Default::default()
+            },
+        };
+
+        let mut change_windows = Vec::new();
+        for t in &raw.change_window {
+            let Some(w): Option<RawWindow> = ck.table(t, "change_window") else {
+                continue;
+            };
+            let tz = w.timezone.unwrap_or_else(|| "UTC".into());
+            if let Err(e) = check_timezone(&tz) {
+                ck.at(
+                    t.span(),
+                    format!("change_window {:?}: field `timezone`: {e}", w.name),
+                );
+            }
+            if w.duration_minutes <= 0 {
+                ck.at(
+                    t.span(),
+                    format!(
+                        "change_window {:?}: field `duration_minutes` must be positive",
+                        w.name
+                    ),
+                );
+            }
+            match normalize_cron(&w.cron) {
+                Ok(cron) => change_windows.push(ChangeWindow {
+                    name: w.name,
+                    scopes: w.scopes,
+                    cron,
+                    duration_minutes: w.duration_minutes,
+                    timezone: tz,
+                    principals: w.principals,
+                    ticket: w.ticket,
+                }),
+                Err(e) => ck.at(
+                    t.span(),
+                    format!("change_window {:?}: field `cron`: {e}", w.name),
+                ),
+            }
+        }
+
+        if raw.concurrency == Some(0) {
+            ck.problems.push("concurrency: must be at least 1".into());
+        }
+        if !ck.problems.is_empty() {
+            return Err(fail(ck.problems));
+        }
+        Ok(Config {
+            path: None,
+            database: raw.database.map(|d| resolve(&d)),
+            sources,
+            audit,
+            report,
+            schedule,
+            retention_days,
+            drift: DriftSettings {
+                severity,
+                expected_ports,
+            },
+            attribution,
+            change_windows,
+            change_records: raw.change_records.iter().map(|p| resolve(p)).collect(),
+            concurrency: raw.concurrency.unwrap_or(4),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn five_and_six_field_cron() {
+        assert_eq!(normalize_cron("0 2 * * *").unwrap(), "0 0 2 * * *");
+        assert_eq!(normalize_cron("*/5 * * * * *").unwrap(), "*/5 * * * * *");
+        assert!(normalize_cron("61 * * * *").is_err());
+        assert!(normalize_cron("* *").is_err());
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_line() {
+        let text = r#"
+[schedule]
+reconcile = "99 * * * *"
+timezone = "Mars/Olympus"
+
+[[source]]
+provider = "awz"
+name = "a"
+account = "1"
+files = ["x.json"]
+
+[[source]]
+provider = "gcp"
+name = "a"
+files = []
+"#;
+        let err = Config::parse(text, Path::new("."), "t.toml").unwrap_err();
+        let all = err.problems.join("\n");
+        assert!(all.contains("line 2: schedule: field `reconcile`"), "{all}");
+        assert!(all.contains("timezone"), "{all}");
+        assert!(
+            all.contains("line 6: source \"a\": field `provider`: unknown provider"),
+            "{all}"
+        );
+        assert!(
+            all.contains("line 12: source \"a\": duplicate source name"),
+            "{all}"
+        );
+        assert!(all.contains("field `account` is required"), "{all}");
+        assert!(err.problems.len() >= 4, "{all}");
+    }
+}

@@ -1,0 +1,367 @@
+//! `netdrift daemon`: reconcile on a schedule with tokio-cron-scheduler, for a systemd service.
+//!
+//! - One job at a time: a tick that arrives while another job runs is skipped and logged.
+//! - One daemon per database: the database lock is held for the daemon's lifetime.
+//! - Missed runs: if the last reconcile is older than the last scheduled time, it runs once at
+//!   start.
+//! - SIGTERM/SIGINT: stop taking ticks, let the running job finish its transaction (or be rolled
+//!   back by SQLite at exit after the stop timeout), exit 0.
+//! - SIGHUP: reload and validate the config; keep the old one if the new one is invalid.
+//! - systemd: `READY=1`, watchdog pings, and a status line.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, TimeZone, Utc};
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+use crate::config::Config;
+use crate::lock::{DbLock, Wait};
+use crate::reconcile::{collect_all, reconcile_once, RunOptions};
+use crate::store::{insert_snapshots, ts, Store};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    Snapshot,
+    Reconcile,
+    Retention,
+}
+
+impl JobKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Snapshot => "snapshot",
+            JobKind::Reconcile => "reconcile",
+            JobKind::Retention => "retention",
+        }
+    }
+}
+
+struct State {
+    config_path: PathBuf,
+    config: Mutex<Config>,
+    store: Mutex<Store>,
+    busy: Arc<tokio::sync::Mutex<()>>,
+    status: Mutex<String>,
+}
+
+fn notify(states: &[sd_notify::NotifyState<'_>]) {
+    let _ = sd_notify::notify(states);
+}
+
+fn set_status(state: &State, text: String) {
+    tracing::info!(status = %text, "status");
+    notify(&[sd_notify::NotifyState::Status(&text)]);
+    *state.status.lock().expect("status lock") = text;
+}
+
+/// Next occurrence of a six-field cron expression in a time zone.
+pub fn next_occurrence(expr: &str, tz: &str, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let cron = croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(expr)
+        .ok()?;
+    occurrence(&cron, tz, after, true)
+}
+
+fn occurrence(
+    cron: &croner::Cron,
+    tz: &str,
+    at: DateTime<Utc>,
+    next: bool,
+) -> Option<DateTime<Utc>> {
+    fn go<Z: TimeZone>(cron: &croner::Cron, t: DateTime<Z>, next: bool) -> Option<DateTime<Utc>> {
+        let r = if next {
+            cron.find_next_occurrence(&t, false)
+        } else {
+            cron.find_previous_occurrence(&t, false)
+        };
+        r.ok().map(|d| d.with_timezone(&Utc))
+    }
+    if tz.eq_ignore_ascii_case("utc") {
+        go(cron, at, next)
+    } else if tz.eq_ignore_ascii_case("local") {
+        go(cron, at.with_timezone(&chrono::Local), next)
+    } else {
+        go(
+            cron,
+            at.with_timezone(&tz.parse::<chrono_tz::Tz>().ok()?),
+            next,
+        )
+    }
+}
+
+/// Was the last scheduled reconcile missed (no run finished after it)?
+pub fn missed(expr: &str, tz: &str, last_run: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    let Ok(cron) = croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(expr)
+    else {
+        return false;
+    };
+    match (occurrence(&cron, tz, now, false), last_run) {
+        (Some(prev), Some(last)) => last < prev,
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
+fn run_job(state: &State, kind: JobKind) -> Result<String> {
+    if let Some(ms) = std::env::var("NETDRIFT_DEBUG_JOB_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        // Testing aid: make a job slow enough to overlap the next tick.
+        std::thread::sleep(Duration::from_millis(ms));
+    }
+    let cfg = state.config.lock().expect("config lock").clone();
+    let mut store = state.store.lock().expect("store lock");
+    match kind {
+        JobKind::Reconcile => {
+            let o = reconcile_once(
+                &mut store,
+                &cfg,
+                &RunOptions {
+                    at: None,
+                    write_report: true,
+                },
+            )?;
+            let new = crate::report::previous_ids(&store, o.run_id)?
+                .map(|prev| {
+                    o.report
+                        .drift
+                        .iter()
+                        .filter(|i| !prev.contains(&i.id))
+                        .count()
+                })
+                .unwrap_or(o.report.drift.len());
+            Ok(format!(
+                "last run {} (run {}), {} new drift item(s), {} unapproved, {} coverage finding(s)",
+                chrono::Local::now().format("%H:%M"),
+                o.run_id,
+                new,
+                o.report.drift.iter().filter(|i| i.is_unapproved()).count(),
+                o.report.coverage.len()
+            ))
+        }
+        JobKind::Snapshot => {
+            let collected = collect_all(&cfg);
+            let ids = insert_snapshots(&mut store, &collected, Utc::now())?;
+            crate::audit::import_configured(&mut store, &cfg)?;
+            Ok(format!(
+                "last snapshot {} ({} scope(s))",
+                chrono::Local::now().format("%H:%M"),
+                ids.len()
+            ))
+        }
+        JobKind::Retention => match cfg.retention_days {
+            Some(days) => {
+                let n = store.prune(Utc::now() - chrono::Duration::days(days as i64))?;
+                Ok(format!("retention pruned {n} snapshot(s)"))
+            }
+            None => Ok("retention: no max_age_days configured".into()),
+        },
+    }
+}
+
+async fn tick(state: Arc<State>, kind: JobKind) {
+    let Ok(guard) = state.busy.clone().try_lock_owned() else {
+        tracing::warn!(
+            job = kind.as_str(),
+            "tick skipped: another job is still running"
+        );
+        return;
+    };
+    let st = state.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let _guard = guard;
+        run_job(&st, kind)
+    })
+    .await;
+    let cfg = state.config.lock().expect("config lock").clone();
+    let next = next_occurrence(&cfg.schedule.reconcile, &cfg.schedule.timezone, Utc::now())
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|| "?".into());
+    match result {
+        Ok(Ok(summary)) => set_status(&state, format!("{summary}; next reconcile {next}")),
+        Ok(Err(e)) => {
+            tracing::error!(job = kind.as_str(), error = %format!("{e:#}"), "job failed");
+            set_status(
+                &state,
+                format!("last {} failed: {e}; next reconcile {next}", kind.as_str()),
+            );
+        }
+        Err(e) => tracing::error!(job = kind.as_str(), error = %e, "job panicked"),
+    }
+}
+
+fn make_job(expr: &str, tz: &str, state: Arc<State>, kind: JobKind) -> Result<Job> {
+    let run = move |_id, _l| {
+        let st = state.clone();
+        Box::pin(async move { tick(st, kind).await })
+            as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+    };
+    let job = if tz.eq_ignore_ascii_case("utc") {
+        Job::new_async_tz(expr, Utc, run)
+    } else if tz.eq_ignore_ascii_case("local") {
+        Job::new_async_tz(expr, chrono::Local, run)
+    } else {
+        let zone: chrono_tz::Tz = tz
+            .parse()
+            .map_err(|e| anyhow::anyhow!("time zone {tz}: {e}"))?;
+        Job::new_async_tz(expr, zone, run)
+    };
+    job.with_context(|| format!("cannot schedule {} job {expr:?}", kind.as_str()))
+}
+
+async fn build_scheduler(state: &Arc<State>) -> Result<JobScheduler> {
+    let cfg = state.config.lock().expect("config lock").clone();
+    let sched = JobScheduler::new().await?;
+    let tz = cfg.schedule.timezone.clone();
+    sched
+        .add(make_job(
+            &cfg.schedule.reconcile,
+            &tz,
+            state.clone(),
+            JobKind::Reconcile,
+        )?)
+        .await?;
+    if let Some(s) = &cfg.schedule.snapshot {
+        sched
+            .add(make_job(s, &tz, state.clone(), JobKind::Snapshot)?)
+            .await?;
+    }
+    if let Some(s) = &cfg.schedule.retention {
+        sched
+            .add(make_job(s, &tz, state.clone(), JobKind::Retention)?)
+            .await?;
+    }
+    sched.start().await?;
+    Ok(sched)
+}
+
+/// Run the daemon until SIGTERM or SIGINT.
+pub async fn run(config_path: PathBuf, db: Option<PathBuf>, stop_timeout: Duration) -> Result<()> {
+    let cfg = Config::load(&config_path)?;
+    let db = db
+        .or(cfg.database.clone())
+        .unwrap_or_else(crate::cli::default_db);
+    let _lock = DbLock::acquire(&db, Wait::Exit)?;
+    let store = Store::open(&db)?;
+    let last_run = store
+        .runs(1)?
+        .last()
+        .and_then(|r| crate::store::parse_ts(&r.finished_at).ok());
+    let state = Arc::new(State {
+        config_path: config_path.clone(),
+        config: Mutex::new(cfg.clone()),
+        store: Mutex::new(store),
+        busy: Arc::new(tokio::sync::Mutex::new(())),
+        status: Mutex::new(String::new()),
+    });
+    tracing::info!(config = %config_path.display(), db = %db.display(), reconcile = %cfg.schedule.reconcile, timezone = %cfg.schedule.timezone, "daemon starting");
+    let mut sched = build_scheduler(&state).await?;
+    let next = next_occurrence(&cfg.schedule.reconcile, &cfg.schedule.timezone, Utc::now());
+    notify(&[sd_notify::NotifyState::Ready]);
+    set_status(
+        &state,
+        format!(
+            "ready; last run {}; next reconcile {}",
+            last_run.map(ts).unwrap_or_else(|| "never".into()),
+            next.map(ts).unwrap_or_else(|| "?".into())
+        ),
+    );
+    if missed(
+        &cfg.schedule.reconcile,
+        &cfg.schedule.timezone,
+        last_run,
+        Utc::now(),
+    ) {
+        tracing::info!("the last scheduled reconcile was missed; running it now");
+        let st = state.clone();
+        tokio::spawn(async move { tick(st, JobKind::Reconcile).await });
+    }
+    if let Some(interval) = sd_notify::watchdog_enabled() {
+        let period = interval / 2;
+        tokio::spawn(async move {
+            let mut iv = tokio::time::interval(period);
+            loop {
+                iv.tick().await;
+                notify(&[sd_notify::NotifyState::Watchdog]);
+            }
+        });
+    }
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => {
+                notify(&[sd_notify::NotifyState::Reloading]);
+                match Config::load(&state.config_path) {
+                    Ok(new) => {
+                        *state.config.lock().expect("config lock") = new;
+                        let _ = sched.shutdown().await;
+                        match build_scheduler(&state).await {
+                            Ok(s) => { sched = s; tracing::info!("configuration reloaded"); }
+                            Err(e) => tracing::error!(error = %format!("{e:#}"), "rescheduling after reload failed"),
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "reload refused: the new configuration is invalid; still running on the previous one"),
+                }
+                notify(&[sd_notify::NotifyState::Ready]);
+            }
+        }
+    }
+    notify(&[sd_notify::NotifyState::Stopping]);
+    tracing::info!("stopping: no new ticks; waiting for the running job");
+    let _ = sched.shutdown().await;
+    match tokio::time::timeout(stop_timeout, state.busy.lock()).await {
+        Ok(_) => tracing::info!("stopped cleanly"),
+        Err(_) => {
+            tracing::warn!("stop timeout reached; exiting, SQLite rolls back any unfinished write")
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missed_nightly_run_is_detected() {
+        let now: DateTime<Utc> = "2026-11-27T09:00:00Z".parse().unwrap();
+        let expr = "0 0 2 * * *";
+        assert!(missed(
+            expr,
+            "UTC",
+            Some("2026-11-26T02:00:30Z".parse().unwrap()),
+            now
+        ));
+        assert!(!missed(
+            expr,
+            "UTC",
+            Some("2026-11-27T02:00:30Z".parse().unwrap()),
+            now
+        ));
+        assert!(missed(expr, "UTC", None, now));
+        assert_eq!(
+            next_occurrence(expr, "UTC", now).unwrap().to_rfc3339(),
+            "2026-11-28T02:00:00+00:00"
+        );
+    }
+}

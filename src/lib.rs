@@ -1,0 +1,17 @@
+//! netdrift: cloud firewall baseline drift reconciler.
+//!
+//! The root crate holds everything that knows about files, SQLite, time, configuration and
+//! output formats. The pure model and diff live in `netdrift-snapshots`; reading clouds and
+//! their dumps lives in `providers/*`.
+
+pub mod attribution;
+pub mod audit;
+pub mod baseline_file;
+pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod drift;
+pub mod lock;
+pub mod reconcile;
+pub mod report;
+pub mod store;

@@ -1,0 +1,442 @@
+//! The SQLite store: snapshots (content-addressed), baselines, exceptions, runs and drift.
+//!
+//! Architecture invariant: every logical write (a snapshot, an approval, a run) is one
+//! transaction; a failure rolls it back and leaves the database exactly as it was. SQL and row
+//! structs live here; domain types never implement rusqlite traits.
+
+mod audit;
+mod baselines;
+mod retention;
+mod runs;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use serde::Serialize;
+
+use netdrift_snapshots::{
+    access_hash, canonical_json, state_hash, Collected, Problem, Resource, ResourceKind, Scope,
+    SnapshotStatus,
+};
+
+pub(crate) use audit::{insert_coverage, insert_event};
+pub use baselines::{BaselineRow, BaselineSelector, ExceptionRow, NewException};
+pub use runs::{RunRecord, RunRow};
+
+/// Embedded, append-only, numbered migrations.
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_initial",
+        include_str!("../migrations/0001_initial.sql"),
+    ),
+    ("0002_audit", include_str!("../migrations/0002_audit.sql")),
+];
+
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+pub fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
+    Ok(DateTime::parse_from_rfc3339(s)
+        .with_context(|| format!("bad timestamp {s:?} in database"))?
+        .with_timezone(&Utc))
+}
+
+pub struct Store {
+    conn: Connection,
+    path: Option<PathBuf>,
+}
+
+/// One stored snapshot (without its resources).
+#[derive(Debug, Clone, Serialize)]
+pub struct SnapshotRow {
+    pub id: i64,
+    pub scope: String,
+    pub source: String,
+    pub taken_at: String,
+    pub status: String,
+    pub problems: Vec<Problem>,
+    pub uncollected: Vec<ResourceKind>,
+    pub resource_count: i64,
+    pub rule_count: i64,
+    #[serde(skip)]
+    pub manifest_hash: Option<String>,
+}
+
+impl Store {
+    /// Open (creating with mode 0600 if needed) and migrate.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create directory {}", dir.display()))?;
+        }
+        if !path.exists() {
+            create_private(path)?;
+        }
+        let conn = Connection::open(path)
+            .with_context(|| format!("cannot open database {}", path.display()))?;
+        let mut store = Store {
+            conn,
+            path: Some(path.to_path_buf()),
+        };
+        store.init()?;
+        Ok(store)
+    }
+
+    pub fn open_in_memory() -> Result<Store> {
+        let mut store = Store {
+            conn: Connection::open_in_memory()?,
+            path: None,
+        };
+        store.init()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    fn init(&mut self) -> Result<()> {
+        self.conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        self.conn.pragma_update(None, "journal_mode", "WAL")?;
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version as usize > MIGRATIONS.len() {
+            bail!(
+                "database schema version {version} is newer than this netdrift knows ({}); upgrade netdrift",
+                MIGRATIONS.len()
+            );
+        }
+        for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)
+                .with_context(|| format!("migration {name} failed"))?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn tx(&mut self) -> Result<Transaction<'_>> {
+        Ok(self.conn.transaction()?)
+    }
+
+    /// Store one collection as a snapshot, in one transaction.
+    pub fn insert_snapshot(
+        &mut self,
+        collected: &Collected,
+        source: &str,
+        taken_at: DateTime<Utc>,
+    ) -> Result<i64> {
+        let tx = self.conn.transaction()?;
+        let id = insert_snapshot_tx(&tx, collected, source, taken_at)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    pub fn scopes(&self) -> Result<Vec<Scope>> {
+        let mut stmt = self.conn.prepare("SELECT key FROM scopes ORDER BY key")?;
+        let keys = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        keys.iter()
+            .map(|k| Scope::parse_key(k).map_err(Into::into))
+            .collect()
+    }
+
+    pub fn snapshots(&self, scope: Option<&str>) -> Result<Vec<SnapshotRow>> {
+        let sql = "SELECT id, scope_key, source, taken_at, status, problems, uncollected, resource_count, rule_count, \
+                   manifest_hash FROM snapshots WHERE (?1 IS NULL OR scope_key = ?1) ORDER BY taken_at, id";
+        let mut stmt = self.conn.prepare(sql)?;
+        let rows = stmt
+            .query_map(params![scope], snapshot_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().collect()
+    }
+
+    /// The newest snapshot of a scope taken at or before `at` (any status).
+    pub fn latest_snapshot(
+        &self,
+        scope: &str,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<Option<SnapshotRow>> {
+        let at = at.map(ts).unwrap_or_else(|| "9999".into());
+        let sql = "SELECT id, scope_key, source, taken_at, status, problems, uncollected, resource_count, rule_count, \
+                   manifest_hash FROM snapshots WHERE scope_key = ?1 AND taken_at <= ?2 ORDER BY taken_at DESC, id DESC LIMIT 1";
+        self.conn
+            .query_row(sql, params![scope, at], snapshot_row)
+            .optional()?
+            .transpose()
+    }
+
+    /// The newest snapshot of a scope that read `kind`, at or before `at`.
+    pub fn latest_covering(
+        &self,
+        scope: &str,
+        kind: ResourceKind,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<Option<SnapshotRow>> {
+        let at = at.map(ts).unwrap_or_else(|| "9999".into());
+        let sql = "SELECT id, scope_key, source, taken_at, status, problems, uncollected, resource_count, rule_count, \
+                   manifest_hash FROM snapshots WHERE scope_key = ?1 AND taken_at <= ?2 AND status != 'failed' \
+                   ORDER BY taken_at DESC, id DESC";
+        let mut stmt = self.conn.prepare(sql)?;
+        for row in stmt.query_map(params![scope, at], snapshot_row)? {
+            let row = row??;
+            if !row.uncollected.contains(&kind) {
+                return Ok(Some(row));
+            }
+        }
+        Ok(None)
+    }
+
+    pub fn snapshot(&self, id: i64) -> Result<Option<SnapshotRow>> {
+        let sql = "SELECT id, scope_key, source, taken_at, status, problems, uncollected, resource_count, rule_count, \
+                   manifest_hash FROM snapshots WHERE id = ?1";
+        self.conn
+            .query_row(sql, params![id], snapshot_row)
+            .optional()?
+            .transpose()
+    }
+
+    /// `[resource_id, state_hash]` pairs of a snapshot.
+    pub fn manifest(&self, snap: &SnapshotRow) -> Result<Vec<(String, String)>> {
+        let Some(h) = &snap.manifest_hash else {
+            return Ok(Vec::new());
+        };
+        let body: String =
+            self.conn
+                .query_row("SELECT body FROM manifests WHERE hash = ?1", [h], |r| {
+                    r.get(0)
+                })?;
+        serde_json::from_str(&body).context("corrupt manifest")
+    }
+
+    /// The resources of a snapshot.
+    pub fn snapshot_resources(&self, snap: &SnapshotRow) -> Result<Vec<Resource>> {
+        self.manifest(snap)?
+            .iter()
+            .map(|(_, h)| self.state(h))
+            .collect()
+    }
+
+    /// One resource state by hash.
+    pub fn state(&self, hash: &str) -> Result<Resource> {
+        let body: String = self
+            .conn
+            .query_row(
+                "SELECT body FROM resource_states WHERE hash = ?1",
+                [hash],
+                |r| r.get(0),
+            )
+            .with_context(|| format!("resource state {hash} missing"))?;
+        serde_json::from_str(&body).context("corrupt resource state")
+    }
+
+    /// The scopes in which a resource id was ever seen.
+    pub fn scopes_of(&self, resource_id: &str) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT scope_key FROM resource_index WHERE resource_id = ?1 ORDER BY scope_key",
+        )?;
+        let v = stmt
+            .query_map([resource_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(v)
+    }
+
+    /// The state of a resource at a time: per scope where it was ever seen, the snapshot that
+    /// answers and the state (None: the resource did not exist then).
+    pub fn resource_at(
+        &self,
+        resource_id: &str,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<(SnapshotRow, Option<Resource>)>> {
+        let mut out = Vec::new();
+        for scope in self.scopes_of(resource_id)? {
+            let kind: Option<String> = self
+                .conn
+                .query_row(
+                    "SELECT kind FROM resource_states WHERE resource_id = ?1 LIMIT 1",
+                    [resource_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let kind: ResourceKind = match kind {
+                Some(k) => k.parse()?,
+                None => continue,
+            };
+            let Some(snap) = self.latest_covering(&scope, kind, at)? else {
+                continue;
+            };
+            let state = self
+                .manifest(&snap)?
+                .into_iter()
+                .find(|(id, _)| id == resource_id);
+            let resource = state.map(|(_, h)| self.state(&h)).transpose()?;
+            out.push((snap, resource));
+        }
+        Ok(out)
+    }
+
+    /// Database file size in bytes (pages in use), for growth measurements.
+    pub fn size_bytes(&self) -> Result<i64> {
+        let pages: i64 = self.conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        let free: i64 = self
+            .conn
+            .query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+        let size: i64 = self.conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        Ok((pages - free) * size)
+    }
+}
+
+fn create_private(path: &Path) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot create database {}", path.display())),
+    }
+}
+
+fn snapshot_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<SnapshotRow>> {
+    let problems: String = r.get(5)?;
+    let uncollected: String = r.get(6)?;
+    let row = (|| -> Result<SnapshotRow> {
+        Ok(SnapshotRow {
+            id: r.get(0)?,
+            scope: r.get(1)?,
+            source: r.get(2)?,
+            taken_at: r.get(3)?,
+            status: r.get(4)?,
+            problems: serde_json::from_str(&problems)?,
+            uncollected: serde_json::from_str(&uncollected)?,
+            resource_count: r.get(7)?,
+            rule_count: r.get(8)?,
+            manifest_hash: r.get(9)?,
+        })
+    })();
+    Ok(row)
+}
+
+pub(crate) fn ensure_scope(tx: &Transaction<'_>, scope: &Scope) -> Result<()> {
+    tx.execute(
+        "INSERT OR IGNORE INTO scopes (key, provider, account, region) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            scope.key(),
+            scope.provider.as_str(),
+            scope.account,
+            scope.region
+        ],
+    )?;
+    Ok(())
+}
+
+/// Store a resource state if new; return its hash.
+pub(crate) fn put_state(tx: &Transaction<'_>, r: &Resource) -> Result<String> {
+    let hash = state_hash(r);
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO resource_states (hash, resource_id, kind, access_hash, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![hash, r.id.as_str(), r.kind.as_str(), access_hash(r), canonical_json(r)])?;
+    Ok(hash)
+}
+
+fn insert_snapshot_tx(
+    tx: &Transaction<'_>,
+    c: &Collected,
+    source: &str,
+    taken_at: DateTime<Utc>,
+) -> Result<i64> {
+    ensure_scope(tx, &c.scope)?;
+    let scope_key = c.scope.key();
+    let mut manifest: BTreeMap<String, String> = BTreeMap::new();
+    let mut rules = 0i64;
+    for r in &c.resources {
+        if r.kind.provider() != c.scope.provider {
+            bail!(
+                "resource {} of kind {} does not belong to a {} scope",
+                r.id,
+                r.kind,
+                c.scope.provider
+            );
+        }
+        let hash = put_state(tx, r)?;
+        if manifest.insert(r.id.as_str().to_string(), hash).is_some() {
+            bail!(
+                "resource {} appears twice in one snapshot of {scope_key}",
+                r.id
+            );
+        }
+        rules += r.rules.len() as i64;
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO resource_index (resource_id, scope_key) VALUES (?1, ?2)",
+        )?
+        .execute(params![r.id.as_str(), scope_key])?;
+    }
+    let manifest_hash = if c.status == SnapshotStatus::Failed {
+        None
+    } else {
+        let pairs: Vec<(&String, &String)> = manifest.iter().collect();
+        let body = serde_json::to_string(&pairs)?;
+        let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(body.as_bytes()));
+        tx.execute(
+            "INSERT OR IGNORE INTO manifests (hash, body) VALUES (?1, ?2)",
+            params![hash, body],
+        )?;
+        Some(hash)
+    };
+    tx.execute(
+        "INSERT INTO snapshots (scope_key, source, taken_at, status, problems, uncollected, manifest_hash, \
+         resource_count, rule_count, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            scope_key,
+            source,
+            ts(taken_at),
+            c.status.as_str(),
+            serde_json::to_string(&c.problems)?,
+            serde_json::to_string(&c.uncollected)?,
+            manifest_hash,
+            c.resources.len() as i64,
+            rules,
+            ts(Utc::now()),
+        ],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Store several collections in one transaction (one run's snapshots).
+pub fn insert_snapshots(
+    store: &mut Store,
+    items: &[(Collected, String)],
+    taken_at: DateTime<Utc>,
+) -> Result<Vec<i64>> {
+    let tx = store.tx()?;
+    let mut ids = Vec::new();
+    for (c, source) in items {
+        ids.push(insert_snapshot_tx(&tx, c, source, taken_at)?);
+    }
+    tx.commit()?;
+    Ok(ids)
+}

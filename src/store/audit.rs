@@ -1,0 +1,160 @@
+//! Stored audit events, deduplicated by event id.
+
+use anyhow::{Context, Result};
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use netdrift_snapshots::{AuditEvent, Provider};
+
+use super::Store;
+
+/// Insert one event; true when it was new. A second copy of a GCP operation fills in the
+/// request payload if the first lacked it.
+pub(crate) fn insert_event(
+    tx: &Transaction<'_>,
+    ev: &AuditEvent,
+    source: &str,
+    now: &str,
+) -> Result<bool> {
+    let payload = if ev.payload.is_empty() {
+        None
+    } else {
+        Some(serde_json::to_string(&ev.payload)?)
+    };
+    let n = tx.prepare_cached(
+        "INSERT OR IGNORE INTO audit_events (event_id, provider, event_time, account, region, event_name, succeeded, error, \
+         actor, payload, issued_key, raw, source, imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?
+    .execute(params![
+        ev.event_id,
+        ev.provider.as_str(),
+        ev.event_time,
+        ev.account,
+        ev.region,
+        ev.event_name,
+        ev.succeeded,
+        ev.error,
+        serde_json::to_string(&ev.actor)?,
+        payload,
+        ev.issued_key,
+        serde_json::to_string(ev)?,
+        source,
+        now
+    ])?;
+    if n == 0 {
+        if let Some(p) = payload {
+            tx.execute(
+                "UPDATE audit_events SET payload = ?2 WHERE event_id = ?1 AND payload IS NULL",
+                params![ev.event_id, p],
+            )?;
+        }
+    }
+    for r in &ev.resources {
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO audit_event_resources (resource_id, event_id) VALUES (?1, ?2)",
+        )?
+        .execute(params![r.to_ascii_lowercase(), ev.event_id])?;
+    }
+    Ok(n == 1)
+}
+
+pub(crate) fn insert_coverage(
+    tx: &Transaction<'_>,
+    provider: Provider,
+    account: &str,
+    start: &str,
+    end: &str,
+    source: &str,
+    now: &str,
+) -> Result<()> {
+    tx.execute(
+        "INSERT OR IGNORE INTO audit_coverage (provider, account, window_start, window_end, source, imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![provider.as_str(), account, start, end, source, now],
+    )?;
+    Ok(())
+}
+
+fn decode(raw: String) -> Result<AuditEvent> {
+    serde_json::from_str(&raw).context("corrupt stored audit event")
+}
+
+impl Store {
+    /// Events touching any of the resource ids (compared lower-cased) between two times.
+    pub fn events_for(
+        &self,
+        provider: Provider,
+        resource_ids: &[String],
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<AuditEvent>> {
+        let mut out: Vec<AuditEvent> = Vec::new();
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT e.raw FROM audit_event_resources r JOIN audit_events e ON e.event_id = r.event_id \
+             WHERE r.resource_id = ?1 AND e.provider = ?2 AND e.event_time >= ?3 AND e.event_time <= ?4",
+        )?;
+        for id in resource_ids {
+            for raw in stmt.query_map(
+                params![id.to_ascii_lowercase(), provider.as_str(), from, to],
+                |r| r.get::<_, String>(0),
+            )? {
+                let ev = decode(raw?)?;
+                if !out.iter().any(|e| e.event_id == ev.event_id) {
+                    out.push(ev);
+                }
+            }
+        }
+        out.sort_by(|a, b| {
+            a.event_time
+                .cmp(&b.event_time)
+                .then(a.event_id.cmp(&b.event_id))
+        });
+        Ok(out)
+    }
+
+    /// The `AssumeRole*` event that issued an access key, if imported.
+    pub fn event_issuing(&self, key: &str) -> Result<Option<AuditEvent>> {
+        let raw: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT raw FROM audit_events WHERE issued_key = ?1 ORDER BY event_time LIMIT 1",
+                [key],
+                |r| r.get(0),
+            )
+            .optional()?;
+        raw.map(decode).transpose()
+    }
+
+    /// Whether logs of this account cover a time window at all.
+    pub fn audit_covers(
+        &self,
+        provider: Provider,
+        account: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<bool> {
+        let n: i64 = self.conn().query_row(
+            "SELECT COUNT(*) FROM audit_coverage WHERE provider = ?1 AND lower(account) = lower(?2) AND window_start <= ?4 AND window_end >= ?3",
+            params![provider.as_str(), account, from, to],
+            |r| r.get(0),
+        )?;
+        Ok(n > 0)
+    }
+
+    pub fn audit_event_count(&self) -> Result<i64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT COUNT(*) FROM audit_events", [], |r| r.get(0))?)
+    }
+
+    /// Raw audit events by id.
+    pub fn audit_event(&self, id: &str) -> Result<Option<AuditEvent>> {
+        let raw: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT raw FROM audit_events WHERE event_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        raw.map(decode).transpose()
+    }
+}

@@ -1,0 +1,343 @@
+//! Baselines (versioned approvals) and exceptions.
+
+use std::collections::BTreeMap;
+
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+use serde::Serialize;
+
+use netdrift_snapshots::{Direction, Resource, ResourceKind, Scope};
+
+use super::{ensure_scope, put_state, ts, Store};
+
+/// What an approval covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BaselineSelector {
+    All,
+    Scope(String),
+    Resource(String),
+}
+
+impl BaselineSelector {
+    pub fn describe(&self) -> String {
+        match self {
+            BaselineSelector::All => "all".into(),
+            BaselineSelector::Scope(s) => format!("scope:{s}"),
+            BaselineSelector::Resource(r) => format!("resource:{r}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BaselineRow {
+    pub id: i64,
+    pub created_at: String,
+    pub approved_by: String,
+    pub reason: String,
+    pub ticket: Option<String>,
+    pub selector: String,
+    pub origin: String,
+    pub entries: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExceptionRow {
+    pub id: i64,
+    pub drift_id: String,
+    pub scope: String,
+    pub resource: String,
+    pub direction: String,
+    /// The newly allowed access the exception was granted for (an `AccessSet`).
+    pub envelope: serde_json::Value,
+    pub owner: String,
+    pub reason: String,
+    pub ticket: Option<String>,
+    pub expires_at: String,
+    pub created_at: String,
+}
+
+pub struct NewException<'a> {
+    pub drift_id: &'a str,
+    pub scope: &'a str,
+    pub resource: &'a str,
+    pub direction: Direction,
+    pub envelope: serde_json::Value,
+    pub owner: &'a str,
+    pub reason: &'a str,
+    pub ticket: Option<&'a str>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Approve the latest collected state for a selector. Resources previously approved in an
+    /// approved scope and now gone are approved as absent. Returns the baseline id and the
+    /// number of entries.
+    pub fn approve(
+        &mut self,
+        selector: &BaselineSelector,
+        by: &str,
+        reason: &str,
+        ticket: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(i64, usize)> {
+        if by.trim().is_empty() || reason.trim().is_empty() {
+            bail!("an approval needs --by and a non-empty --reason");
+        }
+        // Gather (scope, resource, state) before writing.
+        let mut entries: Vec<(String, String, Option<String>)> = Vec::new();
+        let scopes: Vec<String> = match selector {
+            BaselineSelector::All => self.scopes()?.iter().map(Scope::key).collect(),
+            BaselineSelector::Scope(s) => vec![s.clone()],
+            BaselineSelector::Resource(r) => self.scopes_of(r)?,
+        };
+        if scopes.is_empty() {
+            bail!(
+                "nothing to approve for {}: no snapshot contains it",
+                selector.describe()
+            );
+        }
+        for scope in &scopes {
+            let Some(snap) = self.latest_snapshot(scope, None)? else {
+                bail!("scope {scope} has no snapshot to approve");
+            };
+            if snap.status == "failed" {
+                bail!(
+                    "the latest snapshot of {scope} failed ({}); collect it again before approving",
+                    snap.taken_at
+                );
+            }
+            let manifest: BTreeMap<String, String> = self.manifest(&snap)?.into_iter().collect();
+            let uncollected: Vec<ResourceKind> = snap.uncollected.clone();
+            match selector {
+                BaselineSelector::Resource(r) => {
+                    entries.push((scope.clone(), r.clone(), manifest.get(r).cloned()));
+                }
+                _ => {
+                    for (id, h) in &manifest {
+                        entries.push((scope.clone(), id.clone(), Some(h.clone())));
+                    }
+                    for (id, kind) in self.approved_ids(scope)? {
+                        if !manifest.contains_key(&id) && !uncollected.contains(&kind) {
+                            entries.push((scope.clone(), id, None));
+                        }
+                    }
+                }
+            }
+        }
+        let n = entries.len();
+        let tx = self.tx()?;
+        tx.execute(
+            "INSERT INTO baselines (created_at, approved_by, reason, ticket, selector, origin) VALUES (?1, ?2, ?3, ?4, ?5, 'snapshot')",
+            params![ts(now), by, reason, ticket, selector.describe()],
+        )?;
+        let id = tx.last_insert_rowid();
+        for (scope, rid, hash) in entries {
+            tx.execute(
+                "INSERT INTO baseline_entries (baseline_id, scope_key, resource_id, state_hash) VALUES (?1, ?2, ?3, ?4)",
+                params![id, scope, rid, hash],
+            )?;
+        }
+        tx.commit()?;
+        Ok((id, n))
+    }
+
+    /// Import a hand-written baseline: the given resources become the approved state of their
+    /// scopes (resources of an approved scope not listed are approved as absent).
+    pub fn import_baseline(
+        &mut self,
+        scopes: &[(Scope, Vec<Resource>)],
+        by: &str,
+        reason: &str,
+        ticket: Option<&str>,
+        origin: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(i64, usize)> {
+        let mut previously: Vec<(String, Vec<(String, ResourceKind)>)> = Vec::new();
+        for (scope, _) in scopes {
+            previously.push((scope.key(), self.approved_ids(&scope.key())?));
+        }
+        let tx = self.tx()?;
+        tx.execute(
+            "INSERT INTO baselines (created_at, approved_by, reason, ticket, selector, origin) VALUES (?1, ?2, ?3, ?4, 'file', ?5)",
+            params![ts(now), by, reason, ticket, origin],
+        )?;
+        let id = tx.last_insert_rowid();
+        let mut n = 0;
+        for ((scope, resources), (_, before)) in scopes.iter().zip(previously) {
+            ensure_scope(&tx, scope)?;
+            let key = scope.key();
+            for r in resources {
+                let h = put_state(&tx, r)?;
+                tx.execute(
+                    "INSERT INTO baseline_entries (baseline_id, scope_key, resource_id, state_hash) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, key, r.id.as_str(), h],
+                )
+                .with_context(|| format!("resource {} listed twice for {key}", r.id))?;
+                tx.execute(
+                    "INSERT OR IGNORE INTO resource_index (resource_id, scope_key) VALUES (?1, ?2)",
+                    params![r.id.as_str(), key],
+                )?;
+                n += 1;
+            }
+            for (rid, _) in before {
+                if !resources.iter().any(|r| r.id.as_str() == rid) {
+                    tx.execute(
+                        "INSERT INTO baseline_entries (baseline_id, scope_key, resource_id, state_hash) VALUES (?1, ?2, ?3, NULL)",
+                        params![id, key, rid],
+                    )?;
+                    n += 1;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok((id, n))
+    }
+
+    /// Resource ids currently approved as present in a scope, with their kinds.
+    fn approved_ids(&self, scope: &str) -> Result<Vec<(String, ResourceKind)>> {
+        Ok(self
+            .approved_state(scope, None)?
+            .map(|v| {
+                v.into_iter()
+                    .map(|r| (r.id.as_str().to_string(), r.kind))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// The approved state of a scope as of baseline `at_baseline` (default: latest). `None` when
+    /// the scope was never approved.
+    pub fn approved_state(
+        &self,
+        scope: &str,
+        at_baseline: Option<i64>,
+    ) -> Result<Option<Vec<Resource>>> {
+        let max = at_baseline.unwrap_or(i64::MAX);
+        let mut stmt = self.conn().prepare(
+            "SELECT e.resource_id, e.state_hash FROM baseline_entries e \
+             WHERE e.scope_key = ?1 AND e.baseline_id <= ?2 AND e.baseline_id = ( \
+               SELECT MAX(e2.baseline_id) FROM baseline_entries e2 \
+               WHERE e2.scope_key = e.scope_key AND e2.resource_id = e.resource_id AND e2.baseline_id <= ?2) \
+             ORDER BY e.resource_id",
+        )?;
+        let rows = stmt
+            .query_map(params![scope, max], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        for (_, hash) in rows {
+            if let Some(h) = hash {
+                out.push(self.state(&h)?);
+            }
+        }
+        Ok(Some(out))
+    }
+
+    pub fn baselines(&self) -> Result<Vec<BaselineRow>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT b.id, b.created_at, b.approved_by, b.reason, b.ticket, b.selector, b.origin, \
+             (SELECT COUNT(*) FROM baseline_entries e WHERE e.baseline_id = b.id) FROM baselines b ORDER BY b.id",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(BaselineRow {
+                    id: r.get(0)?,
+                    created_at: r.get(1)?,
+                    approved_by: r.get(2)?,
+                    reason: r.get(3)?,
+                    ticket: r.get(4)?,
+                    selector: r.get(5)?,
+                    origin: r.get(6)?,
+                    entries: r.get(7)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Entries of one baseline: (scope, resource id, state) as approved by that baseline alone.
+    pub fn baseline_entries(&self, id: i64) -> Result<Vec<(String, String, Option<Resource>)>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT scope_key, resource_id, state_hash FROM baseline_entries WHERE baseline_id = ?1 ORDER BY scope_key, resource_id",
+        )?;
+        let rows = stmt
+            .query_map([id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(s, r, h)| Ok((s, r, h.map(|h| self.state(&h)).transpose()?)))
+            .collect()
+    }
+
+    pub fn add_exception(&mut self, e: &NewException<'_>, now: DateTime<Utc>) -> Result<i64> {
+        if e.reason.trim().is_empty() {
+            bail!("an exception needs a non-empty --reason");
+        }
+        if e.owner.trim().is_empty() {
+            bail!("an exception needs an owner (--by)");
+        }
+        if e.expires_at <= now {
+            bail!("the expiry {} is not in the future", ts(e.expires_at));
+        }
+        let tx = self.tx()?;
+        tx.execute(
+            "INSERT INTO exceptions (drift_id, scope_key, resource_id, direction, envelope, owner, reason, ticket, expires_at, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                e.drift_id,
+                e.scope,
+                e.resource,
+                e.direction.as_str(),
+                e.envelope.to_string(),
+                e.owner,
+                e.reason,
+                e.ticket,
+                ts(e.expires_at),
+                ts(now)
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(id)
+    }
+
+    pub fn exceptions(
+        &self,
+        scope: Option<&str>,
+        resource: Option<&str>,
+    ) -> Result<Vec<ExceptionRow>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT id, drift_id, scope_key, resource_id, direction, envelope, owner, reason, ticket, expires_at, created_at \
+             FROM exceptions WHERE (?1 IS NULL OR scope_key = ?1) AND (?2 IS NULL OR resource_id = ?2) ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map(params![scope, resource], |r| {
+                let env: String = r.get(5)?;
+                Ok(ExceptionRow {
+                    id: r.get(0)?,
+                    drift_id: r.get(1)?,
+                    scope: r.get(2)?,
+                    resource: r.get(3)?,
+                    direction: r.get(4)?,
+                    envelope: serde_json::from_str(&env).unwrap_or(serde_json::Value::Null),
+                    owner: r.get(6)?,
+                    reason: r.get(7)?,
+                    ticket: r.get(8)?,
+                    expires_at: r.get(9)?,
+                    created_at: r.get(10)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+}

@@ -1,0 +1,133 @@
+//! Reconcile runs, their drift items and coverage, linked in a hash chain.
+
+use anyhow::Result;
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::Store;
+
+/// Everything one reconcile run records.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunRecord {
+    pub started_at: String,
+    pub finished_at: String,
+    pub summary: serde_json::Value,
+    pub snapshot_ids: Vec<i64>,
+    /// (item id, scope, severity, item JSON)
+    pub items: Vec<(String, String, String, serde_json::Value)>,
+    /// (scope, coverage JSON)
+    pub coverage: Vec<(String, serde_json::Value)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunRow {
+    pub id: i64,
+    pub started_at: String,
+    pub finished_at: String,
+    pub summary: serde_json::Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The genesis link of the chain.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Hash of one run's record chained to the previous run's hash.
+pub fn run_hash(prev_hash: &str, body: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(prev_hash.as_bytes());
+    h.update(b"\n");
+    h.update(body.as_bytes());
+    hex::encode(h.finalize())
+}
+
+impl Store {
+    pub fn record_run(&mut self, record: &RunRecord) -> Result<i64> {
+        let tx = self.tx()?;
+        let prev: Option<String> = tx
+            .query_row("SELECT hash FROM runs ORDER BY id DESC LIMIT 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let prev = prev.unwrap_or_else(|| GENESIS.to_string());
+        let body = serde_json::to_string(record)?;
+        let hash = run_hash(&prev, &body);
+        tx.execute(
+            "INSERT INTO runs (started_at, finished_at, summary, record, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![record.started_at, record.finished_at, record.summary.to_string(), body, prev, hash],
+        )?;
+        let id = tx.last_insert_rowid();
+        for s in &record.snapshot_ids {
+            tx.execute(
+                "INSERT INTO run_snapshots (run_id, snapshot_id) VALUES (?1, ?2)",
+                params![id, s],
+            )?;
+        }
+        for (item_id, scope, severity, body) in &record.items {
+            tx.execute(
+                "INSERT OR REPLACE INTO drift_items (run_id, item_id, scope_key, severity, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, item_id, scope, severity, body.to_string()],
+            )?;
+        }
+        for (scope, body) in &record.coverage {
+            tx.execute(
+                "INSERT INTO coverage (run_id, scope_key, body) VALUES (?1, ?2, ?3)",
+                params![id, scope, body.to_string()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    pub fn runs(&self, limit: usize) -> Result<Vec<RunRow>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT id, started_at, finished_at, summary, prev_hash, hash FROM runs ORDER BY id DESC LIMIT ?1",
+        )?;
+        let mut rows = stmt
+            .query_map([limit as i64], |r| {
+                let s: String = r.get(3)?;
+                Ok(RunRow {
+                    id: r.get(0)?,
+                    started_at: r.get(1)?,
+                    finished_at: r.get(2)?,
+                    summary: serde_json::from_str(&s).unwrap_or(serde_json::Value::Null),
+                    prev_hash: r.get(4)?,
+                    hash: r.get(5)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.reverse();
+        Ok(rows)
+    }
+
+    /// Drift item bodies of a run.
+    pub fn run_items(&self, run_id: i64) -> Result<Vec<serde_json::Value>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT body FROM drift_items WHERE run_id = ?1 ORDER BY item_id")?;
+        let rows = stmt
+            .query_map([run_id], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows
+            .iter()
+            .filter_map(|b| serde_json::from_str(b).ok())
+            .collect())
+    }
+}
+
+impl Store {
+    /// Coverage findings of a run.
+    pub fn run_coverage(&self, run_id: i64) -> Result<Vec<crate::drift::CoverageFinding>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT body FROM coverage WHERE run_id = ?1 ORDER BY rowid")?;
+        let rows = stmt
+            .query_map([run_id], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows
+            .iter()
+            .filter_map(|b| serde_json::from_str(b).ok())
+            .collect())
+    }
+}

@@ -1,0 +1,181 @@
+use crate::support::*;
+
+#[test]
+fn bad_input_is_one_clear_error_and_leaves_the_database_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    import_day(&db, "day1", "2026-11-24T02:00:00Z");
+    let before = dump(&db);
+    let bad = dir.path().join("bad.json");
+    let cases: Vec<(&str, String, Vec<&str>)> = vec![
+        ("aws", r#"{"SecurityGroups":[{"GroupId":"sg-1","IpPermissions":[{"IpProtocol":"tcp","FromPort":22,"ToPort":22,"IpRanges":[{"CidrIp":"10.0.0.0/33"}]}]}]}"#.into(), vec!["$.SecurityGroups[0].IpPermissions[0].IpRanges[0].CidrIp", "10.0.0.0/33"]),
+        ("aws", r#"{"SecurityGroups":[{"GroupId":"sg-1","IpPermissions":[{"IpProtocol":"tcp","FromPort":22,"ToPort":22,"IpRanges":[{"CidrIp":"300.1.1.1/32"}]}]}]}"#.into(), vec!["300.1.1.1/32"]),
+        ("aws", r#"{"SecurityGroups":[{"GroupId":"sg-1","IpPermissions":[{"IpProtocol":"tcpp","FromPort":22,"ToPort":22}]}]}"#.into(), vec!["IpProtocol", "tcpp"]),
+        ("aws", r#"{"SecurityGroups":[{"GroupId":"sg-1","IpPermissions":[{"IpProtocol":"tcp","FromPort":22,"ToPort":65536}]}]}"#.into(), vec!["65536"]),
+        ("aws", r#"{"SecurityGroups":[{"GroupId":"sg-1","#.into(), vec!["not valid JSON"]),
+        ("aws", String::new(), vec!["empty"]),
+        ("gcp", std::fs::read_to_string(demo("azure/day1/nsgs.json")).unwrap(), vec!["not a GCP firewall dump"]),
+    ];
+    for (provider, body, needles) in cases {
+        std::fs::write(&bad, &body).unwrap();
+        let mut args = vec!["import", "--provider", provider, "--scope", "111122223333"];
+        if provider == "aws" {
+            args.extend(["--region", "us-east-1"]);
+        }
+        let path = bad.display().to_string();
+        args.push(&path);
+        // A good file next to the bad one is not half-imported either.
+        let good = demo("aws/day2/security-groups.json");
+        if provider == "aws" {
+            args.push(&good);
+        }
+        let r = netdrift(&db, &args);
+        assert_eq!(r.code, 2, "{body}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(&path),
+            "error must name the file: {}",
+            r.stderr
+        );
+        for n in needles {
+            assert!(r.stderr.contains(n), "{:?} lacks {n:?}", r.stderr);
+        }
+        assert_eq!(r.stderr.lines().count(), 1, "one clear error: {}", r.stderr);
+        assert_eq!(
+            dump(&db),
+            before,
+            "database changed after a failed import of {body}"
+        );
+    }
+}
+
+#[test]
+fn snapshots_and_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    import_day(&db, "day1", "2026-11-24T02:00:00Z");
+    import_day(&db, "day2", "2026-11-25T02:00:00Z");
+    let r = ok(&db, &["snapshots", "--format", "json"], 0);
+    let v = json(&r.stdout);
+    assert_eq!(v["snapshots"].as_array().unwrap().len(), 6);
+    let r = ok(&db, &["snapshots", "--scope", "gcp:acme-prod"], 0);
+    assert_eq!(r.stdout.lines().count(), 3, "{}", r.stdout);
+    let r = ok(
+        &db,
+        &[
+            "show",
+            "sg-0a1b2c3d4e5f60001",
+            "--at",
+            "2026-11-24T12:00:00Z",
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    let v = json(&r.stdout);
+    let rules = v["states"][0]["resource"]["rules"].as_array().unwrap();
+    let ssh_world = |x: &serde_json::Value| {
+        x["ports"]["ranges"][0]["from"] == 22 && x["peers"][0]["value"] == "0.0.0.0/0"
+    };
+    assert!(
+        !rules.is_empty() && !rules.iter().any(ssh_world),
+        "day 1 had no world SSH: {rules:?}"
+    );
+    let now = json(
+        &ok(
+            &db,
+            &["show", "sg-0a1b2c3d4e5f60001", "--format", "json"],
+            0,
+        )
+        .stdout,
+    );
+    assert!(
+        now["states"][0]["resource"]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(ssh_world),
+        "day 2 has it"
+    );
+    let r = ok(&db, &["show", "sg-0a1b2c3d4e5f60001"], 0);
+    assert!(r.stdout.contains("ingress allow"), "{}", r.stdout);
+    let r = ok(&db, &["show", "/SUBSCRIPTIONS/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/prod-rg/providers/Microsoft.Network/networkSecurityGroups/APP-NSG"], 0);
+    assert!(
+        r.stdout.contains("AllowRdp") || r.stdout.contains("3389"),
+        "Azure ids compare case-insensitively: {}",
+        r.stdout
+    );
+    ok(&db, &["show", "sg-doesnotexist"], 2);
+}
+
+#[test]
+fn config_check_reports_every_problem_and_accepts_the_shipped_examples() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("x.db");
+    for f in [
+        repo().join("netdrift.example.toml"),
+        repo().join("demo/netdrift.toml"),
+        repo().join("demo/netdrift-day1.toml"),
+    ] {
+        ok(&db, &["config", "check", &f.display().to_string()], 0);
+    }
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[schedule]\nreconcile = \"0 99 * * *\"\n\n[[source]]\nprovider = \"aws\"\nname = \"a\"\naccount = \"1\"\nfiles = []\n\n[[source]]\nprovider = \"oracle\"\nname = \"a\"\n").unwrap();
+    let r = ok(&db, &["config", "check", &bad.display().to_string()], 2);
+    for n in [
+        "line 1: schedule",
+        "line 4: source \"a\": field `region` is required",
+        "field `files` lists no dump files",
+        "line 10: source \"a\": duplicate source name",
+        "unknown provider",
+    ] {
+        assert!(r.stderr.contains(n), "{:?} lacks {n:?}", r.stderr);
+    }
+}
+
+#[test]
+fn demo_runs_the_whole_cycle() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let r = netdrift(
+        &dir.path().join("unused.db"),
+        &["demo", "--dir", &out.display().to_string()],
+    );
+    // NETDRIFT_DB is set by the helper, so the demo uses it; both are fine.
+    assert_eq!(
+        r.code, 1,
+        "unapproved drift found: {}\n{}",
+        r.stdout, r.stderr
+    );
+    for needle in [
+        "tcp/22 0.0.0.0/0 except 10.0.0.0/8",
+        "tcp/3389 0.0.0.0/0",
+        "tcp/3389 Internet",
+        "tcp/9100 0.0.0.0/0 except 10.128.0.0/9",
+        "tcp/5432 10.0.0.0/8 except 10.1.0.0/16",
+        "collection-failed aws:111122223333:eu-west-1",
+        "report: ",
+    ] {
+        assert!(
+            r.stdout.contains(needle),
+            "demo output lacks {needle:?}:\n{}",
+            r.stdout
+        );
+    }
+    // Riskiest first: the first item is critical.
+    let first = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("CRITICAL") || l.starts_with("HIGH") || l.starts_with("MEDIUM"))
+        .unwrap();
+    assert!(first.starts_with("CRITICAL"), "{first}");
+    // Cosmetic regrouping of the batch group and renumbered db-nsg are not drift.
+    assert!(!r
+        .stdout
+        .contains("sg-0a1b2c3d4e5f60003 (batch)  modified/expands"));
+    assert!(!r.stdout.contains("db-nsg"), "{}", r.stdout);
+    // The failed region reports no removal.
+    assert!(!r.stdout.contains("eu-west-1  "), "{}", r.stdout);
+    assert!(out.join("reports/latest.md").exists());
+    let report = json(&std::fs::read_to_string(out.join("reports/latest.json")).unwrap());
+    assert_eq!(report["schema_version"], 1);
+}

@@ -1,0 +1,221 @@
+use chrono::{DateTime, Utc};
+use netdrift::store::{insert_snapshots, Store};
+use netdrift_snapshots::{Collected, Provider, Scope};
+
+use crate::support::*;
+
+fn aws_day(day: &str) -> Vec<netdrift_snapshots::Resource> {
+    netdrift_provider_file::import_files(
+        Provider::Aws,
+        "111122223333",
+        &[
+            demo(&format!("aws/{day}/security-groups.json")),
+            demo(&format!("aws/{day}/network-acls.json")),
+        ],
+    )
+    .unwrap()
+}
+
+fn scope() -> Scope {
+    Scope::new(Provider::Aws, "111122223333", Some("us-east-1".into()))
+}
+
+fn t(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+#[test]
+fn migrations_from_empty_and_private_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub/dir/nd.db");
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 2);
+    drop(store);
+    // Reopening runs no migration twice.
+    assert_eq!(Store::open(&path).unwrap().schema_version().unwrap(), 2);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let mode: String = rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn round_trip_and_history_at_time() {
+    let mut store = Store::open_in_memory().unwrap();
+    let day1 = aws_day("day1");
+    let day2 = aws_day("day2");
+    let s1 = store
+        .insert_snapshot(
+            &Collected::complete(scope(), day1.clone()),
+            "test",
+            t("2026-11-24T02:00:00Z"),
+        )
+        .unwrap();
+    store
+        .insert_snapshot(
+            &Collected::complete(scope(), day2.clone()),
+            "test",
+            t("2026-11-25T02:00:00Z"),
+        )
+        .unwrap();
+    let snap = store.snapshot(s1).unwrap().unwrap();
+    let mut back = store.snapshot_resources(&snap).unwrap();
+    let mut want = day1.clone();
+    back.sort_by(|a, b| a.id.cmp(&b.id));
+    want.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(back, want);
+    // The web group at a time between the two snapshots is day 1's state.
+    let at = store
+        .resource_at("sg-0a1b2c3d4e5f60001", Some(t("2026-11-24T12:00:00Z")))
+        .unwrap();
+    assert_eq!(at.len(), 1);
+    assert_eq!(
+        at[0].1.as_ref().unwrap(),
+        day1.iter()
+            .find(|r| r.id.as_str() == "sg-0a1b2c3d4e5f60001")
+            .unwrap()
+    );
+    let now = store.resource_at("sg-0a1b2c3d4e5f60001", None).unwrap();
+    assert_eq!(
+        now[0].1.as_ref().unwrap(),
+        day2.iter()
+            .find(|r| r.id.as_str() == "sg-0a1b2c3d4e5f60001")
+            .unwrap()
+    );
+    // The partner group did not exist on day 1, and nothing is known before the first snapshot.
+    assert!(store
+        .resource_at("sg-0a1b2c3d4e5f60004", Some(t("2026-11-24T12:00:00Z")))
+        .unwrap()[0]
+        .1
+        .is_none());
+    assert!(store
+        .resource_at("sg-0a1b2c3d4e5f60001", Some(t("2026-11-01T00:00:00Z")))
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.snapshots(Some(&scope().key())).unwrap().len(), 2);
+}
+
+#[test]
+fn unchanged_estate_grows_the_database_by_a_bounded_amount() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("g.db")).unwrap();
+    let estate = aws_day("day2");
+    store
+        .insert_snapshot(
+            &Collected::complete(scope(), estate.clone()),
+            "first",
+            t("2026-01-01T00:00:00Z"),
+        )
+        .unwrap();
+    let before = store.size_bytes().unwrap();
+    let states_before: i64 = rusqlite::Connection::open(dir.path().join("g.db"))
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM resource_states", [], |r| r.get(0))
+        .unwrap();
+    for i in 0..100 {
+        let at = t("2026-01-01T00:00:00Z") + chrono::Duration::hours(i + 1);
+        store
+            .insert_snapshot(&Collected::complete(scope(), estate.clone()), "repeat", at)
+            .unwrap();
+    }
+    let after = store.size_bytes().unwrap();
+    let per_snapshot = (after - before) as f64 / 100.0;
+    println!("dedup growth: {per_snapshot:.0} bytes per unchanged snapshot ({} resources, {} bytes for the first)", estate.len(), before);
+    let conn = rusqlite::Connection::open(dir.path().join("g.db")).unwrap();
+    let states_after: i64 = conn
+        .query_row("SELECT COUNT(*) FROM resource_states", [], |r| r.get(0))
+        .unwrap();
+    let manifests: i64 = conn
+        .query_row("SELECT COUNT(*) FROM manifests", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(states_after, states_before, "no new resource state rows");
+    assert_eq!(manifests, 1, "one manifest shared by all 101 snapshots");
+    assert!(
+        per_snapshot < 400.0,
+        "an unchanged snapshot cost {per_snapshot} bytes"
+    );
+}
+
+#[test]
+fn a_failed_write_rolls_back_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.db");
+    let mut store = Store::open(&path).unwrap();
+    store
+        .insert_snapshot(
+            &Collected::complete(scope(), aws_day("day1")),
+            "ok",
+            t("2026-11-24T02:00:00Z"),
+        )
+        .unwrap();
+    drop(store);
+    let before = dump(&path);
+    let mut store = Store::open(&path).unwrap();
+    let good = Collected::complete(
+        Scope::new(Provider::Aws, "999", Some("us-east-1".into())),
+        aws_day("day2"),
+    );
+    let mut dup = aws_day("day2");
+    dup.push(dup[0].clone());
+    let bad = Collected::complete(scope(), dup);
+    let err = insert_snapshots(
+        &mut store,
+        &[(good, "a".into()), (bad, "b".into())],
+        t("2026-11-25T02:00:00Z"),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("appears twice"), "{err}");
+    drop(store);
+    assert_eq!(dump(&path), before, "nothing of the failed run is stored");
+}
+
+#[test]
+fn retention_keeps_referenced_snapshots() {
+    let mut store = Store::open_in_memory().unwrap();
+    for i in 0..5 {
+        let at = t("2026-01-01T00:00:00Z") + chrono::Duration::days(i);
+        let day = if i % 2 == 0 { "day1" } else { "day2" };
+        store
+            .insert_snapshot(&Collected::complete(scope(), aws_day(day)), "r", at)
+            .unwrap();
+    }
+    store
+        .approve(
+            &netdrift::store::BaselineSelector::All,
+            "t",
+            "r",
+            None,
+            t("2026-01-06T00:00:00Z"),
+        )
+        .unwrap();
+    let pruned = store.prune(t("2026-01-04T12:00:00Z")).unwrap();
+    assert_eq!(
+        pruned, 4,
+        "all but the latest snapshot are older and unreferenced"
+    );
+    let left = store.snapshots(None).unwrap();
+    assert_eq!(left.len(), 1);
+    // The baseline's states survive (the approved state was the latest one, day 1).
+    assert!(
+        store
+            .approved_state(&scope().key(), None)
+            .unwrap()
+            .unwrap()
+            .len()
+            >= 3
+    );
+    let latest = store
+        .latest_snapshot(&scope().key(), None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store.snapshot_resources(&latest).unwrap().len(),
+        aws_day("day1").len()
+    );
+}

@@ -1,0 +1,126 @@
+//! Shared helpers: run the real binary against a temporary database.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn demo(rel: &str) -> String {
+    repo().join("demo").join(rel).display().to_string()
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn netdrift(db: &Path, args: &[&str]) -> Run {
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_netdrift"))
+        .args(args)
+        .env("NETDRIFT_DB", db)
+        .env_remove("NETDRIFT_CONFIG")
+        .output()
+        .expect("run netdrift");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Run and require an exit status.
+pub fn ok(db: &Path, args: &[&str], code: i32) -> Run {
+    let r = netdrift(db, args);
+    assert_eq!(
+        r.code, code,
+        "netdrift {args:?}\nstdout:\n{}\nstderr:\n{}",
+        r.stdout, r.stderr
+    );
+    r
+}
+
+pub fn import_day(db: &Path, day: &str, at: &str) {
+    ok(
+        db,
+        &[
+            "import",
+            "--provider",
+            "aws",
+            "--scope",
+            "111122223333",
+            "--region",
+            "us-east-1",
+            "--at",
+            at,
+            &demo(&format!("aws/{day}/security-groups.json")),
+            &demo(&format!("aws/{day}/network-acls.json")),
+        ],
+        0,
+    );
+    ok(
+        db,
+        &[
+            "import",
+            "--provider",
+            "gcp",
+            "--scope",
+            "acme-prod",
+            "--at",
+            at,
+            &demo(&format!("gcp/{day}/firewalls.json")),
+        ],
+        0,
+    );
+    ok(
+        db,
+        &[
+            "import",
+            "--provider",
+            "azure",
+            "--scope",
+            "0b1f6471-1bf0-4dda-aec3-111122223333",
+            "--at",
+            at,
+            &demo(&format!("azure/{day}/nsgs.json")),
+        ],
+        0,
+    );
+}
+
+/// The whole database content (every table, every row) for before/after comparisons.
+pub fn dump(db: &Path) -> String {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let tables: Vec<String> = {
+        let mut s = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap();
+        s.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let mut out = String::new();
+    for t in tables {
+        let mut s = conn.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
+        let n = s.column_count();
+        let rows: Vec<String> = s
+            .query_map([], |r| {
+                Ok((0..n)
+                    .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
+                    .collect::<Vec<_>>()
+                    .join("|"))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        out += &format!("{t}: {}\n{}\n", rows.len(), rows.join("\n"));
+    }
+    out
+}
+
+pub fn json(s: &str) -> serde_json::Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}):\n{s}"))
+}
