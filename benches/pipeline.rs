@@ -349,7 +349,7 @@ fn bench_correlate() {
                 }
             })
             .collect();
-        netdrift::audit::store_events(&mut store, Provider::Aws, &events, "bench").unwrap();
+        netdrift::audit::store_events(&mut store, Provider::Aws, &events, &[], "bench").unwrap();
     }
     let loaded = load.elapsed();
     let now = t0 + Duration::days(1);

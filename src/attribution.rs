@@ -81,8 +81,9 @@ pub fn attribute_all(
         }
     }
     let mut findings = Vec::new();
+    let mut manifests = ManifestCache::default();
     for c in items.iter_mut() {
-        let (attr, gap) = attribute(store, cfg, &records, c, now)?;
+        let (attr, gap) = attribute(store, cfg, &records, c, now, &mut manifests)?;
         apply_severity(&mut c.item, &attr, &cfg.attribution);
         c.item.attribution = Some(attr);
         if let Some(g) = gap {
@@ -97,29 +98,53 @@ pub fn attribute_all(
     Ok(findings)
 }
 
+/// Snapshots per scope and parsed manifests, loaded once per attribution pass.
+#[derive(Default)]
+struct ManifestCache {
+    snapshots: std::collections::HashMap<String, Vec<crate::store::SnapshotRow>>,
+    manifests: std::collections::HashMap<i64, std::collections::HashMap<String, String>>,
+}
+
+impl ManifestCache {
+    fn snapshots(&mut self, store: &Store, scope: &str) -> Result<Vec<crate::store::SnapshotRow>> {
+        if !self.snapshots.contains_key(scope) {
+            self.snapshots
+                .insert(scope.to_string(), store.snapshots(Some(scope))?);
+        }
+        Ok(self.snapshots[scope].clone())
+    }
+    fn state(
+        &mut self,
+        store: &Store,
+        snap: &crate::store::SnapshotRow,
+        resource: &str,
+    ) -> Result<Option<String>> {
+        if let std::collections::hash_map::Entry::Vacant(e) = self.manifests.entry(snap.id) {
+            e.insert(store.manifest(snap)?.into_iter().collect());
+        }
+        Ok(self.manifests[&snap.id].get(resource).cloned())
+    }
+}
+
 /// Start of the window: the last snapshot before the drift snapshot that still showed the
 /// approved state; else the approval; else the log retention horizon.
 fn window(
     store: &Store,
     item: &DriftItem,
     cfg: &AttributionConfig,
+    cache: &mut ManifestCache,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
     let end = parse_ts(&item.snapshot_taken_at)?;
     let skew = Duration::seconds(cfg.clock_skew_seconds);
     let mut start = None;
-    for snap in store.snapshots(Some(&item.scope))?.iter().rev() {
+    for snap in cache.snapshots(store, &item.scope)?.iter().rev() {
         if snap.id >= item.snapshot_id
             || snap.status == "failed"
             || snap.uncollected.contains(&item.resource_kind)
         {
             continue;
         }
-        let state = store
-            .manifest(snap)?
-            .into_iter()
-            .find(|(id, _)| *id == item.resource)
-            .map(|(_, h)| h);
-        if state == item.baseline_state {
+        if cache.state(store, snap, &item.resource)? == item.baseline_state {
             start = Some(parse_ts(&snap.taken_at)?);
             break;
         }
@@ -222,9 +247,10 @@ fn attribute(
     records: &[ChangeRecord],
     c: &Computed,
     now: DateTime<Utc>,
+    cache: &mut ManifestCache,
 ) -> Result<(Attribution, Option<CoverageFinding>)> {
     let item = &c.item;
-    let (start, end) = window(store, item, &cfg.attribution)?;
+    let (start, end) = window(store, item, &cfg.attribution, cache)?;
     let (from, to) = (ts(start), ts(end));
     let events = store.events_for(item.provider, &ids_for(c), &from, &to)?;
     let mut actors = Vec::new();

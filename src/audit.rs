@@ -61,11 +61,14 @@ pub fn import_files(
     Ok(sum)
 }
 
-/// Store already parsed events (the live providers' path), in one transaction.
+/// Store already parsed events (the live providers' path), in one transaction. `windows` are
+/// the (account, start, end) spans the source looked at, recorded as audit coverage even when
+/// they held no event (so silence can be told from missing logs).
 pub fn store_events(
     store: &mut Store,
     provider: Provider,
     events: &[netdrift_snapshots::AuditEvent],
+    windows: &[(String, String, String)],
     source: &str,
 ) -> Result<usize> {
     let now = ts(Utc::now());
@@ -89,6 +92,9 @@ pub fn store_events(
         for a in &accounts {
             insert_coverage(&tx, provider, a, &start, &end, source, &now)?;
         }
+    }
+    for (account, start, end) in windows {
+        insert_coverage(&tx, provider, account, start, end, source, &now)?;
     }
     tx.commit()?;
     Ok(new)

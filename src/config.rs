@@ -41,6 +41,26 @@ pub struct SourceConfig {
 pub enum SourceKind {
     /// Native JSON dumps of one scope.
     Files { scope: Scope, files: Vec<PathBuf> },
+    /// Live AWS collection (needs the `aws` cargo feature).
+    Aws(AwsLiveConfig),
+}
+
+/// A live AWS source: accounts (roles to assume, or Organizations discovery), regions.
+#[derive(Debug, Clone)]
+pub struct AwsLiveConfig {
+    /// `None` = every enabled region of each account.
+    pub regions: Option<Vec<String>>,
+    pub assume_roles: Vec<String>,
+    pub external_id: Option<String>,
+    pub session_name: String,
+    pub organization_role: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub profile: Option<String>,
+    pub home_region: String,
+    pub concurrency: usize,
+    pub scope_timeout_seconds: u64,
+    pub max_attempts: u32,
+    pub cloudtrail: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -125,6 +145,23 @@ struct RawSource {
     /// Ports this scope is expected to expose (not atypical): numbers or "lo-hi" strings.
     #[serde(default)]
     expected_ports: Vec<toml::Value>,
+    /// Live AWS: regions to collect (a list, or "all" for every enabled region).
+    regions: Option<toml::Value>,
+    /// Live AWS: role ARNs to assume, one per account.
+    #[serde(default)]
+    assume_roles: Vec<String>,
+    external_id: Option<String>,
+    session_name: Option<String>,
+    /// Live AWS: discover accounts with Organizations and assume this role name in each.
+    organization_role: Option<String>,
+    /// Endpoint override for every API of the source (emulators, VPC endpoints).
+    endpoint_url: Option<String>,
+    profile: Option<String>,
+    home_region: Option<String>,
+    concurrency: Option<usize>,
+    scope_timeout_seconds: Option<u64>,
+    max_attempts: Option<u32>,
+    cloudtrail: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -274,6 +311,61 @@ fn port_value(v: &toml::Value) -> Result<PortRange, String> {
     }
 }
 
+fn aws_live(s: &RawSource) -> Result<AwsLiveConfig, String> {
+    let regions = match &s.regions {
+        Some(toml::Value::String(a)) if a == "all" => None,
+        Some(toml::Value::Array(v)) if !v.is_empty() => Some(
+            v.iter()
+                .map(|r| {
+                    r.as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| format!("field `regions`: {r} is not a region name"))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Some(other) => {
+            return Err(format!(
+                "field `regions`: {other} (expected a list of regions or \"all\")"
+            ))
+        }
+        None => {
+            return Err(
+                "field `regions` is required for a live AWS source (a list, or \"all\")".into(),
+            )
+        }
+    };
+    for r in &s.assume_roles {
+        if !r.starts_with("arn:aws") || r.split(':').count() < 6 || !r.contains(":role/") {
+            return Err(format!(
+                "field `assume_roles`: {r:?} is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)"
+            ));
+        }
+    }
+    if let Some(u) = &s.endpoint_url {
+        if !(u.starts_with("http://") || u.starts_with("https://")) {
+            return Err(format!("field `endpoint_url`: {u:?} is not an http(s) URL"));
+        }
+    }
+    Ok(AwsLiveConfig {
+        home_region: s
+            .home_region
+            .clone()
+            .or_else(|| regions.as_ref().and_then(|r| r.first().cloned()))
+            .unwrap_or_else(|| "us-east-1".into()),
+        regions,
+        assume_roles: s.assume_roles.clone(),
+        external_id: s.external_id.clone(),
+        session_name: s.session_name.clone().unwrap_or_else(|| "netdrift".into()),
+        organization_role: s.organization_role.clone(),
+        endpoint_url: s.endpoint_url.clone(),
+        profile: s.profile.clone(),
+        concurrency: s.concurrency.unwrap_or(8).max(1),
+        scope_timeout_seconds: s.scope_timeout_seconds.unwrap_or(300),
+        max_attempts: s.max_attempts.unwrap_or(5),
+        cloudtrail: s.cloudtrail.unwrap_or(true),
+    })
+}
+
 impl Config {
     /// Load and validate a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
@@ -338,6 +430,22 @@ impl Config {
                     continue;
                 }
             };
+            if provider == Provider::Aws && s.files.is_empty() {
+                match aws_live(&s) {
+                    Ok(live) => {
+                        if !cfg!(feature = "aws") {
+                            ck.at(span.clone(), format!("source {:?}: live AWS collection is not built into this netdrift (build with `--features aws`)", s.name));
+                        }
+                        sources.push(SourceConfig {
+                            name: s.name,
+                            provider,
+                            kind: SourceKind::Aws(live),
+                        });
+                    }
+                    Err(e) => ck.at(span.clone(), format!("source {:?}: {e}", s.name)),
+                }
+                continue;
+            }
             let Some(account) = s.account.clone().filter(|a| !a.is_empty()) else {
                 ck.at(span.clone(), format!("source {:?}: field `account` is required for a file source (the account, project or subscription the dumps belong to)", s.name));
                 continue;

@@ -151,9 +151,20 @@ fn run_job(state: &State, kind: JobKind) -> Result<String> {
             ))
         }
         JobKind::Snapshot => {
-            let collected = collect_all(&cfg);
-            let ids = insert_snapshots(&mut store, &collected, Utc::now())?;
+            let now = Utc::now();
+            let since_map = crate::reconcile::audit_since(&store, now)?;
+            let since = move |scope: &str| {
+                since_map
+                    .get(scope)
+                    .copied()
+                    .unwrap_or(now - chrono::Duration::days(1))
+            };
+            let collection = collect_all(&cfg, &since, now);
+            let ids = insert_snapshots(&mut store, &collection.items, now)?;
             crate::audit::import_configured(&mut store, &cfg)?;
+            for (provider, events, windows, source) in &collection.events {
+                crate::audit::store_events(&mut store, *provider, events, windows, source)?;
+            }
             Ok(format!(
                 "last snapshot {} ({} scope(s))",
                 chrono::Local::now().format("%H:%M"),

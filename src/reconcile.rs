@@ -30,64 +30,183 @@ pub struct RunOutcome {
     pub audit_events: usize,
 }
 
-/// Collect one source (file sources read their dumps; a failure is a failed snapshot).
-pub fn collect_source(source: &SourceConfig) -> Collected {
-    match &source.kind {
-        SourceKind::Files { scope, files } => {
-            match netdrift_provider_file::import_files(scope.provider, &scope.account, files) {
-                Ok(resources) => Collected::complete(scope.clone(), resources),
-                Err(e) => {
-                    let code = match &e {
-                        netdrift_provider_file::ImportError::Io { .. } => "source-missing",
-                        _ => "decode",
-                    };
-                    tracing::warn!(source = %source.name, scope = %scope, error = %e, "collection failed");
-                    Collected::failed(
-                        scope.clone(),
-                        Problem {
-                            code: code.into(),
-                            kind: None,
-                            operation: None,
-                            message: e.to_string(),
-                        },
-                    )
-                }
-            }
+/// Events a live source fetched: provider, events, the (account, start, end) windows looked at,
+/// and the source label.
+pub type LiveEvents = (
+    netdrift_snapshots::Provider,
+    Vec<netdrift_snapshots::AuditEvent>,
+    Vec<(String, String, String)>,
+    String,
+);
+
+/// What collecting every source produced.
+#[derive(Debug, Default)]
+pub struct Collection {
+    /// One snapshot per scope, with the source that produced it.
+    pub items: Vec<(Collected, String)>,
+    /// Audit events fetched live, per provider, with the (account, start, end) windows the
+    /// lookups covered (even when they found nothing).
+    pub events: Vec<LiveEvents>,
+}
+
+/// Collect one file source (a failure is a failed snapshot).
+fn collect_files(
+    source: &SourceConfig,
+    scope: &netdrift_snapshots::Scope,
+    files: &[PathBuf],
+) -> Collected {
+    match netdrift_provider_file::import_files(scope.provider, &scope.account, files) {
+        Ok(resources) => Collected::complete(scope.clone(), resources),
+        Err(e) => {
+            let code = match &e {
+                netdrift_provider_file::ImportError::Io { .. } => "source-missing",
+                _ => "decode",
+            };
+            tracing::warn!(source = %source.name, scope = %scope, error = %e, "collection failed");
+            Collected::failed(
+                scope.clone(),
+                Problem {
+                    code: code.into(),
+                    kind: None,
+                    operation: None,
+                    message: e.to_string(),
+                },
+            )
         }
     }
 }
 
-/// Collect every source, at most `concurrency` at a time; one failing source never stops the
-/// others.
-pub fn collect_all(cfg: &Config) -> Vec<(Collected, String)> {
-    let mut out = Vec::new();
-    for chunk in cfg.sources.chunks(cfg.concurrency.max(1)) {
+#[cfg(feature = "aws")]
+fn collect_aws(
+    source: &SourceConfig,
+    live: &crate::config::AwsLiveConfig,
+    since: &(dyn Fn(&str) -> DateTime<Utc> + Sync),
+    now: DateTime<Utc>,
+    out: &mut Collection,
+) {
+    let src = netdrift_provider_aws::AwsSource {
+        name: source.name.clone(),
+        regions: live.regions.clone(),
+        assume_roles: live.assume_roles.clone(),
+        external_id: live.external_id.clone(),
+        session_name: live.session_name.clone(),
+        organization_role: live.organization_role.clone(),
+        endpoint_url: live.endpoint_url.clone(),
+        profile: live.profile.clone(),
+        home_region: live.home_region.clone(),
+        concurrency: live.concurrency,
+        scope_timeout: std::time::Duration::from_secs(live.scope_timeout_seconds),
+        max_attempts: live.max_attempts,
+        cloudtrail: live.cloudtrail,
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(source = %source.name, error = %e, "cannot start the async runtime");
+            return;
+        }
+    };
+    let c = rt.block_on(netdrift_provider_aws::collect(&src, since, now));
+    for p in &c.problems {
+        tracing::warn!(source = %source.name, code = %p.code, operation = ?p.operation, "{}", p.message);
+    }
+    let label = format!("aws:{}", source.name);
+    out.items
+        .extend(c.scopes.into_iter().map(|s| (s, label.clone())));
+    out.events.push((
+        netdrift_snapshots::Provider::Aws,
+        c.events,
+        c.event_windows,
+        label,
+    ));
+}
+
+/// Collect every source, at most `concurrency` file sources at a time; one failing source never
+/// stops the others. `since(scope)` is the start of the audit window of a scope.
+pub fn collect_all(
+    cfg: &Config,
+    since: &(dyn Fn(&str) -> DateTime<Utc> + Sync),
+    now: DateTime<Utc>,
+) -> Collection {
+    let mut out = Collection::default();
+    let files: Vec<&SourceConfig> = cfg
+        .sources
+        .iter()
+        .filter(|s| matches!(s.kind, SourceKind::Files { .. }))
+        .collect();
+    for chunk in files.chunks(cfg.concurrency.max(1)) {
         let results: Vec<(Collected, String)> = std::thread::scope(|s| {
             let handles: Vec<_> = chunk
                 .iter()
-                .map(|src| s.spawn(move || (collect_source(src), format!("file:{}", src.name))))
+                .map(|src| {
+                    s.spawn(move || match &src.kind {
+                        SourceKind::Files { scope, files } => (
+                            collect_files(src, scope, files),
+                            format!("file:{}", src.name),
+                        ),
+                        _ => unreachable!("filtered to file sources"),
+                    })
+                })
                 .collect();
             handles
                 .into_iter()
                 .map(|h| h.join().expect("collector thread panicked"))
                 .collect()
         });
-        out.extend(results);
+        out.items.extend(results);
+    }
+    for src in &cfg.sources {
+        match &src.kind {
+            SourceKind::Files { .. } => {}
+            #[cfg(feature = "aws")]
+            SourceKind::Aws(live) => collect_aws(src, live, since, now, &mut out),
+            #[cfg(not(feature = "aws"))]
+            SourceKind::Aws(_) => {
+                let _ = (since, now);
+                tracing::error!(source = %src.name, "live AWS collection is not built into this netdrift (build with --features aws)");
+            }
+        }
     }
     out
+}
+
+/// Start of the audit window per scope: the latest stored snapshot, else a day ago.
+pub fn audit_since(
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<std::collections::HashMap<String, DateTime<Utc>>> {
+    let mut m = std::collections::HashMap::new();
+    for scope in store.scopes()? {
+        if let Some(s) = store.latest_snapshot(&scope.key(), None)? {
+            m.insert(scope.key(), crate::store::parse_ts(&s.taken_at)?);
+        }
+    }
+    let _ = now;
+    Ok(m)
 }
 
 pub fn reconcile_once(store: &mut Store, cfg: &Config, opts: &RunOptions) -> Result<RunOutcome> {
     let started = Utc::now();
     let taken_at = opts.at.unwrap_or(started);
-    let collected = collect_all(cfg);
+    let since_map = audit_since(store, taken_at)?;
+    let default_since = taken_at - chrono::Duration::days(1);
+    let since = move |scope: &str| since_map.get(scope).copied().unwrap_or(default_since);
+    let collection = collect_all(cfg, &since, taken_at);
+    let collected = collection.items;
     let summary: Vec<(String, SnapshotStatus, usize)> = collected
         .iter()
         .map(|(c, _)| (c.scope.key(), c.status, c.resources.len()))
         .collect();
     let snapshot_ids =
         insert_snapshots(store, &collected, taken_at).context("storing snapshots")?;
-    let audit_events = crate::audit::import_configured(store, cfg)?;
+    let mut audit_events = crate::audit::import_configured(store, cfg)?;
+    for (provider, events, windows, source) in &collection.events {
+        audit_events += crate::audit::store_events(store, *provider, events, windows, source)?;
+    }
     let now = opts.at.unwrap_or_else(Utc::now);
     let (mut computed, mut coverage) = drift::compute(store, None, &cfg.drift, now)?;
     coverage.extend(crate::attribution::attribute_all(

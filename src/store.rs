@@ -104,6 +104,10 @@ impl Store {
         self.conn.pragma_update(None, "journal_mode", "WAL")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // A 64 MiB page cache and memory-mapped reads: audit tables grow to millions of rows.
+        self.conn.pragma_update(None, "cache_size", -65536)?;
+        self.conn.pragma_update(None, "mmap_size", 268_435_456i64)?;
+        self.conn.pragma_update(None, "temp_store", "MEMORY")?;
         let version: i64 = self
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))?;

@@ -31,6 +31,19 @@ pub fn run(cmd: Cmd) -> Result<Outcome> {
                 scope.key(),
                 files.len()
             ),
+            SourceKind::Aws(a) => println!(
+                "  source {:?}: live AWS, regions {}, {} role(s){}",
+                s.name,
+                a.regions
+                    .as_ref()
+                    .map(|r| r.join(","))
+                    .unwrap_or_else(|| "all".into()),
+                a.assume_roles.len(),
+                a.organization_role
+                    .as_deref()
+                    .map(|r| format!(", Organizations discovery with role {r}"))
+                    .unwrap_or_default()
+            ),
         }
     }
     println!(

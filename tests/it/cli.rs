@@ -123,8 +123,7 @@ fn config_check_reports_every_problem_and_accepts_the_shipped_examples() {
     let r = ok(&db, &["config", "check", &bad.display().to_string()], 2);
     for n in [
         "line 1: schedule",
-        "line 4: source \"a\": field `region` is required",
-        "field `files` lists no dump files",
+        "line 4: source \"a\": field `regions` is required for a live AWS source",
         "line 10: source \"a\": duplicate source name",
         "unknown provider",
     ] {

@@ -1,7 +1,10 @@
 //! End-to-end tests, in one binary (every extra test binary would link everything again).
 
 mod attribution;
+#[cfg(feature = "aws")]
+mod aws;
 mod cli;
+mod daemon;
 mod drift;
 mod store;
 mod support;

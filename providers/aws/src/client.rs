@@ -1,0 +1,562 @@
+//! SDK configuration, credentials, role assumption, account and region discovery, and the
+//! per-scope collection with bounded concurrency, retries and a per-scope timeout.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+use netdrift_snapshots::{
+    AuditEvent, Collected, Problem, Provider, Resource, ResourceKind, Scope, SnapshotStatus,
+};
+
+use crate::errors::classify;
+use crate::wire;
+
+/// One configured AWS source.
+#[derive(Debug, Clone)]
+pub struct AwsSource {
+    pub name: String,
+    /// Regions to collect; `None` = every region enabled in each account (DescribeRegions).
+    pub regions: Option<Vec<String>>,
+    /// Role ARNs to assume, one per account. Empty (and no discovery) = the base credentials'
+    /// own account.
+    pub assume_roles: Vec<String>,
+    pub external_id: Option<String>,
+    pub session_name: String,
+    /// Discover accounts with Organizations ListAccounts and assume this role name in each.
+    pub organization_role: Option<String>,
+    /// Endpoint override for every AWS service (emulators, VPC endpoints).
+    pub endpoint_url: Option<String>,
+    /// Named profile for the base credentials (else the default chain).
+    pub profile: Option<String>,
+    /// Region for STS, Organizations and DescribeRegions.
+    pub home_region: String,
+    pub concurrency: usize,
+    pub scope_timeout: Duration,
+    pub max_attempts: u32,
+    /// Fetch CloudTrail events (LookupEvents) for each collected scope.
+    pub cloudtrail: bool,
+}
+
+/// What one source produced.
+#[derive(Debug, Default)]
+pub struct Collection {
+    pub scopes: Vec<Collected>,
+    /// Parsed CloudTrail events, and the (account, start, end) windows they cover.
+    pub events: Vec<AuditEvent>,
+    pub event_windows: Vec<(String, String, String)>,
+    /// Problems not tied to one scope (account discovery).
+    pub problems: Vec<Problem>,
+}
+
+async fn base_config(src: &AwsSource) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(src.home_region.clone()))
+        .retry_config(RetryConfig::standard().with_max_attempts(src.max_attempts.max(1)))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_attempt_timeout(Duration::from_secs(60))
+                .build(),
+        );
+    if let Some(u) = &src.endpoint_url {
+        loader = loader.endpoint_url(u);
+    }
+    if let Some(p) = &src.profile {
+        loader = loader.profile_name(p);
+    }
+    loader.load().await
+}
+
+/// An account to collect, with the configuration that acts in it.
+struct Account {
+    id: String,
+    config: SdkConfig,
+}
+
+fn account_of_role(arn: &str) -> String {
+    arn.split(':').nth(4).unwrap_or_default().to_string()
+}
+
+async fn assume(base: &SdkConfig, src: &AwsSource, role: &str) -> Result<Account, Problem> {
+    let sts = aws_sdk_sts::Client::new(base);
+    let mut req = sts
+        .assume_role()
+        .role_arn(role)
+        .role_session_name(&src.session_name);
+    if let Some(x) = &src.external_id {
+        req = req.external_id(x);
+    }
+    let out = req
+        .send()
+        .await
+        .map_err(|e| classify("AssumeRole", None, &e))?;
+    let c = out.credentials().ok_or_else(|| Problem {
+        code: "auth".into(),
+        kind: None,
+        operation: Some("AssumeRole".into()),
+        message: format!("AssumeRole {role} returned no credentials"),
+    })?;
+    let creds = Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_string()),
+        None,
+        "netdrift-assume-role",
+    );
+    let config = base
+        .to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(creds))
+        .build();
+    Ok(Account {
+        id: account_of_role(role),
+        config,
+    })
+}
+
+async fn accounts(
+    base: &SdkConfig,
+    src: &AwsSource,
+    problems: &mut Vec<Problem>,
+) -> Vec<(String, Result<Account, Problem>)> {
+    let mut roles: Vec<String> = src.assume_roles.clone();
+    if let Some(role_name) = &src.organization_role {
+        let org = aws_sdk_organizations::Client::new(base);
+        let mut pages = org.list_accounts().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(p) => {
+                    for a in p.accounts() {
+                        let active = a.status().map(|s| s.as_str() == "ACTIVE").unwrap_or(true);
+                        if let (Some(id), true) = (a.id(), active) {
+                            let arn = format!("arn:aws:iam::{id}:role/{role_name}");
+                            if !roles.contains(&arn) {
+                                roles.push(arn);
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    problems.push(classify("ListAccounts", None, &e));
+                    break;
+                }
+            }
+        }
+    }
+    if roles.is_empty() {
+        let sts = aws_sdk_sts::Client::new(base);
+        return match sts.get_caller_identity().send().await {
+            Ok(id) => {
+                let account = id.account().unwrap_or_default().to_string();
+                vec![(
+                    account.clone(),
+                    Ok(Account {
+                        id: account,
+                        config: base.clone(),
+                    }),
+                )]
+            }
+            Err(e) => {
+                problems.push(classify("GetCallerIdentity", None, &e));
+                Vec::new()
+            }
+        };
+    }
+    let mut out = Vec::new();
+    for role in roles {
+        out.push((account_of_role(&role), assume(base, src, &role).await));
+    }
+    out
+}
+
+async fn regions(account: &Account, src: &AwsSource) -> Result<Vec<String>, Problem> {
+    if let Some(r) = &src.regions {
+        return Ok(r.clone());
+    }
+    let ec2 = aws_sdk_ec2::Client::new(&account.config);
+    let out = ec2
+        .describe_regions()
+        .send()
+        .await
+        .map_err(|e| classify("DescribeRegions", None, &e))?;
+    let mut v: Vec<String> = out
+        .regions()
+        .iter()
+        .filter_map(|r| r.region_name().map(str::to_string))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+/// Collect every account × region of a source. `events_since(scope key)` gives the start of
+/// the CloudTrail window for a scope (the previous snapshot); `now` its end.
+pub async fn collect(
+    src: &AwsSource,
+    events_since: &(dyn Fn(&str) -> DateTime<Utc> + Sync),
+    now: DateTime<Utc>,
+) -> Collection {
+    let base = base_config(src).await;
+    let mut out = Collection::default();
+    let accts = accounts(&base, src, &mut out.problems).await;
+    let sem = Arc::new(tokio::sync::Semaphore::new(src.concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (id, account) in accts {
+        let account = match account {
+            Ok(a) => a,
+            Err(p) => {
+                // The account could not be entered: every region of it is a failed scope.
+                let rs = src
+                    .regions
+                    .clone()
+                    .unwrap_or_else(|| vec![src.home_region.clone()]);
+                for r in rs {
+                    out.scopes.push(Collected::failed(
+                        Scope::new(Provider::Aws, id.clone(), Some(r)),
+                        p.clone(),
+                    ));
+                }
+                continue;
+            }
+        };
+        let rs = match regions(&account, src).await {
+            Ok(r) => r,
+            Err(p) => {
+                out.scopes.push(Collected::failed(
+                    Scope::new(Provider::Aws, id.clone(), Some(src.home_region.clone())),
+                    p,
+                ));
+                continue;
+            }
+        };
+        let account = Arc::new(account);
+        for region in rs {
+            let scope = Scope::new(Provider::Aws, account.id.clone(), Some(region.clone()));
+            let since = events_since(&scope.key());
+            let (sem, account, src) = (sem.clone(), account.clone(), src.clone());
+            tasks.spawn(async move {
+                let _permit = sem.acquire_owned().await.expect("semaphore");
+                let config = account
+                    .config
+                    .to_builder()
+                    .region(Region::new(region.clone()))
+                    .build();
+                let collected = match tokio::time::timeout(
+                    src.scope_timeout,
+                    collect_scope(&config, scope.clone()),
+                )
+                .await
+                {
+                    Ok(c) => c,
+                    Err(_) => Collected::failed(
+                        scope.clone(),
+                        Problem {
+                            code: "timeout".into(),
+                            kind: None,
+                            operation: None,
+                            message: format!(
+                                "collection of {} did not finish within {:?}",
+                                scope.key(),
+                                src.scope_timeout
+                            ),
+                        },
+                    ),
+                };
+                let events = if src.cloudtrail && collected.status != SnapshotStatus::Failed {
+                    Some(crate::trail::lookup_events(&config, since, now).await)
+                } else {
+                    None
+                };
+                (collected, events, since)
+            });
+        }
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let Ok((collected, events, since)) = joined else {
+            continue;
+        };
+        match events {
+            Some(Ok(evs)) => {
+                out.event_windows
+                    .push((collected.scope.account.clone(), ts(since), ts(now)));
+                out.events.extend(evs);
+            }
+            Some(Err(p)) => out.problems.push(Problem {
+                message: format!("{}: {}", collected.scope.key(), p.message),
+                ..p
+            }),
+            None => {}
+        }
+        out.scopes.push(collected);
+    }
+    out.scopes.sort_by_key(|c| c.scope.key());
+    out
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn convert(doc: Value) -> Result<Vec<Resource>, Problem> {
+    netdrift_provider_file::convert_document(Provider::Aws, "", &doc).map_err(|e| Problem {
+        code: "decode".into(),
+        kind: None,
+        operation: None,
+        message: format!("unexpected API data: {e}"),
+    })
+}
+
+/// Collect one account × region. Each call that fails becomes a problem; what it would have
+/// read is marked uncollected so that it is never reported as deleted.
+pub async fn collect_scope(config: &SdkConfig, scope: Scope) -> Collected {
+    let ec2 = aws_sdk_ec2::Client::new(config);
+    let mut problems = Vec::new();
+    let mut uncollected = Vec::new();
+    let mut resources = Vec::new();
+
+    // Security groups.
+    let mut groups = Vec::new();
+    let mut sg_ok = true;
+    let mut pages = ec2
+        .describe_security_groups()
+        .max_results(1000)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(p) => groups.extend(p.security_groups().iter().map(wire::security_group)),
+            Err(e) => {
+                problems.push(classify(
+                    "DescribeSecurityGroups",
+                    Some(ResourceKind::AwsSecurityGroup),
+                    &e,
+                ));
+                sg_ok = false;
+                break;
+            }
+        }
+    }
+    if sg_ok {
+        match convert(json!({ "SecurityGroups": groups })) {
+            Ok(mut sgs) => {
+                enrich_security_groups(&ec2, &mut sgs, &mut problems).await;
+                resources.extend(sgs);
+            }
+            Err(p) => {
+                problems.push(Problem {
+                    kind: Some(ResourceKind::AwsSecurityGroup),
+                    ..p
+                });
+                sg_ok = false;
+            }
+        }
+    }
+    if !sg_ok {
+        uncollected.push(ResourceKind::AwsSecurityGroup);
+    }
+
+    // Network ACLs.
+    let mut acls = Vec::new();
+    let mut acl_ok = true;
+    let mut pages = ec2
+        .describe_network_acls()
+        .max_results(1000)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(p) => acls.extend(p.network_acls().iter().map(wire::network_acl)),
+            Err(e) => {
+                problems.push(classify(
+                    "DescribeNetworkAcls",
+                    Some(ResourceKind::AwsNetworkAcl),
+                    &e,
+                ));
+                acl_ok = false;
+                break;
+            }
+        }
+    }
+    if acl_ok {
+        match convert(json!({ "NetworkAcls": acls })) {
+            Ok(v) => resources.extend(v),
+            Err(p) => {
+                problems.push(Problem {
+                    kind: Some(ResourceKind::AwsNetworkAcl),
+                    ..p
+                });
+                acl_ok = false;
+            }
+        }
+    }
+    if !acl_ok {
+        uncollected.push(ResourceKind::AwsNetworkAcl);
+    }
+
+    let status = if !sg_ok && !acl_ok {
+        SnapshotStatus::Failed
+    } else if problems.is_empty() {
+        SnapshotStatus::Complete
+    } else {
+        SnapshotStatus::Partial
+    };
+    if status == SnapshotStatus::Failed {
+        return Collected {
+            scope,
+            status,
+            resources: Vec::new(),
+            problems,
+            uncollected: netdrift_snapshots::collection::all_kinds(Provider::Aws),
+        };
+    }
+    Collected {
+        scope,
+        status,
+        resources: resources
+            .into_iter()
+            .map(netdrift_snapshots::canonicalize)
+            .collect(),
+        problems,
+        uncollected,
+    }
+}
+
+/// Rule ids (DescribeSecurityGroupRules), resolved prefix lists and attachment (network
+/// interfaces). A failure here degrades the data (problem, partial snapshot) but keeps the
+/// groups.
+async fn enrich_security_groups(
+    ec2: &aws_sdk_ec2::Client,
+    sgs: &mut Vec<Resource>,
+    problems: &mut Vec<Problem>,
+) {
+    // Stable rule ids.
+    let mut rows = Vec::new();
+    let mut ok = true;
+    let mut pages = ec2
+        .describe_security_group_rules()
+        .max_results(1000)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(p) => rows.extend(
+                p.security_group_rules()
+                    .iter()
+                    .map(wire::security_group_rule),
+            ),
+            Err(e) => {
+                problems.push(classify("DescribeSecurityGroupRules", None, &e));
+                ok = false;
+                break;
+            }
+        }
+    }
+    if ok {
+        if let Ok(with_ids) = convert(json!({ "SecurityGroupRules": rows })) {
+            let mut all = std::mem::take(sgs);
+            all.extend(with_ids);
+            *sgs = netdrift_provider_file::aws::merge_rule_ids(all);
+        }
+    }
+    // Managed prefix lists referenced by the groups.
+    let referenced: std::collections::BTreeSet<String> = sgs
+        .iter()
+        .flat_map(|r| r.rules.iter())
+        .flat_map(|r| r.peers.iter())
+        .filter_map(|p| match p {
+            netdrift_snapshots::Peer::PrefixList(id) => Some(id.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut resolved = std::collections::BTreeMap::new();
+    if !referenced.is_empty() {
+        let mut known = Vec::new();
+        let mut pages = ec2
+            .describe_managed_prefix_lists()
+            .max_results(100)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(p) => known.extend(
+                    p.prefix_lists()
+                        .iter()
+                        .filter_map(|l| l.prefix_list_id().map(str::to_string)),
+                ),
+                Err(e) => {
+                    problems.push(classify("DescribeManagedPrefixLists", None, &e));
+                    break;
+                }
+            }
+        }
+        for id in referenced.iter().filter(|id| known.contains(id)) {
+            let mut nets = Vec::new();
+            let mut pages = ec2
+                .get_managed_prefix_list_entries()
+                .prefix_list_id(id)
+                .max_results(100)
+                .into_paginator()
+                .send();
+            let mut complete = true;
+            while let Some(page) = pages.next().await {
+                match page {
+                    Ok(p) => nets.extend(
+                        p.entries()
+                            .iter()
+                            .filter_map(|e| e.cidr())
+                            .filter_map(|c| netdrift_snapshots::parse_cidr(c).ok()),
+                    ),
+                    Err(e) => {
+                        problems.push(classify("GetManagedPrefixListEntries", None, &e));
+                        complete = false;
+                        break;
+                    }
+                }
+            }
+            if complete {
+                resolved.insert(id.clone(), nets);
+            }
+        }
+    }
+    // Attachment.
+    let mut attached: Option<std::collections::BTreeSet<String>> = Some(Default::default());
+    let mut pages = ec2
+        .describe_network_interfaces()
+        .max_results(1000)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(p) => {
+                for ni in p.network_interfaces() {
+                    for g in ni.groups() {
+                        if let (Some(set), Some(id)) = (attached.as_mut(), g.group_id()) {
+                            set.insert(id.to_string());
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                problems.push(classify("DescribeNetworkInterfaces", None, &e));
+                attached = None;
+                break;
+            }
+        }
+    }
+    for r in sgs.iter_mut() {
+        for (id, nets) in &resolved {
+            if r.rules.iter().any(|x| {
+                x.peers
+                    .contains(&netdrift_snapshots::Peer::PrefixList(id.clone()))
+            }) {
+                r.prefix_lists.insert(id.clone(), nets.clone());
+            }
+        }
+        r.attached = attached.as_ref().map(|s| s.contains(r.id.as_str()));
+    }
+}

@@ -1,0 +1,19 @@
+//! netdrift-provider-aws: live collection from AWS with the official SDK.
+//!
+//! API boundary: `collect` returns one `Collected` per account × region (failed or partial
+//! scopes included, with their problems); `lookup_events` returns parsed CloudTrail events.
+//! Nothing here touches SQLite, decides drift or formats reports.
+//!
+//! Inside: `client` (SDK configuration, credentials, role assumption, paging, retries),
+//! `wire` (SDK structs → the JSON the AWS CLI prints, converted by `netdrift-provider-file`, so
+//! live and offline collection share one conversion), `errors` (what the caller does next),
+//! `trail` (CloudTrail LookupEvents).
+
+mod client;
+mod errors;
+mod trail;
+mod wire;
+
+pub use client::{collect, AwsSource, Collection};
+pub use errors::{classify, ACTIONS};
+pub use trail::lookup_events;

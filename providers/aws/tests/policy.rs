@@ -1,0 +1,98 @@
+//! The shipped least-privilege policy allows exactly what the code calls.
+
+use std::collections::BTreeSet;
+
+fn pascal(snake: &str) -> String {
+    snake
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// SDK operations called in the crate's sources: `ec2.describe_security_groups()`,
+/// `sts.assume_role()`, `client.lookup_events()` …
+fn called_operations() -> BTreeSet<String> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+    let mut ops = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for (i, _) in text.match_indices('.') {
+            let rest = &text[i + 1..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            let after = &rest[name.len()..];
+            let is_op = ["describe_", "get_", "list_", "lookup_", "assume_"]
+                .iter()
+                .any(|p| name.starts_with(p));
+            if is_op && after.starts_with("()") && !name.starts_with("get_or_") {
+                ops.insert(pascal(&name));
+            }
+        }
+    }
+    ops
+}
+
+#[test]
+fn every_called_action_is_in_the_policy_and_the_action_list() {
+    let policy: serde_json::Value =
+        serde_json::from_str(include_str!("../../../docs/iam/aws-readonly.json")).unwrap();
+    let allowed: BTreeSet<String> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| {
+            s["Action"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap().to_string())
+        })
+        .collect();
+    let ops = called_operations();
+    assert!(
+        ops.contains("DescribeSecurityGroups")
+            && ops.contains("LookupEvents")
+            && ops.contains("AssumeRole"),
+        "{ops:?}"
+    );
+    for op in &ops {
+        let action = netdrift_provider_aws::ACTIONS
+            .iter()
+            .find(|a| a.ends_with(&format!(":{op}")))
+            .unwrap_or_else(|| panic!("the code calls {op}, which ACTIONS does not list"));
+        assert!(
+            allowed.contains(*action),
+            "docs/iam/aws-readonly.json lacks {action}, which the code calls"
+        );
+    }
+    for action in netdrift_provider_aws::ACTIONS {
+        assert!(
+            allowed.contains(*action),
+            "docs/iam/aws-readonly.json lacks {action}"
+        );
+        let op = action.split(':').nth(1).unwrap();
+        assert!(
+            ops.contains(op),
+            "ACTIONS lists {action}, which the code never calls"
+        );
+    }
+    // Nothing that writes.
+    assert!(allowed.iter().all(|a| ![
+        "Authorize",
+        "Revoke",
+        "Create",
+        "Delete",
+        "Modify",
+        "Put",
+        "Update"
+    ]
+    .iter()
+    .any(|w| a.contains(w))));
+}

@@ -1,0 +1,316 @@
+//! Live AWS collection against moto (server mode) behind the project's loopback proxy
+//! (tests/support/aws_proxy.py: pagination, LookupEvents, fault injection).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::*;
+
+const A: &str = "111111111111";
+const B: &str = "222222222222";
+
+struct Emulator {
+    moto: Child,
+    proxy: Child,
+    endpoint: String,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.proxy.kill();
+        let _ = self.moto.kill();
+        let _ = self.proxy.wait();
+        let _ = self.moto.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn http(port: u16, method: &str, path: &str, body: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.split("\r\n\r\n").nth(1).unwrap_or_default().to_string()
+}
+
+fn aws_env(cmd: &mut Command) -> &mut Command {
+    cmd.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+}
+
+impl Emulator {
+    fn start() -> Emulator {
+        let (mp, pp) = (free_port(), free_port());
+        let moto =
+            aws_env(Command::new("moto_server").args(["-H", "127.0.0.1", "-p", &mp.to_string()]))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("moto_server not found: scripts/test installs moto[server] from PyPI");
+        let proxy = aws_env(
+            Command::new("python3").args([
+                repo()
+                    .join("tests/support/aws_proxy.py")
+                    .display()
+                    .to_string(),
+                pp.to_string(),
+                format!("http://127.0.0.1:{mp}"),
+            ]),
+        )
+        .env("PAGE_SIZE", "3")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("python3");
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", mp)).is_err()
+            || TcpStream::connect(("127.0.0.1", pp)).is_err()
+        {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "moto or the proxy did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Emulator {
+            moto,
+            proxy,
+            endpoint: format!("http://127.0.0.1:{pp}"),
+        }
+    }
+
+    fn port(&self) -> u16 {
+        self.endpoint.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    fn seed(&self, args: &[&str]) -> String {
+        let mut cmd = Command::new("python3");
+        cmd.arg(repo().join("tests/support/aws_seed.py"))
+            .arg(&self.endpoint)
+            .args(args);
+        let out = aws_env(&mut cmd).output().unwrap();
+        assert!(
+            out.status.success(),
+            "seed {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn faults(&self, rules: Value) {
+        http(self.port(), "POST", "/__faults", &rules.to_string());
+    }
+
+    fn calls(&self) -> Vec<Value> {
+        serde_json::from_str(&http(self.port(), "GET", "/__calls", "")).unwrap()
+    }
+}
+
+fn config(dir: &Path, endpoint: &str, extra: &str) -> PathBuf {
+    let text = format!(
+        r#"
+[report]
+directory = "reports"
+
+[[source]]
+provider = "aws"
+name = "org"
+regions = ["us-east-1", "eu-west-1"]
+assume_roles = ["arn:aws:iam::{A}:role/NetdriftAudit", "arn:aws:iam::{B}:role/NetdriftAudit"]
+endpoint_url = "{endpoint}"
+max_attempts = 3
+scope_timeout_seconds = 6
+{extra}
+"#
+    );
+    let path = dir.join("aws.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn run(db: &Path, cfg: &Path) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_netdrift"));
+    cmd.args(["run", "--config", &cfg.display().to_string()])
+        .env("NETDRIFT_DB", db);
+    let out = aws_env(&mut cmd).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn seed_estate(emu: &Emulator) -> (Vec<String>, Vec<String>) {
+    let a1: Value = serde_json::from_str(&emu.seed(&["seed", A, "us-east-1", "16", "2"])).unwrap();
+    emu.seed(&["seed", A, "eu-west-1", "3", "2"]);
+    let b1: Value = serde_json::from_str(&emu.seed(&["seed", B, "us-east-1", "3", "2"])).unwrap();
+    emu.seed(&["seed", B, "eu-west-1", "3", "2"]);
+    let ids = |v: &Value| {
+        v["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g.as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    (ids(&a1), ids(&b1))
+}
+
+#[test]
+fn two_accounts_two_regions_paginated_then_drift_names_the_actor() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("aws.db");
+    let (a_groups, _) = seed_estate(&emu);
+    let cfg = config(dir.path(), &emu.endpoint, "");
+    let (code, out, err) = run(&db, &cfg);
+    assert_eq!(code, 3, "first run: no baseline yet\n{out}\n{err}");
+    for scope in [
+        format!("aws:{A}:us-east-1"),
+        format!("aws:{A}:eu-west-1"),
+        format!("aws:{B}:us-east-1"),
+        format!("aws:{B}:eu-west-1"),
+    ] {
+        assert!(
+            out.contains(&format!("collected {scope}: complete")),
+            "{scope}\n{out}\n{err}"
+        );
+    }
+    // At least five pages of DescribeSecurityGroups in the big scope.
+    let pages = emu
+        .calls()
+        .iter()
+        .filter(|c| {
+            c["action"] == "DescribeSecurityGroups"
+                && c["account"] == A
+                && c["region"] == "us-east-1"
+        })
+        .count();
+    assert!(pages >= 5, "{pages} pages");
+    ok(
+        &db,
+        &[
+            "baseline", "approve", "--all", "--by", "sec", "--reason", "initial",
+        ],
+        0,
+    );
+    // Someone opens SSH to the world and widens a rule in place.
+    emu.seed(&["open-ssh", A, "us-east-1", &a_groups[3]]);
+    let rule_id = emu.seed(&["widen", A, "us-east-1", &a_groups[5]]);
+    assert!(rule_id.starts_with("sgr-"));
+    std::thread::sleep(Duration::from_millis(1100));
+    let (code, out, err) = run(&db, &cfg);
+    assert_eq!(code, 1, "{out}\n{err}");
+    let v = json(&std::fs::read_to_string(dir.path().join("reports/latest.json")).unwrap());
+    let items = v["drift"].as_array().unwrap();
+    let ssh = items
+        .iter()
+        .find(|i| i["resource"] == a_groups[3].as_str())
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(ssh["newly_allowed"][0]["ports"], "22");
+    assert_eq!(ssh["world"], true);
+    let a = &ssh["attribution"];
+    assert_eq!(a["status"], "exact", "{a}");
+    assert_eq!(
+        a["actors"][0]["principal"],
+        format!("arn:aws:sts::{A}:assumed-role/NetdriftAudit/seeder")
+    );
+    assert_eq!(
+        a["actors"][0]["event_name"],
+        "AuthorizeSecurityGroupIngress"
+    );
+    let widened = items
+        .iter()
+        .find(|i| i["resource"] == a_groups[5].as_str())
+        .unwrap();
+    assert_eq!(widened["attribution"]["status"], "exact", "{widened}");
+    assert_eq!(
+        widened["attribution"]["actors"][0]["event_name"],
+        "ModifySecurityGroupRules"
+    );
+    assert_eq!(widened["change"], "modified");
+    // LookupEvents went through the proxy.
+    assert!(emu.calls().iter().any(|c| c["action"] == "LookupEvents"));
+    assert_eq!(items.len(), 2, "only the two changes: {v}");
+}
+
+#[test]
+fn failing_scopes_are_coverage_gaps_never_deletions() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("aws.db");
+    seed_estate(&emu);
+    let cfg = config(dir.path(), &emu.endpoint, "");
+    run(&db, &cfg);
+    ok(
+        &db,
+        &[
+            "baseline", "approve", "--all", "--by", "sec", "--reason", "initial",
+        ],
+        0,
+    );
+    emu.faults(serde_json::json!([
+        // Throttling that recovers within the retries.
+        {"action": "DescribeSecurityGroups", "account": B, "region": "eu-west-1", "mode": "throttle", "count": 1},
+        // Throttling that exhausts them.
+        {"action": "DescribeSecurityGroups", "account": A, "region": "eu-west-1", "mode": "throttle"},
+        // Permission denied on one call.
+        {"action": "DescribeNetworkAcls", "account": B, "region": "us-east-1", "mode": "deny"},
+        // A region that does not answer in time.
+        {"action": "DescribeSecurityGroups", "account": A, "region": "us-east-1", "mode": "delay", "seconds": 15},
+    ]));
+    let (code, out, err) = run(&db, &cfg);
+    assert_eq!(code, 3, "coverage findings, no drift\n{out}\n{err}");
+    assert!(
+        out.contains(&format!("collected aws:{B}:eu-west-1: complete")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("collected aws:{A}:us-east-1: failed")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("collected aws:{A}:eu-west-1: partial")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("collected aws:{B}:us-east-1: partial")),
+        "{out}"
+    );
+    let v = json(&std::fs::read_to_string(dir.path().join("reports/latest.json")).unwrap());
+    assert!(
+        v["drift"].as_array().unwrap().is_empty(),
+        "nothing is reported as removed: {v}"
+    );
+    let cov = v["coverage"].to_string();
+    assert!(
+        cov.contains("the role needs ec2:DescribeNetworkAcls"),
+        "{cov}"
+    );
+    assert!(cov.contains("\"code\":\"throttled\""), "{cov}");
+    assert!(cov.contains("\"code\":\"timeout\""), "{cov}");
+}
+
+#[test]
+fn iam_policy_covers_every_action() {
+    // The policy test proper runs in providers/aws; here the document must parse and be
+    // read-only.
+    let policy = json(&std::fs::read_to_string(repo().join("docs/iam/aws-readonly.json")).unwrap());
+    assert_eq!(policy["Version"], "2012-10-17");
+}
