@@ -295,11 +295,19 @@ fn bench_correlate() {
     let db = dir.path().join("c.db");
     let mut store = Store::open(&db).unwrap();
     let scope = Scope::new(Provider::Aws, "1", Some("us-east-1".into()));
+    let env = |k: &str, d: usize| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let groups = env("NETDRIFT_BENCH_ITEMS", 10_000);
+    let n_events = env("NETDRIFT_BENCH_EVENTS", 1_000_000);
     let day1 =
-        netdrift_provider_file::convert_document(Provider::Aws, "1", &sg_doc(10_000, 3, 3, 0))
+        netdrift_provider_file::convert_document(Provider::Aws, "1", &sg_doc(groups, 3, 3, 0))
             .unwrap();
     let day2 =
-        netdrift_provider_file::convert_document(Provider::Aws, "1", &sg_doc(10_000, 3, 3, 1))
+        netdrift_provider_file::convert_document(Provider::Aws, "1", &sg_doc(groups, 3, 3, 1))
             .unwrap();
     let t0: chrono::DateTime<Utc> = "2026-11-24T02:00:00Z".parse().unwrap();
     insert_snapshots(
@@ -321,10 +329,10 @@ fn bench_correlate() {
     let cfg = netdrift::config::Config::parse("", std::path::Path::new("."), "bench").unwrap();
     let load = Instant::now();
     let mut rng = Rng(9);
-    for chunk in 0..100 {
+    for chunk in 0..n_events / 10_000 {
         let events: Vec<AuditEvent> = (0..10_000)
             .map(|i| {
-                let g = (rng.next() % 10_000) as usize;
+                let g = (rng.next() % groups as u64) as usize;
                 AuditEvent {
                     provider: Provider::Aws,
                     event_id: format!("aws:{chunk}-{i}"),
@@ -352,10 +360,20 @@ fn bench_correlate() {
         netdrift::audit::store_events(&mut store, Provider::Aws, &events, &[], "bench").unwrap();
     }
     let loaded = load.elapsed();
+    println!(
+        "  loaded {} events in {:.1}s",
+        n_events,
+        loaded.as_secs_f64()
+    );
     let now = t0 + Duration::days(1);
     let start = Instant::now();
     let (mut computed, _) = netdrift::drift::compute(&store, None, &cfg.drift, now).unwrap();
     let diffed = start.elapsed();
+    println!(
+        "  drift: {} items in {:.1}s",
+        computed.len(),
+        diffed.as_secs_f64()
+    );
     let start = Instant::now();
     netdrift::attribution::attribute_all(&store, &cfg, &mut computed, now).unwrap();
     let took = start.elapsed();

@@ -1,4 +1,5 @@
-//! `netdrift report`: write the drift report (Markdown and JSON) for a stored run or for now.
+//! `netdrift report`: write the drift report (Markdown and JSON) for a period of stored runs, or
+//! for one run.
 
 use std::path::PathBuf;
 
@@ -6,8 +7,9 @@ use anyhow::{bail, Context, Result};
 use chrono::Utc;
 
 use crate::drift::{self, CoverageFinding, DriftItem};
+use crate::store::{parse_ts, RunRow};
 
-use super::{open_store, Outcome};
+use super::{open_store, parse_time, Outcome};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -17,9 +19,15 @@ pub struct Args {
     /// Report directory [default: the configured one, else ./reports].
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Render this stored run instead of the latest one.
-    #[arg(long)]
+    /// Render this stored run.
+    #[arg(long, conflicts_with_all = ["from", "to"])]
     run: Option<i64>,
+    /// Start of the period (date or RFC 3339) [default: the latest run only].
+    #[arg(long)]
+    from: Option<String>,
+    /// End of the period [default: now].
+    #[arg(long)]
+    to: Option<String>,
 }
 
 pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
@@ -28,27 +36,67 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
     if let Some(out) = a.out {
         cfg.report.directory = out;
     }
-    let runs = store.runs(100_000)?;
-    let run = match a.run {
-        Some(id) => runs
+    let runs = store.runs(1_000_000)?;
+    let selected: Vec<RunRow> = match (a.run, &a.from) {
+        (Some(id), _) => vec![runs
             .iter()
             .find(|r| r.id == id)
             .with_context(|| format!("no run {id}"))?
-            .clone(),
-        None => match runs.last() {
-            Some(r) => r.clone(),
-            None => bail!("no reconcile run is stored yet: run `netdrift run` first"),
-        },
+            .clone()],
+        (None, Some(from)) => {
+            let from = parse_time(from)?;
+            let to =
+                a.to.as_deref()
+                    .map(parse_time)
+                    .transpose()?
+                    .unwrap_or_else(Utc::now);
+            runs.into_iter()
+                .filter(|r| {
+                    parse_ts(&r.finished_at)
+                        .map(|t| t >= from && t <= to)
+                        .unwrap_or(false)
+                })
+                .collect()
+        }
+        (None, None) => runs.last().cloned().into_iter().collect(),
     };
-    let items: Vec<DriftItem> = store
-        .run_items(run.id)?
-        .into_iter()
-        .map(serde_json::from_value)
-        .collect::<Result<_, _>>()?;
-    let coverage: Vec<CoverageFinding> = store.run_coverage(run.id)?;
-    let when = crate::store::parse_ts(&run.finished_at).unwrap_or_else(|_| Utc::now());
+    let Some(last) = selected.last().cloned() else {
+        bail!("no reconcile run in that period: run `netdrift run` first, or widen --from/--to");
+    };
+    // The latest state of every item seen in the period (an item fixed later keeps its last form).
+    let mut items: Vec<DriftItem> = Vec::new();
+    for r in &selected {
+        for v in store.run_items(r.id)? {
+            let item: DriftItem = serde_json::from_value(v)?;
+            items.retain(|i| i.id != item.id);
+            items.push(item);
+        }
+    }
+    let coverage: Vec<CoverageFinding> = store.run_coverage(last.id)?;
+    let when = parse_ts(&last.finished_at).unwrap_or_else(|_| Utc::now());
     let report = drift::report(drift::sorted(items), coverage, when);
-    let files = crate::report::write_reports(&store, &cfg, run.id, &report)?;
+    let files = crate::report::write_reports(&store, &cfg, last.id, &report)?;
+    if selected.len() > 1 {
+        let mut md = String::from("\n## Runs in this period\n\n| run | finished | drift items | unapproved | coverage findings |\n|---|---|---|---|---|\n");
+        for r in &selected {
+            md += &format!(
+                "| {} | {} | {} | {} | {} |\n",
+                r.id,
+                r.finished_at,
+                r.summary["drift_items"],
+                r.summary["unapproved"],
+                r.summary["coverage_findings"]
+            );
+        }
+        for f in files
+            .iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "md"))
+        {
+            let mut text = std::fs::read_to_string(f)?;
+            text += &md;
+            crate::report::write_atomic(f, text.as_bytes())?;
+        }
+    }
     for f in &files {
         println!("{}", f.display());
     }

@@ -88,8 +88,8 @@ impl Store {
     ) -> Result<Vec<AuditEvent>> {
         let mut out: Vec<AuditEvent> = Vec::new();
         let mut stmt = self.conn().prepare_cached(
-            "SELECT e.raw FROM audit_event_resources r JOIN audit_events e ON e.event_id = r.event_id \
-             WHERE r.resource_id = ?1 AND e.provider = ?2 AND e.event_time >= ?3 AND e.event_time <= ?4",
+            "SELECT e.raw FROM audit_event_resources r CROSS JOIN audit_events e ON e.event_id = r.event_id \
+             WHERE r.resource_id = ?1 AND +e.provider = ?2 AND +e.event_time >= ?3 AND +e.event_time <= ?4",
         )?;
         for id in resource_ids {
             for raw in stmt.query_map(

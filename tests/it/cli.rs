@@ -178,3 +178,58 @@ fn demo_runs_the_whole_cycle() {
     let report = json(&std::fs::read_to_string(out.join("reports/latest.json")).unwrap());
     assert_eq!(report["schema_version"], 1);
 }
+
+#[test]
+fn report_for_a_period_of_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let db = out.join("netdrift.db");
+    ok(&db, &["demo", "--dir", &out.display().to_string()], 1);
+    let reports = dir.path().join("r");
+    let r = ok(
+        &db,
+        &[
+            "report",
+            "--from",
+            "2026-11-01",
+            "--out",
+            &reports.display().to_string(),
+        ],
+        1,
+    );
+    assert!(
+        r.stdout.contains(".md") && r.stdout.contains(".json"),
+        "{}",
+        r.stdout
+    );
+    let md = std::fs::read_to_string(reports.join("latest.md")).unwrap();
+    assert!(
+        md.contains("## Drift, riskiest first")
+            && md.contains("## Coverage")
+            && md.contains("## Exceptions expiring"),
+        "{md}"
+    );
+    assert!(md.contains("## Since the previous report"));
+    let r = ok(
+        &db,
+        &[
+            "report",
+            "--run",
+            "1",
+            "--out",
+            &reports.display().to_string(),
+        ],
+        3,
+    );
+    assert!(r.stdout.contains("run1"), "{}", r.stdout);
+    let r = netdrift(
+        &db,
+        &["report", "--from", "2001-01-01", "--to", "2001-02-01"],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("no reconcile run in that period"),
+        "{}",
+        r.stderr
+    );
+}
