@@ -266,8 +266,10 @@ fn failing_scopes_are_coverage_gaps_never_deletions() {
         0,
     );
     emu.faults(serde_json::json!([
-        // Throttling that recovers within the retries.
+        // Throttling, a 5xx and a dropped connection that recover within the retries.
         {"action": "DescribeSecurityGroups", "account": B, "region": "eu-west-1", "mode": "throttle", "count": 1},
+        {"action": "DescribeNetworkAcls", "account": B, "region": "eu-west-1", "mode": "5xx", "count": 1},
+        {"action": "DescribeSecurityGroupRules", "account": B, "region": "eu-west-1", "mode": "drop", "count": 1},
         // Throttling that exhausts them.
         {"action": "DescribeSecurityGroups", "account": A, "region": "eu-west-1", "mode": "throttle"},
         // Permission denied on one call.

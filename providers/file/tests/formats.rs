@@ -453,3 +453,47 @@ fn azure_authorization_evidence_names_the_role() {
         .unwrap();
     assert_eq!(sp.actor.kind, Some(ActorType::ServiceAccount));
 }
+
+#[test]
+fn event_catalogues_include_the_calls_tools_have_missed() {
+    use netdrift_provider_file::audit::{azure, cloudtrail, gcp};
+    for name in [
+        "ModifySecurityGroupRules",
+        "ReplaceNetworkAclEntry",
+        "DeleteNetworkAclEntry",
+        "ModifyManagedPrefixList",
+        "ModifyNetworkInterfaceAttribute",
+    ] {
+        assert!(cloudtrail::CATALOGUE.contains(&name), "{name}");
+    }
+    for family in [
+        "firewallPolicies",
+        "networkFirewallPolicies",
+        "regionNetworkFirewallPolicies",
+    ] {
+        for m in [
+            "insert",
+            "patch",
+            "delete",
+            "addRule",
+            "patchRule",
+            "removeRule",
+            "addAssociation",
+            "removeAssociation",
+        ] {
+            assert!(
+                gcp::CATALOGUE.contains(&format!("{family}.{m}").as_str()),
+                "{family}.{m}"
+            );
+        }
+    }
+    for prefix in ["v1.", "beta.", "alpha."] {
+        assert_eq!(
+            gcp::method_suffix(&format!("{prefix}compute.firewalls.patch")),
+            Some("firewalls.patch")
+        );
+    }
+    assert!(
+        azure::CATALOGUE.contains(&"microsoft.network/networksecuritygroups/securityrules/write")
+    );
+}
