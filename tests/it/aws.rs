@@ -316,3 +316,34 @@ fn iam_policy_covers_every_action() {
     let policy = json(&std::fs::read_to_string(repo().join("docs/iam/aws-readonly.json")).unwrap());
     assert_eq!(policy["Version"], "2012-10-17");
 }
+
+#[test]
+fn organizations_discovery_and_every_enabled_region() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("org.db");
+    let members: Vec<String> =
+        serde_json::from_str(&emu.seed(&["org", "123456789012", "us-east-1", "2"])).unwrap();
+    assert_eq!(members.len(), 2);
+    let text = format!(
+        "[report]\ndirectory = \"reports\"\n\n[[source]]\nprovider = \"aws\"\nname = \"org\"\nregions = \"all\"\nhome_region = \"us-east-1\"\norganization_role = \"NetdriftAudit\"\nendpoint_url = \"{}\"\ncloudtrail = false\nconcurrency = 16\n",
+        emu.endpoint
+    );
+    let cfg = dir.path().join("org.toml");
+    std::fs::write(&cfg, text).unwrap();
+    let (code, out, err) = run(&db, &cfg);
+    assert_eq!(code, 3, "{out}\n{err}");
+    for m in &members {
+        assert!(
+            out.contains(&format!("collected aws:{m}:us-east-1: complete")),
+            "{m}\n{out}\n{err}"
+        );
+        assert!(
+            out.contains(&format!("collected aws:{m}:ap-southeast-2: complete")),
+            "every enabled region\n{out}"
+        );
+    }
+    let calls = emu.calls();
+    assert!(calls.iter().any(|c| c["action"] == "ListAccounts"));
+    assert!(calls.iter().any(|c| c["action"] == "DescribeRegions"));
+}

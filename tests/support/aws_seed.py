@@ -4,6 +4,7 @@
 aws_seed.py ENDPOINT seed ACCOUNT REGION N_GROUPS RULES_PER_GROUP  -> prints {"groups": [...]}
 aws_seed.py ENDPOINT open-ssh ACCOUNT REGION GROUP_ID              -> AuthorizeSecurityGroupIngress 0.0.0.0/0:22
 aws_seed.py ENDPOINT widen ACCOUNT REGION GROUP_ID                 -> ModifySecurityGroupRules in place, prints the rule id
+aws_seed.py ENDPOINT org ACCOUNT REGION N                          -> an organization with N member accounts, prints their ids
 ACCOUNT other than moto's default is reached through STS AssumeRole into role NetdriftAudit.
 """
 import json
@@ -44,5 +45,14 @@ elif cmd == "widen":
     ec2.modify_security_group_rules(GroupId=g, SecurityGroupRules=[{"SecurityGroupRuleId": rule["SecurityGroupRuleId"], "SecurityGroupRule": {
         "IpProtocol": "tcp", "FromPort": 8000, "ToPort": 8000, "CidrIpv4": "0.0.0.0/0"}}])
     print(rule["SecurityGroupRuleId"])
+elif cmd == "org":
+    # An organization with N member accounts; prints their ids.
+    org = client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    ids = []
+    for i in range(int(sys.argv[5])):
+        req = org.create_account(Email="member%d@example.com" % i, AccountName="member%d" % i)["CreateAccountStatus"]
+        ids.append(org.describe_create_account_status(CreateAccountRequestId=req["Id"])["CreateAccountStatus"]["AccountId"])
+    print(json.dumps(ids))
 else:
     sys.exit("unknown command " + cmd)
