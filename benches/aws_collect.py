@@ -49,7 +49,7 @@ def main():
     regions = ["us-east-1", "eu-west-1"]
     for n in sizes:
         mp, pp = free_port(), free_port()
-        moto = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(mp)], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(mp)], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         proxy = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests/support/aws_proxy.py"), str(pp), "http://127.0.0.1:%d" % mp],
                                  env=dict(ENV, PAGE_SIZE="1000"), stdout=subprocess.DEVNULL)
         try:

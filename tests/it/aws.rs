@@ -58,12 +58,18 @@ fn aws_env(cmd: &mut Command) -> &mut Command {
 impl Emulator {
     fn start() -> Emulator {
         let (mp, pp) = (free_port(), free_port());
-        let moto =
-            aws_env(Command::new("moto_server").args(["-H", "127.0.0.1", "-p", &mp.to_string()]))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("moto_server not found: scripts/test installs moto[server] from PyPI");
+        let moto = aws_env(Command::new("python3").args([
+            "-m",
+            "moto.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &mp.to_string(),
+        ]))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 not found: scripts/test installs moto[server] from PyPI");
         let proxy = aws_env(
             Command::new("python3").args([
                 repo()
