@@ -105,27 +105,49 @@ pub fn diff_scope(
     uncollected: &BTreeSet<ResourceKind>,
 ) -> Vec<ResourceDiff> {
     let mut out = Vec::new();
-    let before: BTreeMap<&ResourceId, &Resource> = baseline.iter().map(|r| (&r.id, r)).collect();
-    let after: BTreeMap<&ResourceId, &Resource> = actual.iter().map(|r| (&r.id, r)).collect();
-    let ids: BTreeSet<&ResourceId> = before.keys().chain(after.keys()).copied().collect();
-    let mut gcp_networks: BTreeMap<Option<String>, (Vec<&Resource>, Vec<&Resource>)> =
-        BTreeMap::new();
-    for id in ids {
-        let (b, a) = (before.get(id).copied(), after.get(id).copied());
-        let kind = a.or(b).map(|r| r.kind).expect("id came from one side");
+    // A sorted merge of both sides by id: no map is built for the (usually many) resources
+    // that did not change.
+    let mut before: Vec<&Resource> = baseline.iter().collect();
+    let mut after: Vec<&Resource> = actual.iter().collect();
+    before.sort_unstable_by(|x, y| x.id.cmp(&y.id));
+    after.sort_unstable_by(|x, y| x.id.cmp(&y.id));
+    let mut gcp_networks: BTreeMap<Option<&str>, (Vec<&Resource>, Vec<&Resource>)> = BTreeMap::new();
+    let (mut i, mut j) = (0, 0);
+    while i < before.len() || j < after.len() {
+        let (b, a) = match (before.get(i), after.get(j)) {
+            (Some(x), Some(y)) => match x.id.cmp(&y.id) {
+                std::cmp::Ordering::Less => (Some(*x), None),
+                std::cmp::Ordering::Greater => (None, Some(*y)),
+                std::cmp::Ordering::Equal => (Some(*x), Some(*y)),
+            },
+            (Some(x), None) => (Some(*x), None),
+            (None, Some(y)) => (None, Some(*y)),
+            (None, None) => break,
+        };
+        i += b.is_some() as usize;
+        j += a.is_some() as usize;
+        let kind = a.or(b).map(|r| r.kind).expect("one side exists");
         if a.is_none() && uncollected.contains(&kind) {
             continue;
         }
         if kind == ResourceKind::GcpFirewallRule {
-            let net = a.or(b).and_then(|r| r.network.clone());
+            let net = a.or(b).and_then(|r| r.network.as_deref());
             let entry = gcp_networks.entry(net).or_default();
             entry.0.extend(b);
             entry.1.extend(a);
             continue;
         }
+        if let (Some(x), Some(y)) = (b, a) {
+            if identical(x, y) {
+                continue;
+            }
+        }
         out.extend(diff_resource(b, a));
     }
     for (_, (b, a)) in gcp_networks {
+        if b.len() == a.len() && b.iter().zip(&a).all(|(x, y)| identical(x, y)) {
+            continue;
+        }
         out.extend(diff_gcp_network(&b, &a));
     }
     out
