@@ -111,7 +111,8 @@ pub fn diff_scope(
     let mut after: Vec<&Resource> = actual.iter().collect();
     before.sort_unstable_by(|x, y| x.id.cmp(&y.id));
     after.sort_unstable_by(|x, y| x.id.cmp(&y.id));
-    let mut gcp_networks: BTreeMap<Option<&str>, (Vec<&Resource>, Vec<&Resource>)> = BTreeMap::new();
+    let mut gcp_networks: BTreeMap<Option<&str>, (Vec<&Resource>, Vec<&Resource>)> =
+        BTreeMap::new();
     let (mut i, mut j) = (0, 0);
     while i < before.len() || j < after.len() {
         let (b, a) = match (before.get(i), after.get(j)) {
