@@ -1,6 +1,7 @@
 //! SDK configuration, credentials, role assumption, account and region discovery, and the
 //! per-scope collection with bounded concurrency, retries and a per-scope timeout.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -315,88 +316,24 @@ fn convert(doc: Value) -> Result<Vec<Resource>, Problem> {
 /// read is marked uncollected so that it is never reported as deleted.
 pub async fn collect_scope(config: &SdkConfig, scope: Scope) -> Collected {
     let ec2 = aws_sdk_ec2::Client::new(config);
-    let mut problems = Vec::new();
+    // Security groups (with their enrichment) and network ACLs are independent: fetch them
+    // concurrently.
+    let ((sgs, mut problems), (acls, acl_problems)) =
+        tokio::join!(collect_groups(&ec2), collect_acls(&ec2));
+    problems.extend(acl_problems);
+    let (sg_ok, acl_ok) = (sgs.is_some(), acls.is_some());
     let mut uncollected = Vec::new();
-    let mut resources = Vec::new();
-
-    // Security groups.
-    let mut groups = Vec::new();
-    let mut sg_ok = true;
-    let mut pages = ec2
-        .describe_security_groups()
-        .max_results(1000)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        match page {
-            Ok(p) => groups.extend(p.security_groups().iter().map(wire::security_group)),
-            Err(e) => {
-                problems.push(classify(
-                    "DescribeSecurityGroups",
-                    Some(ResourceKind::AwsSecurityGroup),
-                    &e,
-                ));
-                sg_ok = false;
-                break;
-            }
-        }
-    }
-    if sg_ok {
-        match convert(json!({ "SecurityGroups": groups })) {
-            Ok(mut sgs) => {
-                enrich_security_groups(&ec2, &mut sgs, &mut problems).await;
-                resources.extend(sgs);
-            }
-            Err(p) => {
-                problems.push(Problem {
-                    kind: Some(ResourceKind::AwsSecurityGroup),
-                    ..p
-                });
-                sg_ok = false;
-            }
-        }
-    }
     if !sg_ok {
         uncollected.push(ResourceKind::AwsSecurityGroup);
-    }
-
-    // Network ACLs.
-    let mut acls = Vec::new();
-    let mut acl_ok = true;
-    let mut pages = ec2
-        .describe_network_acls()
-        .max_results(1000)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        match page {
-            Ok(p) => acls.extend(p.network_acls().iter().map(wire::network_acl)),
-            Err(e) => {
-                problems.push(classify(
-                    "DescribeNetworkAcls",
-                    Some(ResourceKind::AwsNetworkAcl),
-                    &e,
-                ));
-                acl_ok = false;
-                break;
-            }
-        }
-    }
-    if acl_ok {
-        match convert(json!({ "NetworkAcls": acls })) {
-            Ok(v) => resources.extend(v),
-            Err(p) => {
-                problems.push(Problem {
-                    kind: Some(ResourceKind::AwsNetworkAcl),
-                    ..p
-                });
-                acl_ok = false;
-            }
-        }
     }
     if !acl_ok {
         uncollected.push(ResourceKind::AwsNetworkAcl);
     }
+    let resources: Vec<Resource> = sgs
+        .into_iter()
+        .flatten()
+        .chain(acls.into_iter().flatten())
+        .collect();
 
     let status = if !sg_ok && !acl_ok {
         SnapshotStatus::Failed
@@ -426,45 +363,88 @@ pub async fn collect_scope(config: &SdkConfig, scope: Scope) -> Collected {
     }
 }
 
-/// Rule ids (DescribeSecurityGroupRules), resolved prefix lists and attachment (network
-/// interfaces). A failure here degrades the data (problem, partial snapshot) but keeps the
-/// groups.
-async fn enrich_security_groups(
-    ec2: &aws_sdk_ec2::Client,
-    sgs: &mut Vec<Resource>,
-    problems: &mut Vec<Problem>,
-) {
-    // Stable rule ids.
-    let mut rows = Vec::new();
-    let mut ok = true;
+/// Security groups with their rule ids, prefix lists and attachment; `None` when they could
+/// not be read.
+async fn collect_groups(ec2: &aws_sdk_ec2::Client) -> (Option<Vec<Resource>>, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let mut groups = Vec::new();
     let mut pages = ec2
-        .describe_security_group_rules()
+        .describe_security_groups()
         .max_results(1000)
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
         match page {
-            Ok(p) => rows.extend(
-                p.security_group_rules()
-                    .iter()
-                    .map(wire::security_group_rule),
-            ),
+            Ok(p) => groups.extend(p.security_groups().iter().map(wire::security_group)),
             Err(e) => {
-                problems.push(classify("DescribeSecurityGroupRules", None, &e));
-                ok = false;
-                break;
+                problems.push(classify(
+                    "DescribeSecurityGroups",
+                    Some(ResourceKind::AwsSecurityGroup),
+                    &e,
+                ));
+                return (None, problems);
             }
         }
     }
-    if ok {
-        if let Ok(with_ids) = convert(json!({ "SecurityGroupRules": rows })) {
-            let mut all = std::mem::take(sgs);
-            all.extend(with_ids);
-            *sgs = netdrift_provider_file::aws::merge_rule_ids(all);
+    match convert(json!({ "SecurityGroups": groups })) {
+        Ok(mut sgs) => {
+            enrich_security_groups(ec2, &mut sgs, &mut problems).await;
+            (Some(sgs), problems)
+        }
+        Err(p) => {
+            problems.push(Problem {
+                kind: Some(ResourceKind::AwsSecurityGroup),
+                ..p
+            });
+            (None, problems)
         }
     }
-    // Managed prefix lists referenced by the groups.
-    let referenced: std::collections::BTreeSet<String> = sgs
+}
+
+/// Network ACLs; `None` when they could not be read.
+async fn collect_acls(ec2: &aws_sdk_ec2::Client) -> (Option<Vec<Resource>>, Vec<Problem>) {
+    let mut acls = Vec::new();
+    let mut pages = ec2
+        .describe_network_acls()
+        .max_results(1000)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(p) => acls.extend(p.network_acls().iter().map(wire::network_acl)),
+            Err(e) => {
+                return (
+                    None,
+                    vec![classify(
+                        "DescribeNetworkAcls",
+                        Some(ResourceKind::AwsNetworkAcl),
+                        &e,
+                    )],
+                )
+            }
+        }
+    }
+    match convert(json!({ "NetworkAcls": acls })) {
+        Ok(v) => (Some(v), Vec::new()),
+        Err(p) => (
+            None,
+            vec![Problem {
+                kind: Some(ResourceKind::AwsNetworkAcl),
+                ..p
+            }],
+        ),
+    }
+}
+
+/// Rule ids (DescribeSecurityGroupRules), resolved prefix lists and attachment (network
+/// interfaces), fetched concurrently. A failure here degrades the data (problem, partial
+/// snapshot) but keeps the groups.
+async fn enrich_security_groups(
+    ec2: &aws_sdk_ec2::Client,
+    sgs: &mut Vec<Resource>,
+    problems: &mut Vec<Problem>,
+) {
+    let referenced: BTreeSet<String> = sgs
         .iter()
         .flat_map(|r| r.rules.iter())
         .flat_map(|r| r.peers.iter())
@@ -473,79 +453,17 @@ async fn enrich_security_groups(
             _ => None,
         })
         .collect();
-    let mut resolved = std::collections::BTreeMap::new();
-    if !referenced.is_empty() {
-        let mut known = Vec::new();
-        let mut pages = ec2
-            .describe_managed_prefix_lists()
-            .max_results(100)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            match page {
-                Ok(p) => known.extend(
-                    p.prefix_lists()
-                        .iter()
-                        .filter_map(|l| l.prefix_list_id().map(str::to_string)),
-                ),
-                Err(e) => {
-                    problems.push(classify("DescribeManagedPrefixLists", None, &e));
-                    break;
-                }
-            }
-        }
-        for id in referenced.iter().filter(|id| known.contains(id)) {
-            let mut nets = Vec::new();
-            let mut pages = ec2
-                .get_managed_prefix_list_entries()
-                .prefix_list_id(id)
-                .max_results(100)
-                .into_paginator()
-                .send();
-            let mut complete = true;
-            while let Some(page) = pages.next().await {
-                match page {
-                    Ok(p) => nets.extend(
-                        p.entries()
-                            .iter()
-                            .filter_map(|e| e.cidr())
-                            .filter_map(|c| netdrift_snapshots::parse_cidr(c).ok()),
-                    ),
-                    Err(e) => {
-                        problems.push(classify("GetManagedPrefixListEntries", None, &e));
-                        complete = false;
-                        break;
-                    }
-                }
-            }
-            if complete {
-                resolved.insert(id.clone(), nets);
-            }
-        }
-    }
-    // Attachment.
-    let mut attached: Option<std::collections::BTreeSet<String>> = Some(Default::default());
-    let mut pages = ec2
-        .describe_network_interfaces()
-        .max_results(1000)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        match page {
-            Ok(p) => {
-                for ni in p.network_interfaces() {
-                    for g in ni.groups() {
-                        if let (Some(set), Some(id)) = (attached.as_mut(), g.group_id()) {
-                            set.insert(id.to_string());
-                        }
-                    }
-                }
-            }
-            Err(e) => {
-                problems.push(classify("DescribeNetworkInterfaces", None, &e));
-                attached = None;
-                break;
-            }
+    let ((rows, p1), (resolved, p2), (attached, p3)) = tokio::join!(
+        fetch_rule_rows(ec2),
+        fetch_prefix_lists(ec2, &referenced),
+        fetch_attached(ec2)
+    );
+    problems.extend(p1.into_iter().chain(p2).chain(p3));
+    if let Some(rows) = rows {
+        if let Ok(with_ids) = convert(json!({ "SecurityGroupRules": rows })) {
+            let mut all = std::mem::take(sgs);
+            all.extend(with_ids);
+            *sgs = netdrift_provider_file::aws::merge_rule_ids(all);
         }
     }
     for r in sgs.iter_mut() {
@@ -559,4 +477,110 @@ async fn enrich_security_groups(
         }
         r.attached = attached.as_ref().map(|s| s.contains(r.id.as_str()));
     }
+}
+
+/// Stable rule ids: `None` when they could not be read.
+async fn fetch_rule_rows(ec2: &aws_sdk_ec2::Client) -> (Option<Vec<Value>>, Vec<Problem>) {
+    let mut rows = Vec::new();
+    let mut pages = ec2
+        .describe_security_group_rules()
+        .max_results(1000)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(p) => rows.extend(
+                p.security_group_rules()
+                    .iter()
+                    .map(wire::security_group_rule),
+            ),
+            Err(e) => return (None, vec![classify("DescribeSecurityGroupRules", None, &e)]),
+        }
+    }
+    (Some(rows), Vec::new())
+}
+
+/// Entries of the managed prefix lists the groups reference (only lists read completely).
+async fn fetch_prefix_lists(
+    ec2: &aws_sdk_ec2::Client,
+    referenced: &BTreeSet<String>,
+) -> (BTreeMap<String, Vec<ipnet::IpNet>>, Vec<Problem>) {
+    let mut resolved = BTreeMap::new();
+    let mut problems = Vec::new();
+    if referenced.is_empty() {
+        return (resolved, problems);
+    }
+    let mut known = Vec::new();
+    let mut pages = ec2
+        .describe_managed_prefix_lists()
+        .max_results(100)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(p) => known.extend(
+                p.prefix_lists()
+                    .iter()
+                    .filter_map(|l| l.prefix_list_id().map(str::to_string)),
+            ),
+            Err(e) => {
+                problems.push(classify("DescribeManagedPrefixLists", None, &e));
+                return (resolved, problems);
+            }
+        }
+    }
+    for id in referenced.iter().filter(|id| known.contains(id)) {
+        let mut nets = Vec::new();
+        let mut complete = true;
+        let mut pages = ec2
+            .get_managed_prefix_list_entries()
+            .prefix_list_id(id)
+            .max_results(100)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(p) => nets.extend(
+                    p.entries()
+                        .iter()
+                        .filter_map(|e| e.cidr())
+                        .filter_map(|c| netdrift_snapshots::parse_cidr(c).ok()),
+                ),
+                Err(e) => {
+                    problems.push(classify("GetManagedPrefixListEntries", None, &e));
+                    complete = false;
+                    break;
+                }
+            }
+        }
+        if complete {
+            resolved.insert(id.clone(), nets);
+        }
+    }
+    (resolved, problems)
+}
+
+/// Group ids attached to a network interface: `None` when that could not be read.
+async fn fetch_attached(ec2: &aws_sdk_ec2::Client) -> (Option<BTreeSet<String>>, Vec<Problem>) {
+    let mut attached = BTreeSet::new();
+    let mut pages = ec2
+        .describe_network_interfaces()
+        .max_results(1000)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(p) => {
+                for ni in p.network_interfaces() {
+                    attached.extend(
+                        ni.groups()
+                            .iter()
+                            .filter_map(|g| g.group_id().map(str::to_string)),
+                    );
+                }
+            }
+            Err(e) => return (None, vec![classify("DescribeNetworkInterfaces", None, &e)]),
+        }
+    }
+    (Some(attached), Vec::new())
 }
