@@ -101,15 +101,20 @@ pub fn attribute_all(
 /// Snapshots per scope and parsed manifests, loaded once per attribution pass.
 #[derive(Default)]
 struct ManifestCache {
-    snapshots: std::collections::HashMap<String, Vec<crate::store::SnapshotRow>>,
+    snapshots: std::collections::HashMap<String, std::rc::Rc<[crate::store::SnapshotRow]>>,
     manifests: std::collections::HashMap<i64, std::collections::HashMap<String, String>>,
 }
 
 impl ManifestCache {
-    fn snapshots(&mut self, store: &Store, scope: &str) -> Result<Vec<crate::store::SnapshotRow>> {
+    /// The scope's snapshots, shared (an `Rc` clone per drift item, not a copy of the rows).
+    fn snapshots(
+        &mut self,
+        store: &Store,
+        scope: &str,
+    ) -> Result<std::rc::Rc<[crate::store::SnapshotRow]>> {
         if !self.snapshots.contains_key(scope) {
             self.snapshots
-                .insert(scope.to_string(), store.snapshots(Some(scope))?);
+                .insert(scope.to_string(), store.snapshots(Some(scope))?.into());
         }
         Ok(self.snapshots[scope].clone())
     }

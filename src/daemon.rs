@@ -152,7 +152,7 @@ fn run_job(state: &State, kind: JobKind) -> Result<String> {
         }
         JobKind::Snapshot => {
             let now = Utc::now();
-            let since_map = crate::reconcile::audit_since(&store, now)?;
+            let since_map = crate::reconcile::audit_since(&store)?;
             let since = move |scope: &str| {
                 since_map
                     .get(scope)

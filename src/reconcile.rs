@@ -175,24 +175,20 @@ pub fn collect_all(
 }
 
 /// Start of the audit window per scope: the latest stored snapshot, else a day ago.
-pub fn audit_since(
-    store: &Store,
-    now: DateTime<Utc>,
-) -> Result<std::collections::HashMap<String, DateTime<Utc>>> {
+pub fn audit_since(store: &Store) -> Result<std::collections::HashMap<String, DateTime<Utc>>> {
     let mut m = std::collections::HashMap::new();
     for scope in store.scopes()? {
         if let Some(s) = store.latest_snapshot(&scope.key(), None)? {
             m.insert(scope.key(), crate::store::parse_ts(&s.taken_at)?);
         }
     }
-    let _ = now;
     Ok(m)
 }
 
 pub fn reconcile_once(store: &mut Store, cfg: &Config, opts: &RunOptions) -> Result<RunOutcome> {
     let started = Utc::now();
     let taken_at = opts.at.unwrap_or(started);
-    let since_map = audit_since(store, taken_at)?;
+    let since_map = audit_since(store)?;
     let default_since = taken_at - chrono::Duration::days(1);
     let since = move |scope: &str| since_map.get(scope).copied().unwrap_or(default_since);
     let collection = collect_all(cfg, &since, taken_at);

@@ -270,11 +270,9 @@ impl<'a> Sides<'a> {
         effect: Effect,
         newly_allowed: TargetedAccess,
         newly_denied: TargetedAccess,
-        actual: &TargetedAccess,
         baseline: &TargetedAccess,
         notes: Vec<String>,
     ) -> ResourceDiff {
-        let _ = actual;
         let (world, public) = exposure(&newly_allowed, baseline);
         let r = self.any();
         ResourceDiff {
@@ -350,7 +348,7 @@ pub fn diff_resource(before: Option<&Resource>, after: Option<&Resource>) -> Vec
             _ => false,
         };
         if effect != Effect::None {
-            out.push(sides.item(dir, effect, allowed, denied, &a_acc, &b_acc, Vec::new()));
+            out.push(sides.item(dir, effect, allowed, denied, &b_acc, Vec::new()));
         } else if cosmetic && sides.change() == Change::Modified {
             // Rules rewritten with identical access: only descriptions or names count.
             let b = before.expect("modified");
@@ -369,7 +367,6 @@ pub fn diff_resource(before: Option<&Resource>, after: Option<&Resource>) -> Vec
                     Effect::Cosmetic,
                     allowed,
                     denied,
-                    &a_acc,
                     &b_acc,
                     vec!["descriptions, names or tags changed".into()],
                 ));
@@ -387,7 +384,6 @@ pub fn diff_resource(before: Option<&Resource>, after: Option<&Resource>) -> Vec
             Effect::Cosmetic,
             empty.clone(),
             empty.clone(),
-            &empty,
             &empty,
             vec![note.into()],
         ));
@@ -411,7 +407,6 @@ fn cosmetic_items(sides: &Sides<'_>, b: &Resource, a: &Resource) -> Vec<Resource
                 Effect::Cosmetic,
                 empty.clone(),
                 empty.clone(),
-                &empty,
                 &empty,
                 vec![note.into()],
             ));
@@ -468,7 +463,7 @@ fn diff_gcp_network(before: &[&Resource], after: &[&Resource]) -> Vec<ResourceDi
         let a_acc = unit_access(&a_unit, kind.semantics(), dir, &classes);
         let allowed = subtract(&a_acc, &b_acc);
         let denied = subtract(&b_acc, &a_acc);
-        per_dir.insert(dir, (b_acc, a_acc, allowed, denied));
+        per_dir.insert(dir, (b_acc, allowed, denied));
     }
     let mut items: Vec<(ResourceDiff, AccessSet, Vec<Target>, bool)> = Vec::new();
     for (b, a) in changed {
@@ -495,7 +490,7 @@ fn diff_gcp_network(before: &[&Resource], after: &[&Resource]) -> Vec<ResourceDi
             .collect();
         let reach = evaluate(&boxes);
         for dir in dirs {
-            let (b_acc, a_acc, allowed, denied) = &per_dir[&dir];
+            let (b_acc, allowed, denied) = &per_dir[&dir];
             let credit = |t: &TargetedAccess| -> TargetedAccess {
                 t.iter()
                     .filter(|(c, _)| {
@@ -527,7 +522,7 @@ fn diff_gcp_network(before: &[&Resource], after: &[&Resource]) -> Vec<ResourceDi
             } else {
                 effect
             };
-            let item = sides.item(dir, effect, na, nd, a_acc, b_acc, notes);
+            let item = sides.item(dir, effect, na, nd, b_acc, notes);
             items.push((item, reach.clone(), targets.clone(), any_untargeted));
         }
     }
