@@ -110,6 +110,8 @@ fn target(s: &str) -> Result<Target> {
         Some(("sa", v)) => Target::ServiceAccount(v.into()),
         Some(("service-tag", v)) => Target::ServiceTag(v.into()),
         Some(("asg", v)) => Target::AppSecurityGroup(v.to_ascii_lowercase()),
+        Some(("network", v)) => Target::Network(v.into()),
+        Some(("region", v)) => Target::Region(v.into()),
         _ => Target::Cidr(parse_cidr(s)?),
     })
 }
@@ -135,6 +137,8 @@ fn target_text(t: &Target) -> String {
         Target::ServiceAccount(v) => format!("sa:{v}"),
         Target::ServiceTag(v) => format!("service-tag:{v}"),
         Target::AppSecurityGroup(v) => format!("asg:{v}"),
+        Target::Network(v) => format!("network:{v}"),
+        Target::Region(v) => format!("region:{v}"),
     }
 }
 

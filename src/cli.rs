@@ -1,6 +1,7 @@
 //! The command-line interface: one module per subcommand, each with its args struct and `run`.
 //!
-//! Exit status: 0 = done, no unapproved drift; 1 = unapproved drift found; 2 = error (the job
+//! Exit status: 0 = done, no unapproved drift; 1 = unapproved drift found (or, for `evidence
+//! verify`, the bundle failed verification); 2 = error (the job
 //! could not be done); 3 = no unapproved drift, but coverage gaps (a scope could not be read,
 //! or has no baseline).
 
@@ -10,6 +11,7 @@ mod config_cmd;
 mod daemon;
 mod demo;
 mod drift;
+mod evidence;
 mod exception;
 mod import;
 mod report;
@@ -72,6 +74,9 @@ pub enum Command {
     Config(config_cmd::Cmd),
     /// Run the whole cycle on the bundled two-day demo estate.
     Demo(demo::Args),
+    /// Export, verify or sign audit-evidence bundles.
+    #[command(subcommand)]
+    Evidence(evidence::Cmd),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,6 +91,8 @@ pub enum Outcome {
     Ok,
     Drift,
     Coverage,
+    /// A check failed (`evidence verify`): exit 1.
+    Invalid,
 }
 
 pub fn default_db() -> PathBuf {
@@ -186,10 +193,11 @@ pub fn main() -> ExitCode {
         Command::Daemon(a) => daemon::run(&cli.db, a),
         Command::Config(c) => config_cmd::run(c),
         Command::Demo(a) => demo::run(&cli.db, a),
+        Command::Evidence(c) => evidence::run(&cli.db, c),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
-        Ok(Outcome::Drift) => ExitCode::from(1),
+        Ok(Outcome::Drift | Outcome::Invalid) => ExitCode::from(1),
         Ok(Outcome::Coverage) => ExitCode::from(3),
         Err(e) => {
             eprintln!("netdrift: error: {e:#}");

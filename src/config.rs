@@ -20,6 +20,7 @@ pub struct Config {
     pub sources: Vec<SourceConfig>,
     pub audit: Vec<AuditConfig>,
     pub report: ReportConfig,
+    pub evidence: EvidenceConfig,
     pub schedule: ScheduleConfig,
     pub retention_days: Option<u32>,
     pub drift: DriftSettings,
@@ -73,7 +74,17 @@ pub struct AuditConfig {
 pub struct ReportConfig {
     pub directory: PathBuf,
     pub formats: Vec<String>,
+    pub webhook: Option<crate::report::webhook::WebhookConfig>,
 }
+
+#[derive(Debug, Clone, Default)]
+pub struct EvidenceConfig {
+    /// ed25519 private key (PKCS#8 PEM) that signs evidence manifests.
+    pub signing_key: Option<PathBuf>,
+}
+
+/// Report formats, in the order they are written.
+pub const REPORT_FORMATS: &[&str] = &["html", "markdown", "json", "csv", "ocsf"];
 
 #[derive(Debug, Clone)]
 pub struct ScheduleConfig {
@@ -114,6 +125,7 @@ struct RawConfig {
     database: Option<String>,
     concurrency: Option<usize>,
     report: Option<Spanned<toml::Table>>,
+    evidence: Option<Spanned<toml::Table>>,
     schedule: Option<Spanned<toml::Table>>,
     retention: Option<Spanned<toml::Table>>,
     severity: Option<Spanned<toml::Table>>,
@@ -176,6 +188,21 @@ struct RawAudit {
 struct RawReport {
     directory: Option<String>,
     formats: Option<Vec<String>>,
+    /// Webhook URL (Slack-compatible); prefer `webhook_url_env`, the URL is a secret.
+    webhook_url: Option<String>,
+    /// Environment variable holding the webhook URL.
+    webhook_url_env: Option<String>,
+    /// Lowest severity of new drift that triggers a message (default high).
+    webhook_min_severity: Option<String>,
+    webhook_attempts: Option<u32>,
+    webhook_timeout_seconds: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvidence {
+    /// ed25519 private key (PKCS#8 PEM) that signs evidence manifests.
+    signing_key: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -522,24 +549,73 @@ impl Config {
             .and_then(|t| ck.table::<RawReport>(t, "report"))
         {
             Some(r) => {
+                let span = raw.report.as_ref().map(|t| t.span()).unwrap_or(0..0);
                 let formats = r
                     .formats
-                    .unwrap_or_else(|| vec!["markdown".into(), "json".into()]);
+                    .unwrap_or_else(|| REPORT_FORMATS.iter().map(|f| f.to_string()).collect());
                 for f in &formats {
-                    if !["markdown", "json", "html", "csv", "ocsf"].contains(&f.as_str()) {
-                        let span = raw.report.as_ref().map(|t| t.span()).unwrap_or(0..0);
-                        ck.at(span, format!("report: unknown format {f:?} (expected markdown, json, html, csv or ocsf)"));
+                    if !REPORT_FORMATS.contains(&f.as_str()) {
+                        ck.at(span.clone(), format!("report: field `formats`: unknown format {f:?} (expected one of {})", REPORT_FORMATS.join(", ")));
                     }
                 }
+                let url = match (&r.webhook_url, &r.webhook_url_env) {
+                    (Some(_), Some(_)) => {
+                        ck.at(
+                            span.clone(),
+                            "report: set `webhook_url` or `webhook_url_env`, not both".into(),
+                        );
+                        None
+                    }
+                    (Some(u), None) => Some(u.clone()),
+                    (None, Some(var)) => match std::env::var(var) {
+                        Ok(u) if !u.trim().is_empty() => Some(u.trim().to_string()),
+                        _ => {
+                            ck.at(span.clone(), format!("report: field `webhook_url_env`: environment variable {var:?} is not set"));
+                            None
+                        }
+                    },
+                    (None, None) => None,
+                };
+                if let Some(u) = &url {
+                    if !(u.starts_with("https://") || u.starts_with("http://")) {
+                        ck.at(span.clone(), "report: the webhook URL must start with https:// (or http:// for a local relay)".into());
+                    }
+                }
+                let raw_min = r.webhook_min_severity.as_deref().unwrap_or("high");
+                let min_severity = Severity::parse(raw_min).unwrap_or_else(|| {
+                    ck.at(span.clone(), format!("report: field `webhook_min_severity`: unknown severity {raw_min:?} (expected critical, high, medium, low or info)"));
+                    Severity::High
+                });
                 ReportConfig {
                     directory: resolve(r.directory.as_deref().unwrap_or("reports")),
                     formats,
+                    webhook: url.map(|url| crate::report::webhook::WebhookConfig {
+                        url,
+                        min_severity,
+                        attempts: r.webhook_attempts.unwrap_or(3).clamp(1, 10),
+                        timeout: std::time::Duration::from_secs(
+                            r.webhook_timeout_seconds.unwrap_or(10).clamp(1, 120),
+                        ),
+                        backoff: std::time::Duration::from_secs(2),
+                    }),
                 }
             }
             None => ReportConfig {
                 directory: resolve("reports"),
-                formats: vec!["markdown".into(), "json".into()],
+                formats: REPORT_FORMATS.iter().map(|f| f.to_string()).collect(),
+                webhook: None,
             },
+        };
+
+        let evidence = match raw
+            .evidence
+            .as_ref()
+            .and_then(|t| ck.table::<RawEvidence>(t, "evidence"))
+        {
+            Some(e) => EvidenceConfig {
+                signing_key: e.signing_key.as_deref().map(&resolve),
+            },
+            None => EvidenceConfig::default(),
         };
 
         let schedule = {
@@ -689,6 +765,7 @@ impl Config {
             sources,
             audit,
             report,
+            evidence,
             schedule,
             retention_days,
             drift: DriftSettings {

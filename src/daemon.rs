@@ -132,12 +132,12 @@ fn run_job(state: &State, kind: JobKind) -> Result<String> {
                     write_report: true,
                 },
             )?;
-            let new = crate::report::previous_ids(&store, o.run_id)?
+            let new = crate::report::previous_items(&store, o.run_id)?
                 .map(|prev| {
                     o.report
                         .drift
                         .iter()
-                        .filter(|i| !prev.contains(&i.id))
+                        .filter(|i| !prev.iter().any(|p| p.id == i.id))
                         .count()
                 })
                 .unwrap_or(o.report.drift.len());

@@ -250,7 +250,7 @@ pub fn reconcile_once(store: &mut Store, cfg: &Config, opts: &RunOptions) -> Res
     };
     let run_id = store.record_run(&record)?;
     let report_files = if opts.write_report {
-        crate::report::write_reports(store, cfg, run_id, &report)?
+        crate::report::write_reports(store, cfg, run_id, &report, true)?
     } else {
         Vec::new()
     };

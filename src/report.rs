@@ -1,14 +1,20 @@
-//! Drift reports: Markdown for people, JSON for machines. Untrusted text (names, descriptions)
-//! is escaped for the format it lands in.
+//! Drift reports: HTML and Markdown for people, JSON, CSV and OCSF for machines. Untrusted text
+//! (names, descriptions, tags: anything a user typed into the cloud) is escaped for the format it
+//! lands in.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Context as _, Result};
 use chrono::{DateTime, Duration, Utc};
 
 use netdrift_snapshots::Severity;
+
+pub mod html;
+pub mod ocsf;
+pub mod spreadsheet;
+pub mod webhook;
 
 use crate::config::Config;
 use crate::drift::{DriftItem, DriftReport};
@@ -115,12 +121,10 @@ pub fn who_line(i: &DriftItem) -> String {
         .join("; ")
 }
 
-/// Render the Markdown report. `previous` holds the item ids of the previous run.
-pub fn markdown(
-    report: &DriftReport,
-    previous: Option<&BTreeSet<String>>,
-    expiring: &[crate::store::ExceptionRow],
-) -> String {
+/// Render the Markdown report.
+pub fn markdown(ctx: &Context<'_>) -> String {
+    let report = ctx.report;
+    let expiring = ctx.expiring;
     let mut s = String::new();
     let unapproved: Vec<&DriftItem> = report.drift.iter().filter(|i| i.is_unapproved()).collect();
     let _ = writeln!(s, "# netdrift drift report\n");
@@ -230,31 +234,44 @@ pub fn markdown(
         );
     }
     let _ = writeln!(s, "\n## Since the previous report\n");
-    match previous {
+    match ctx.changes() {
         None => {
             let _ = writeln!(s, "This is the first report.");
         }
-        Some(prev) => {
-            let now: BTreeSet<&String> = report.drift.iter().map(|i| &i.id).collect();
-            let new: Vec<&DriftItem> = report
-                .drift
-                .iter()
-                .filter(|i| !prev.contains(&i.id))
-                .collect();
-            let gone = prev.iter().filter(|p| !now.contains(p)).count();
+        Some(ch) => {
             let _ = writeln!(
                 s,
-                "{} new item(s), {} item(s) no longer present.",
-                new.len(),
-                gone
+                "{} new item(s), {} item(s) no longer present, {} with a new severity.",
+                ch.new.len(),
+                ch.gone.len(),
+                ch.regraded.len()
             );
-            for i in new {
+            for i in ch.new {
                 let _ = writeln!(
                     s,
                     "- new: `{}` {} {}",
                     i.id,
                     md(&i.resource),
                     md(&headline(i))
+                );
+            }
+            for i in ch.gone {
+                let _ = writeln!(
+                    s,
+                    "- gone: `{}` {} {}",
+                    i.id,
+                    md(&i.resource),
+                    md(&headline(i))
+                );
+            }
+            for (old, i) in ch.regraded {
+                let _ = writeln!(
+                    s,
+                    "- severity {} → {}: `{}` {}",
+                    old.as_str(),
+                    i.severity.as_str(),
+                    i.id,
+                    md(&i.resource)
                 );
             }
         }
@@ -280,48 +297,202 @@ pub fn expiring(
         .collect())
 }
 
+/// Everything a rendered report shows besides the drift report itself.
+pub struct Context<'a> {
+    pub report: &'a DriftReport,
+    pub run_id: Option<i64>,
+    /// The items of the previous run (None: this is the first).
+    pub previous: Option<&'a [DriftItem]>,
+    pub expiring: &'a [crate::store::ExceptionRow],
+    /// Open exposure of the last runs, oldest first.
+    pub trend: &'a [TrendPoint],
+}
+
+/// What changed since the previous report.
+pub struct Changes<'a> {
+    pub new: Vec<&'a DriftItem>,
+    pub gone: Vec<&'a DriftItem>,
+    /// (previous severity, item) for items present in both whose severity changed.
+    pub regraded: Vec<(Severity, &'a DriftItem)>,
+}
+
+impl<'a> Context<'a> {
+    pub fn changes(&self) -> Option<Changes<'a>> {
+        let prev = self.previous?;
+        let before: BTreeMap<&str, &DriftItem> = prev.iter().map(|i| (i.id.as_str(), i)).collect();
+        let now: BTreeSet<&str> = self.report.drift.iter().map(|i| i.id.as_str()).collect();
+        let mut ch = Changes {
+            new: Vec::new(),
+            gone: prev
+                .iter()
+                .filter(|i| !now.contains(i.id.as_str()))
+                .collect(),
+            regraded: Vec::new(),
+        };
+        for i in &self.report.drift {
+            match before.get(i.id.as_str()) {
+                None => ch.new.push(i),
+                Some(p) if p.severity != i.severity => ch.regraded.push((p.severity, i)),
+                Some(_) => {}
+            }
+        }
+        Some(ch)
+    }
+
+    /// Unapproved items that are new since the previous report, at `min` severity or above.
+    pub fn new_at_least(&self, min: Severity) -> Vec<&'a DriftItem> {
+        let prev: BTreeSet<&str> = self
+            .previous
+            .unwrap_or(&[])
+            .iter()
+            .map(|i| i.id.as_str())
+            .collect();
+        self.report
+            .drift
+            .iter()
+            .filter(|i| i.is_unapproved() && i.severity >= min && !prev.contains(i.id.as_str()))
+            .collect()
+    }
+}
+
+/// Whether an item opens sensitive ports (the severity reasons say so).
+pub fn is_sensitive(i: &DriftItem) -> bool {
+    i.reasons.iter().any(|r| r.starts_with("sensitive ports:"))
+}
+
+/// Open exposure in one run, per provider: unapproved items that allow something new.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TrendPoint {
+    pub run_id: i64,
+    pub finished_at: String,
+    /// provider -> [world-open, public, sensitive-port] item counts.
+    pub counts: BTreeMap<String, [usize; 3]>,
+}
+
+impl TrendPoint {
+    pub fn of(run_id: i64, finished_at: &str, items: &[DriftItem]) -> TrendPoint {
+        let mut counts: BTreeMap<String, [usize; 3]> = BTreeMap::new();
+        for i in items
+            .iter()
+            .filter(|i| i.is_unapproved() && !i.newly_allowed.is_empty())
+        {
+            let e = counts.entry(i.provider.as_str().to_string()).or_default();
+            e[0] += i.world as usize;
+            e[1] += i.public as usize;
+            e[2] += is_sensitive(i) as usize;
+        }
+        TrendPoint {
+            run_id,
+            finished_at: finished_at.to_string(),
+            counts,
+        }
+    }
+}
+
+/// Open exposure of the last `n` runs up to and including `run_id`, oldest first.
+pub fn trend(store: &Store, run_id: i64, n: usize) -> Result<Vec<TrendPoint>> {
+    let runs = store.runs(n.max(1) * 4 + 64)?;
+    let picked: Vec<_> = runs.iter().filter(|r| r.id <= run_id).collect();
+    let picked = &picked[picked.len().saturating_sub(n)..];
+    let mut out = Vec::with_capacity(picked.len());
+    for r in picked {
+        out.push(TrendPoint::of(
+            r.id,
+            &r.finished_at,
+            &run_items(store, r.id)?,
+        ));
+    }
+    Ok(out)
+}
+
+/// The stored drift items of a run.
+pub fn run_items(store: &Store, run_id: i64) -> Result<Vec<DriftItem>> {
+    store
+        .run_items(run_id)?
+        .into_iter()
+        .map(|v| serde_json::from_value(v).context("stored drift item"))
+        .collect()
+}
+
+/// The items of the run before `run_id`.
+pub fn previous_items(store: &Store, run_id: i64) -> Result<Option<Vec<DriftItem>>> {
+    let runs = store.runs(64)?;
+    match runs.iter().rev().find(|r| r.id < run_id) {
+        Some(prev) => Ok(Some(run_items(store, prev.id)?)),
+        None => Ok(None),
+    }
+}
+
 /// Write the configured report formats for a run; returns the files written.
 pub fn write_reports(
     store: &Store,
     cfg: &Config,
     run_id: i64,
     report: &DriftReport,
+    notify: bool,
 ) -> Result<Vec<PathBuf>> {
+    let now = parse_ts(&report.generated_at)?;
+    let previous = previous_items(store, run_id)?;
+    let expiring = expiring(store, now, 14)?;
+    let mut trend = trend(store, run_id, 30)?;
+    if trend.last().map(|t| t.run_id) != Some(run_id) {
+        // A period report renders items that are not one stored run: show them as the last point.
+        trend.push(TrendPoint::of(run_id, &report.generated_at, &report.drift));
+    }
+    let ctx = Context {
+        report,
+        run_id: Some(run_id),
+        previous: previous.as_deref(),
+        expiring: &expiring,
+        trend: &trend,
+    };
+    let files = write_formats(cfg, &ctx, now)?;
+    if let (true, Some(hook)) = (notify, &cfg.report.webhook) {
+        let html = files
+            .iter()
+            .find(|f| f.extension().is_some_and(|e| e == "html"))
+            .or(files.first())
+            .map(|f| f.display().to_string());
+        if let Some(text) = webhook::message(&ctx, hook.min_severity, html.as_deref()) {
+            match webhook::deliver(hook, &text) {
+                webhook::Delivery::Failed {
+                    attempts,
+                    last_error,
+                } => tracing::error!(
+                    attempts,
+                    error = %last_error,
+                    "webhook delivery failed; the run and its reports are unaffected"
+                ),
+                d => tracing::info!(?d, "webhook"),
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// Render every configured format into the report directory (and `latest.*`).
+pub fn write_formats(cfg: &Config, ctx: &Context<'_>, now: DateTime<Utc>) -> Result<Vec<PathBuf>> {
     let dir = &cfg.report.directory;
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create report directory {}", dir.display()))?;
-    let now = parse_ts(&report.generated_at)?;
-    let previous = previous_ids(store, run_id)?;
-    let expiring = expiring(store, now, 14)?;
     let stamp = now.format("%Y%m%dT%H%M%SZ");
+    let run = ctx.run_id.map(|r| format!("-run{r}")).unwrap_or_default();
     let mut out = Vec::new();
     for f in &cfg.report.formats {
         let (ext, body) = match f.as_str() {
-            "markdown" => ("md", markdown(report, previous.as_ref(), &expiring)),
-            "json" => ("json", serde_json::to_string_pretty(report)?),
-            _ => continue,
+            "markdown" => ("md", markdown(ctx)),
+            "json" => ("json", serde_json::to_string_pretty(ctx.report)?),
+            "html" => ("html", html::render(ctx)),
+            "csv" => ("csv", spreadsheet::render(ctx.report)?),
+            "ocsf" => ("ocsf.jsonl", ocsf::render(ctx.report)?),
+            other => anyhow::bail!("unknown report format {other:?}"),
         };
-        let path = dir.join(format!("netdrift-{stamp}-run{run_id}.{ext}"));
+        let path = dir.join(format!("netdrift-{stamp}{run}.{ext}"));
         write_atomic(&path, body.as_bytes())?;
         write_atomic(&dir.join(format!("latest.{ext}")), body.as_bytes())?;
         out.push(path);
     }
     Ok(out)
-}
-
-/// Item ids of the run before `run_id`.
-pub fn previous_ids(store: &Store, run_id: i64) -> Result<Option<BTreeSet<String>>> {
-    let runs = store.runs(2_000)?;
-    let Some(prev) = runs.iter().rev().find(|r| r.id < run_id) else {
-        return Ok(None);
-    };
-    Ok(Some(
-        store
-            .run_items(prev.id)?
-            .iter()
-            .filter_map(|v| v.get("id").and_then(|x| x.as_str()).map(String::from))
-            .collect(),
-    ))
 }
 
 /// Write via a temporary file and rename, so readers never see half a report.

@@ -7,7 +7,7 @@
 mod audit;
 mod baselines;
 mod retention;
-mod runs;
+pub mod runs;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -238,6 +238,17 @@ impl Store {
             .iter()
             .map(|(_, h)| self.state(h))
             .collect()
+    }
+
+    /// The canonical JSON of one resource state, exactly as stored (and hashed).
+    pub fn state_body(&self, hash: &str) -> Result<String> {
+        self.conn
+            .query_row(
+                "SELECT body FROM resource_states WHERE hash = ?1",
+                [hash],
+                |r| r.get(0),
+            )
+            .with_context(|| format!("resource state {hash} missing"))
     }
 
     /// One resource state by hash.

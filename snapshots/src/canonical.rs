@@ -51,6 +51,10 @@ pub fn canonicalize(mut r: Resource) -> Resource {
         nets.sort();
         nets.dedup();
     }
+    if let Some(p) = r.policy.as_mut() {
+        p.associations.sort();
+        p.associations.dedup();
+    }
     r.description = r.description.filter(|d| !d.is_empty());
     r
 }
@@ -109,12 +113,16 @@ pub fn access_hash(r: &Resource) -> String {
                 .any(|ru| ru.peers.contains(&Peer::PrefixList((*id).clone())))
         })
         .collect();
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "kind": r.kind,
         "network": r.network,
         "rules": rules,
         "prefix_lists": used,
     });
+    if let Some(p) = &r.policy {
+        // Where a policy applies decides access as much as its rules do.
+        body["policy"] = serde_json::to_value(p).expect("serializes");
+    }
     sha256_hex(body.to_string().as_bytes())
 }
 

@@ -534,6 +534,10 @@ pub enum Target {
     Cidr(IpNet),
     ServiceTag(String),
     AppSecurityGroup(String),
+    /// GCP firewall-policy rule `targetResources`: only instances in this VPC network.
+    Network(String),
+    /// The instances of one region (rules of a GCP regional network firewall policy).
+    Region(String),
 }
 
 impl fmt::Display for Target {
@@ -544,6 +548,8 @@ impl fmt::Display for Target {
             Target::Cidr(c) => write!(f, "{c}"),
             Target::ServiceTag(t) => write!(f, "{t}"),
             Target::AppSecurityGroup(a) => write!(f, "asg:{a}"),
+            Target::Network(n) => write!(f, "network:{n}"),
+            Target::Region(r) => write!(f, "region:{r}"),
         }
     }
 }
@@ -618,6 +624,41 @@ pub struct Resource {
     pub rules: Vec<Rule>,
     /// Resolved managed prefix lists referenced by the rules (AWS).
     pub prefix_lists: BTreeMap<String, Vec<IpNet>>,
+    /// Where a GCP firewall policy sits in the evaluation order and what it applies to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyPlacement>,
+}
+
+/// A GCP firewall policy's place in the evaluation order: hierarchical policies (organization,
+/// then folders top-down), then per VPC network its firewall rules and network firewall
+/// policies (global, then regional) in the network's enforcement order, then the implied rules.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct PolicyPlacement {
+    pub level: PolicyLevel,
+    /// Sorted. Hierarchical: the organization or folders it is associated with
+    /// (`organizations/123`, `folders/456`); network policies: the VPC networks (short names).
+    pub associations: Vec<PolicyAssociation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PolicyLevel {
+    /// A hierarchical policy; depth 0 is the organization, 1 a top-level folder, and so on.
+    Hierarchical { depth: u32 },
+    /// A global network firewall policy.
+    Network,
+    /// A regional network firewall policy.
+    Regional { region: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct PolicyAssociation {
+    /// `organizations/123`, `folders/456`, or a VPC network's short name.
+    pub target: String,
+    /// The network evaluates its network firewall policies before its VPC firewall rules
+    /// (`networkFirewallPolicyEnforcementOrder = BEFORE_CLASSIC_FIREWALL`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub before_classic: bool,
 }
 
 impl Resource {
@@ -633,6 +674,7 @@ impl Resource {
             attachments: Vec::new(),
             rules: Vec::new(),
             prefix_lists: BTreeMap::new(),
+            policy: None,
         }
     }
 }

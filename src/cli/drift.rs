@@ -95,7 +95,13 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Format::Markdown => print!(
             "{}",
-            crate::report::markdown(&report, None, &crate::report::expiring(&store, now, 14)?)
+            crate::report::markdown(&crate::report::Context {
+                report: &report,
+                run_id: None,
+                previous: None,
+                expiring: &crate::report::expiring(&store, now, 14)?,
+                trend: &[],
+            })
         ),
         Format::Table => print_table(&report),
     }

@@ -75,7 +75,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
     let coverage: Vec<CoverageFinding> = store.run_coverage(last.id)?;
     let when = parse_ts(&last.finished_at).unwrap_or_else(|_| Utc::now());
     let report = drift::report(drift::sorted(items), coverage, when);
-    let files = crate::report::write_reports(&store, &cfg, last.id, &report)?;
+    let files = crate::report::write_reports(&store, &cfg, last.id, &report, false)?;
     if selected.len() > 1 {
         let mut md = String::from("\n## Runs in this period\n\n| run | finished | drift items | unapproved | coverage findings |\n|---|---|---|---|---|\n");
         for r in &selected {

@@ -262,6 +262,14 @@ impl Store {
 
     /// Entries of one baseline: (scope, resource id, state) as approved by that baseline alone.
     pub fn baseline_entries(&self, id: i64) -> Result<Vec<(String, String, Option<Resource>)>> {
+        self.baseline_entry_hashes(id)?
+            .into_iter()
+            .map(|(s, r, h)| Ok((s, r, h.map(|h| self.state(&h)).transpose()?)))
+            .collect()
+    }
+
+    /// Entries of one baseline: (scope, resource id, state hash; None = approved as absent).
+    pub fn baseline_entry_hashes(&self, id: i64) -> Result<Vec<(String, String, Option<String>)>> {
         let mut stmt = self.conn().prepare(
             "SELECT scope_key, resource_id, state_hash FROM baseline_entries WHERE baseline_id = ?1 ORDER BY scope_key, resource_id",
         )?;
@@ -274,9 +282,7 @@ impl Store {
                 ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter()
-            .map(|(s, r, h)| Ok((s, r, h.map(|h| self.state(&h)).transpose()?)))
-            .collect()
+        Ok(rows)
     }
 
     pub fn add_exception(&mut self, e: &NewException<'_>, now: DateTime<Utc>) -> Result<i64> {

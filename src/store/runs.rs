@@ -131,3 +131,66 @@ impl Store {
             .collect())
     }
 }
+
+impl Store {
+    /// Runs that finished in `[from, to]`, with the exact record their hash covers, oldest first.
+    pub fn runs_between(&self, from: &str, to: &str) -> Result<Vec<(RunRow, String)>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT id, started_at, finished_at, summary, prev_hash, hash, record FROM runs \
+             WHERE finished_at >= ?1 AND finished_at <= ?2 ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map(params![from, to], |r| {
+                let s: String = r.get(3)?;
+                Ok((
+                    RunRow {
+                        id: r.get(0)?,
+                        started_at: r.get(1)?,
+                        finished_at: r.get(2)?,
+                        summary: serde_json::from_str(&s).unwrap_or(serde_json::Value::Null),
+                        prev_hash: r.get(4)?,
+                        hash: r.get(5)?,
+                    },
+                    r.get::<_, String>(6)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Remember an evidence export and the snapshots in it (retention keeps them).
+    pub fn record_evidence_export(
+        &mut self,
+        created_at: &str,
+        period: (&str, &str),
+        file: &str,
+        manifest_sha256: &str,
+        snapshot_ids: &[i64],
+    ) -> Result<i64> {
+        let tx = self.tx()?;
+        tx.execute(
+            "INSERT INTO evidence_exports (created_at, period_from, period_to, file, manifest_sha256) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![created_at, period.0, period.1, file, manifest_sha256],
+        )?;
+        let id = tx.last_insert_rowid();
+        for s in snapshot_ids {
+            tx.execute(
+                "INSERT OR IGNORE INTO evidence_snapshots (export_id, snapshot_id) VALUES (?1, ?2)",
+                params![id, s],
+            )?;
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Snapshot ids a run covered.
+    pub fn run_snapshot_ids(&self, run_id: i64) -> Result<Vec<i64>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT snapshot_id FROM run_snapshots WHERE run_id = ?1 ORDER BY snapshot_id",
+        )?;
+        let rows = stmt
+            .query_map([run_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<i64>>>()?;
+        Ok(rows)
+    }
+}

@@ -6,5 +6,7 @@ mod aws;
 mod cli;
 mod daemon;
 mod drift;
+mod evidence;
+mod reports;
 mod store;
 mod support;

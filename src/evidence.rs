@@ -1,0 +1,543 @@
+//! Audit-evidence bundles: one tar archive per period that an auditor verifies offline.
+//!
+//! Layout (every path is listed in `manifest.json` with its SHA-256, except the manifest itself
+//! and `manifest.sig`):
+//! - `README.txt`: what the bundle holds and how to verify it.
+//! - `runs/<id>.json`: each reconcile run's exact chained record, `prev_hash` and `hash`
+//!   (`hash = sha256(prev_hash || "\n" || record)`), so a dropped or edited run breaks the chain.
+//! - `drift/<id>.json`, `coverage/<id>.json`: the run's drift items (with attribution) and
+//!   coverage findings, pretty-printed.
+//! - `snapshots/<id>.json`: every snapshot taken in the period or used by a run, with its
+//!   resources in canonical JSON (the form their content hashes cover).
+//! - `baselines.json`, `baseline-states.json`, `exceptions.json`: approvals in force.
+//! - `audit-events.json`: the raw audit records behind every attribution.
+//! - `config.json`: the effective configuration with secrets removed.
+//! - `controls.json`: the finding-to-control mapping (docs/controls.md).
+//!
+//! `manifest.sig` (when a signing key is configured) holds an ed25519 signature of the exact
+//! bytes of `manifest.json` and the public key; `evidence verify --public-key` pins the key.
+
+pub mod verify;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write as _;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Utc};
+use ed25519_dalek::pkcs8::spki::EncodePublicKey;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use ed25519_dalek::{Signer, SigningKey};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::drift::DriftItem;
+use crate::store::{ts, Store};
+
+pub const FORMAT: &str = "netdrift-evidence";
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FileEntry {
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunLink {
+    pub id: i64,
+    pub finished_at: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: String,
+    pub format_version: u32,
+    pub tool: Value,
+    pub created_at: String,
+    pub period: Period,
+    /// No run finished in the period: the bundle says so explicitly.
+    pub empty: bool,
+    pub runs: Vec<RunLink>,
+    /// `prev_hash` of the first run (the link to the run before the period) and the last hash.
+    pub chain: Option<Chain>,
+    pub counts: BTreeMap<String, usize>,
+    pub files: Vec<FileEntry>,
+    /// SHA-256 of the signing public key (raw 32 bytes), when signed.
+    pub signing_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Period {
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Chain {
+    pub anchor: String,
+    pub head: String,
+}
+
+/// `manifest.sig`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignatureFile {
+    pub algorithm: String,
+    /// Raw public key, hex.
+    pub public_key: String,
+    /// Signature of the exact bytes of manifest.json, hex.
+    pub signature: String,
+}
+
+/// One run file: the chained record kept as the exact string the hash covers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunFile {
+    pub id: i64,
+    pub started_at: String,
+    pub finished_at: String,
+    pub prev_hash: String,
+    pub hash: String,
+    pub record: String,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Fingerprint of a public key: SHA-256 of its raw bytes.
+pub fn key_fingerprint(raw: &[u8]) -> String {
+    format!("sha256:{}", &sha256_hex(raw)[..32])
+}
+
+/// Load an ed25519 private key (PKCS#8 PEM, as `openssl genpkey -algorithm ed25519` writes).
+pub fn load_signing_key(path: &Path) -> Result<SigningKey> {
+    let pem = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read signing key {}", path.display()))?;
+    SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: not an ed25519 private key in PKCS#8 PEM ({e})",
+            path.display()
+        )
+    })
+}
+
+/// Write a new key pair: the private key (mode 0600) and `<path>.pub` (PEM public key).
+pub fn keygen(path: &Path) -> Result<String> {
+    if path.exists() {
+        bail!("{} exists: not overwriting a key", path.display());
+    }
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let key = SigningKey::from_bytes(&seed);
+    let pem = key
+        .to_pkcs8_pem(Default::default())
+        .map_err(|e| anyhow::anyhow!("encoding the key: {e}"))?;
+    let mut f = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .with_context(|| format!("cannot create {}", path.display()))?
+    };
+    f.write_all(pem.as_bytes())?;
+    let public = key
+        .verifying_key()
+        .to_public_key_pem(Default::default())
+        .map_err(|e| anyhow::anyhow!("encoding the public key: {e}"))?;
+    let pub_path = public_key_path(path);
+    std::fs::write(&pub_path, public.as_bytes())
+        .with_context(|| format!("cannot write {}", pub_path.display()))?;
+    Ok(key_fingerprint(key.verifying_key().as_bytes()))
+}
+
+pub fn public_key_path(private: &Path) -> std::path::PathBuf {
+    let mut p = private.as_os_str().to_owned();
+    p.push(".pub");
+    p.into()
+}
+
+/// Collects the bundle's files in memory, then writes the archive.
+struct Bundle {
+    files: Vec<(String, Vec<u8>)>,
+}
+
+impl Bundle {
+    fn add(&mut self, path: String, bytes: Vec<u8>) {
+        self.files.push((path, bytes));
+    }
+    fn add_json<T: Serialize>(&mut self, path: String, v: &T) -> Result<()> {
+        let mut bytes = serde_json::to_vec_pretty(v)?;
+        bytes.push(b'\n');
+        self.add(path, bytes);
+        Ok(())
+    }
+}
+
+/// What an export wrote.
+pub struct Exported {
+    pub runs: usize,
+    pub snapshots: usize,
+    pub files: usize,
+    pub signed_by: Option<String>,
+    pub manifest_sha256: String,
+}
+
+/// Export the evidence of `[from, to]` into a tar archive at `out`.
+pub fn export(
+    store: &mut Store,
+    cfg: &Config,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    out: &Path,
+    now: DateTime<Utc>,
+) -> Result<Exported> {
+    if to < from {
+        bail!("--to ({}) is before --from ({})", ts(to), ts(from));
+    }
+    let key = cfg
+        .evidence
+        .signing_key
+        .as_deref()
+        .map(load_signing_key)
+        .transpose()?;
+    let (from_s, to_s) = (ts(from), ts(to));
+    let mut b = Bundle { files: Vec::new() };
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+
+    // Runs, their items and coverage.
+    let runs = store.runs_between(&from_s, &to_s)?;
+    let mut links = Vec::new();
+    let mut snapshot_ids: BTreeSet<i64> = BTreeSet::new();
+    let mut event_ids: BTreeSet<String> = BTreeSet::new();
+    let mut item_count = 0;
+    for (row, record) in &runs {
+        links.push(RunLink {
+            id: row.id,
+            finished_at: row.finished_at.clone(),
+            prev_hash: row.prev_hash.clone(),
+            hash: row.hash.clone(),
+        });
+        b.add_json(
+            format!("runs/{:06}.json", row.id),
+            &RunFile {
+                id: row.id,
+                started_at: row.started_at.clone(),
+                finished_at: row.finished_at.clone(),
+                prev_hash: row.prev_hash.clone(),
+                hash: row.hash.clone(),
+                record: record.clone(),
+            },
+        )?;
+        let items = crate::report::run_items(store, row.id)?;
+        for i in &items {
+            if let Some(a) = &i.attribution {
+                for x in a.actors.iter().chain(&a.attempts) {
+                    event_ids.insert(x.event_id.clone());
+                }
+            }
+        }
+        item_count += items.len();
+        let with_controls: Vec<Value> = items.iter().map(item_with_controls).collect();
+        b.add_json(format!("drift/{:06}.json", row.id), &with_controls)?;
+        let coverage: Vec<Value> = store
+            .run_coverage(row.id)?
+            .iter()
+            .map(|c| {
+                let mut v = serde_json::to_value(c).expect("serializes");
+                v["controls"] = json!(crate::controls::controls(
+                    crate::controls::coverage_category(c)
+                ));
+                v
+            })
+            .collect();
+        b.add_json(format!("coverage/{:06}.json", row.id), &coverage)?;
+        snapshot_ids.extend(store.run_snapshot_ids(row.id)?);
+    }
+    counts.insert("runs".into(), runs.len());
+    counts.insert("drift_items".into(), item_count);
+
+    // Snapshots taken in the period, and those the runs used.
+    for s in store.snapshots(None)? {
+        if s.taken_at >= from_s && s.taken_at <= to_s {
+            snapshot_ids.insert(s.id);
+        }
+    }
+    for id in &snapshot_ids {
+        let Some(snap) = store.snapshot(*id)? else {
+            continue;
+        };
+        let mut resources = Vec::new();
+        for (_, hash) in store.manifest(&snap)? {
+            let body = store.state_body(&hash)?;
+            resources.push(json!({
+                "state_hash": hash,
+                "resource": serde_json::from_str::<Value>(&body)?,
+            }));
+        }
+        b.add_json(
+            format!("snapshots/{id:06}.json"),
+            &json!({
+                "id": snap.id,
+                "scope": snap.scope,
+                "source": snap.source,
+                "taken_at": snap.taken_at,
+                "status": snap.status,
+                "problems": snap.problems,
+                "uncollected": snap.uncollected,
+                "manifest_hash": snap.manifest_hash,
+                "resources": resources,
+            }),
+        )?;
+    }
+    counts.insert("snapshots".into(), snapshot_ids.len());
+
+    // Baselines approved up to the end of the period, with the states they approve.
+    let mut baselines = Vec::new();
+    let mut states: BTreeMap<String, Value> = BTreeMap::new();
+    for bl in store.baselines()? {
+        if bl.created_at > to_s {
+            continue;
+        }
+        let mut entries = Vec::new();
+        for (scope, resource, hash) in store.baseline_entry_hashes(bl.id)? {
+            if let Some(h) = &hash {
+                if !states.contains_key(h) {
+                    states.insert(h.clone(), serde_json::from_str(&store.state_body(h)?)?);
+                }
+            }
+            entries.push(json!({"scope": scope, "resource": resource, "state_hash": hash}));
+        }
+        baselines.push(json!({"baseline": bl, "entries": entries}));
+    }
+    counts.insert("baselines".into(), baselines.len());
+    b.add_json("baselines.json".into(), &baselines)?;
+    b.add_json("baseline-states.json".into(), &states)?;
+    let exceptions: Vec<_> = store
+        .exceptions(None, None)?
+        .into_iter()
+        .filter(|e| e.created_at <= to_s && e.expires_at >= from_s)
+        .collect();
+    counts.insert("exceptions".into(), exceptions.len());
+    b.add_json("exceptions.json".into(), &exceptions)?;
+
+    // The raw audit events behind the attributions.
+    let mut events = Vec::new();
+    for id in &event_ids {
+        if let Some(e) = store.audit_event(id)? {
+            events.push(json!({"event_id": e.event_id, "provider": e.provider, "raw": e.raw}));
+        }
+    }
+    counts.insert("audit_events".into(), events.len());
+    b.add_json("audit-events.json".into(), &events)?;
+    b.add_json("config.json".into(), &redacted_config(cfg)?)?;
+    b.add_json(
+        "controls.json".into(),
+        &crate::controls::MAPPING
+            .iter()
+            .map(|(cat, what, ctls)| json!({"finding": cat, "meaning": what, "controls": ctls}))
+            .collect::<Vec<_>>(),
+    )?;
+    b.add(
+        "README.txt".into(),
+        readme(&from_s, &to_s, runs.len(), key.is_some()).into_bytes(),
+    );
+
+    // Manifest and signature.
+    b.files.sort_by(|a, b| a.0.cmp(&b.0));
+    let manifest = Manifest {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        tool: json!({"name": "netdrift", "version": env!("CARGO_PKG_VERSION")}),
+        created_at: ts(now),
+        period: Period {
+            from: from_s.clone(),
+            to: to_s.clone(),
+        },
+        empty: runs.is_empty(),
+        chain: match (links.first(), links.last()) {
+            (Some(f), Some(l)) => Some(Chain {
+                anchor: f.prev_hash.clone(),
+                head: l.hash.clone(),
+            }),
+            _ => None,
+        },
+        runs: links,
+        counts,
+        files: b
+            .files
+            .iter()
+            .map(|(p, bytes)| FileEntry {
+                path: p.clone(),
+                sha256: sha256_hex(bytes),
+                bytes: bytes.len() as u64,
+            })
+            .collect(),
+        signing_key: key
+            .as_ref()
+            .map(|k| key_fingerprint(k.verifying_key().as_bytes())),
+    };
+    let mut manifest_bytes = serde_json::to_vec_pretty(&manifest)?;
+    manifest_bytes.push(b'\n');
+    let manifest_sha256 = sha256_hex(&manifest_bytes);
+    let mut entries: Vec<(String, Vec<u8>)> =
+        vec![("manifest.json".into(), manifest_bytes.clone())];
+    if let Some(k) = &key {
+        let sig = SignatureFile {
+            algorithm: "ed25519".into(),
+            public_key: hex::encode(k.verifying_key().as_bytes()),
+            signature: hex::encode(k.sign(&manifest_bytes).to_bytes()),
+        };
+        let mut bytes = serde_json::to_vec_pretty(&sig)?;
+        bytes.push(b'\n');
+        entries.push(("manifest.sig".into(), bytes));
+    }
+    entries.extend(b.files.iter().cloned());
+    write_tar(out, &entries, now)?;
+    let files = b.files.len();
+    store.record_evidence_export(
+        &ts(now),
+        (&from_s, &to_s),
+        &out.display().to_string(),
+        &manifest_sha256,
+        &snapshot_ids.iter().copied().collect::<Vec<_>>(),
+    )?;
+    Ok(Exported {
+        runs: runs.len(),
+        snapshots: snapshot_ids.len(),
+        files,
+        signed_by: manifest.signing_key,
+        manifest_sha256,
+    })
+}
+
+fn item_with_controls(i: &DriftItem) -> Value {
+    let mut v = serde_json::to_value(i).expect("serializes");
+    v["controls"] = json!(crate::controls::item_control_ids(i));
+    v
+}
+
+/// Write the archive via a temporary file and rename: never a half-written bundle.
+pub fn write_tar(out: &Path, entries: &[(String, Vec<u8>)], now: DateTime<Utc>) -> Result<()> {
+    let tmp = out.with_extension("tmp-netdrift");
+    let f =
+        std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let mut tar = tar::Builder::new(std::io::BufWriter::new(f));
+    for (path, bytes) in entries {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(bytes.len() as u64);
+        h.set_mode(0o644);
+        h.set_mtime(now.timestamp().max(0) as u64);
+        h.set_entry_type(tar::EntryType::Regular);
+        tar.append_data(&mut h, path, bytes.as_slice())
+            .with_context(|| format!("writing {path} into {}", tmp.display()))?;
+    }
+    let mut w = tar.into_inner()?;
+    w.flush()?;
+    w.into_inner()
+        .map_err(|e| anyhow::anyhow!("writing {}: {e}", tmp.display()))?
+        .sync_all()?;
+    std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
+    Ok(())
+}
+
+const SECRET_KEYS: &[&str] = &[
+    "secret",
+    "token",
+    "password",
+    "webhook_url",
+    "external_id",
+    "credentials",
+    "private",
+];
+
+fn redact(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                let lk = k.to_ascii_lowercase();
+                if SECRET_KEYS.iter().any(|s| lk.contains(s)) && !lk.ends_with("_env") {
+                    *x = Value::String("[redacted]".into());
+                } else {
+                    redact(x);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(redact),
+        Value::String(s) => {
+            // URLs with credentials or tokens in them.
+            if let Some(at) = s.find('@').filter(|_| s.contains("://")) {
+                let scheme = s.find("://").map(|i| i + 3).unwrap_or(0);
+                if scheme < at {
+                    *s = format!("{}[redacted]{}", &s[..scheme], &s[at..]);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The configuration in force, secrets removed: the file as written, and what it resolved to.
+pub fn redacted_config(cfg: &Config) -> Result<Value> {
+    let file = match &cfg.path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read configuration {}", p.display()))?;
+            let t: toml::Table = toml::from_str(&text)
+                .with_context(|| format!("cannot parse configuration {}", p.display()))?;
+            let mut v = serde_json::to_value(t)?;
+            redact(&mut v);
+            v
+        }
+        None => Value::Null,
+    };
+    Ok(json!({
+        "path": cfg.path.as_ref().map(|p| p.display().to_string()),
+        "file": file,
+        "resolved": {
+            "sources": cfg.sources.iter().map(|s| json!({"name": s.name, "provider": s.provider.as_str(), "kind": match &s.kind {
+                crate::config::SourceKind::Files { scope, files } => json!({"files": files.len(), "scope": scope.key()}),
+                other => json!(format!("{other:?}").split(['(', ' ', '{']).next().unwrap_or("live")),
+            }})).collect::<Vec<_>>(),
+            "report_formats": cfg.report.formats,
+            "webhook": cfg.report.webhook.as_ref().map(|_| "[configured, redacted]"),
+            "schedule": {"reconcile": cfg.schedule.reconcile, "snapshot": cfg.schedule.snapshot, "timezone": cfg.schedule.timezone},
+            "retention_days": cfg.retention_days,
+            "sensitive_ports": cfg.drift.severity.sensitive_ports.iter().map(|(lo, hi)| if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") }).collect::<Vec<_>>(),
+            "severity_overrides": cfg.drift.severity.overrides.iter().map(|(k, v)| (k.clone(), v.as_str())).collect::<BTreeMap<_, _>>(),
+            "change_windows": cfg.change_windows.iter().map(|w| json!({"name": w.name, "cron": w.cron, "duration_minutes": w.duration_minutes, "timezone": w.timezone, "scopes": w.scopes, "principals": w.principals, "ticket": w.ticket})).collect::<Vec<_>>(),
+            "signing_key": cfg.evidence.signing_key.as_ref().map(|p| p.display().to_string()),
+        }
+    }))
+}
+
+fn readme(from: &str, to: &str, runs: usize, signed: bool) -> String {
+    let mut s = format!(
+        "netdrift audit-evidence bundle (format {FORMAT} {FORMAT_VERSION}, netdrift {})\n\
+         Period: {from} to {to}\n\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    if runs == 0 {
+        s += "EMPTY: no reconcile run finished in this period. The bundle still records the\n\
+              baselines, exceptions and configuration in force, and is valid.\n\n";
+    } else {
+        s += &format!("{runs} reconcile run(s), hash-chained in runs/.\n\n");
+    }
+    s += "Verify offline:\n    netdrift evidence verify THIS.tar";
+    s += if signed {
+        " --public-key evidence.pub\n"
+    } else {
+        "\n"
+    };
+    s += "\nmanifest.json lists every other file with its SHA-256. Each runs/<id>.json holds the\n\
+          exact record its hash covers: hash = sha256(prev_hash + \"\\n\" + record), and each run's\n\
+          prev_hash is the previous run's hash. manifest.sig, when present, is an ed25519 signature\n\
+          of manifest.json's exact bytes.\n";
+    s
+}

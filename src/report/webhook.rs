@@ -1,0 +1,131 @@
+//! Optional delivery: a short Slack-compatible summary (`{"text": …}`) POSTed to a webhook when a
+//! run finds new high or critical drift. A failing webhook is logged and retried, and never fails
+//! the run: the report files are the record, the webhook only a nudge.
+
+use std::time::Duration;
+
+use netdrift_snapshots::Severity;
+
+use super::{headline, Context};
+
+/// Where and when to POST.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    pub url: String,
+    /// Only new unapproved items at this severity or above trigger a message.
+    pub min_severity: Severity,
+    /// Attempts in all (the first and the retries).
+    pub attempts: u32,
+    pub timeout: Duration,
+    /// Wait before the first retry; doubled each time (or the server's `Retry-After`).
+    pub backoff: Duration,
+}
+
+/// What happened to a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// Nothing new at or above the threshold.
+    NothingToSend,
+    Delivered {
+        attempts: u32,
+    },
+    Failed {
+        attempts: u32,
+        last_error: String,
+    },
+}
+
+/// The message: counts, then the riskiest new items, one line each.
+pub fn message(ctx: &Context<'_>, min: Severity, report_path: Option<&str>) -> Option<String> {
+    let new = ctx.new_at_least(min);
+    if new.is_empty() {
+        return None;
+    }
+    let crit = new
+        .iter()
+        .filter(|i| i.severity == Severity::Critical)
+        .count();
+    let mut s = format!(
+        "netdrift: {} new unapproved drift item(s) at {} or above ({} critical){}\n",
+        new.len(),
+        min.as_str(),
+        crit,
+        ctx.run_id.map(|r| format!(", run {r}")).unwrap_or_default()
+    );
+    for i in new.iter().take(10) {
+        let who = i
+            .attribution
+            .as_ref()
+            .and_then(|a| a.actors.first())
+            .and_then(|a| a.principal.clone())
+            .unwrap_or_else(|| "unattributed".into());
+        s += &format!(
+            "• [{}] {} {} {}: {} (by {})\n",
+            i.severity.as_str().to_uppercase(),
+            i.provider,
+            i.scope,
+            i.resource,
+            headline(i),
+            who
+        );
+    }
+    if new.len() > 10 {
+        s += &format!("… and {} more\n", new.len() - 10);
+    }
+    if let Some(p) = report_path {
+        s += &format!("Report: {p}\n");
+    }
+    Some(s)
+}
+
+/// POST the summary, retrying on connection errors, 429 and 5xx. Never returns an error.
+pub fn deliver(cfg: &WebhookConfig, text: &str) -> Delivery {
+    let agent: ureq::Agent = ureq::config::Config::builder()
+        .timeout_global(Some(cfg.timeout))
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let body = serde_json::json!({ "text": text }).to_string();
+    let mut wait = cfg.backoff;
+    let mut last_error = String::new();
+    for attempt in 1..=cfg.attempts.max(1) {
+        let res = agent
+            .post(&cfg.url)
+            .header("Content-Type", "application/json")
+            .send(body.as_bytes());
+        let mut retry_after = None;
+        match res {
+            Ok(resp) if resp.status().is_success() => {
+                tracing::info!(attempt, "webhook delivered");
+                return Delivery::Delivered { attempts: attempt };
+            }
+            Ok(resp) => {
+                let status = resp.status();
+                retry_after = resp
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(|s| Duration::from_secs(s.min(60)));
+                last_error = format!("HTTP {status}");
+                if !(status.as_u16() == 429 || status.is_server_error()) {
+                    tracing::warn!(attempt, error = %last_error, "webhook refused the message; not retrying");
+                    return Delivery::Failed {
+                        attempts: attempt,
+                        last_error,
+                    };
+                }
+            }
+            Err(e) => last_error = e.to_string(),
+        }
+        tracing::warn!(attempt, error = %last_error, "webhook delivery failed");
+        if attempt < cfg.attempts {
+            std::thread::sleep(retry_after.unwrap_or(wait));
+            wait *= 2;
+        }
+    }
+    Delivery::Failed {
+        attempts: cfg.attempts.max(1),
+        last_error,
+    }
+}

@@ -1,0 +1,428 @@
+//! Evidence bundles: export, then verify offline; every kind of tampering is named exactly.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::Signer;
+
+use crate::support::{json, netdrift, ok};
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    db: PathBuf,
+    config: PathBuf,
+    key: PathBuf,
+}
+
+/// The demo (runs 1 and 2) plus a third run, a signing key, and a config with secrets in it.
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    let demo = root.join("demo");
+    let db = demo.join("netdrift.db");
+    ok(&db, &["demo", "--dir", &demo.display().to_string()], 1);
+    ok(
+        &db,
+        &[
+            "run",
+            "--config",
+            &demo.join("netdrift.toml").display().to_string(),
+            "--at",
+            "2026-11-26T02:00:00Z",
+        ],
+        1,
+    );
+    let key = root.join("evidence.pem");
+    let r = ok(
+        &db,
+        &["evidence", "keygen", "--out", &key.display().to_string()],
+        0,
+    );
+    assert!(r.stdout.contains("sha256:"), "{}", r.stdout);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let config = demo.join("evidence.toml");
+    let text = std::fs::read_to_string(demo.join("netdrift.toml"))
+        .unwrap()
+        .replace(
+            "[report]\n",
+            "[report]\nwebhook_url = \"https://hooks.example.com/services/T000/B000/SECRETSECRET\"\n",
+        );
+    std::fs::write(
+        &config,
+        format!("{text}\n[evidence]\nsigning_key = \"{}\"\n", key.display()),
+    )
+    .unwrap();
+    Setup {
+        _dir: dir,
+        root,
+        db,
+        config,
+        key,
+    }
+}
+
+fn export(s: &Setup, from: &str, to: &str, name: &str) -> PathBuf {
+    let out = s.root.join(name);
+    let r = ok(
+        &s.db,
+        &[
+            "evidence",
+            "export",
+            "--from",
+            from,
+            "--to",
+            to,
+            "--out",
+            &out.display().to_string(),
+            "--config",
+            &s.config.display().to_string(),
+        ],
+        0,
+    );
+    assert!(r.stdout.contains("signed by ed25519 key"), "{}", r.stdout);
+    out
+}
+
+fn verify(s: &Setup, bundle: &Path, key: Option<&Path>) -> crate::support::Run {
+    let mut args = vec![
+        "evidence".to_string(),
+        "verify".into(),
+        bundle.display().to_string(),
+    ];
+    if let Some(k) = key {
+        args.push("--public-key".into());
+        args.push(k.display().to_string());
+    }
+    let args: Vec<&str> = args.iter().map(|a| a.as_str()).collect();
+    netdrift(&s.db, &args)
+}
+
+fn public(s: &Setup) -> PathBuf {
+    let mut p = s.key.as_os_str().to_owned();
+    p.push(".pub");
+    p.into()
+}
+
+fn read(bundle: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut ar = tar::Archive::new(std::fs::File::open(bundle).unwrap());
+    ar.entries()
+        .unwrap()
+        .map(|e| {
+            let mut e = e.unwrap();
+            let name = e.path().unwrap().to_string_lossy().into_owned();
+            let mut b = Vec::new();
+            e.read_to_end(&mut b).unwrap();
+            (name, b)
+        })
+        .collect()
+}
+
+fn write(bundle: &Path, files: &[(String, Vec<u8>)]) {
+    let mut tar = tar::Builder::new(std::fs::File::create(bundle).unwrap());
+    for (name, bytes) in files {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(bytes.len() as u64);
+        h.set_mode(0o644);
+        tar.append_data(&mut h, name, bytes.as_slice()).unwrap();
+    }
+    tar.finish().unwrap();
+}
+
+fn get<'a>(files: &'a [(String, Vec<u8>)], name: &str) -> &'a [u8] {
+    &files.iter().find(|(n, _)| n == name).unwrap().1
+}
+
+#[test]
+fn export_then_verify_passes_and_holds_the_evidence() {
+    let s = setup();
+    let bundle = export(&s, "2026-11-01", "2026-12-31", "ok.tar");
+    let r = ok(
+        &s.db,
+        &[
+            "evidence",
+            "verify",
+            &bundle.display().to_string(),
+            "--public-key",
+            &public(&s).display().to_string(),
+        ],
+        0,
+    );
+    assert!(r.stdout.starts_with("OK: "), "{}", r.stdout);
+    assert!(r.stdout.contains("3 run(s) hash-chained"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("signed by the trusted ed25519 key"),
+        "{}",
+        r.stdout
+    );
+
+    let files = read(&bundle);
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    for needed in [
+        "manifest.json",
+        "manifest.sig",
+        "README.txt",
+        "runs/000001.json",
+        "runs/000002.json",
+        "runs/000003.json",
+        "drift/000002.json",
+        "coverage/000002.json",
+        "baselines.json",
+        "baseline-states.json",
+        "exceptions.json",
+        "audit-events.json",
+        "config.json",
+        "controls.json",
+    ] {
+        assert!(names.contains(&needed), "{needed} missing from {names:?}");
+    }
+    assert!(names.iter().filter(|n| n.starts_with("snapshots/")).count() >= 8);
+    let manifest = json(std::str::from_utf8(get(&files, "manifest.json")).unwrap());
+    assert_eq!(manifest["format"], "netdrift-evidence");
+    assert_eq!(manifest["tool"]["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(manifest["empty"], false);
+    assert_eq!(manifest["runs"].as_array().unwrap().len(), 3);
+
+    // Drift items carry their attribution and controls; the raw events behind them are there.
+    let drift = json(std::str::from_utf8(get(&files, "drift/000002.json")).unwrap());
+    let web = drift
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["resource"] == "sg-0a1b2c3d4e5f60001")
+        .unwrap();
+    let event_id = web["attribution"]["actors"][0]["event_id"]
+        .as_str()
+        .unwrap();
+    assert!(web["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "PCI DSS v4.0 1.2.2"));
+    let events = json(std::str::from_utf8(get(&files, "audit-events.json")).unwrap());
+    let raw = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event_id"] == event_id)
+        .expect("the raw event behind the attribution");
+    assert_eq!(raw["raw"]["eventName"], "AuthorizeSecurityGroupIngress");
+    // Snapshots in canonical form, baselines with their approval.
+    let snap = json(std::str::from_utf8(get(&files, "snapshots/000001.json")).unwrap());
+    assert!(snap["resources"][0]["state_hash"].is_string());
+    let baselines = json(std::str::from_utf8(get(&files, "baselines.json")).unwrap());
+    assert_eq!(baselines[0]["baseline"]["approved_by"], "demo");
+    // No secret leaves in the configuration.
+    let config = std::str::from_utf8(get(&files, "config.json")).unwrap();
+    assert!(!config.contains("SECRETSECRET"), "{config}");
+    assert!(config.contains("[redacted]"), "{config}");
+}
+
+#[test]
+fn a_flipped_byte_is_named_with_its_file() {
+    let s = setup();
+    let bundle = export(&s, "2026-11-01", "2026-12-31", "flip.tar");
+    let mut bytes = std::fs::read(&bundle).unwrap();
+    let needle = b"AuthorizeSecurityGroupIngress";
+    let files = read(&bundle);
+    // Find the needle inside audit-events.json's data, not in another file.
+    let content = get(&files, "audit-events.json");
+    let within = content
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .unwrap();
+    let file_start = bytes
+        .windows(content.len().min(4096))
+        .position(|w| w == &content[..content.len().min(4096)])
+        .unwrap();
+    bytes[file_start + within] ^= 0x01;
+    std::fs::write(&bundle, &bytes).unwrap();
+    let r = verify(&s, &bundle, Some(&public(&s)));
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("FAILED"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("changed file: audit-events.json: SHA-256 is "),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        r.stdout.matches("  - ").count(),
+        1,
+        "exactly one problem: {}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_deleted_file_is_named() {
+    let s = setup();
+    let bundle = export(&s, "2026-11-01", "2026-12-31", "del.tar");
+    let files: Vec<_> = read(&bundle)
+        .into_iter()
+        .filter(|(n, _)| n != "baselines.json")
+        .collect();
+    write(&bundle, &files);
+    let r = verify(&s, &bundle, Some(&public(&s)));
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout
+            .contains("missing file: baselines.json (listed in the manifest)"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// Drop run 2 and every trace of it from the manifest, as someone hiding a night would.
+fn drop_run_two(files: &mut Vec<(String, Vec<u8>)>) {
+    files.retain(|(n, _)| n != "runs/000002.json" && n != "manifest.sig");
+    let (_, m) = files
+        .iter_mut()
+        .find(|(n, _)| n == "manifest.json")
+        .unwrap();
+    let mut manifest = json(std::str::from_utf8(m).unwrap());
+    manifest["runs"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["id"] != 2);
+    manifest["files"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|f| f["path"] != "runs/000002.json");
+    manifest["signing_key"] = serde_json::Value::Null;
+    *m = serde_json::to_vec_pretty(&manifest).unwrap();
+}
+
+#[test]
+fn a_dropped_run_breaks_the_chain() {
+    let s = setup();
+    let bundle = export(&s, "2026-11-01", "2026-12-31", "drop.tar");
+    let mut files = read(&bundle);
+    drop_run_two(&mut files);
+    write(&bundle, &files);
+    // Even without a signature to lean on, the chain gives it away.
+    let r = verify(&s, &bundle, None);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("broken chain between run 1 and run 3: run 3 links to "),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("(a run was dropped or altered)"));
+}
+
+#[test]
+fn a_bundle_re_signed_with_another_key_is_refused() {
+    let s = setup();
+    let bundle = export(&s, "2026-11-01", "2026-12-31", "resign.tar");
+    let mut files = read(&bundle);
+    drop_run_two(&mut files);
+    // The forger signs the doctored manifest with their own key.
+    let other = s.root.join("other.pem");
+    ok(
+        &s.db,
+        &["evidence", "keygen", "--out", &other.display().to_string()],
+        0,
+    );
+    let key = netdrift::evidence::load_signing_key(&other).unwrap();
+    let manifest = get(&files, "manifest.json").to_vec();
+    let sig = serde_json::json!({
+        "algorithm": "ed25519",
+        "public_key": hex::encode(key.verifying_key().as_bytes()),
+        "signature": hex::encode(key.sign(&manifest).to_bytes()),
+    });
+    files.push(("manifest.sig".into(), serde_json::to_vec(&sig).unwrap()));
+    write(&bundle, &files);
+    let r = verify(&s, &bundle, Some(&public(&s)));
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("wrong key: the manifest is signed by key sha256:"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("not by the trusted key sha256:"));
+
+    // A manifest edited after signing fails the signature itself.
+    let bundle2 = export(&s, "2026-11-01", "2026-12-31", "edited.tar");
+    let mut files = read(&bundle2);
+    let (_, m) = files
+        .iter_mut()
+        .find(|(n, _)| n == "manifest.json")
+        .unwrap();
+    let text = String::from_utf8(m.clone())
+        .unwrap()
+        .replace("\"empty\": false", "\"empty\": false ");
+    *m = text.into_bytes();
+    write(&bundle2, &files);
+    let r = verify(&s, &bundle2, Some(&public(&s)));
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout
+            .contains("bad signature: manifest.sig does not match manifest.json"),
+        "{}",
+        r.stdout
+    );
+
+    // Requiring a signature on an unsigned bundle fails too.
+    let bundle3 = s.root.join("unsigned.tar");
+    let files: Vec<_> = read(&bundle)
+        .into_iter()
+        .filter(|(n, _)| n != "manifest.sig")
+        .collect();
+    write(&bundle3, &files);
+    let r = verify(&s, &bundle3, Some(&public(&s)));
+    assert!(
+        r.stdout
+            .contains("not signed: the bundle has no manifest.sig"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_period_without_runs_is_an_explicit_valid_empty_bundle() {
+    let s = setup();
+    let out = s.root.join("empty.tar");
+    let r = ok(
+        &s.db,
+        &[
+            "evidence",
+            "export",
+            "--from",
+            "2001-01-01",
+            "--to",
+            "2001-01-31",
+            "--out",
+            &out.display().to_string(),
+            "--config",
+            &s.config.display().to_string(),
+        ],
+        0,
+    );
+    assert!(r.stdout.contains("0 run(s) (empty period)"), "{}", r.stdout);
+    let r = verify(&s, &out, Some(&public(&s)));
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("EMPTY: no reconcile run finished in this period"),
+        "{}",
+        r.stdout
+    );
+    let files = read(&out);
+    let manifest = json(std::str::from_utf8(get(&files, "manifest.json")).unwrap());
+    assert_eq!(manifest["empty"], true);
+    assert_eq!(manifest["runs"], serde_json::json!([]));
+    let readme = std::str::from_utf8(get(&files, "README.txt")).unwrap();
+    assert!(readme.contains("EMPTY: no reconcile run finished in this period"));
+    let counts: BTreeMap<String, usize> =
+        serde_json::from_value(manifest["counts"].clone()).unwrap();
+    assert_eq!(counts["runs"], 0);
+    assert_eq!(counts["drift_items"], 0);
+}

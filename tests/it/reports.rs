@@ -1,0 +1,389 @@
+//! The nightly report formats: HTML checked in a real headless Chromium, CSV, OCSF, webhook.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use crate::support::{json, netdrift, ok};
+
+/// A name nobody should trust: markup for the HTML report, a formula for the spreadsheet.
+const EVIL: &str = "=HYPERLINK(\"http://evil.example\") <script>document.title='pwned'</script><img src=x onerror=\"document.body.setAttribute('data-pwned','1')\">";
+
+/// The demo estate (runs 1 and 2), then a third run in which a user renamed the new group to
+/// something hostile.
+fn three_runs(dir: &Path) -> (PathBuf, PathBuf) {
+    let demo = dir.join("demo");
+    let db = demo.join("netdrift.db");
+    ok(&db, &["demo", "--dir", &demo.display().to_string()], 1);
+    let sg = demo.join("aws/day2/security-groups.json");
+    let text = std::fs::read_to_string(&sg).unwrap();
+    let mut v = json(&text);
+    for g in v["SecurityGroups"].as_array_mut().unwrap() {
+        if g["GroupName"] == "partner-sftp" {
+            g["GroupName"] = EVIL.into();
+        }
+    }
+    std::fs::write(&sg, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    ok(
+        &db,
+        &[
+            "run",
+            "--config",
+            &demo.join("netdrift.toml").display().to_string(),
+            "--at",
+            "2026-11-26T02:00:00Z",
+        ],
+        1,
+    );
+    (demo, db)
+}
+
+fn chromium() -> &'static str {
+    let path = "/usr/bin/chromium";
+    assert!(
+        Path::new(path).exists(),
+        "Debian's chromium is required for the HTML report test (scripts/test installs it)"
+    );
+    path
+}
+
+fn chromium_cmd(profile: &Path) -> Command {
+    let mut c = Command::new(chromium());
+    c.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        "--window-size=1280,1600",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    c
+}
+
+/// Count pixels of exactly this colour.
+fn pixels(png_path: &Path, rgb: [u8; 3]) -> usize {
+    let decoder = png::Decoder::new(BufReader::new(std::fs::File::open(png_path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let step = match info.color_type {
+        png::ColorType::Rgba => 4,
+        png::ColorType::Rgb => 3,
+        other => panic!("unexpected PNG colour type {other:?}"),
+    };
+    buf[..info.buffer_size()]
+        .chunks(step)
+        .filter(|p| p[..3] == rgb)
+        .count()
+}
+
+#[test]
+fn html_report_renders_in_chromium_with_its_chart_and_no_injected_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let (demo, _db) = three_runs(dir.path());
+    let html_path = demo.join("reports/latest.html");
+    let html = std::fs::read_to_string(&html_path).unwrap();
+
+    // Self-contained: no external reference of any kind, scripts forbidden by policy.
+    for needle in ["<script", "src=\"http", "href=\"http", "@import", "url("] {
+        assert!(
+            !html.contains(needle),
+            "the report must not contain {needle:?}"
+        );
+    }
+    assert!(html.contains("Content-Security-Policy"));
+    assert!(html.contains("default-src 'none'"));
+    // The hostile name is there, as escaped text.
+    assert!(html.contains("&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;"));
+    for section in [
+        "Open exposure, last runs",
+        "Drift, riskiest first",
+        "Coverage gaps",
+        "Exceptions expiring in the next 14 days",
+        "Since the previous report",
+    ] {
+        assert!(html.contains(section), "missing section {section}");
+    }
+    // Three runs in the trend, one panel per provider.
+    assert!(html.contains("3 run(s)"), "trend covers the three runs");
+    assert_eq!(
+        html.matches("<polyline").count(),
+        9,
+        "3 providers x 3 series"
+    );
+
+    // In a real browser: the DOM after load, and a screenshot.
+    let profile = dir.path().join("chromium-profile");
+    let out = chromium_cmd(&profile)
+        .arg("--dump-dom")
+        .arg(format!("file://{}", html_path.display()))
+        .output()
+        .expect("run chromium");
+    assert!(
+        out.status.success(),
+        "chromium --dump-dom failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        dom.contains("netdrift drift report"),
+        "rendered: {dom:.500}"
+    );
+    assert!(
+        !dom.contains("data-pwned=\"1\""),
+        "the injected onerror handler ran"
+    );
+    assert!(
+        !dom.contains("<title>pwned</title>"),
+        "the injected script ran"
+    );
+    assert!(
+        dom.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;"),
+        "the hostile name is shown as text"
+    );
+    assert_eq!(dom.matches("<svg").count(), 3, "one chart per provider");
+    // Control: the same markup unescaped and without the policy does run here, so the checks
+    // above would have seen it.
+    let control = dir.path().join("control.html");
+    std::fs::write(
+        &control,
+        "<html><head><title>t</title></head><body><img src=x onerror=\"document.body.setAttribute('data-pwned','1')\"><script>document.title='pwned'</script></body></html>",
+    )
+    .unwrap();
+    let out = chromium_cmd(&profile)
+        .arg("--dump-dom")
+        .arg(format!("file://{}", control.display()))
+        .output()
+        .expect("run chromium");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        dom.contains("data-pwned=\"1\"") && dom.contains("<title>pwned</title>"),
+        "control page: scripts should run there: {dom}"
+    );
+
+    let artifacts = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let shot = artifacts.join("report.png");
+    let _ = std::fs::remove_file(&shot);
+    let out = chromium_cmd(&profile)
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", html_path.display()))
+        .output()
+        .expect("run chromium");
+    assert!(
+        out.status.success() && shot.exists(),
+        "chromium --screenshot failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The chart is drawn: each series' colour covers far more pixels than its legend swatch
+    // (10 x 10) would.
+    for (name, rgb) in [
+        ("world-open", [0xc9, 0x2a, 0x2a]),
+        ("public", [0xf0, 0x8c, 0x00]),
+        ("sensitive ports", [0x70, 0x48, 0xe8]),
+    ] {
+        let n = pixels(&shot, rgb);
+        assert!(
+            n > 250,
+            "{name}: only {n} pixels of its colour in {}",
+            shot.display()
+        );
+    }
+    println!("screenshot: {}", shot.display());
+}
+
+#[test]
+fn csv_and_ocsf_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let (demo, _db) = three_runs(dir.path());
+    let report = json(&std::fs::read_to_string(demo.join("reports/latest.json")).unwrap());
+    let items = report["drift"].as_array().unwrap();
+
+    // CSV: one row per item; nothing a spreadsheet would evaluate.
+    let mut rd = csv::Reader::from_path(demo.join("reports/latest.csv")).unwrap();
+    let headers = rd.headers().unwrap().clone();
+    assert_eq!(&headers[0], "id");
+    let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), items.len());
+    let name_col = headers.iter().position(|h| h == "resource_name").unwrap();
+    let evil = rows
+        .iter()
+        .find(|r| r[name_col].contains("HYPERLINK"))
+        .expect("the renamed group is in the CSV");
+    assert!(evil[name_col].starts_with("'="), "{}", &evil[name_col]);
+    for r in &rows {
+        for cell in r.iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@']),
+                "formula-like cell {cell:?}"
+            );
+        }
+    }
+    let controls_col = headers.iter().position(|h| h == "controls").unwrap();
+    assert!(rows[0][controls_col].contains("NIST SP 800-53 r5 CM-3"));
+
+    // OCSF: one Detection Finding per line.
+    let text = std::fs::read_to_string(demo.join("reports/latest.ocsf.jsonl")).unwrap();
+    let findings: Vec<serde_json::Value> = text.lines().map(json).collect();
+    assert_eq!(findings.len(), items.len());
+    for f in &findings {
+        assert_eq!(f["class_uid"], 2004);
+        assert_eq!(f["category_uid"], 2);
+        assert_eq!(f["type_uid"], 200401);
+        assert_eq!(f["metadata"]["version"], "1.3.0");
+        assert_eq!(f["metadata"]["product"]["name"], "netdrift");
+        assert!(f["time"].as_i64().unwrap() > 1_700_000_000_000);
+        assert!(f["finding_info"]["uid"].as_str().unwrap().starts_with("d-"));
+        assert_eq!(
+            f["finding_info"]["attacks"][0]["technique"]["uid"],
+            "T1562.007"
+        );
+        assert!(f["cloud"]["provider"].is_string());
+        assert!((1..=5).contains(&f["severity_id"].as_i64().unwrap()));
+    }
+    let alice = findings
+        .iter()
+        .find(|f| f["resources"][0]["uid"] == "sg-0a1b2c3d4e5f60001")
+        .expect("web-prod finding");
+    assert_eq!(alice["severity_id"], 5);
+    assert_eq!(alice["severity"], "Critical");
+    assert_eq!(alice["status"], "New");
+    let ev = &alice["evidences"][0];
+    assert_eq!(
+        ev["actor"]["user"]["name"],
+        "arn:aws:sts::111122223333:assumed-role/AdminAccess/alice"
+    );
+    assert_eq!(ev["api"]["operation"], "AuthorizeSecurityGroupIngress");
+    assert_eq!(ev["src_endpoint"]["ip"], "198.51.100.23");
+    assert_eq!(alice["cloud"]["account"]["uid"], "111122223333");
+    assert_eq!(alice["cloud"]["region"], "us-east-1");
+}
+
+/// A tiny HTTP server: answers each request with the next canned status, records the bodies.
+fn webhook_server(statuses: Vec<u16>) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let seen2 = seen.clone();
+    std::thread::spawn(move || {
+        let mut statuses = statuses.into_iter();
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = reader.read_exact(&mut body);
+            seen2
+                .lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&body).into_owned());
+            let status = statuses.next().unwrap_or(200);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nRetry-After: 0\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+            );
+        }
+    });
+    (url, seen)
+}
+
+/// Day 1 run, approval, then the day 2 run with a webhook configured.
+fn day2_with_webhook(dir: &Path, report_extra: &str) -> crate::support::Run {
+    let demo = dir.join("demo");
+    let db = demo.join("netdrift.db");
+    ok(&db, &["demo", "--dir", &demo.display().to_string()], 1);
+    let db2 = dir.join("fresh.db");
+    ok(
+        &db2,
+        &[
+            "run",
+            "--config",
+            &demo.join("netdrift-day1.toml").display().to_string(),
+            "--at",
+            "2026-11-24T02:00:00Z",
+        ],
+        3,
+    );
+    ok(
+        &db2,
+        &[
+            "baseline", "approve", "--all", "--by", "test", "--reason", "day 1",
+        ],
+        0,
+    );
+    let cfg = std::fs::read_to_string(demo.join("netdrift.toml"))
+        .unwrap()
+        .replace("[report]\n", &format!("[report]\n{report_extra}\n"));
+    let cfg_path = demo.join("webhook.toml");
+    std::fs::write(&cfg_path, cfg).unwrap();
+    netdrift(
+        &db2,
+        &[
+            "run",
+            "--config",
+            &cfg_path.display().to_string(),
+            "--at",
+            "2026-11-25T02:00:00Z",
+        ],
+    )
+}
+
+#[test]
+fn webhook_gets_a_summary_of_new_high_drift_and_is_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, seen) = webhook_server(vec![503, 200]);
+    let r = day2_with_webhook(dir.path(), &format!("webhook_url = \"{url}\""));
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 2, "one failure (503) then a retry: {seen:?}");
+    let msg = json(&seen[1]);
+    let text = msg["text"].as_str().unwrap();
+    assert!(
+        text.contains("new unapproved drift item(s) at high or above"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[CRITICAL]") && text.contains("sg-0a1b2c3d4e5f60001"),
+        "{text}"
+    );
+    assert!(text.contains("alice"), "{text}");
+    assert!(!text.contains("[MEDIUM]"), "below the threshold: {text}");
+}
+
+#[test]
+fn a_failing_webhook_never_fails_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing listens on this port once the listener is dropped.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let r = day2_with_webhook(
+        dir.path(),
+        &format!("webhook_url = \"http://127.0.0.1:{port}/hook\"\nwebhook_attempts = 2"),
+    );
+    assert_eq!(r.code, 1, "drift, not an error: {}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("webhook delivery failed"), "{}", r.stderr);
+    assert!(
+        r.stdout.contains(".html"),
+        "reports still written: {}",
+        r.stdout
+    );
+}
