@@ -44,6 +44,65 @@ pub enum SourceKind {
     Files { scope: Scope, files: Vec<PathBuf> },
     /// Live AWS collection (needs the `aws` cargo feature).
     Aws(AwsLiveConfig),
+    /// Live GCP collection (needs the `gcp` cargo feature).
+    Gcp(GcpLiveConfig),
+    /// Live Azure collection (needs the `azure` cargo feature).
+    Azure(AzureLiveConfig),
+}
+
+/// A live GCP source: projects (listed, or discovered under an organization or folders).
+#[derive(Debug, Clone)]
+pub struct GcpLiveConfig {
+    pub projects: Vec<String>,
+    pub organization: Option<String>,
+    pub folders: Vec<String>,
+    /// `None` = every region of each project.
+    pub regions: Option<Vec<String>>,
+    pub endpoint_url: Option<String>,
+    /// Anonymous credentials (a local fake only); otherwise Application Default Credentials.
+    pub anonymous: bool,
+    pub concurrency: usize,
+    pub scope_timeout_seconds: u64,
+    pub max_attempts: u32,
+    pub audit_logs: bool,
+}
+
+/// A live Azure source: subscriptions (listed, or every visible one).
+#[derive(Debug, Clone)]
+pub struct AzureLiveConfig {
+    /// `None` = every subscription the identity can see.
+    pub subscriptions: Option<Vec<String>>,
+    /// ARM endpoint (sovereign clouds, a local fake); default `https://management.azure.com`.
+    pub endpoint_url: Option<String>,
+    pub token_scope: String,
+    /// A fixed bearer token read from this environment variable (a local fake only); otherwise
+    /// azure_identity's credential chain.
+    pub static_token_env: Option<String>,
+    pub concurrency: usize,
+    pub scope_timeout_seconds: u64,
+    pub max_attempts: u32,
+    pub activity_log: bool,
+}
+
+/// Whether a URL points at this machine (test-only credentials are refused elsewhere).
+pub fn is_loopback_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .unwrap_or("");
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        authority
+            .rsplit_once(':')
+            .map(|(h, _)| h)
+            .unwrap_or(authority)
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// A live AWS source: accounts (roles to assume, or Organizations discovery), regions.
@@ -174,6 +233,25 @@ struct RawSource {
     scope_timeout_seconds: Option<u64>,
     max_attempts: Option<u32>,
     cloudtrail: Option<bool>,
+    /// Live GCP: project ids to collect.
+    #[serde(default)]
+    projects: Vec<String>,
+    /// Live GCP: `organizations/N`: discover its projects, read its hierarchical policies.
+    organization: Option<String>,
+    /// Live GCP: `folders/N`: discover the projects under these folders too.
+    #[serde(default)]
+    folders: Vec<String>,
+    /// Live GCP/Azure: test-only credentials for a local fake (`"anonymous"`, or
+    /// `{ static_token_env = "VAR" }`); refused unless `endpoint_url` is a loopback address.
+    credentials: Option<toml::Value>,
+    /// Live GCP: read Cloud Audit Logs (default true).
+    audit_logs: Option<bool>,
+    /// Live Azure: subscription ids, or "all" for every subscription the identity can see.
+    subscriptions: Option<toml::Value>,
+    /// Live Azure: token scope (sovereign clouds), default `https://management.azure.com/.default`.
+    token_scope: Option<String>,
+    /// Live Azure: read the Activity Log (default true).
+    activity_log: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -393,6 +471,133 @@ fn aws_live(s: &RawSource) -> Result<AwsLiveConfig, String> {
     })
 }
 
+fn string_list(
+    v: &Option<toml::Value>,
+    field: &str,
+    what: &str,
+) -> Result<Option<Vec<String>>, String> {
+    match v {
+        None => Ok(None),
+        Some(toml::Value::String(a)) if a == "all" => Ok(None),
+        Some(toml::Value::Array(v)) if !v.is_empty() => v
+            .iter()
+            .map(|r| {
+                r.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("field `{field}`: {r} is not a {what}"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(other) => Err(format!(
+            "field `{field}`: {other} (expected a list of {what}s or \"all\")"
+        )),
+    }
+}
+
+fn check_endpoint(s: &RawSource) -> Result<(), String> {
+    if let Some(u) = &s.endpoint_url {
+        if !(u.starts_with("http://") || u.starts_with("https://")) {
+            return Err(format!("field `endpoint_url`: {u:?} is not an http(s) URL"));
+        }
+    }
+    Ok(())
+}
+
+fn test_credentials_allowed(s: &RawSource) -> Result<(), String> {
+    match &s.endpoint_url {
+        Some(u) if is_loopback_url(u) => Ok(()),
+        _ => Err(format!(
+            "field `credentials`: test-only credentials are refused unless `endpoint_url` is a loopback address (got {:?}); remove `credentials` to use the default credential chain",
+            s.endpoint_url.as_deref().unwrap_or("no endpoint_url")
+        )),
+    }
+}
+
+fn gcp_live(s: &RawSource) -> Result<GcpLiveConfig, String> {
+    check_endpoint(s)?;
+    if s.projects.is_empty() && s.organization.is_none() && s.folders.is_empty() {
+        return Err("neither `files` (a file source, with `account`) nor `projects`, `organization` or `folders` (a live GCP source)".into());
+    }
+    if let Some(o) = &s.organization {
+        if !o.starts_with("organizations/") || o.len() <= "organizations/".len() {
+            return Err(format!(
+                "field `organization`: {o:?} (expected organizations/NUMBER)"
+            ));
+        }
+    }
+    for f in &s.folders {
+        if !f.starts_with("folders/") || f.len() <= "folders/".len() {
+            return Err(format!("field `folders`: {f:?} (expected folders/NUMBER)"));
+        }
+    }
+    let anonymous = match &s.credentials {
+        None => false,
+        Some(toml::Value::String(c)) if c == "anonymous" => {
+            test_credentials_allowed(s)?;
+            true
+        }
+        Some(toml::Value::String(c)) if c == "default" => false,
+        Some(other) => {
+            return Err(format!(
+                "field `credentials`: {other} (expected \"anonymous\" for a local fake, or leave it out for Application Default Credentials)"
+            ))
+        }
+    };
+    Ok(GcpLiveConfig {
+        projects: s.projects.clone(),
+        organization: s.organization.clone(),
+        folders: s.folders.clone(),
+        regions: string_list(&s.regions, "regions", "region")?,
+        endpoint_url: s.endpoint_url.clone(),
+        anonymous,
+        concurrency: s.concurrency.unwrap_or(8).max(1),
+        scope_timeout_seconds: s.scope_timeout_seconds.unwrap_or(300),
+        max_attempts: s.max_attempts.unwrap_or(5).max(1),
+        audit_logs: s.audit_logs.unwrap_or(true),
+    })
+}
+
+fn azure_live(s: &RawSource) -> Result<AzureLiveConfig, String> {
+    check_endpoint(s)?;
+    if s.subscriptions.is_none() {
+        return Err("neither `files` (a file source, with `account`) nor `subscriptions` (a live Azure source: a list, or \"all\")".into());
+    }
+    let subscriptions = string_list(&s.subscriptions, "subscriptions", "subscription id")?;
+    let static_token_env = match &s.credentials {
+        None => None,
+        Some(toml::Value::Table(t)) => match t.get("static_token_env") {
+            Some(toml::Value::String(var)) if t.len() == 1 => {
+                test_credentials_allowed(s)?;
+                Some(var.clone())
+            }
+            _ => {
+                return Err(
+                    "field `credentials`: expected { static_token_env = \"VAR\" } (a local fake only)"
+                        .into(),
+                )
+            }
+        },
+        Some(other) => {
+            return Err(format!(
+                "field `credentials`: {other} (expected {{ static_token_env = \"VAR\" }} for a local fake, or leave it out for azure_identity's chain)"
+            ))
+        }
+    };
+    Ok(AzureLiveConfig {
+        subscriptions,
+        endpoint_url: s.endpoint_url.clone(),
+        token_scope: s
+            .token_scope
+            .clone()
+            .unwrap_or_else(|| "https://management.azure.com/.default".into()),
+        static_token_env,
+        concurrency: s.concurrency.unwrap_or(8).max(1),
+        scope_timeout_seconds: s.scope_timeout_seconds.unwrap_or(300),
+        max_attempts: s.max_attempts.unwrap_or(5).max(1),
+        activity_log: s.activity_log.unwrap_or(true),
+    })
+}
+
 impl Config {
     /// Load and validate a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
@@ -467,6 +672,38 @@ impl Config {
                             name: s.name,
                             provider,
                             kind: SourceKind::Aws(live),
+                        });
+                    }
+                    Err(e) => ck.at(span.clone(), format!("source {:?}: {e}", s.name)),
+                }
+                continue;
+            }
+            if provider == Provider::Gcp && s.files.is_empty() {
+                match gcp_live(&s) {
+                    Ok(live) => {
+                        if !cfg!(feature = "gcp") {
+                            ck.at(span.clone(), format!("source {:?}: live GCP collection is not built into this netdrift (build with `--features gcp`)", s.name));
+                        }
+                        sources.push(SourceConfig {
+                            name: s.name,
+                            provider,
+                            kind: SourceKind::Gcp(live),
+                        });
+                    }
+                    Err(e) => ck.at(span.clone(), format!("source {:?}: {e}", s.name)),
+                }
+                continue;
+            }
+            if provider == Provider::Azure && s.files.is_empty() {
+                match azure_live(&s) {
+                    Ok(live) => {
+                        if !cfg!(feature = "azure") {
+                            ck.at(span.clone(), format!("source {:?}: live Azure collection is not built into this netdrift (build with `--features azure`)", s.name));
+                        }
+                        sources.push(SourceConfig {
+                            name: s.name,
+                            provider,
+                            kind: SourceKind::Azure(live),
                         });
                     }
                     Err(e) => ck.at(span.clone(), format!("source {:?}: {e}", s.name)),
@@ -822,7 +1059,10 @@ files = []
             all.contains("line 12: source \"a\": duplicate source name"),
             "{all}"
         );
-        assert!(all.contains("field `account` is required"), "{all}");
+        assert!(
+            all.contains("line 12: source \"a\": neither `files` (a file source, with `account`) nor `projects`"),
+            "{all}"
+        );
         assert!(err.problems.len() >= 4, "{all}");
     }
 }

@@ -99,30 +99,133 @@ fn collect_aws(
         max_attempts: live.max_attempts,
         cloudtrail: live.cloudtrail,
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
+    let Some(rt) = runtime(source) else { return };
+    let c = rt.block_on(netdrift_provider_aws::collect(&src, since, now));
+    absorb(
+        source,
+        netdrift_snapshots::Provider::Aws,
+        c.scopes,
+        c.events,
+        c.event_windows,
+        &c.problems,
+        out,
+    );
+}
+
+/// A runtime for one live source's async collection.
+#[cfg(any(feature = "aws", feature = "gcp", feature = "azure"))]
+fn runtime(source: &SourceConfig) -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
     {
-        Ok(rt) => rt,
+        Ok(rt) => Some(rt),
         Err(e) => {
             tracing::error!(source = %source.name, error = %e, "cannot start the async runtime");
-            return;
+            None
         }
-    };
-    let c = rt.block_on(netdrift_provider_aws::collect(&src, since, now));
-    for p in &c.problems {
+    }
+}
+
+/// Hand one live source's results to the cycle.
+#[cfg(any(feature = "aws", feature = "gcp", feature = "azure"))]
+fn absorb(
+    source: &SourceConfig,
+    provider: netdrift_snapshots::Provider,
+    scopes: Vec<Collected>,
+    events: Vec<netdrift_snapshots::AuditEvent>,
+    windows: Vec<(String, String, String)>,
+    problems: &[Problem],
+    out: &mut Collection,
+) {
+    for p in problems {
         tracing::warn!(source = %source.name, code = %p.code, operation = ?p.operation, "{}", p.message);
     }
-    let label = format!("aws:{}", source.name);
+    let label = format!("{}:{}", provider.as_str(), source.name);
     out.items
-        .extend(c.scopes.into_iter().map(|s| (s, label.clone())));
-    out.events.push((
-        netdrift_snapshots::Provider::Aws,
+        .extend(scopes.into_iter().map(|s| (s, label.clone())));
+    out.events.push((provider, events, windows, label));
+}
+
+#[cfg(feature = "gcp")]
+fn collect_gcp(
+    source: &SourceConfig,
+    live: &crate::config::GcpLiveConfig,
+    since: &(dyn Fn(&str) -> DateTime<Utc> + Sync),
+    now: DateTime<Utc>,
+    out: &mut Collection,
+) {
+    let src = netdrift_provider_gcp::GcpSource {
+        name: source.name.clone(),
+        projects: live.projects.clone(),
+        organization: live.organization.clone(),
+        folders: live.folders.clone(),
+        regions: live.regions.clone(),
+        endpoint_url: live.endpoint_url.clone(),
+        credentials: if live.anonymous {
+            netdrift_provider_gcp::Credentials::Anonymous
+        } else {
+            netdrift_provider_gcp::Credentials::ApplicationDefault
+        },
+        concurrency: live.concurrency,
+        scope_timeout: std::time::Duration::from_secs(live.scope_timeout_seconds),
+        max_attempts: live.max_attempts,
+        audit_logs: live.audit_logs,
+    };
+    let Some(rt) = runtime(source) else { return };
+    let c = rt.block_on(netdrift_provider_gcp::collect(&src, since, now));
+    absorb(
+        source,
+        netdrift_snapshots::Provider::Gcp,
+        c.scopes,
         c.events,
         c.event_windows,
-        label,
-    ));
+        &c.problems,
+        out,
+    );
+}
+
+#[cfg(feature = "azure")]
+fn collect_azure(
+    source: &SourceConfig,
+    live: &crate::config::AzureLiveConfig,
+    since: &(dyn Fn(&str) -> DateTime<Utc> + Sync),
+    now: DateTime<Utc>,
+    out: &mut Collection,
+) {
+    let static_token = match &live.static_token_env {
+        Some(var) => match std::env::var(var) {
+            Ok(t) if !t.is_empty() => Some(t),
+            _ => {
+                tracing::error!(source = %source.name, variable = %var, "the static token variable is not set");
+                Some(String::new())
+            }
+        },
+        None => None,
+    };
+    let src = netdrift_provider_azure::AzureSource {
+        name: source.name.clone(),
+        subscriptions: live.subscriptions.clone(),
+        endpoint_url: live.endpoint_url.clone(),
+        token_scope: live.token_scope.clone(),
+        static_token,
+        concurrency: live.concurrency,
+        scope_timeout: std::time::Duration::from_secs(live.scope_timeout_seconds),
+        max_attempts: live.max_attempts,
+        activity_log: live.activity_log,
+    };
+    let Some(rt) = runtime(source) else { return };
+    let c = rt.block_on(netdrift_provider_azure::collect(&src, since, now));
+    absorb(
+        source,
+        netdrift_snapshots::Provider::Azure,
+        c.scopes,
+        c.events,
+        c.event_windows,
+        &c.problems,
+        out,
+    );
 }
 
 /// Collect every source, at most `concurrency` file sources at a time; one failing source never
@@ -168,6 +271,20 @@ pub fn collect_all(
             SourceKind::Aws(_) => {
                 let _ = (since, now);
                 tracing::error!(source = %src.name, "live AWS collection is not built into this netdrift (build with --features aws)");
+            }
+            #[cfg(feature = "gcp")]
+            SourceKind::Gcp(live) => collect_gcp(src, live, since, now, &mut out),
+            #[cfg(not(feature = "gcp"))]
+            SourceKind::Gcp(_) => {
+                let _ = (since, now);
+                tracing::error!(source = %src.name, "live GCP collection is not built into this netdrift (build with --features gcp)");
+            }
+            #[cfg(feature = "azure")]
+            SourceKind::Azure(live) => collect_azure(src, live, since, now, &mut out),
+            #[cfg(not(feature = "azure"))]
+            SourceKind::Azure(_) => {
+                let _ = (since, now);
+                tracing::error!(source = %src.name, "live Azure collection is not built into this netdrift (build with --features azure)");
             }
         }
     }

@@ -12,9 +12,10 @@ use serde::{Deserialize, Serialize};
 use crate::access::{evaluate, rule_boxes, AccessEntry, AccessSet};
 use crate::canonical::{access_hash, cosmetic_hash, state_hash};
 use crate::effective::{
-    fresh_template, implied_rules, target_classes, unit_access, TargetedAccess, UnitRule,
+    fresh_template, implied_rules, layered_access, target_classes, unit_access, TargetedAccess,
+    UnitRule,
 };
-use crate::model::{Direction, Resource, ResourceId, ResourceKind, Rule, Target};
+use crate::model::{Direction, PolicyLevel, Resource, ResourceId, ResourceKind, Rule, Target};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -111,8 +112,10 @@ pub fn diff_scope(
     let mut after: Vec<&Resource> = actual.iter().collect();
     before.sort_unstable_by(|x, y| x.id.cmp(&y.id));
     after.sort_unstable_by(|x, y| x.id.cmp(&y.id));
-    let mut gcp_networks: BTreeMap<Option<&str>, (Vec<&Resource>, Vec<&Resource>)> =
-        BTreeMap::new();
+    // GCP firewall rules and policies interact across resources (priority, evaluation levels):
+    // they are diffed together, per VPC network.
+    let (mut gcp_before, mut gcp_after): (Vec<&Resource>, Vec<&Resource>) =
+        (Vec::new(), Vec::new());
     let (mut i, mut j) = (0, 0);
     while i < before.len() || j < after.len() {
         let (b, a) = match (before.get(i), after.get(j)) {
@@ -129,13 +132,26 @@ pub fn diff_scope(
         j += a.is_some() as usize;
         let kind = a.or(b).map(|r| r.kind).expect("one side exists");
         if a.is_none() && uncollected.contains(&kind) {
+            // Not read this time: assumed unchanged. GCP resources still take part in the
+            // evaluation of the others (a hierarchical deny that could not be read still holds).
+            if let (Some(x), true) = (
+                b,
+                matches!(
+                    kind,
+                    ResourceKind::GcpFirewallRule | ResourceKind::GcpFirewallPolicy
+                ),
+            ) {
+                gcp_before.push(x);
+                gcp_after.push(x);
+            }
             continue;
         }
-        if kind == ResourceKind::GcpFirewallRule {
-            let net = a.or(b).and_then(|r| r.network.as_deref());
-            let entry = gcp_networks.entry(net).or_default();
-            entry.0.extend(b);
-            entry.1.extend(a);
+        if matches!(
+            kind,
+            ResourceKind::GcpFirewallRule | ResourceKind::GcpFirewallPolicy
+        ) {
+            gcp_before.extend(b);
+            gcp_after.extend(a);
             continue;
         }
         if let (Some(x), Some(y)) = (b, a) {
@@ -145,11 +161,13 @@ pub fn diff_scope(
         }
         out.extend(diff_resource(b, a));
     }
-    for (_, (b, a)) in gcp_networks {
-        if b.len() == a.len() && b.iter().zip(&a).all(|(x, y)| identical(x, y)) {
-            continue;
-        }
-        out.extend(diff_gcp_network(&b, &a));
+    if !(gcp_before.len() == gcp_after.len()
+        && gcp_before
+            .iter()
+            .zip(&gcp_after)
+            .all(|(x, y)| identical(x, y)))
+    {
+        out.extend(diff_gcp(&gcp_before, &gcp_after));
     }
     out
 }
@@ -415,10 +433,138 @@ fn cosmetic_items(sides: &Sides<'_>, b: &Resource, a: &Resource) -> Vec<Resource
     out
 }
 
-/// One GCP VPC network: every firewall rule interacts with every other through priority, so the
-/// network's effective access is computed as a whole and each change of access is credited to
-/// the changed rules whose match covers it.
-fn diff_gcp_network(before: &[&Resource], after: &[&Resource]) -> Vec<ResourceDiff> {
+/// The VPC networks a GCP resource bears on: a firewall rule its own network, a network
+/// policy the networks it is associated with, a hierarchical policy every network.
+fn gcp_networks_of(r: &Resource, all: &BTreeSet<Option<String>>) -> BTreeSet<Option<String>> {
+    match &r.policy {
+        None => [r.network.clone()].into_iter().collect(),
+        Some(p) => match p.level {
+            PolicyLevel::Hierarchical { .. } => all.clone(),
+            _ => p
+                .associations
+                .iter()
+                .map(|a| Some(a.target.clone()))
+                .collect(),
+        },
+    }
+}
+
+/// One side of a GCP scope: firewall rules by network, and the firewall policies.
+struct GcpSide<'a> {
+    rules: BTreeMap<Option<String>, Vec<&'a Resource>>,
+    policies: Vec<&'a Resource>,
+}
+
+impl<'a> GcpSide<'a> {
+    fn new(side: &[&'a Resource]) -> GcpSide<'a> {
+        let mut out = GcpSide {
+            rules: BTreeMap::new(),
+            policies: Vec::new(),
+        };
+        for r in side {
+            match r.policy {
+                None => out.rules.entry(r.network.clone()).or_default().push(*r),
+                Some(_) => out.policies.push(*r),
+            }
+        }
+        out
+    }
+}
+
+/// The evaluation levels of one VPC network, in order, with firewall-policy rule targets
+/// resolved for that network (`targetResources` naming another network drop out).
+fn gcp_levels<'a>(
+    side: &GcpSide<'a>,
+    network: &Option<String>,
+    implied: &'a [Rule],
+    anchor: &'a Resource,
+) -> Vec<Vec<(Rule, &'a Resource)>> {
+    let for_network = |r: &'a Resource| -> Vec<(Rule, &'a Resource)> {
+        r.rules
+            .iter()
+            .filter_map(|rule| {
+                let nets: Vec<&String> = rule
+                    .targets
+                    .iter()
+                    .filter_map(|t| match t {
+                        Target::Network(n) => Some(n),
+                        _ => None,
+                    })
+                    .collect();
+                if nets.is_empty() {
+                    return Some((rule.clone(), r));
+                }
+                if !nets.iter().any(|n| Some(*n) == network.as_ref()) {
+                    return None;
+                }
+                let mut x = rule.clone();
+                x.targets.retain(|t| !matches!(t, Target::Network(_)));
+                Some((x, r))
+            })
+            .collect()
+    };
+    let mut hierarchical: Vec<(u32, &'a Resource)> = Vec::new();
+    let mut global: Vec<&'a Resource> = Vec::new();
+    let mut regional: Vec<&'a Resource> = Vec::new();
+    let mut vpc: Vec<(Rule, &'a Resource)> = Vec::new();
+    let mut before_classic = false;
+    for r in side.rules.get(network).into_iter().flatten() {
+        vpc.extend(r.rules.iter().map(|x| (x.clone(), *r)));
+    }
+    for r in &side.policies {
+        match &r.policy {
+            None => {}
+            Some(p) => match &p.level {
+                PolicyLevel::Hierarchical { depth } => hierarchical.push((*depth, r)),
+                level => {
+                    let Some(assoc) = p
+                        .associations
+                        .iter()
+                        .find(|a| Some(&a.target) == network.as_ref())
+                    else {
+                        continue;
+                    };
+                    before_classic |= assoc.before_classic;
+                    match level {
+                        PolicyLevel::Network => global.push(r),
+                        _ => regional.push(r),
+                    }
+                }
+            },
+        }
+    }
+    hierarchical.sort_by_key(|(d, r)| (*d, r.id.clone()));
+    let mut levels: Vec<Vec<(Rule, &'a Resource)>> = hierarchical
+        .into_iter()
+        .map(|(_, r)| for_network(r))
+        .collect();
+    let network_policies: Vec<Vec<(Rule, &'a Resource)>> = global
+        .into_iter()
+        .chain(regional)
+        .map(for_network)
+        .collect();
+    if before_classic {
+        levels.extend(network_policies);
+        levels.push(vpc);
+    } else {
+        levels.push(vpc);
+        levels.extend(network_policies);
+    }
+    levels.push(implied.iter().map(|r| (r.clone(), anchor)).collect());
+    levels
+}
+
+fn as_unit<'a>(levels: &'a [Vec<(Rule, &'a Resource)>]) -> Vec<Vec<UnitRule<'a>>> {
+    levels
+        .iter()
+        .map(|l| l.iter().map(|(r, res)| (r, *res)).collect())
+        .collect()
+}
+
+/// GCP firewall rules and policies of one project. Each VPC network's effective access is
+/// computed as a whole (rules interact through priority; policies through evaluation levels),
+/// and each change of access is credited to the changed rules and policies whose match covers it.
+fn diff_gcp(before: &[&Resource], after: &[&Resource]) -> Vec<ResourceDiff> {
     let b_map: BTreeMap<&ResourceId, &Resource> = before.iter().map(|r| (&r.id, *r)).collect();
     let a_map: BTreeMap<&ResourceId, &Resource> = after.iter().map(|r| (&r.id, *r)).collect();
     let ids: BTreeSet<&ResourceId> = b_map.keys().chain(a_map.keys()).copied().collect();
@@ -439,32 +585,66 @@ fn diff_gcp_network(before: &[&Resource], after: &[&Resource]) -> Vec<ResourceDi
     if changed.is_empty() {
         return out;
     }
-    let kind = ResourceKind::GcpFirewallRule;
-    let implied = implied_rules(kind);
+    // Every network either side knows of: from rules, and from network-policy associations.
+    let mut networks: BTreeSet<Option<String>> = BTreeSet::new();
+    for r in before.iter().chain(after.iter()) {
+        match &r.policy {
+            None => {
+                networks.insert(r.network.clone());
+            }
+            Some(p) if !matches!(p.level, PolicyLevel::Hierarchical { .. }) => {
+                networks.extend(p.associations.iter().map(|a| Some(a.target.clone())));
+            }
+            Some(_) => {}
+        }
+    }
+    if networks.is_empty() {
+        networks.insert(None);
+    }
+    let implied = implied_rules(ResourceKind::GcpFirewallRule);
     let anchor = before
         .first()
         .or(after.first())
         .copied()
-        .expect("network has a rule");
-    let mut b_unit: Vec<UnitRule<'_>> = before
-        .iter()
-        .flat_map(|r| r.rules.iter().map(move |ru| (ru, *r)))
-        .collect();
-    let mut a_unit: Vec<UnitRule<'_>> = after
-        .iter()
-        .flat_map(|r| r.rules.iter().map(move |ru| (ru, *r)))
-        .collect();
-    b_unit.extend(implied.iter().map(|r| (r, anchor)));
-    a_unit.extend(implied.iter().map(|r| (r, anchor)));
-    let classes = target_classes(b_unit.iter().chain(a_unit.iter()).map(|(r, _)| *r));
-    let mut per_dir = BTreeMap::new();
-    for dir in [Direction::Ingress, Direction::Egress] {
-        let b_acc = unit_access(&b_unit, kind.semantics(), dir, &classes);
-        let a_acc = unit_access(&a_unit, kind.semantics(), dir, &classes);
-        let allowed = subtract(&a_acc, &b_acc);
-        let denied = subtract(&b_acc, &a_acc);
-        per_dir.insert(dir, (b_acc, allowed, denied));
+        .expect("something changed");
+    // Per network and direction: (baseline access, newly allowed, newly denied).
+    type PerDir = BTreeMap<Direction, (TargetedAccess, TargetedAccess, TargetedAccess)>;
+    // Only the networks a changed rule or policy bears on are evaluated.
+    let mut affected: BTreeSet<Option<String>> = BTreeSet::new();
+    for (b, a) in &changed {
+        for r in b.iter().chain(a.iter()) {
+            affected.extend(gcp_networks_of(r, &networks));
+        }
     }
+    let (b_side, a_side) = (GcpSide::new(before), GcpSide::new(after));
+    let mut per_net: BTreeMap<Option<String>, PerDir> = BTreeMap::new();
+    for net in &affected {
+        let b_levels = gcp_levels(&b_side, net, &implied, anchor);
+        let a_levels = gcp_levels(&a_side, net, &implied, anchor);
+        let (b_unit, a_unit) = (as_unit(&b_levels), as_unit(&a_levels));
+        let classes = target_classes(
+            b_unit
+                .iter()
+                .chain(a_unit.iter())
+                .flatten()
+                .map(|(r, _)| *r),
+        );
+        let mut per_dir = PerDir::new();
+        for dir in [Direction::Ingress, Direction::Egress] {
+            let b_acc = layered_access(&b_unit, dir, &classes);
+            let a_acc = layered_access(&a_unit, dir, &classes);
+            let allowed = subtract(&a_acc, &b_acc);
+            let denied = subtract(&b_acc, &a_acc);
+            per_dir.insert(dir, (b_acc, allowed, denied));
+        }
+        per_net.insert(net.clone(), per_dir);
+    }
+    let merge = |into: &mut TargetedAccess, from: TargetedAccess| {
+        for (c, s) in from {
+            let e = into.entry(c).or_default();
+            *e = e.union(&s);
+        }
+    };
     let mut items: Vec<(ResourceDiff, AccessSet, Vec<Target>, bool)> = Vec::new();
     for (b, a) in changed {
         let sides = Sides::new(b, a);
@@ -473,12 +653,20 @@ fn diff_gcp_network(before: &[&Resource], after: &[&Resource]) -> Vec<ResourceDi
             .chain(a.iter())
             .flat_map(|r| r.rules.iter())
             .collect();
+        let mut nets = BTreeSet::new();
+        for r in b.iter().chain(a.iter()) {
+            nets.extend(gcp_networks_of(r, &networks));
+        }
         let dirs: BTreeSet<Direction> = rules.iter().map(|r| r.direction).collect();
-        let any_untargeted = rules.iter().any(|r| r.targets.is_empty());
-        let targets: Vec<Target> = rules
-            .iter()
-            .flat_map(|r| r.targets.iter().cloned())
-            .collect();
+        let instance_targets = |r: &&Rule| {
+            r.targets
+                .iter()
+                .filter(|t| !matches!(t, Target::Network(_)))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        let any_untargeted = rules.iter().any(|r| instance_targets(r).is_empty());
+        let targets: Vec<Target> = rules.iter().flat_map(instance_targets).collect();
         let context = sides.any();
         let boxes: Vec<_> = rules
             .iter()
@@ -490,7 +678,6 @@ fn diff_gcp_network(before: &[&Resource], after: &[&Resource]) -> Vec<ResourceDi
             .collect();
         let reach = evaluate(&boxes);
         for dir in dirs {
-            let (b_acc, allowed, denied) = &per_dir[&dir];
             let credit = |t: &TargetedAccess| -> TargetedAccess {
                 t.iter()
                     .filter(|(c, _)| {
@@ -502,8 +689,19 @@ fn diff_gcp_network(before: &[&Resource], after: &[&Resource]) -> Vec<ResourceDi
                     })
                     .collect()
             };
-            let na = credit(allowed);
-            let nd = credit(denied);
+            let (mut na, mut nd, mut b_acc) = (
+                TargetedAccess::new(),
+                TargetedAccess::new(),
+                TargetedAccess::new(),
+            );
+            for net in &nets {
+                let Some((b, allowed, denied)) = per_net.get(net).and_then(|p| p.get(&dir)) else {
+                    continue;
+                };
+                merge(&mut na, credit(allowed));
+                merge(&mut nd, credit(denied));
+                merge(&mut b_acc, b.clone());
+            }
             let effect = effect_of(&na, &nd);
             let mut notes = Vec::new();
             let effect = if effect == Effect::None {
@@ -522,7 +720,7 @@ fn diff_gcp_network(before: &[&Resource], after: &[&Resource]) -> Vec<ResourceDi
             } else {
                 effect
             };
-            let item = sides.item(dir, effect, na, nd, b_acc, notes);
+            let item = sides.item(dir, effect, na, nd, &b_acc, notes);
             items.push((item, reach.clone(), targets.clone(), any_untargeted));
         }
     }

@@ -95,6 +95,64 @@ pub fn unit_access(
     out
 }
 
+/// Effective access through several levels evaluated in turn (GCP: hierarchical policies, then a
+/// network's firewall rules and network policies, then the implied rules). Within a level the
+/// first matching rule decides: `allow` and `deny` end evaluation, `goto_next` hands the
+/// traffic to the next level, and traffic no rule of the level matches goes on too.
+pub fn layered_access(
+    levels: &[Vec<UnitRule<'_>>],
+    direction: Direction,
+    classes: &BTreeSet<Option<Target>>,
+) -> TargetedAccess {
+    let mut out = TargetedAccess::new();
+    let ordered: Vec<Vec<(Vec<AccessBox>, &Rule)>> = levels
+        .iter()
+        .map(|level| {
+            let mut rules: Vec<UnitRule<'_>> = level
+                .iter()
+                .copied()
+                .filter(|(r, _)| r.direction == direction && participates(r))
+                .collect();
+            rules.sort_by_key(|(r, _)| order_key(r));
+            rules
+                .iter()
+                .map(|(r, res)| (rule_boxes(r, res), *r))
+                .collect()
+        })
+        .collect();
+    for class in classes {
+        let mut allowed = AccessSet::default();
+        let mut decided = AccessSet::default();
+        for level in &ordered {
+            let applicable: Vec<(&AccessBox, Action)> = level
+                .iter()
+                .filter(|(_, r)| applies_to(r, class))
+                .flat_map(|(b, r)| b.iter().map(move |bx| (bx, r.action)))
+                .collect();
+            if applicable.is_empty() {
+                continue;
+            }
+            // Allowed here: first match is an allow. Final here: first match allows or denies.
+            let with = |f: &dyn Fn(Action) -> bool| -> Vec<AccessBox> {
+                applicable
+                    .iter()
+                    .map(|(bx, a)| {
+                        let mut b = (*bx).clone();
+                        b.allow = f(*a);
+                        b
+                    })
+                    .collect()
+            };
+            let here = evaluate(&with(&|a| a == Action::Allow));
+            let fin = evaluate(&with(&|a| a != Action::GotoNext));
+            allowed = allowed.union(&here.difference(&decided));
+            decided = decided.union(&fin);
+        }
+        out.insert(class.clone(), allowed);
+    }
+    out
+}
+
 fn world_rule(direction: Direction, action: Action, priority: u32) -> Rule {
     let mut r = Rule::new(
         direction,

@@ -44,6 +44,28 @@ pub fn run(cmd: Cmd) -> Result<Outcome> {
                     .map(|r| format!(", Organizations discovery with role {r}"))
                     .unwrap_or_default()
             ),
+            SourceKind::Gcp(g) => println!(
+                "  source {:?}: live GCP, {} project(s){}{}",
+                s.name,
+                g.projects.len(),
+                g.organization
+                    .as_deref()
+                    .map(|o| format!(", discovery under {o}"))
+                    .unwrap_or_default(),
+                if g.folders.is_empty() {
+                    String::new()
+                } else {
+                    format!(", folders {}", g.folders.join(","))
+                }
+            ),
+            SourceKind::Azure(z) => println!(
+                "  source {:?}: live Azure, subscriptions {}",
+                s.name,
+                z.subscriptions
+                    .as_ref()
+                    .map(|v| v.join(","))
+                    .unwrap_or_else(|| "all visible".into())
+            ),
         }
     }
     println!(

@@ -3,10 +3,16 @@
 mod attribution;
 #[cfg(feature = "aws")]
 mod aws;
+#[cfg(feature = "azure")]
+mod azure;
 mod cli;
 mod daemon;
 mod drift;
 mod evidence;
+#[cfg(any(feature = "gcp", feature = "azure"))]
+mod fake;
+#[cfg(feature = "gcp")]
+mod gcp;
 mod reports;
 mod store;
 mod support;

@@ -32,6 +32,64 @@ pub fn detect(root: &Node<'_>) -> bool {
     }
 }
 
+fn is_network(n: &Node<'_>) -> bool {
+    n.str("kind").ok().flatten() == Some("compute#network")
+        || n.child("networkFirewallPolicyEnforcementOrder").is_some()
+}
+
+/// True for a networks dump (`gcloud compute networks list --format=json`, `networks.list`).
+pub fn is_networks(root: &Node<'_>) -> bool {
+    match root.v {
+        serde_json::Value::Array(a) => {
+            !a.is_empty()
+                && root
+                    .items()
+                    .map(|v| v.iter().all(is_network))
+                    .unwrap_or(false)
+        }
+        serde_json::Value::Object(_) => {
+            root.str("kind").ok().flatten() == Some("compute#networkList")
+                || (root.child("items").is_some()
+                    && root
+                        .list("items")
+                        .map(|v| !v.is_empty() && v.iter().all(is_network))
+                        .unwrap_or(false))
+        }
+        _ => false,
+    }
+}
+
+/// Network keys of a networks dump whose enforcement order is `BEFORE_CLASSIC_FIREWALL`.
+pub fn before_classic_networks(
+    root: &Node<'_>,
+    project: &str,
+) -> Result<Vec<String>, ConvertError> {
+    let items = match root.v {
+        serde_json::Value::Array(_) => root.items()?,
+        _ => root.list("items")?,
+    };
+    let mut out = Vec::new();
+    for n in items {
+        let order = n
+            .str("networkFirewallPolicyEnforcementOrder")?
+            .unwrap_or("AFTER_CLASSIC_FIREWALL");
+        match order {
+            "BEFORE_CLASSIC_FIREWALL" => {
+                let link = n.str("selfLink")?.unwrap_or(n.req_str("name")?);
+                out.push(network_key(link, project));
+            }
+            "AFTER_CLASSIC_FIREWALL" => {}
+            _ => {
+                return Err(n
+                    .child("networkFirewallPolicyEnforcementOrder")
+                    .expect("present")
+                    .err("expected AFTER_CLASSIC_FIREWALL or BEFORE_CLASSIC_FIREWALL"))
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Convert a gcloud array or REST list.
 pub fn convert(root: &Node<'_>, project: &str) -> Result<Vec<Resource>, ConvertError> {
     if !detect(root) {

@@ -14,6 +14,7 @@ pub struct ConvertError {
 }
 
 /// A JSON value and its path from the document root (`$.SecurityGroups[3].IpPermissions[0]`).
+#[derive(Clone)]
 pub struct Node<'a> {
     pub v: &'a Value,
     pub path: String,

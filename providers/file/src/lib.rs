@@ -9,6 +9,7 @@ pub mod audit;
 pub mod aws;
 pub mod azure;
 pub mod gcp;
+pub mod gcp_policy;
 pub mod json;
 
 use std::io::Read;
@@ -77,9 +78,29 @@ pub fn convert_document(
     account: &str,
     doc: &serde_json::Value,
 ) -> Result<Vec<Resource>, ConvertError> {
+    convert_with(provider, account, doc, &std::collections::BTreeSet::new())
+}
+
+/// Convert one dump; `before_classic` names the GCP networks (from a networks dump) that
+/// evaluate network firewall policies before their VPC firewall rules.
+pub fn convert_with(
+    provider: Provider,
+    account: &str,
+    doc: &serde_json::Value,
+    before_classic: &std::collections::BTreeSet<String>,
+) -> Result<Vec<Resource>, ConvertError> {
     let root = Node::root(doc);
     match provider {
         Provider::Aws => aws::convert(&root),
+        Provider::Gcp if gcp::is_networks(&root) => Ok(Vec::new()),
+        Provider::Gcp if gcp_policy::detect(&root) => gcp_policy::convert(
+            &root,
+            &gcp_policy::PolicyContext {
+                project: account,
+                depth: None,
+                before_classic,
+            },
+        ),
         Provider::Gcp => gcp::convert(&root, account),
         Provider::Azure => azure::convert(&root),
     }
@@ -93,13 +114,31 @@ pub fn import_files(
     account: &str,
     files: &[impl AsRef<Path>],
 ) -> Result<Vec<Resource>, ImportError> {
-    let mut all = Vec::new();
+    let mut docs = Vec::new();
     for f in files {
         let path = f.as_ref();
         let name = path.display().to_string();
         let bytes = read_bytes(path)?;
-        let doc = parse_json(&name, &bytes)?;
-        let resources = convert_document(provider, account, &doc)
+        docs.push((name.clone(), parse_json(&name, &bytes)?));
+    }
+    // GCP networks dumps (gcloud compute networks list) give each network's enforcement order.
+    let mut before_classic = std::collections::BTreeSet::new();
+    if provider == Provider::Gcp {
+        for (name, doc) in &docs {
+            let root = Node::root(doc);
+            if gcp::is_networks(&root) {
+                before_classic.extend(gcp::before_classic_networks(&root, account).map_err(
+                    |source| ImportError::Convert {
+                        file: name.clone(),
+                        source,
+                    },
+                )?);
+            }
+        }
+    }
+    let mut all = Vec::new();
+    for (name, doc) in docs {
+        let resources = convert_with(provider, account, &doc, &before_classic)
             .map_err(|source| ImportError::Convert { file: name, source })?;
         all.extend(resources);
     }

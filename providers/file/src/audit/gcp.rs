@@ -94,6 +94,10 @@ pub fn merge(into: &mut AuditEvent, other: AuditEvent) {
     into.event_time = into.event_time.clone().min(other.event_time);
 }
 
+fn payload_removes_rule(suffix: &str) -> bool {
+    suffix.ends_with("removeRule") || suffix.ends_with("delete")
+}
+
 /// Parse one LogEntry. `Ok(None)`: well-formed but not a Compute exposure change.
 pub fn parse_entry(rec: &Value) -> Result<Option<AuditEvent>, String> {
     let pp = get(rec, &["protoPayload", "protopayload"]).ok_or("entry without protoPayload")?;
@@ -150,6 +154,30 @@ pub fn parse_entry(rec: &Value) -> Result<Option<AuditEvent>, String> {
             let proj = project.clone().unwrap_or_default();
             if let Ok(r) = crate::gcp::firewall(&Node::root(&body), &proj) {
                 payload = r.rules;
+            }
+        }
+    }
+    // Firewall-policy writes: the rule added or patched, or the rules of a policy written whole.
+    if suffix.contains("irewallPolicies.") && !payload_removes_rule(suffix) {
+        if let Some(req) = get(pp, &["request"]) {
+            let proj = project.clone().unwrap_or_default();
+            let level = netdrift_snapshots::PolicyLevel::Network;
+            let rule_bodies: Vec<&Value> =
+                if suffix.ends_with("addRule") || suffix.ends_with("patchRule") {
+                    vec![req.get("firewallPolicyRule").unwrap_or(req)]
+                } else {
+                    req.get("rules")
+                        .and_then(Value::as_array)
+                        .map(|a| a.iter().collect())
+                        .unwrap_or_default()
+                };
+            for b in rule_bodies {
+                if b.get("match").is_none() {
+                    continue;
+                }
+                if let Ok(rules) = crate::gcp_policy::policy_rule(&Node::root(b), &proj, &level) {
+                    payload.extend(rules);
+                }
             }
         }
     }

@@ -1,0 +1,452 @@
+//! netdrift-provider-azure: live collection from Azure Resource Manager.
+//!
+//! API boundary: `collect` returns one `Collected` per subscription (failed ones included, with
+//! their problems) and the Activity Log events of the window since each subscription's
+//! previous snapshot. Nothing here touches SQLite, decides drift or formats reports.
+//!
+//! Network security groups come from azure_mgmt_network 0.21 (`list_all`, following
+//! `nextLink`); the subscription list and the Activity Log, which it does not cover, go through
+//! azure_core's HTTP pipeline with the same credential and retry policy (429 and 5xx retried,
+//! `Retry-After` honoured). The JSON is converted by `netdrift-provider-file`, as offline dumps
+//! are. This crate is the only one that knows the Azure SDK: replacing the SDK stays local.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use azure_core::auth::{AccessToken, Secret, TokenCredential};
+use azure_core::{Context, ExponentialRetryOptions, Method, Pipeline, Request, RetryOptions, Url};
+use chrono::{DateTime, SecondsFormat, Utc};
+use futures::StreamExt;
+use serde_json::{json, Value};
+
+use netdrift_provider_file::json::Node;
+use netdrift_snapshots::{AuditEvent, Collected, Problem, Provider, ResourceKind, Scope};
+
+/// Every Azure RBAC action the calls in this crate need. `docs/iam/azure-role.json` must
+/// allow each one (a test checks both ways).
+pub const ACTIONS: &[&str] = &[
+    "Microsoft.Resources/subscriptions/read",
+    "Microsoft.Network/networkSecurityGroups/read",
+    "Microsoft.Insights/eventtypes/values/read",
+];
+
+const ARM: &str = "https://management.azure.com";
+const SUBSCRIPTIONS_API: &str = "2022-12-01";
+const ACTIVITY_API: &str = "2015-04-01";
+
+/// One configured Azure source.
+#[derive(Debug, Clone)]
+pub struct AzureSource {
+    pub name: String,
+    /// `None` = every subscription the identity can see.
+    pub subscriptions: Option<Vec<String>>,
+    /// ARM endpoint: sovereign clouds, a local fake. Default `https://management.azure.com`.
+    pub endpoint_url: Option<String>,
+    /// Token scope, e.g. `https://management.usgovcloudapi.net/.default`.
+    pub token_scope: String,
+    /// A fixed bearer token (a local fake only); otherwise azure_identity's credential chain.
+    pub static_token: Option<String>,
+    pub concurrency: usize,
+    pub scope_timeout: Duration,
+    pub max_attempts: u32,
+    pub activity_log: bool,
+}
+
+/// What one source produced.
+#[derive(Debug, Default)]
+pub struct Collection {
+    pub scopes: Vec<Collected>,
+    pub events: Vec<AuditEvent>,
+    /// (subscription, start, end) windows the Activity Log lookups covered.
+    pub event_windows: Vec<(String, String, String)>,
+    pub problems: Vec<Problem>,
+}
+
+/// A credential that hands out one fixed token (tests against a local fake).
+#[derive(Debug)]
+struct StaticToken(String);
+
+#[async_trait::async_trait]
+impl TokenCredential for StaticToken {
+    async fn get_token(&self, _scopes: &[&str]) -> azure_core::Result<AccessToken> {
+        Ok(AccessToken::new(
+            Secret::new(self.0.clone()),
+            time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+        ))
+    }
+    async fn clear_cache(&self) -> azure_core::Result<()> {
+        Ok(())
+    }
+}
+
+struct Arm {
+    endpoint: Url,
+    credential: Arc<dyn TokenCredential>,
+    scope: String,
+    pipeline: Pipeline,
+    network: azure_mgmt_network::package_2024_03::Client,
+}
+
+fn problem(code: &str, kind: Option<ResourceKind>, op: &str, message: String) -> Problem {
+    Problem {
+        code: code.into(),
+        kind,
+        operation: Some(op.into()),
+        message,
+    }
+}
+
+/// Map an azure_core error to a coverage problem naming the action the call needed.
+fn classify(op: &str, kind: Option<ResourceKind>, e: &azure_core::Error) -> Problem {
+    use azure_core::error::ErrorKind;
+    let code = match e.kind() {
+        ErrorKind::HttpResponse { status, .. } => match u16::from(*status) {
+            401 => "auth",
+            403 => "permission-denied",
+            404 => "not-found",
+            429 => "throttled",
+            s if s >= 500 => "transient",
+            _ => "rejected",
+        },
+        ErrorKind::Credential => "auth",
+        ErrorKind::Io => "transient",
+        ErrorKind::DataConversion => "decode",
+        _ => "transient",
+    };
+    problem(code, kind, op, format!("{op}: {e}"))
+}
+
+fn retry(max_attempts: u32) -> RetryOptions {
+    RetryOptions::exponential(
+        ExponentialRetryOptions::default()
+            .max_retries(max_attempts.saturating_sub(1))
+            .initial_delay(Duration::from_millis(200))
+            .max_delay(Duration::from_secs(30)),
+    )
+}
+
+impl Arm {
+    fn new(src: &AzureSource) -> Result<Arm, Problem> {
+        let setup = |m: String| problem("setup", None, "setup", m);
+        let endpoint = Url::parse(src.endpoint_url.as_deref().unwrap_or(ARM))
+            .map_err(|e| setup(format!("endpoint_url: {e}")))?;
+        let credential: Arc<dyn TokenCredential> = match &src.static_token {
+            Some(t) => Arc::new(StaticToken(t.clone())),
+            None => azure_identity::create_credential().map_err(|e| {
+                problem(
+                    "auth",
+                    None,
+                    "credential",
+                    format!("no Azure credential (environment service principal, managed identity or Azure CLI): {e}"),
+                )
+            })?,
+        };
+        let network = azure_mgmt_network::package_2024_03::Client::builder(credential.clone())
+            .endpoint(endpoint.clone())
+            .scopes(&[src.token_scope.as_str()])
+            .retry(retry(src.max_attempts))
+            .build()
+            .map_err(|e| setup(format!("azure_mgmt_network client: {e}")))?;
+        let pipeline = Pipeline::new(
+            Some("netdrift"),
+            Some(env!("CARGO_PKG_VERSION")),
+            azure_core::ClientOptions::default().retry(retry(src.max_attempts)),
+            Vec::new(),
+            Vec::new(),
+        );
+        Ok(Arm {
+            endpoint,
+            credential,
+            scope: src.token_scope.clone(),
+            pipeline,
+            network,
+        })
+    }
+
+    /// GET a list through the pipeline, following `nextLink`.
+    async fn list(
+        &self,
+        op: &str,
+        kind: Option<ResourceKind>,
+        first: Url,
+    ) -> Result<Vec<Value>, Problem> {
+        let mut out = Vec::new();
+        let mut next = Some(first);
+        while let Some(url) = next.take() {
+            let token = self
+                .credential
+                .get_token(&[self.scope.as_str()])
+                .await
+                .map_err(|e| classify(op, kind, &e))?;
+            let mut req = Request::new(url, Method::Get);
+            req.insert_header(
+                azure_core::headers::AUTHORIZATION,
+                format!("Bearer {}", token.token.secret()),
+            );
+            req.set_body(azure_core::EMPTY_BODY);
+            let rsp = self
+                .pipeline
+                .send(&Context::default(), &mut req)
+                .await
+                .map_err(|e| classify(op, kind, &e))?;
+            let status = rsp.status();
+            let bytes = rsp
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| classify(op, kind, &e))?;
+            if !status.is_success() {
+                let code = match u16::from(status) {
+                    401 => "auth",
+                    403 => "permission-denied",
+                    404 => "not-found",
+                    429 => "throttled",
+                    s if s >= 500 => "transient",
+                    _ => "rejected",
+                };
+                let msg = serde_json::from_slice::<Value>(&bytes)
+                    .ok()
+                    .and_then(|v| v["error"]["message"].as_str().map(String::from))
+                    .unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(200).collect());
+                return Err(problem(
+                    code,
+                    kind,
+                    op,
+                    format!("{op}: HTTP {}: {msg}", u16::from(status)),
+                ));
+            }
+            let page: Value = serde_json::from_slice(&bytes).map_err(|e| {
+                problem(
+                    "decode",
+                    kind,
+                    op,
+                    format!("{op}: the response is not JSON: {e}"),
+                )
+            })?;
+            if let Some(items) = page.get("value").and_then(Value::as_array) {
+                out.extend(items.iter().cloned());
+            } else {
+                return Err(problem(
+                    "decode",
+                    kind,
+                    op,
+                    format!("{op}: the response has no `value` list"),
+                ));
+            }
+            if let Some(link) = page
+                .get("nextLink")
+                .and_then(Value::as_str)
+                .filter(|l| !l.is_empty())
+            {
+                next = Some(self.endpoint.join(link).map_err(|e| {
+                    problem(
+                        "decode",
+                        kind,
+                        op,
+                        format!("{op}: bad nextLink {link:?}: {e}"),
+                    )
+                })?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn subscriptions(&self) -> Result<Vec<String>, Problem> {
+        let mut url = self
+            .endpoint
+            .join("/subscriptions")
+            .map_err(|e| problem("setup", None, "subscriptions", e.to_string()))?;
+        url.query_pairs_mut()
+            .append_pair("api-version", SUBSCRIPTIONS_API);
+        Ok(self
+            .list("Microsoft.Resources/subscriptions/read", None, url)
+            .await?
+            .iter()
+            .filter(|s| s["state"].as_str().unwrap_or("Enabled") == "Enabled")
+            .filter_map(|s| s["subscriptionId"].as_str().map(String::from))
+            .collect())
+    }
+
+    /// Every NSG of a subscription, as ARM JSON, through azure_mgmt_network.
+    async fn nsgs(&self, subscription: &str) -> Result<Vec<Value>, Problem> {
+        let op = "Microsoft.Network/networkSecurityGroups/read";
+        let kind = Some(ResourceKind::AzureNsg);
+        let mut pages = self
+            .network
+            .network_security_groups_client()
+            .list_all(subscription)
+            .into_stream();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify(op, kind, &e))?;
+            for nsg in page.value {
+                out.push(
+                    serde_json::to_value(&nsg)
+                        .map_err(|e| problem("decode", kind, op, format!("{op}: {e}")))?,
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    async fn collect_subscription(&self, subscription: &str) -> Collected {
+        let scope = Scope {
+            provider: Provider::Azure,
+            account: subscription.to_string(),
+            region: None,
+        };
+        match self.nsgs(subscription).await {
+            Err(p) => Collected::failed(scope, p),
+            Ok(items) => {
+                let doc = json!({ "value": items });
+                match netdrift_provider_file::azure::convert(&Node::root(&doc)) {
+                    Ok(resources) => Collected::complete(scope, resources),
+                    Err(e) => Collected::failed(
+                        scope,
+                        problem(
+                            "decode",
+                            Some(ResourceKind::AzureNsg),
+                            "Microsoft.Network/networkSecurityGroups/read",
+                            format!("networkSecurityGroups list: {e}"),
+                        ),
+                    ),
+                }
+            }
+        }
+    }
+
+    /// Activity Log events of Microsoft.Network in the window.
+    async fn activity(
+        &self,
+        subscription: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<Value>, Problem> {
+        let mut url = self
+            .endpoint
+            .join(&format!(
+                "/subscriptions/{subscription}/providers/Microsoft.Insights/eventtypes/management/values"
+            ))
+            .map_err(|e| problem("setup", None, "activity log", e.to_string()))?;
+        url.query_pairs_mut()
+            .append_pair("api-version", ACTIVITY_API)
+            .append_pair(
+                "$filter",
+                &format!(
+                    "eventTimestamp ge '{}' and eventTimestamp le '{}' and resourceProvider eq 'Microsoft.Network'",
+                    start.to_rfc3339_opts(SecondsFormat::Secs, true),
+                    end.to_rfc3339_opts(SecondsFormat::Secs, true)
+                ),
+            );
+        self.list("Microsoft.Insights/eventtypes/values/read", None, url)
+            .await
+    }
+}
+
+/// Collect every configured (or visible) subscription.
+pub async fn collect(
+    src: &AzureSource,
+    since: &(dyn Fn(&str) -> DateTime<Utc> + Sync),
+    now: DateTime<Utc>,
+) -> Collection {
+    let mut out = Collection::default();
+    let arm = match Arm::new(src) {
+        Ok(a) => Arc::new(a),
+        Err(p) => {
+            for s in src.subscriptions.iter().flatten() {
+                out.scopes.push(Collected::failed(
+                    Scope {
+                        provider: Provider::Azure,
+                        account: s.clone(),
+                        region: None,
+                    },
+                    p.clone(),
+                ));
+            }
+            out.problems.push(p);
+            return out;
+        }
+    };
+    let subscriptions = match &src.subscriptions {
+        Some(s) => s.clone(),
+        None => match arm.subscriptions().await {
+            Ok(s) => s,
+            Err(p) => {
+                out.problems.push(p);
+                return out;
+            }
+        },
+    };
+    let sem = Arc::new(tokio::sync::Semaphore::new(src.concurrency.max(1)));
+    let mut set = tokio::task::JoinSet::new();
+    for sub in subscriptions {
+        let (arm, sem) = (arm.clone(), sem.clone());
+        let timeout = src.scope_timeout;
+        set.spawn(async move {
+            let _permit = sem.acquire_owned().await.expect("semaphore open");
+            match tokio::time::timeout(timeout, arm.collect_subscription(&sub)).await {
+                Ok(c) => c,
+                Err(_) => Collected::failed(
+                    Scope {
+                        provider: Provider::Azure,
+                        account: sub.clone(),
+                        region: None,
+                    },
+                    problem(
+                        "timeout",
+                        None,
+                        "Microsoft.Network/networkSecurityGroups/read",
+                        format!(
+                            "collection of subscription {sub} did not finish within {} s",
+                            timeout.as_secs()
+                        ),
+                    ),
+                ),
+            }
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        match r {
+            Ok(c) => out.scopes.push(c),
+            Err(e) => out.problems.push(problem(
+                "transient",
+                None,
+                "collect",
+                format!("a collection task failed: {e}"),
+            )),
+        }
+    }
+    out.scopes.sort_by_key(|c| c.scope.key());
+    if src.activity_log {
+        for c in &out.scopes {
+            if c.status == netdrift_snapshots::SnapshotStatus::Failed {
+                continue;
+            }
+            let start = since(&c.scope.key());
+            match arm.activity(&c.scope.account, start, now).await {
+                Ok(records) => {
+                    for rec in records {
+                        match netdrift_provider_file::audit::azure::parse_event(&rec) {
+                            Ok(Some(ev)) => {
+                                if !out.events.iter().any(|e| e.event_id == ev.event_id) {
+                                    out.events.push(ev);
+                                }
+                            }
+                            Ok(None) => {}
+                            Err(why) => {
+                                tracing::warn!(%why, "skipping an unreadable Activity Log record")
+                            }
+                        }
+                    }
+                    out.event_windows.push((
+                        c.scope.account.clone(),
+                        start.to_rfc3339(),
+                        now.to_rfc3339(),
+                    ));
+                }
+                Err(p) => out.problems.push(p),
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,336 @@
+//! Compute Engine through google-cloud-compute-v1: VPC firewall rules, networks (enforcement
+//! order), regions, global and regional network firewall policies, hierarchical policies.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use google_cloud_compute_v1::client::{
+    FirewallPolicies, Firewalls, NetworkFirewallPolicies, Networks, RegionNetworkFirewallPolicies,
+    Regions,
+};
+use google_cloud_gax::exponential_backoff::ExponentialBackoffBuilder;
+use google_cloud_gax::paginator::Paginator as _;
+use google_cloud_gax::retry_policy::{Aip194Strict, RetryPolicyExt, TooManyRequests};
+use serde_json::Value;
+
+use netdrift_provider_file::gcp_policy::{self, PolicyContext};
+use netdrift_provider_file::json::Node;
+use netdrift_snapshots::{Collected, Problem, Resource, ResourceKind};
+
+use crate::errors::{classify, setup_problem};
+use crate::rest::Rest;
+use crate::{Credentials, GcpSource, Target};
+
+pub struct Clients {
+    firewalls: Firewalls,
+    networks: Networks,
+    regions: Regions,
+    network_policies: NetworkFirewallPolicies,
+    region_policies: RegionNetworkFirewallPolicies,
+    hierarchical: FirewallPolicies,
+    pub rest: Rest,
+}
+
+macro_rules! build {
+    ($client:ty, $src:expr, $creds:expr) => {{
+        // The Google clients retry only UNAVAILABLE by default: retry 429 too, with backoff.
+        let policy =
+            TooManyRequests::new(Aip194Strict).with_attempt_limit($src.max_attempts.max(1));
+        let backoff = ExponentialBackoffBuilder::new()
+            .with_initial_delay(Duration::from_millis(200))
+            .with_maximum_delay(Duration::from_secs(20))
+            .with_scaling(2.0)
+            .build()
+            .map_err(|e| setup_problem(format!("backoff policy: {e}")))?;
+        let mut b = <$client>::builder()
+            .with_credentials($creds.clone())
+            .with_retry_policy(policy)
+            .with_backoff_policy(backoff);
+        if let Some(url) = &$src.endpoint_url {
+            b = b.with_endpoint(url.trim_end_matches('/'));
+        }
+        b.build().await.map_err(|e| {
+            setup_problem(format!(
+                "cannot create the {} client: {e}",
+                stringify!($client)
+            ))
+        })?
+    }};
+}
+
+impl Clients {
+    pub async fn new(src: &GcpSource) -> Result<Clients, Problem> {
+        let creds = match src.credentials {
+            Credentials::Anonymous => {
+                google_cloud_auth::credentials::anonymous::Builder::new().build()
+            }
+            Credentials::ApplicationDefault => google_cloud_auth::credentials::Builder::default()
+                .build()
+                .map_err(|e| Problem {
+                    code: "auth".into(),
+                    kind: None,
+                    operation: None,
+                    message: format!("no Application Default Credentials: {e}"),
+                })?,
+        };
+        Ok(Clients {
+            firewalls: build!(Firewalls, src, creds),
+            networks: build!(Networks, src, creds),
+            regions: build!(Regions, src, creds),
+            network_policies: build!(NetworkFirewallPolicies, src, creds),
+            region_policies: build!(RegionNetworkFirewallPolicies, src, creds),
+            hierarchical: build!(FirewallPolicies, src, creds),
+            rest: Rest::new(src, creds.clone())?,
+        })
+    }
+
+    /// Hierarchical policies whose parent is `node` (`organizations/1`, `folders/2`).
+    pub async fn hierarchical_policies(&self, node: &str) -> Result<Vec<Value>, Problem> {
+        let op = "compute.firewallPolicies.list";
+        let mut pages = self
+            .hierarchical
+            .list()
+            .set_parent_id(node)
+            .set_max_results(500_u32)
+            .by_page();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify(op, Some(ResourceKind::GcpFirewallPolicy), &e))?;
+            for p in page.items {
+                out.push(to_json(&p, op)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn list_firewalls(&self, project: &str) -> Result<Vec<Value>, Problem> {
+        let op = "compute.firewalls.list";
+        let mut pages = self
+            .firewalls
+            .list()
+            .set_project(project)
+            .set_max_results(500_u32)
+            .by_page();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify(op, Some(ResourceKind::GcpFirewallRule), &e))?;
+            for f in page.items {
+                out.push(to_json(&f, op)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn list_networks(&self, project: &str) -> Result<Vec<Value>, Problem> {
+        let op = "compute.networks.list";
+        let mut pages = self
+            .networks
+            .list()
+            .set_project(project)
+            .set_max_results(500_u32)
+            .by_page();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify(op, Some(ResourceKind::GcpFirewallPolicy), &e))?;
+            for n in page.items {
+                out.push(to_json(&n, op)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn list_regions(&self, project: &str) -> Result<Vec<String>, Problem> {
+        let op = "compute.regions.list";
+        let mut pages = self
+            .regions
+            .list()
+            .set_project(project)
+            .set_max_results(500_u32)
+            .by_page();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify(op, Some(ResourceKind::GcpFirewallPolicy), &e))?;
+            out.extend(page.items.into_iter().filter_map(|r| r.name));
+        }
+        Ok(out)
+    }
+
+    async fn list_network_policies(&self, project: &str) -> Result<Vec<Value>, Problem> {
+        let op = "compute.networkFirewallPolicies.list";
+        let mut pages = self
+            .network_policies
+            .list()
+            .set_project(project)
+            .set_max_results(500_u32)
+            .by_page();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify(op, Some(ResourceKind::GcpFirewallPolicy), &e))?;
+            for p in page.items {
+                out.push(to_json(&p, op)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn list_region_policies(
+        &self,
+        project: &str,
+        region: &str,
+    ) -> Result<Vec<Value>, Problem> {
+        let op = "compute.regionNetworkFirewallPolicies.list";
+        let mut pages = self
+            .region_policies
+            .list()
+            .set_project(project)
+            .set_region(region)
+            .set_max_results(500_u32)
+            .by_page();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify(op, Some(ResourceKind::GcpFirewallPolicy), &e))?;
+            for p in page.items {
+                out.push(to_json(&p, op)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Everything of one project. Firewall rules and policies are read independently: a failure
+    /// of one leaves the other's resources in a partial snapshot.
+    pub async fn collect_project(
+        &self,
+        t: &Target,
+        hierarchical: &[Value],
+        hierarchical_problem: Option<Problem>,
+        regions: Option<&[String]>,
+    ) -> Collected {
+        let project = t.project.as_str();
+        let (firewalls, policies) = tokio::join!(
+            self.list_firewalls(project),
+            self.project_policies(project, regions)
+        );
+        let mut problems = Vec::new();
+        let mut resources: Vec<Resource> = Vec::new();
+        match firewalls {
+            Ok(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let node = Node {
+                        v: item,
+                        path: format!("compute.firewalls.list items[{i}]"),
+                    };
+                    match netdrift_provider_file::gcp::firewall(&node, project) {
+                        Ok(r) => resources.push(r),
+                        Err(e) => problems.push(decode_problem(
+                            "compute.firewalls.list",
+                            ResourceKind::GcpFirewallRule,
+                            e,
+                        )),
+                    }
+                }
+            }
+            Err(p) => problems.push(p),
+        }
+        let policy_problem = match (policies, hierarchical_problem) {
+            (Err(p), _) => Some(p),
+            (Ok(_), Some(p)) => Some(Problem {
+                kind: Some(ResourceKind::GcpFirewallPolicy),
+                ..p
+            }),
+            (Ok((networks, network_policies)), None) => {
+                let before_classic: BTreeSet<String> = networks;
+                let depth: BTreeMap<&str, u32> =
+                    t.ancestors.iter().map(|(n, d)| (n.as_str(), *d)).collect();
+                let depth_of = |n: &str| depth.get(n).copied();
+                let ctx = PolicyContext {
+                    project,
+                    depth: Some(&depth_of),
+                    before_classic: &before_classic,
+                };
+                let mut problem = None;
+                // Hierarchical policies apply through an association with an ancestor.
+                let applicable = hierarchical.iter().filter(|p| {
+                    p["associations"].as_array().is_some_and(|a| {
+                        a.iter().any(|x| {
+                            x["attachmentTarget"]
+                                .as_str()
+                                .is_some_and(|at| depth.keys().any(|n| at.ends_with(n)))
+                        })
+                    })
+                });
+                for (i, item) in applicable.chain(network_policies.iter()).enumerate() {
+                    let node = Node {
+                        v: item,
+                        path: format!("firewall policies[{i}]"),
+                    };
+                    match gcp_policy::policy(&node, &ctx) {
+                        Ok(r) => resources.push(r),
+                        Err(e) => {
+                            problem = Some(decode_problem(
+                                "compute.networkFirewallPolicies.list",
+                                ResourceKind::GcpFirewallPolicy,
+                                e,
+                            ));
+                            break;
+                        }
+                    }
+                }
+                problem
+            }
+        };
+        if let Some(p) = policy_problem {
+            resources.retain(|r| r.kind != ResourceKind::GcpFirewallPolicy);
+            problems.push(p);
+        }
+        crate::assemble(project, resources, problems)
+    }
+
+    /// Network keys with BEFORE_CLASSIC enforcement, and the project's network policies
+    /// (global and regional).
+    async fn project_policies(
+        &self,
+        project: &str,
+        regions: Option<&[String]>,
+    ) -> Result<(BTreeSet<String>, Vec<Value>), Problem> {
+        let networks = self.list_networks(project).await?;
+        let root = Value::Array(networks);
+        let before_classic: BTreeSet<String> =
+            netdrift_provider_file::gcp::before_classic_networks(&Node::root(&root), project)
+                .map_err(|e| {
+                    decode_problem("compute.networks.list", ResourceKind::GcpFirewallPolicy, e)
+                })?
+                .into_iter()
+                .collect();
+        let mut policies = self.list_network_policies(project).await?;
+        let regions = match regions {
+            Some(r) => r.to_vec(),
+            None => self.list_regions(project).await?,
+        };
+        for region in regions {
+            policies.extend(self.list_region_policies(project, &region).await?);
+        }
+        Ok((before_classic, policies))
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T, op: &str) -> Result<Value, Problem> {
+    serde_json::to_value(v).map_err(|e| Problem {
+        code: "decode".into(),
+        kind: None,
+        operation: Some(op.into()),
+        message: format!("{op}: {e}"),
+    })
+}
+
+fn decode_problem(
+    op: &str,
+    kind: ResourceKind,
+    e: netdrift_provider_file::json::ConvertError,
+) -> Problem {
+    Problem {
+        code: "decode".into(),
+        kind: Some(kind),
+        operation: Some(op.into()),
+        message: format!("{op}: {e}"),
+    }
+}

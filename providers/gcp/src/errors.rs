@@ -1,0 +1,68 @@
+//! Google API errors grouped by what the caller does next, and the permissions netdrift uses.
+
+use google_cloud_gax::error::Error;
+use netdrift_snapshots::{Problem, ResourceKind};
+
+/// Every IAM permission the calls in this crate need. `docs/iam/gcp-role.json` must grant each
+/// one (a test checks both ways), and each call site names its permission from this list.
+pub const PERMISSIONS: &[&str] = &[
+    "compute.firewalls.list",
+    "compute.networks.list",
+    "compute.regions.list",
+    "compute.networkFirewallPolicies.list",
+    "compute.regionNetworkFirewallPolicies.list",
+    "compute.firewallPolicies.list",
+    "resourcemanager.projects.list",
+    "resourcemanager.folders.list",
+    "logging.logEntries.list",
+];
+
+/// A problem that stops a whole source before any call (client setup).
+pub fn setup_problem(message: String) -> Problem {
+    Problem {
+        code: "setup".into(),
+        kind: None,
+        operation: None,
+        message,
+    }
+}
+
+/// Map a client error to a coverage problem naming the permission the call needed.
+pub fn classify(operation: &str, kind: Option<ResourceKind>, err: &Error) -> Problem {
+    let status = err.http_status_code();
+    let code = if err.is_timeout() {
+        "timeout"
+    } else if err.is_authentication() || status == Some(401) {
+        "auth"
+    } else if status == Some(403) {
+        "permission-denied"
+    } else if status == Some(404) {
+        "not-found"
+    } else if status == Some(429) || err.is_exhausted() {
+        "throttled"
+    } else if status.is_some_and(|s| s >= 500)
+        || err.is_io()
+        || err.is_connect()
+        || err.is_transport()
+    {
+        "transient"
+    } else if err.is_deserialization() {
+        "decode"
+    } else {
+        "rejected"
+    };
+    let detail = err
+        .status()
+        .map(|s| s.message.clone())
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| err.to_string());
+    Problem {
+        code: code.into(),
+        kind,
+        operation: Some(operation.into()),
+        message: format!(
+            "{operation}: {detail}{}",
+            status.map(|s| format!(" (HTTP {s})")).unwrap_or_default()
+        ),
+    }
+}

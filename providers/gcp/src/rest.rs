@@ -1,0 +1,297 @@
+//! The REST calls the Compute client does not cover, over reqwest with the same credentials:
+//! Cloud Resource Manager v3 (projects and folders under the organization) and Cloud Logging
+//! v2 `entries.list` (Admin Activity audit logs). Retries 429 (honouring `Retry-After`), 5xx
+//! and connection errors with exponential backoff.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Value};
+
+use netdrift_snapshots::Problem;
+
+use crate::GcpSource;
+
+const CRM: &str = "https://cloudresourcemanager.googleapis.com";
+const LOGGING: &str = "https://logging.googleapis.com";
+
+#[derive(Clone)]
+pub struct Rest {
+    http: reqwest::Client,
+    creds: google_cloud_auth::credentials::Credentials,
+    crm: String,
+    logging: String,
+    max_attempts: u32,
+}
+
+/// Hierarchy nodes (`organizations/1`, `folders/2`) with their depth, from the top down.
+pub type Ancestry = Vec<(String, u32)>;
+
+/// What discovery found: (project id, its ancestors), and every organization/folder node with
+/// its depth.
+pub struct Discovered {
+    pub projects: Vec<(String, Ancestry)>,
+    pub nodes: Ancestry,
+}
+
+/// The audit-log filter: Compute Engine firewall and firewall-policy changes, and the instance
+/// changes that decide which rules apply.
+pub fn audit_filter(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    let methods = netdrift_provider_file::audit::gcp::CATALOGUE
+        .iter()
+        .map(|m| format!("protoPayload.methodName:\"compute.{m}\""))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    format!(
+        "logName:\"cloudaudit.googleapis.com%2Factivity\" AND protoPayload.serviceName=\"compute.googleapis.com\" AND ({methods}) AND timestamp>=\"{}\" AND timestamp<=\"{}\"",
+        start.to_rfc3339_opts(SecondsFormat::Secs, true),
+        end.to_rfc3339_opts(SecondsFormat::Secs, true)
+    )
+}
+
+impl Rest {
+    pub fn new(
+        src: &GcpSource,
+        creds: google_cloud_auth::credentials::Credentials,
+    ) -> Result<Rest, Problem> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| crate::errors::setup_problem(format!("HTTP client: {e}")))?;
+        let base = src
+            .endpoint_url
+            .as_deref()
+            .map(|u| u.trim_end_matches('/').to_string());
+        Ok(Rest {
+            http,
+            creds,
+            crm: base.clone().unwrap_or_else(|| CRM.into()),
+            logging: base.unwrap_or_else(|| LOGGING.into()),
+            max_attempts: src.max_attempts.max(1),
+        })
+    }
+
+    async fn auth_headers(&self, op: &str) -> Result<reqwest::header::HeaderMap, Problem> {
+        match self.creds.headers(http::Extensions::new()).await {
+            Ok(google_cloud_auth::credentials::CacheableResource::New { data, .. }) => Ok(data),
+            Ok(google_cloud_auth::credentials::CacheableResource::NotModified) => {
+                Ok(reqwest::header::HeaderMap::new())
+            }
+            Err(e) => Err(Problem {
+                code: "auth".into(),
+                kind: None,
+                operation: Some(op.into()),
+                message: format!("{op}: cannot get credentials: {e}"),
+            }),
+        }
+    }
+
+    /// One call with retries; `op` is the IAM permission it needs (named in problems).
+    async fn call(
+        &self,
+        op: &str,
+        req: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Value, Problem> {
+        let mut wait = Duration::from_millis(200);
+        let mut last = String::new();
+        for attempt in 1..=self.max_attempts {
+            let headers = self.auth_headers(op).await?;
+            let res = req().headers(headers).send().await;
+            let mut retry_after = None;
+            match res {
+                Ok(resp) if resp.status().is_success() => {
+                    let text = resp.text().await.map_err(|e| {
+                        problem(op, "transient", format!("{op}: reading the response: {e}"))
+                    })?;
+                    return serde_json::from_str(&text).map_err(|e| {
+                        problem(
+                            op,
+                            "decode",
+                            format!("{op}: the response is not JSON ({e}): {:.200}", text),
+                        )
+                    });
+                }
+                Ok(resp) => {
+                    let status = resp.status();
+                    retry_after = resp
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(|s| Duration::from_secs(s.min(60)));
+                    let body = resp.text().await.unwrap_or_default();
+                    let message = serde_json::from_str::<Value>(&body)
+                        .ok()
+                        .and_then(|v| v["error"]["message"].as_str().map(String::from))
+                        .unwrap_or_else(|| format!("{body:.200}"));
+                    last = format!("{op}: HTTP {status}: {message}");
+                    let code = match status.as_u16() {
+                        401 => "auth",
+                        403 => "permission-denied",
+                        404 => "not-found",
+                        429 => "throttled",
+                        s if s >= 500 => "transient",
+                        _ => "rejected",
+                    };
+                    if !matches!(code, "throttled" | "transient") {
+                        return Err(problem(op, code, last));
+                    }
+                    if attempt == self.max_attempts {
+                        return Err(problem(
+                            op,
+                            code,
+                            format!("{last} (after {attempt} attempts)"),
+                        ));
+                    }
+                }
+                Err(e) => {
+                    last = format!("{op}: {e}");
+                    if attempt == self.max_attempts {
+                        let code = if e.is_timeout() {
+                            "timeout"
+                        } else {
+                            "transient"
+                        };
+                        return Err(problem(
+                            op,
+                            code,
+                            format!("{last} (after {attempt} attempts)"),
+                        ));
+                    }
+                }
+            }
+            tracing::debug!(op, attempt, %last, "retrying");
+            tokio::time::sleep(retry_after.unwrap_or(wait)).await;
+            wait = (wait * 2).min(Duration::from_secs(20));
+        }
+        Err(problem(op, "transient", last))
+    }
+
+    /// Every page of a GET list: `key` holds the items.
+    async fn list_all(
+        &self,
+        op: &str,
+        url: &str,
+        query: &[(&str, String)],
+        key: &str,
+    ) -> Result<Vec<Value>, Problem> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut q: Vec<(&str, String)> = query.to_vec();
+            if let Some(t) = &token {
+                q.push(("pageToken", t.clone()));
+            }
+            let page = self.call(op, || self.http.get(url).query(&q)).await?;
+            if let Some(items) = page.get(key).and_then(Value::as_array) {
+                out.extend(items.iter().cloned());
+            }
+            token = page
+                .get("nextPageToken")
+                .and_then(Value::as_str)
+                .filter(|t| !t.is_empty())
+                .map(String::from);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Walk the hierarchy below the roots: every active folder and project.
+    pub async fn discover(&self, roots: &[(String, u32)]) -> Result<Discovered, Problem> {
+        let mut nodes = Vec::new();
+        let mut projects = Vec::new();
+        // (node, depth, ancestors including itself)
+        let mut queue: VecDeque<(String, u32, Ancestry)> = roots
+            .iter()
+            .map(|(n, d)| (n.clone(), *d, vec![(n.clone(), *d)]))
+            .collect();
+        while let Some((node, depth, chain)) = queue.pop_front() {
+            nodes.push((node.clone(), depth));
+            let parent = vec![("parent", node.clone())];
+            for p in self
+                .list_all(
+                    "resourcemanager.projects.list",
+                    &format!("{}/v3/projects", self.crm),
+                    &parent,
+                    "projects",
+                )
+                .await?
+            {
+                if p["state"].as_str().unwrap_or("ACTIVE") != "ACTIVE" {
+                    continue;
+                }
+                if let Some(id) = p["projectId"].as_str() {
+                    projects.push((id.to_string(), chain.clone()));
+                }
+            }
+            for f in self
+                .list_all(
+                    "resourcemanager.folders.list",
+                    &format!("{}/v3/folders", self.crm),
+                    &parent,
+                    "folders",
+                )
+                .await?
+            {
+                if f["state"].as_str().unwrap_or("ACTIVE") != "ACTIVE" {
+                    continue;
+                }
+                if let Some(name) = f["name"].as_str() {
+                    let mut c = chain.clone();
+                    c.push((name.to_string(), depth + 1));
+                    queue.push_back((name.to_string(), depth + 1, c));
+                }
+            }
+        }
+        Ok(Discovered { projects, nodes })
+    }
+
+    /// Admin Activity audit-log entries of these resources (`projects/P`, `organizations/O`,
+    /// `folders/F`) in the window, every page.
+    pub async fn audit_entries(
+        &self,
+        resource_names: &[String],
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<Value>, Problem> {
+        let op = "logging.logEntries.list";
+        let url = format!("{}/v2/entries:list", self.logging);
+        let filter = audit_filter(start, end);
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut body = json!({
+                "resourceNames": resource_names,
+                "filter": filter,
+                "orderBy": "timestamp asc",
+                "pageSize": 1000,
+            });
+            if let Some(t) = &token {
+                body["pageToken"] = json!(t);
+            }
+            let page = self.call(op, || self.http.post(&url).json(&body)).await?;
+            if let Some(items) = page.get("entries").and_then(Value::as_array) {
+                out.extend(items.iter().cloned());
+            }
+            token = page
+                .get("nextPageToken")
+                .and_then(Value::as_str)
+                .filter(|t| !t.is_empty())
+                .map(String::from);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+}
+
+fn problem(op: &str, code: &str, message: String) -> Problem {
+    Problem {
+        code: code.into(),
+        kind: None,
+        operation: Some(op.into()),
+        message,
+    }
+}

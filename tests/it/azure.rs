@@ -1,0 +1,429 @@
+//! Live Azure collection against an in-process fake of Azure Resource Manager (subscriptions,
+//! Microsoft.Network NSGs through azure_mgmt_network, the Activity Log through azure_core's
+//! pipeline), reached through the source's endpoint override with a static test token. Lists
+//! are paged through `nextLink`; 429 with Retry-After, 5xx, 403 and malformed bodies on demand.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+
+use crate::fake::{Fault, Request, Response, Server};
+use crate::support::{demo, json as parse, netdrift, ok};
+
+const SUB_A: &str = "0b1f6471-1bf0-4dda-aec3-111122223333";
+const SUB_B: &str = "5e5e5e5e-0000-4000-8000-444455556666";
+const TOKEN: &str = "test-token-abc";
+
+#[derive(Default)]
+struct State {
+    url: String,
+    nsgs: Vec<(String, Value)>,
+    activity: Vec<(String, Value)>,
+}
+
+/// One page of `items` with an absolute `nextLink` carrying `$skiptoken` (ARM's form).
+fn arm_page(url: &str, path: &str, query: &str, items: &[Value], skip: usize) -> Value {
+    let end = (skip + 2).min(items.len());
+    let mut v = json!({"value": items[skip.min(items.len())..end]});
+    if end < items.len() {
+        v["nextLink"] = json!(format!("{url}{path}?{query}&$skiptoken={end}"));
+    }
+    v
+}
+
+fn route(state: &Mutex<State>, req: &Request) -> Response {
+    let s = state.lock().unwrap();
+    if req.method != "GET" || !req.body.is_empty() {
+        return Response::error(405, "ARM reads are GETs without a body");
+    }
+    if req.header("authorization") != Some(&format!("Bearer {TOKEN}")) {
+        return Response::error(401, "missing or wrong bearer token");
+    }
+    let skip: usize = req
+        .param("$skiptoken")
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
+    let parts: Vec<&str> = req.path.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["subscriptions"] => {
+            let subs: Vec<Value> = [SUB_A, SUB_B]
+                .iter()
+                .map(|id| json!({"id": format!("/subscriptions/{id}"), "subscriptionId": id, "displayName": id, "state": "Enabled", "tenantId": "72f988bf-0000-0000-0000-000000000000"}))
+                .chain(std::iter::once(json!({"id": "/subscriptions/dead", "subscriptionId": "dead", "state": "Disabled"})))
+                .collect();
+            Response::json(&arm_page(
+                &s.url,
+                &req.path,
+                "api-version=2022-12-01",
+                &subs,
+                skip,
+            ))
+        }
+        ["subscriptions", sub, "providers", "Microsoft.Network", "networkSecurityGroups"] => {
+            assert_eq!(req.param("api-version"), Some("2024-03-01"));
+            let items: Vec<Value> = s
+                .nsgs
+                .iter()
+                .filter(|(x, _)| x == sub)
+                .map(|(_, n)| n.clone())
+                .collect();
+            Response::json(&arm_page(
+                &s.url,
+                &req.path,
+                "api-version=2024-03-01",
+                &items,
+                skip,
+            ))
+        }
+        ["subscriptions", sub, "providers", "Microsoft.Insights", "eventtypes", "management", "values"] =>
+        {
+            let filter = req.param("$filter").unwrap_or("").to_string();
+            let bound = |op: &str| -> String {
+                let key = format!("eventTimestamp {op} '");
+                filter
+                    .find(&key)
+                    .map(|i| {
+                        filter[i + key.len()..]
+                            .split('\'')
+                            .next()
+                            .unwrap_or("")
+                            .to_string()
+                    })
+                    .unwrap_or_default()
+            };
+            let (from, to) = (bound("ge"), bound("le"));
+            assert!(
+                filter.contains("resourceProvider eq 'Microsoft.Network'"),
+                "{filter}"
+            );
+            let items: Vec<Value> = s
+                .activity
+                .iter()
+                .filter(|(x, r)| {
+                    let t = r["eventTimestamp"].as_str().unwrap_or("");
+                    x == sub && t >= from.as_str() && t <= to.as_str()
+                })
+                .map(|(_, r)| r.clone())
+                .collect();
+            let q = format!(
+                "api-version=2015-04-01&$filter={}",
+                filter.replace(' ', "%20").replace('\'', "%27")
+            );
+            Response::json(&arm_page(&s.url, &req.path, &q, &items, skip))
+        }
+        _ => Response::error(404, &format!("no route for {}", req.path)),
+    }
+}
+
+/// Day 1: the demo's ARM NSGs in subscription A; in subscription B the official REST sample
+/// (`NetworkSecurityGroupListAll`, testdata/fixtures) and three more NSGs.
+fn day1() -> State {
+    let doc = parse(&std::fs::read_to_string(demo("azure/day1/nsgs.json")).unwrap());
+    let mut s = State::default();
+    for n in doc["value"].as_array().unwrap() {
+        s.nsgs.push((SUB_A.into(), n.clone()));
+    }
+    let sample = parse(
+        &std::fs::read_to_string(
+            crate::support::repo()
+                .join("testdata/fixtures/azure_nsg_list_all_2024-03-01.body.json"),
+        )
+        .unwrap(),
+    );
+    for n in sample["value"].as_array().unwrap() {
+        s.nsgs.push((SUB_B.into(), n.clone()));
+    }
+    for name in ["b-web", "b-jump", "b-batch"] {
+        let mut n = doc["value"][1].clone();
+        let id = format!("/subscriptions/{SUB_B}/resourceGroups/b-rg/providers/Microsoft.Network/networkSecurityGroups/{name}");
+        n["name"] = json!(name);
+        n["id"] = json!(id);
+        for r in n["properties"]["securityRules"].as_array_mut().unwrap() {
+            let rn = r["name"].as_str().unwrap().to_string();
+            r["id"] = json!(format!("{id}/securityRules/{rn}"));
+        }
+        s.nsgs.push((SUB_B.into(), n));
+    }
+    s
+}
+
+fn start(state: State) -> (Server, Arc<Mutex<State>>) {
+    let state = Arc::new(Mutex::new(state));
+    let st = state.clone();
+    let server = Server::start(Arc::new(move |req: &Request| route(&st, req)));
+    state.lock().unwrap().url = server.url.clone();
+    (server, state)
+}
+
+fn config(dir: &Path, url: &str, extra: &str) -> PathBuf {
+    let path = dir.join("azure.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"[report]
+directory = "reports"
+formats = ["json"]
+
+[[source]]
+provider = "azure"
+name = "corp"
+subscriptions = "all"
+endpoint_url = "{url}"
+credentials = {{ static_token_env = "NETDRIFT_TEST_AZURE_TOKEN" }}
+max_attempts = 4
+{extra}
+"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn run(db: &Path, cfg: &Path, at: &str, code: i32) -> crate::support::Run {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_netdrift"))
+        .args(["run", "--config", &cfg.display().to_string(), "--at", at])
+        .env("NETDRIFT_DB", db)
+        .env("NETDRIFT_TEST_AZURE_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    let r = crate::support::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert_eq!(r.code, code, "netdrift run\n{}\n{}", r.stdout, r.stderr);
+    r
+}
+
+#[test]
+fn azure_collect_change_collect_names_the_actor_and_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("netdrift.db");
+    let (server, state) = start(day1());
+    let cfg = config(dir.path(), &server.url, "");
+    server.fault("/networkSecurityGroups", Fault::Status(429, Some(1)));
+    server.fault("/networkSecurityGroups", Fault::Status(503, None));
+    let r = run(&db, &cfg, "2026-11-24T02:00:00Z", 3);
+    assert!(
+        r.stdout
+            .contains(&format!("collected azure:{SUB_A}: complete (2 resources)")),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    assert!(
+        r.stdout
+            .contains(&format!("collected azure:{SUB_B}: complete (5 resources)")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("azure:dead"),
+        "disabled subscriptions are skipped"
+    );
+    let nsg_calls = server.requests(&format!(
+        "/subscriptions/{SUB_B}/providers/Microsoft.Network/networkSecurityGroups"
+    ));
+    assert!(
+        nsg_calls
+            .iter()
+            .any(|(r, _)| r.param("$skiptoken") == Some("2")),
+        "followed nextLink: {nsg_calls:?}"
+    );
+    let all = server.requests("/networkSecurityGroups");
+    assert!(all.iter().any(|(_, s)| *s == 429) && all.iter().any(|(_, s)| *s == 503));
+    ok(
+        &db,
+        &[
+            "baseline", "approve", "--all", "--by", "sec", "--reason", "day 1",
+        ],
+        0,
+    );
+
+    // Day 2: dave opens RDP from the Internet on app-nsg (Network Contributor, per the
+    // Activity Log's authorization.evidence).
+    {
+        let mut s = state.lock().unwrap();
+        let app = &mut s
+            .nsgs
+            .iter_mut()
+            .find(|(_, n)| n["name"] == "app-nsg")
+            .unwrap()
+            .1;
+        let rules = app["properties"]["securityRules"].as_array_mut().unwrap();
+        let mut rdp = rules[0].clone();
+        let id = rdp["id"]
+            .as_str()
+            .unwrap()
+            .replace("AllowHttpsInbound", "AllowRdpInbound");
+        rdp["name"] = json!("AllowRdpInbound");
+        rdp["id"] = json!(id);
+        rdp["properties"]["destinationPortRange"] = json!("3389");
+        rdp["properties"]["priority"] = json!(110);
+        rules.push(rdp);
+        let records = parse(&std::fs::read_to_string(demo("audit/azure-activity.json")).unwrap());
+        for r in records["value"].as_array().unwrap() {
+            s.activity.push((SUB_A.into(), r.clone()));
+        }
+        let mut old = records["value"][1].clone();
+        old["eventTimestamp"] = json!("2026-11-01T00:00:00Z");
+        old["eventDataId"] = json!("ev-old");
+        old["caller"] = json!("mallory@contoso.example");
+        s.activity.push((SUB_A.into(), old));
+    }
+    server.fault("/eventtypes/management/values", Fault::Status(429, Some(1)));
+    run(&db, &cfg, "2026-11-25T02:00:00Z", 1);
+    let rep = parse(&std::fs::read_to_string(dir.path().join("reports/latest.json")).unwrap());
+    let items = rep["drift"].as_array().unwrap();
+    let app = items
+        .iter()
+        .find(|i| {
+            i["resource"].as_str().unwrap().ends_with("/app-nsg") && i["direction"] == "ingress"
+        })
+        .unwrap_or_else(|| panic!("app-nsg drift: {rep}"));
+    assert_eq!(app["severity"], "critical");
+    assert_eq!(app["newly_allowed"][0]["ports"], "3389");
+    assert_eq!(app["newly_allowed"][0]["peer"], "Internet");
+    let a = &app["attribution"];
+    assert_eq!(a["status"], "exact", "{a}");
+    assert_eq!(a["actors"][0]["principal"], "dave@contoso.example");
+    assert_eq!(a["actors"][0]["role"], "Network Contributor");
+    assert!(
+        !a.to_string().contains("mallory"),
+        "an event outside the window is not used"
+    );
+    assert!(
+        items.iter().all(|i| i["scope"] != format!("azure:{SUB_B}")),
+        "nothing changed in B"
+    );
+    let activity = server.requests("/eventtypes/management/values");
+    assert!(activity.iter().any(|(_, s)| *s == 429));
+    assert!(
+        activity
+            .iter()
+            .any(|(r, _)| r.param("$skiptoken").is_some()),
+        "Activity Log paged"
+    );
+}
+
+#[test]
+fn azure_failures_become_coverage_never_removal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("netdrift.db");
+    let (server, _state) = start(day1());
+    let cfg = config(dir.path(), &server.url, "activity_log = false");
+    run(&db, &cfg, "2026-11-24T02:00:00Z", 3);
+    ok(
+        &db,
+        &[
+            "baseline", "approve", "--all", "--by", "sec", "--reason", "day 1",
+        ],
+        0,
+    );
+    server.fault(
+        &format!("/subscriptions/{SUB_A}/providers/Microsoft.Network"),
+        Fault::Status(403, None),
+    );
+    // Five 500s in a row: more than the four attempts allowed.
+    for _ in 0..5 {
+        server.fault(
+            &format!("/subscriptions/{SUB_B}/providers/Microsoft.Network"),
+            Fault::Status(500, None),
+        );
+    }
+    let r = run(&db, &cfg, "2026-11-25T02:00:00Z", 3);
+    assert!(
+        r.stdout
+            .contains(&format!("collected azure:{SUB_A}: failed")),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    assert!(
+        r.stdout
+            .contains(&format!("collected azure:{SUB_B}: failed")),
+        "{}",
+        r.stdout
+    );
+    let rep = parse(&std::fs::read_to_string(dir.path().join("reports/latest.json")).unwrap());
+    assert_eq!(
+        rep["drift"],
+        json!([]),
+        "no removal from a failed collection"
+    );
+    let cov = rep["coverage"].to_string();
+    assert!(
+        cov.contains("permission-denied")
+            && cov.contains("Microsoft.Network/networkSecurityGroups/read"),
+        "{cov}"
+    );
+    assert!(cov.contains("transient"), "{cov}");
+
+    // A malformed body: that subscription fails with a decode problem, the other completes.
+    server.fault(
+        &format!("/subscriptions/{SUB_B}/providers/Microsoft.Network"),
+        Fault::Malformed,
+    );
+    let r = run(&db, &cfg, "2026-11-26T02:00:00Z", 3);
+    assert!(
+        r.stdout
+            .contains(&format!("collected azure:{SUB_A}: complete")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains(&format!("collected azure:{SUB_B}: failed")),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn azure_test_token_needs_a_loopback_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "https://management.usgovcloudapi.net", "");
+    let r = netdrift(
+        &dir.path().join("x.db"),
+        &["config", "check", &cfg.display().to_string()],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("test-only credentials are refused"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn azure_role_document_matches_the_code() {
+    let doc = parse(
+        &std::fs::read_to_string(crate::support::repo().join("docs/iam/azure-role.json")).unwrap(),
+    );
+    let listed: Vec<&str> = doc["Actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for a in netdrift_provider_azure::ACTIONS {
+        assert!(listed.contains(a), "docs/iam/azure-role.json lacks {a}");
+    }
+    for a in &listed {
+        assert!(
+            netdrift_provider_azure::ACTIONS.contains(a),
+            "docs/iam/azure-role.json allows {a}, which netdrift never uses"
+        );
+    }
+    let src =
+        std::fs::read_to_string(crate::support::repo().join("providers/azure/src/lib.rs")).unwrap();
+    for word in src.split('"') {
+        if word.starts_with("Microsoft.") && word.ends_with("/read") {
+            assert!(
+                listed.contains(&word),
+                "{word} is used but not in docs/iam/azure-role.json"
+            );
+        }
+    }
+}

@@ -1,0 +1,678 @@
+//! Live GCP collection against an in-process fake of the Compute Engine, Cloud Resource Manager
+//! and Cloud Logging REST APIs, reached through the source's endpoint override with anonymous
+//! credentials. The fake serves the real JSON shapes, pages every list two items at a time, and
+//! injects 429 (with Retry-After), 5xx, 403 and malformed bodies on demand.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+
+use crate::fake::{Fault, Request, Response, Server};
+use crate::support::{json as parse, netdrift, ok};
+
+const BASE: &str = "https://www.googleapis.com/compute/v1";
+const PAGE: usize = 2;
+
+#[derive(Default)]
+pub struct State {
+    firewalls: BTreeMap<String, Vec<Value>>,
+    networks: BTreeMap<String, Vec<Value>>,
+    net_policies: BTreeMap<String, Vec<Value>>,
+    reg_policies: BTreeMap<(String, String), Vec<Value>>,
+    hierarchical: BTreeMap<String, Vec<Value>>,
+    folders: BTreeMap<String, Vec<Value>>,
+    projects: BTreeMap<String, Vec<Value>>,
+    entries: Vec<Value>,
+}
+
+pub fn firewall(
+    project: &str,
+    name: &str,
+    prio: i64,
+    list: &str,
+    ports: &[&str],
+    src: &[&str],
+) -> Value {
+    json!({
+        "kind": "compute#firewall",
+        "id": format!("{}", 4000 + name.len()),
+        "creationTimestamp": "2026-01-05T10:00:00.000-08:00",
+        "name": name,
+        "description": "",
+        "network": format!("{BASE}/projects/{project}/global/networks/vpc"),
+        "priority": prio,
+        "sourceRanges": src,
+        list: [{"IPProtocol": "tcp", "ports": ports}],
+        "direction": "INGRESS",
+        "logConfig": {"enable": false},
+        "disabled": false,
+        "selfLink": format!("{BASE}/projects/{project}/global/firewalls/{name}"),
+    })
+}
+
+fn network(project: &str, order: &str) -> Value {
+    json!({"kind": "compute#network", "id": "8001", "name": "vpc",
+        "selfLink": format!("{BASE}/projects/{project}/global/networks/vpc"),
+        "autoCreateSubnetworks": false, "networkFirewallPolicyEnforcementOrder": order})
+}
+
+fn policy_rule(prio: i64, action: &str, port: &str) -> Value {
+    json!({"kind": "compute#firewallPolicyRule", "priority": prio, "action": action,
+        "direction": "INGRESS", "enableLogging": false, "disabled": false,
+        "match": {"srcIpRanges": ["0.0.0.0/0"], "layer4Configs": [{"ipProtocol": "tcp", "ports": [port]}]}})
+}
+
+fn hierarchical_policy(id: &str, short: &str, parent: &str, rules: Vec<Value>) -> Value {
+    json!({"kind": "compute#firewallPolicy", "id": id, "name": id, "shortName": short,
+        "displayName": short, "parent": parent, "fingerprint": "abc=",
+        "selfLink": format!("{BASE}/locations/global/firewallPolicies/{id}"),
+        "associations": [{"name": format!("{short}-assoc"), "attachmentTarget": parent,
+            "firewallPolicyId": id, "shortName": short, "displayName": short}],
+        "rules": rules, "ruleTupleCount": 2})
+}
+
+/// A Cloud Audit Logs Admin Activity entry, as Cloud Logging returns it.
+pub fn entry(
+    log_parent: &str,
+    project: Option<&str>,
+    method: &str,
+    resource: &str,
+    (who, delegated_from): (&str, Option<&str>),
+    time: &str,
+    id: &str,
+) -> Value {
+    let mut auth = json!({"principalEmail": who});
+    if let Some(d) = delegated_from {
+        auth["serviceAccountDelegationInfo"] =
+            json!([{"firstPartyPrincipal": {"principalEmail": d}}]);
+    }
+    let mut e = json!({
+        "protoPayload": {
+            "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+            "authenticationInfo": auth,
+            "requestMetadata": {"callerIp": "34.120.1.9",
+                "callerSuppliedUserAgent": "google-cloud-sdk gcloud/489.0.0 command/gcloud.compute"},
+            "serviceName": "compute.googleapis.com",
+            "methodName": method,
+            "authorizationInfo": [{"permission": "compute.firewalls.update", "granted": true}],
+            "resourceName": resource,
+        },
+        "insertId": id,
+        "resource": {"type": "gce_firewall_rule", "labels": {}},
+        "timestamp": time,
+        "severity": "NOTICE",
+        "logName": format!("{log_parent}/logs/cloudaudit.googleapis.com%2Factivity"),
+        "operation": {"id": format!("operation-{id}"), "producer": "compute.googleapis.com", "first": true, "last": true},
+        "receiveTimestamp": time,
+    });
+    if let Some(p) = project {
+        e["resource"]["labels"]["project_id"] = json!(p);
+    }
+    e
+}
+
+fn filter_time(filter: &str, op: &str) -> Option<String> {
+    let key = format!("timestamp{op}\"");
+    let i = filter.find(&key)? + key.len();
+    Some(filter[i..].split('"').next()?.to_string())
+}
+
+fn route(state: &Mutex<State>, req: &Request) -> Response {
+    let s = state.lock().unwrap();
+    let parts: Vec<&str> = req.path.trim_matches('/').split('/').collect();
+    let token = req.param("pageToken");
+    let empty = Vec::new();
+    match parts.as_slice() {
+        ["compute", "v1", "projects", p, "global", "firewalls"] => Response::json(&gcp_page(
+            s.firewalls.get(*p).unwrap_or(&empty),
+            token,
+            PAGE,
+            "items",
+            "compute#firewallList",
+        )),
+        ["compute", "v1", "projects", p, "global", "networks"] => Response::json(&gcp_page(
+            s.networks.get(*p).unwrap_or(&empty),
+            token,
+            PAGE,
+            "items",
+            "compute#networkList",
+        )),
+        ["compute", "v1", "projects", _, "regions"] => Response::json(&gcp_page(
+            &[
+                json!({"kind": "compute#region", "id": "1000", "name": "us-central1", "status": "UP"}),
+            ],
+            token,
+            PAGE,
+            "items",
+            "compute#regionList",
+        )),
+        ["compute", "v1", "projects", p, "global", "firewallPolicies"] => {
+            Response::json(&gcp_page(
+                s.net_policies.get(*p).unwrap_or(&empty),
+                token,
+                PAGE,
+                "items",
+                "compute#firewallPolicyList",
+            ))
+        }
+        ["compute", "v1", "projects", p, "regions", r, "firewallPolicies"] => {
+            Response::json(&gcp_page(
+                s.reg_policies
+                    .get(&(p.to_string(), r.to_string()))
+                    .unwrap_or(&empty),
+                token,
+                PAGE,
+                "items",
+                "compute#firewallPolicyList",
+            ))
+        }
+        ["compute", "v1", "locations", "global", "firewallPolicies"] => {
+            let parent = req.param("parentId").unwrap_or("");
+            Response::json(&gcp_page(
+                s.hierarchical.get(parent).unwrap_or(&empty),
+                token,
+                PAGE,
+                "items",
+                "compute#firewallPolicyList",
+            ))
+        }
+        ["v3", "projects"] => {
+            let parent = req.param("parent").unwrap_or("");
+            let mut v = gcp_page(
+                s.projects.get(parent).unwrap_or(&empty),
+                token,
+                PAGE,
+                "projects",
+                "",
+            );
+            v.as_object_mut().unwrap().remove("kind");
+            Response::json(&v)
+        }
+        ["v3", "folders"] => {
+            let parent = req.param("parent").unwrap_or("");
+            let mut v = gcp_page(
+                s.folders.get(parent).unwrap_or(&empty),
+                token,
+                PAGE,
+                "folders",
+                "",
+            );
+            v.as_object_mut().unwrap().remove("kind");
+            Response::json(&v)
+        }
+        ["v2", "entries:list"] if req.method == "POST" => {
+            let body: Value = serde_json::from_str(&req.body).unwrap_or(Value::Null);
+            let filter = body["filter"].as_str().unwrap_or("");
+            let (from, to) = (
+                filter_time(filter, ">=").unwrap_or_default(),
+                filter_time(filter, "<=").unwrap_or_else(|| "9999".into()),
+            );
+            let names: Vec<&str> = body["resourceNames"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let matching: Vec<Value> = s
+                .entries
+                .iter()
+                .filter(|e| {
+                    let t = e["timestamp"].as_str().unwrap_or("");
+                    let log = e["logName"].as_str().unwrap_or("");
+                    t >= from.as_str()
+                        && t <= to.as_str()
+                        && names.iter().any(|n| log.starts_with(&format!("{n}/")))
+                        && filter.contains("compute.googleapis.com")
+                })
+                .cloned()
+                .collect();
+            let mut v = gcp_page(&matching, body["pageToken"].as_str(), PAGE, "entries", "");
+            v.as_object_mut().unwrap().remove("kind");
+            Response::json(&v)
+        }
+        _ => Response::error(404, &format!("no route for {} {}", req.method, req.path)),
+    }
+}
+
+/// The fake estate on day 1: organization 123 → folder 456 → project acme-prod; project
+/// acme-dev directly under the organization.
+pub fn day1() -> State {
+    let mut s = State::default();
+    s.projects.insert(
+        "organizations/123".into(),
+        vec![json!({"name": "projects/2002", "projectId": "acme-dev", "parent": "organizations/123", "state": "ACTIVE", "displayName": "acme-dev"})],
+    );
+    s.folders.insert(
+        "organizations/123".into(),
+        vec![json!({"name": "folders/456", "parent": "organizations/123", "displayName": "prod", "state": "ACTIVE"})],
+    );
+    s.projects.insert(
+        "folders/456".into(),
+        vec![json!({"name": "projects/1001", "projectId": "acme-prod", "parent": "folders/456", "state": "ACTIVE", "displayName": "acme-prod"})],
+    );
+    s.hierarchical.insert(
+        "organizations/123".into(),
+        vec![hierarchical_policy(
+            "7000",
+            "org-baseline",
+            "organizations/123",
+            vec![
+                policy_rule(100, "deny", "3389"),
+                policy_rule(2000, "goto_next", "0-65535"),
+            ],
+        )],
+    );
+    s.hierarchical.insert(
+        "folders/456".into(),
+        vec![hierarchical_policy(
+            "7001",
+            "prod-folder",
+            "folders/456",
+            vec![policy_rule(3000, "goto_next", "0-65535")],
+        )],
+    );
+    for p in ["acme-prod", "acme-dev"] {
+        s.firewalls.insert(
+            p.into(),
+            vec![
+                firewall(p, "deny-ssh-world", 900, "denied", &["22"], &["0.0.0.0/0"]),
+                firewall(p, "allow-web", 1000, "allowed", &["443"], &["0.0.0.0/0"]),
+                firewall(
+                    p,
+                    "allow-internal",
+                    1100,
+                    "allowed",
+                    &["0-65535"],
+                    &["10.128.0.0/9"],
+                ),
+                firewall(
+                    p,
+                    "allow-health",
+                    1200,
+                    "allowed",
+                    &["80"],
+                    &["35.191.0.0/16", "130.211.0.0/22"],
+                ),
+                firewall(
+                    p,
+                    "allow-iap",
+                    1300,
+                    "allowed",
+                    &["22"],
+                    &["35.235.240.0/20"],
+                ),
+            ],
+        );
+        s.networks
+            .insert(p.into(), vec![network(p, "AFTER_CLASSIC_FIREWALL")]);
+        s.net_policies.insert(
+            p.into(),
+            vec![json!({"kind": "compute#firewallPolicy", "id": "9001", "name": "net-pol",
+                "selfLink": format!("{BASE}/projects/{p}/global/firewallPolicies/net-pol"),
+                "associations": [{"name": "a1", "attachmentTarget": format!("{BASE}/projects/{p}/global/networks/vpc")}],
+                "rules": [policy_rule(500, "allow", "9090")]})],
+        );
+    }
+    s.reg_policies.insert(
+        ("acme-prod".into(), "us-central1".into()),
+        vec![json!({"kind": "compute#firewallPolicy", "id": "9002", "name": "reg-pol",
+            "region": format!("{BASE}/projects/acme-prod/regions/us-central1"),
+            "selfLink": format!("{BASE}/projects/acme-prod/regions/us-central1/firewallPolicies/reg-pol"),
+            "associations": [{"name": "a2", "attachmentTarget": format!("{BASE}/projects/acme-prod/global/networks/vpc")}],
+            "rules": [policy_rule(500, "deny", "6379")]})],
+    );
+    s
+}
+
+pub struct Fake {
+    pub server: Server,
+    pub state: Arc<Mutex<State>>,
+}
+
+pub fn start(state: State) -> Fake {
+    let state = Arc::new(Mutex::new(state));
+    let st = state.clone();
+    let server = Server::start(Arc::new(move |req: &Request| route(&st, req)));
+    Fake { server, state }
+}
+
+fn config(dir: &Path, url: &str, extra: &str) -> PathBuf {
+    let path = dir.join("gcp.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"[report]
+directory = "reports"
+formats = ["json"]
+
+[[source]]
+provider = "gcp"
+name = "acme"
+organization = "organizations/123"
+regions = ["us-central1"]
+endpoint_url = "{url}"
+credentials = "anonymous"
+max_attempts = 4
+{extra}
+"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn run(db: &Path, cfg: &Path, at: &str, code: i32) -> crate::support::Run {
+    ok(
+        db,
+        &["run", "--config", &cfg.display().to_string(), "--at", at],
+        code,
+    )
+}
+
+fn report(dir: &Path) -> Value {
+    parse(&std::fs::read_to_string(dir.join("reports/latest.json")).unwrap())
+}
+
+#[test]
+fn gcp_collect_change_collect_names_the_actor() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("netdrift.db");
+    let fake = start(day1());
+    let cfg = config(dir.path(), &fake.server.url, "");
+    // Day 1: everything is read, through pages, with a throttled call on the way.
+    fake.server.fault(
+        "/projects/acme-prod/global/firewalls",
+        Fault::Status(429, Some(1)),
+    );
+    fake.server.fault("/v3/folders", Fault::Status(503, None));
+    let r = run(&db, &cfg, "2026-11-24T02:00:00Z", 3);
+    assert!(
+        r.stdout.contains("collected gcp:acme-prod: complete"),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    assert!(
+        r.stdout.contains("collected gcp:acme-dev: complete"),
+        "{}",
+        r.stdout
+    );
+    let fw = fake.server.requests("/projects/acme-prod/global/firewalls");
+    assert!(
+        fw.iter().any(|(_, s)| *s == 429),
+        "the throttled call was made"
+    );
+    assert!(
+        fw.iter().filter(|(_, s)| *s == 200).count() >= 3,
+        "five rules in pages of two: {fw:?}"
+    );
+    assert!(fw.iter().any(|(r, _)| r.param("pageToken") == Some("2")));
+    assert!(
+        fw.iter().all(|(r, _)| r.header("authorization").is_none()),
+        "anonymous"
+    );
+    ok(
+        &db,
+        &[
+            "baseline", "approve", "--all", "--by", "sec", "--reason", "day 1",
+        ],
+        0,
+    );
+
+    // Day 2: a folder policy rule allows SSH from anywhere (overriding the VPC deny), and a
+    // deployer service account, impersonated by bob, widens a VPC rule.
+    {
+        let mut s = fake.state.lock().unwrap();
+        s.hierarchical.get_mut("folders/456").unwrap()[0]["rules"] = json!([
+            policy_rule(100, "allow", "22"),
+            policy_rule(3000, "goto_next", "0-65535")
+        ]);
+        let web = s
+            .firewalls
+            .get_mut("acme-prod")
+            .unwrap()
+            .iter_mut()
+            .find(|f| f["name"] == "allow-web")
+            .unwrap();
+        web["allowed"] = json!([{"IPProtocol": "tcp", "ports": ["443", "8080"]}]);
+        let mut add = entry(
+            "folders/456",
+            None,
+            "v1.compute.firewallPolicies.addRule",
+            "locations/global/firewallPolicies/7001",
+            ("alice@acme.example", None),
+            "2026-11-24T10:00:00.000Z",
+            "e1",
+        );
+        let mut req = policy_rule(100, "allow", "22");
+        req["@type"] = json!("type.googleapis.com/compute.firewallPolicies.addRule");
+        add["protoPayload"]["request"] = req;
+        s.entries.push(add);
+        let mut patch = entry(
+            "projects/acme-prod",
+            Some("acme-prod"),
+            "v1.compute.firewalls.patch",
+            "projects/acme-prod/global/firewalls/allow-web",
+            (
+                "deployer@acme-prod.iam.gserviceaccount.com",
+                Some("bob@acme.example"),
+            ),
+            "2026-11-24T11:00:00.000Z",
+            "e2",
+        );
+        patch["protoPayload"]["request"] = json!({
+            "@type": "type.googleapis.com/compute.firewalls.patch",
+            "alloweds": [{"IPProtocol": "tcp", "ports": ["443", "8080"]}],
+            "sourceRanges": ["0.0.0.0/0"], "direction": "INGRESS", "priority": 1000,
+            "network": format!("{BASE}/projects/acme-prod/global/networks/vpc")});
+        s.entries.push(patch);
+        // An event from before the window must not be used.
+        s.entries.push(entry(
+            "projects/acme-prod",
+            Some("acme-prod"),
+            "v1.compute.firewalls.patch",
+            "projects/acme-prod/global/firewalls/allow-web",
+            ("mallory@acme.example", None),
+            "2026-11-20T11:00:00.000Z",
+            "e0",
+        ));
+    }
+    fake.server
+        .fault("/v2/entries:list", Fault::Status(429, Some(1)));
+    let r = run(&db, &cfg, "2026-11-25T02:00:00Z", 1);
+    let rep = report(dir.path());
+    let items = rep["drift"].as_array().unwrap();
+    let folder = items
+        .iter()
+        .find(|i| i["resource"] == "locations/global/firewallPolicies/7001")
+        .unwrap_or_else(|| panic!("folder policy drift: {}\n{}", r.stdout, r.stderr));
+    assert_eq!(folder["scope"], "gcp:acme-prod");
+    assert_eq!(folder["severity"], "critical");
+    assert!(folder["world"].as_bool().unwrap());
+    assert_eq!(folder["newly_allowed"][0]["ports"], "22");
+    let a = &folder["attribution"];
+    assert_eq!(a["status"], "exact", "{a}");
+    assert_eq!(a["actors"][0]["principal"], "alice@acme.example");
+    assert_eq!(
+        a["actors"][0]["event_name"],
+        "v1.compute.firewallPolicies.addRule"
+    );
+    // The folder policy does not apply to acme-dev, which is under the organization only.
+    assert!(!items.iter().any(|i| i["scope"] == "gcp:acme-dev"
+        && i["resource"] == "locations/global/firewallPolicies/7001"));
+    let web = items
+        .iter()
+        .find(|i| i["resource"] == "projects/acme-prod/global/firewalls/allow-web")
+        .unwrap();
+    assert_eq!(web["newly_allowed"][0]["ports"], "8080");
+    assert_eq!(
+        web["attribution"]["status"], "exact",
+        "{}",
+        web["attribution"]
+    );
+    let actor = &web["attribution"]["actors"][0];
+    assert_eq!(
+        actor["principal"],
+        "deployer@acme-prod.iam.gserviceaccount.com"
+    );
+    assert!(
+        actor["chain"].to_string().contains("bob@acme.example"),
+        "impersonation chain: {actor}"
+    );
+    assert_eq!(
+        web["attribution"]["actors"].as_array().unwrap().len(),
+        1,
+        "mallory's old event is outside the window"
+    );
+    assert!(fake
+        .server
+        .requests("/v2/entries:list")
+        .iter()
+        .any(|(_, s)| *s == 429));
+}
+
+#[test]
+fn gcp_failures_become_coverage_never_removal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("netdrift.db");
+    let fake = start(day1());
+    let cfg = config(dir.path(), &fake.server.url, "audit_logs = false");
+    run(&db, &cfg, "2026-11-24T02:00:00Z", 3);
+    ok(
+        &db,
+        &[
+            "baseline", "approve", "--all", "--by", "sec", "--reason", "day 1",
+        ],
+        0,
+    );
+
+    // acme-prod: firewall rules forbidden (403); acme-dev: networks list answers 500.
+    fake.server.fault(
+        "/projects/acme-prod/global/firewalls",
+        Fault::Status(403, None),
+    );
+    fake.server.fault(
+        "/projects/acme-dev/global/networks",
+        Fault::Status(500, None),
+    );
+    let r = run(&db, &cfg, "2026-11-25T02:00:00Z", 3);
+    assert!(
+        r.stdout.contains("collected gcp:acme-prod: partial"),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    assert!(
+        r.stdout.contains("collected gcp:acme-dev: partial"),
+        "{}",
+        r.stdout
+    );
+    let rep = report(dir.path());
+    assert!(
+        rep["drift"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["change"] != "removed"),
+        "{rep}"
+    );
+    let cov = rep["coverage"].to_string();
+    assert!(
+        cov.contains("compute.firewalls.list") && cov.contains("permission-denied"),
+        "{cov}"
+    );
+    assert!(cov.contains("compute.networks.list"), "{cov}");
+
+    // A malformed body is a decode problem for that project only.
+    fake.server
+        .fault("/projects/acme-dev/global/firewalls", Fault::Malformed);
+    let r = run(&db, &cfg, "2026-11-26T02:00:00Z", 3);
+    assert!(
+        r.stdout.contains("collected gcp:acme-dev: partial"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("collected gcp:acme-prod: complete"),
+        "{}",
+        r.stdout
+    );
+    assert!(report(dir.path())["coverage"]
+        .to_string()
+        .contains("decode"));
+}
+
+#[test]
+fn gcp_test_credentials_need_a_loopback_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "https://compute.example.com", "");
+    let r = netdrift(
+        &dir.path().join("x.db"),
+        &["config", "check", &cfg.display().to_string()],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains(
+            "test-only credentials are refused unless `endpoint_url` is a loopback address"
+        ),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn gcp_permissions_document_matches_the_code() {
+    let doc: Value = parse(
+        &std::fs::read_to_string(crate::support::repo().join("docs/iam/gcp-role.json")).unwrap(),
+    );
+    let listed: Vec<&str> = doc["includedPermissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for p in netdrift_provider_gcp::PERMISSIONS {
+        assert!(listed.contains(p), "docs/iam/gcp-role.json lacks {p}");
+    }
+    for p in &listed {
+        assert!(
+            netdrift_provider_gcp::PERMISSIONS.contains(p),
+            "docs/iam/gcp-role.json grants {p}, which netdrift never uses"
+        );
+    }
+    // Every permission named in the provider's source is in the list.
+    let src = crate::support::repo().join("providers/gcp/src");
+    for f in std::fs::read_dir(src).unwrap() {
+        let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+        for word in text.split('"') {
+            if (word.starts_with("compute.")
+                || word.starts_with("logging.")
+                || word.starts_with("resourcemanager."))
+                && word.ends_with(".list")
+            {
+                assert!(
+                    listed.contains(&word),
+                    "{word} is used but not in docs/iam/gcp-role.json"
+                );
+            }
+        }
+    }
+}
+
+/// Serve `items` one page at a time (`page_size` per page), with `nextPageToken` (GCP) in the
+/// response under `key`; the token is the offset.
+pub fn gcp_page(
+    items: &[serde_json::Value],
+    token: Option<&str>,
+    page_size: usize,
+    key: &str,
+    kind: &str,
+) -> serde_json::Value {
+    let start: usize = token.and_then(|t| t.parse().ok()).unwrap_or(0);
+    let end = (start + page_size).min(items.len());
+    let mut v = serde_json::json!({ "kind": kind, key: items[start.min(items.len())..end] });
+    if end < items.len() {
+        v["nextPageToken"] = serde_json::json!(end.to_string());
+    }
+    v
+}
