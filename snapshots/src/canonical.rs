@@ -10,7 +10,11 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::model::{Peer, Resource, ResourceKind, Rule};
+use std::collections::BTreeMap;
+
+use crate::model::{
+    Action, Direction, Peer, PortRange, Ports, Protocol, Resource, ResourceKind, Rule, Target,
+};
 
 /// Return the canonical form of a resource.
 pub fn canonicalize(mut r: Resource) -> Resource {
@@ -98,32 +102,106 @@ pub fn access_rule(rule: &Rule) -> Rule {
     a
 }
 
-/// SHA-256 of what decides access: rules without names, descriptions and ids, the network they
-/// apply in and resolved prefix lists.
-pub fn access_hash(r: &Resource) -> String {
-    let mut rules: Vec<Rule> = r.rules.iter().map(access_rule).collect();
-    rules.sort();
-    rules.dedup();
-    let used: std::collections::BTreeMap<_, _> = r
-        .prefix_lists
+/// The part of a rule that decides access, borrowed (names, descriptions and ids left out).
+#[derive(PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+struct AccessView<'a> {
+    direction: Direction,
+    priority: Option<u32>,
+    action: Action,
+    enabled: bool,
+    protocol: &'a Protocol,
+    ports: &'a Ports,
+    peers: &'a [Peer],
+    targets: &'a [Target],
+    source_ports: &'a Option<Vec<PortRange>>,
+    default_rule: bool,
+}
+
+fn access_views(r: &Resource) -> Vec<AccessView<'_>> {
+    let mut v: Vec<AccessView<'_>> = r
+        .rules
         .iter()
-        .filter(|(id, _)| {
-            rules
-                .iter()
-                .any(|ru| ru.peers.contains(&Peer::PrefixList((*id).clone())))
+        .map(|x| AccessView {
+            direction: x.direction,
+            priority: x.priority,
+            action: x.action,
+            enabled: x.enabled,
+            protocol: &x.protocol,
+            ports: &x.ports,
+            peers: &x.peers,
+            targets: &x.targets,
+            source_ports: &x.source_ports,
+            default_rule: x.default_rule,
         })
         .collect();
-    let mut body = serde_json::json!({
-        "kind": r.kind,
-        "network": r.network,
-        "rules": rules,
-        "prefix_lists": used,
-    });
-    if let Some(p) = &r.policy {
-        // Where a policy applies decides access as much as its rules do.
-        body["policy"] = serde_json::to_value(p).expect("serializes");
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The resolved prefix lists the rules use.
+fn used_prefix_lists(r: &Resource) -> BTreeMap<&String, &Vec<ipnet::IpNet>> {
+    if r.prefix_lists.is_empty() {
+        return BTreeMap::new();
     }
-    sha256_hex(body.to_string().as_bytes())
+    r.prefix_lists
+        .iter()
+        .filter(|(id, _)| {
+            r.rules.iter().any(|ru| {
+                ru.peers
+                    .iter()
+                    .any(|p| matches!(p, Peer::PrefixList(x) if x == *id))
+            })
+        })
+        .collect()
+}
+
+/// Whether two resources grant the same access: what `access_hash` covers, compared directly
+/// (no serialization, no hashing).
+pub fn same_access(a: &Resource, b: &Resource) -> bool {
+    a.kind == b.kind
+        && a.network == b.network
+        && a.policy == b.policy
+        && access_views(a) == access_views(b)
+        && used_prefix_lists(a) == used_prefix_lists(b)
+}
+
+/// `io::Write` into a SHA-256 state.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// SHA-256 of what decides access: rules without names, descriptions and ids (sorted,
+/// deduplicated), the network they apply in, a policy's placement and the resolved prefix
+/// lists the rules use. Streamed into the hash from borrowed views.
+pub fn access_hash(r: &Resource) -> String {
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        kind: ResourceKind,
+        network: &'a Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        policy: &'a Option<crate::model::PolicyPlacement>,
+        prefix_lists: BTreeMap<&'a String, &'a Vec<ipnet::IpNet>>,
+        rules: Vec<AccessView<'a>>,
+    }
+    let body = Body {
+        kind: r.kind,
+        network: &r.network,
+        policy: &r.policy,
+        prefix_lists: used_prefix_lists(r),
+        rules: access_views(r),
+    };
+    let mut w = HashWriter(Sha256::new());
+    serde_json::to_writer(&mut w, &body).expect("model types always serialize");
+    hex::encode(w.0.finalize())
 }
 
 #[cfg(test)]
