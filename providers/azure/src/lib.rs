@@ -96,18 +96,23 @@ fn problem(code: &str, kind: Option<ResourceKind>, op: &str, message: String) ->
     }
 }
 
+/// A problem code for an HTTP status.
+fn status_code(status: u16) -> &'static str {
+    match status {
+        401 => "auth",
+        403 => "permission-denied",
+        404 => "not-found",
+        429 => "throttled",
+        s if s >= 500 => "transient",
+        _ => "rejected",
+    }
+}
+
 /// Map an azure_core error to a coverage problem naming the action the call needed.
 fn classify(op: &str, kind: Option<ResourceKind>, e: &azure_core::Error) -> Problem {
     use azure_core::error::ErrorKind;
     let code = match e.kind() {
-        ErrorKind::HttpResponse { status, .. } => match u16::from(*status) {
-            401 => "auth",
-            403 => "permission-denied",
-            404 => "not-found",
-            429 => "throttled",
-            s if s >= 500 => "transient",
-            _ => "rejected",
-        },
+        ErrorKind::HttpResponse { status, .. } => status_code(u16::from(*status)),
         ErrorKind::Credential => "auth",
         ErrorKind::Io => "transient",
         ErrorKind::DataConversion => "decode",
@@ -196,14 +201,7 @@ impl Arm {
                 .await
                 .map_err(|e| classify(op, kind, &e))?;
             if !status.is_success() {
-                let code = match u16::from(status) {
-                    401 => "auth",
-                    403 => "permission-denied",
-                    404 => "not-found",
-                    429 => "throttled",
-                    s if s >= 500 => "transient",
-                    _ => "rejected",
-                };
+                let code = status_code(u16::from(status));
                 let msg = serde_json::from_slice::<Value>(&bytes)
                     .ok()
                     .and_then(|v| v["error"]["message"].as_str().map(String::from))

@@ -58,6 +58,23 @@ macro_rules! build {
     }};
 }
 
+/// Every page of a list call (500 items a page), each item as the REST JSON it came as. A
+/// failure is a problem naming the permission and the kind it leaves unread.
+macro_rules! list_json {
+    ($builder:expr, $op:expr, $kind:ident) => {{
+        let op: &str = $op;
+        let mut pages = $builder.set_max_results(500_u32).by_page();
+        let mut out: Vec<Value> = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify(op, Some(ResourceKind::$kind), &e))?;
+            for item in page.items {
+                out.push(to_json(&item, op)?);
+            }
+        }
+        Ok::<Vec<Value>, Problem>(out)
+    }};
+}
+
 impl Clients {
     pub async fn new(src: &GcpSource) -> Result<Clients, Problem> {
         let creds = match src.credentials {
@@ -86,91 +103,37 @@ impl Clients {
 
     /// Hierarchical policies whose parent is `node` (`organizations/1`, `folders/2`).
     pub async fn hierarchical_policies(&self, node: &str) -> Result<Vec<Value>, Problem> {
-        let op = "compute.firewallPolicies.list";
-        let mut pages = self
-            .hierarchical
-            .list()
-            .set_parent_id(node)
-            .set_max_results(500_u32)
-            .by_page();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify(op, Some(ResourceKind::GcpFirewallPolicy), &e))?;
-            for p in page.items {
-                out.push(to_json(&p, op)?);
-            }
-        }
-        Ok(out)
+        let pages = self.hierarchical.list().set_parent_id(node);
+        list_json!(pages, "compute.firewallPolicies.list", GcpFirewallPolicy)
     }
 
     async fn list_firewalls(&self, project: &str) -> Result<Vec<Value>, Problem> {
-        let op = "compute.firewalls.list";
-        let mut pages = self
-            .firewalls
-            .list()
-            .set_project(project)
-            .set_max_results(500_u32)
-            .by_page();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify(op, Some(ResourceKind::GcpFirewallRule), &e))?;
-            for f in page.items {
-                out.push(to_json(&f, op)?);
-            }
-        }
-        Ok(out)
+        let pages = self.firewalls.list().set_project(project);
+        list_json!(pages, "compute.firewalls.list", GcpFirewallRule)
     }
 
     async fn list_networks(&self, project: &str) -> Result<Vec<Value>, Problem> {
-        let op = "compute.networks.list";
-        let mut pages = self
-            .networks
-            .list()
-            .set_project(project)
-            .set_max_results(500_u32)
-            .by_page();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify(op, Some(ResourceKind::GcpFirewallPolicy), &e))?;
-            for n in page.items {
-                out.push(to_json(&n, op)?);
-            }
-        }
-        Ok(out)
+        let pages = self.networks.list().set_project(project);
+        list_json!(pages, "compute.networks.list", GcpFirewallPolicy)
     }
 
     async fn list_regions(&self, project: &str) -> Result<Vec<String>, Problem> {
-        let op = "compute.regions.list";
-        let mut pages = self
-            .regions
-            .list()
-            .set_project(project)
-            .set_max_results(500_u32)
-            .by_page();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify(op, Some(ResourceKind::GcpFirewallPolicy), &e))?;
-            out.extend(page.items.into_iter().filter_map(|r| r.name));
-        }
-        Ok(out)
+        let pages = self.regions.list().set_project(project);
+        Ok(
+            list_json!(pages, "compute.regions.list", GcpFirewallPolicy)?
+                .iter()
+                .filter_map(|r| r["name"].as_str().map(String::from))
+                .collect(),
+        )
     }
 
     async fn list_network_policies(&self, project: &str) -> Result<Vec<Value>, Problem> {
-        let op = "compute.networkFirewallPolicies.list";
-        let mut pages = self
-            .network_policies
-            .list()
-            .set_project(project)
-            .set_max_results(500_u32)
-            .by_page();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify(op, Some(ResourceKind::GcpFirewallPolicy), &e))?;
-            for p in page.items {
-                out.push(to_json(&p, op)?);
-            }
-        }
-        Ok(out)
+        let pages = self.network_policies.list().set_project(project);
+        list_json!(
+            pages,
+            "compute.networkFirewallPolicies.list",
+            GcpFirewallPolicy
+        )
     }
 
     async fn list_region_policies(
@@ -178,22 +141,16 @@ impl Clients {
         project: &str,
         region: &str,
     ) -> Result<Vec<Value>, Problem> {
-        let op = "compute.regionNetworkFirewallPolicies.list";
-        let mut pages = self
+        let pages = self
             .region_policies
             .list()
             .set_project(project)
-            .set_region(region)
-            .set_max_results(500_u32)
-            .by_page();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify(op, Some(ResourceKind::GcpFirewallPolicy), &e))?;
-            for p in page.items {
-                out.push(to_json(&p, op)?);
-            }
-        }
-        Ok(out)
+            .set_region(region);
+        list_json!(
+            pages,
+            "compute.regionNetworkFirewallPolicies.list",
+            GcpFirewallPolicy
+        )
     }
 
     /// Everything of one project. Firewall rules and policies are read independently: a failure
