@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 import boto3
 
@@ -63,7 +64,20 @@ def main():
                     g = ec2.create_security_group(GroupName="b%d" % i, Description="bench", VpcId=vpc)["GroupId"]
                     ec2.authorize_security_group_ingress(GroupId=g, IpPermissions=[
                         {"IpProtocol": "tcp", "FromPort": 8000 + k, "ToPort": 8000 + k, "IpRanges": [{"CidrIp": "10.%d.0.0/16" % k}]} for k in range(5)])
+            def calls():
+                with urllib.request.urlopen(endpoint + "/__calls") as r:
+                    return json.load(r)
+
+            def breakdown(since):
+                per = {}
+                for c in calls()[since:]:
+                    a = per.setdefault(c["action"], [0, 0.0])
+                    a[0] += 1
+                    a[1] += c.get("ms", 0.0) / 1000
+                return ", ".join("%s %dx %.2fs" % (k, v[0], v[1]) for k, v in sorted(per.items(), key=lambda kv: -kv[1][1]))
+
             # The floor: boto3, paginated DescribeSecurityGroups only.
+            mark = len(calls())
             t = time.time()
             count = 0
             for r in regions:
@@ -71,20 +85,25 @@ def main():
                 for page in ec2.get_paginator("describe_security_groups").paginate(PaginationConfig={"PageSize": 1000}):
                     count += len(page["SecurityGroups"])
             floor = time.time() - t
+            floor_calls = breakdown(mark)
             with tempfile.TemporaryDirectory() as d:
                 cfg = os.path.join(d, "bench.toml")
                 with open(cfg, "w") as f:
                     f.write('[report]\ndirectory = "reports"\n\n[[source]]\nprovider = "aws"\nname = "bench"\nregions = %s\nendpoint_url = "%s"\ncloudtrail = false\n'
                             % (json.dumps(regions), endpoint))
                 before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+                mark = len(calls())
                 t = time.time()
                 out = subprocess.run([netdrift, "--db", os.path.join(d, "b.db"), "run", "--config", cfg], env=ENV, capture_output=True, text=True)
                 took = time.time() - t
                 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
                 if out.returncode not in (0, 1, 3):
                     raise SystemExit(out.stderr)
+                run_calls = breakdown(mark)
             print("aws-collect: %d groups x 5 rules x 2 regions: netdrift run %.2fs (peak %d MiB), boto3 DescribeSecurityGroups loop %.2fs (%d groups): ratio %.2fx"
                   % (n, took, max(peak, before) // 1024, floor, count, took / floor))
+            print("  emulator time per action (moto + proxy), boto3 floor: " + floor_calls)
+            print("  emulator time per action (moto + proxy), netdrift run: " + run_calls)
         finally:
             proxy.kill()
             moto.kill()

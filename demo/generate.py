@@ -147,6 +147,29 @@ gcp_day2[1]["disabled"] = True
 gcp_day2.append(fw("allow-node-exporter", 1000, allowed=[{"IPProtocol": "tcp", "ports": ["9100"]}], fid="4415"))
 # 8. Internal range widened from 10.128.0.0/9 to 10.0.0.0/8.
 gcp_day2[3]["sourceRanges"] = ["10.0.0.0/8"]
+# Hierarchical firewall policies: one on the organization, one on the prod folder above the
+# project (REST firewallPolicies shape, as `firewallPolicies.list?parentId=` returns them).
+def policy_rule(prio, action, port, src=("0.0.0.0/0",)):
+    return {"kind": "compute#firewallPolicyRule", "priority": prio, "action": action, "direction": "INGRESS",
+            "enableLogging": False, "disabled": False,
+            "match": {"srcIpRanges": list(src), "layer4Configs": [{"ipProtocol": "tcp", "ports": [port]}]}}
+
+def hpolicy(pid, short, parent, rules):
+    return {"kind": "compute#firewallPolicy", "id": pid, "name": pid, "shortName": short, "displayName": short,
+            "parent": parent, "selfLink": f"https://www.googleapis.com/compute/v1/locations/global/firewallPolicies/{pid}",
+            "associations": [{"name": f"{short}-association", "attachmentTarget": parent, "firewallPolicyId": pid,
+                              "shortName": short, "displayName": short}],
+            "rules": rules}
+
+policies_day1 = [
+    hpolicy("7100", "org-guardrails", "organizations/123456", [policy_rule(100, "deny", "3389"), policy_rule(1000, "goto_next", "0-65535")]),
+    hpolicy("7101", "prod-folder", "folders/2222", [policy_rule(1000, "goto_next", "0-65535")]),
+]
+policies_day2 = copy.deepcopy(policies_day1)
+# 9. A folder-level rule allows PostgreSQL from anywhere: it overrides every project rule.
+policies_day2[1]["rules"].insert(0, policy_rule(200, "allow", "5432"))
+write("gcp/day1/firewall-policies.json", {"kind": "compute#firewallPolicyList", "items": policies_day1})
+write("gcp/day2/firewall-policies.json", {"kind": "compute#firewallPolicyList", "items": policies_day2})
 write("gcp/day1/firewalls.json", gcp_day1)
 write("gcp/day2/firewalls.json", {"kind": "compute#firewallList", "id": f"projects/{PROJECT}/global/firewalls", "items": gcp_day2, "selfLink": f"https://www.googleapis.com/compute/v1/projects/{PROJECT}/global/firewalls"})
 
@@ -280,6 +303,21 @@ gcp_log = [
               {"@type": "type.googleapis.com/compute.firewalls.patch", "name": "allow-internal", "sourceRanges": ["10.0.0.0/8"], "alloweds": [{"IPProtocol": "tcp", "ports": ["0-65535"]}, {"IPProtocol": "udp", "ports": ["0-65535"]}, {"IPProtocol": "icmp"}], "priority": "65534", "direction": "INGRESS", "network": NET},
               ua="Terraform/1.9.5 (+https://www.terraform.io) Terraform-Plugin-SDK/2.10.1 terraform-provider-google/6.8.0", ip="35.203.1.2"),
 ]
+# The folder policy rule, added by dana at the folder (the log lives on the folder).
+rule_req = dict(policy_rule(200, "allow", "5432"), **{"@type": "type.googleapis.com/compute.firewallPolicies.addRule"})
+gcp_log.append({
+    "protoPayload": {"@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+                     "authenticationInfo": {"principalEmail": "dana@acme.example"},
+                     "requestMetadata": {"callerIp": "198.51.100.77", "callerSuppliedUserAgent": "google-cloud-sdk gcloud/489.0.0 command/gcloud.compute.firewall-policies.rules.create"},
+                     "serviceName": "compute.googleapis.com", "methodName": "v1.compute.firewallPolicies.addRule",
+                     "authorizationInfo": [{"permission": "compute.firewallPolicies.update", "granted": True}],
+                     "resourceName": "locations/global/firewallPolicies/7101", "request": rule_req},
+    "insertId": "-abc106",
+    "resource": {"type": "gce_firewall_policy", "labels": {"firewall_policy_id": "7101"}},
+    "timestamp": "2026-11-24T15:20:00.000Z", "severity": "NOTICE",
+    "logName": "folders/2222/logs/cloudaudit.googleapis.com%2Factivity",
+    "operation": {"id": "operation-1732461600000-jjj-kkk-lll", "producer": "compute.googleapis.com", "first": True, "last": True},
+    "receiveTimestamp": "2026-11-24T15:20:01.000Z"})
 write("audit/gcp-activity.json", gcp_log)
 
 def az_event(eid, corr, op, rid, time, caller, status="Succeeded", role="Network Contributor", app=False, body=None, ip="203.0.113.54"):

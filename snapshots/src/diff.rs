@@ -563,6 +563,39 @@ fn as_unit<'a>(levels: &'a [Vec<(Cow<'a, Rule>, &'a Resource)>]) -> Vec<Vec<Unit
         .collect()
 }
 
+/// The rules a change is about: those added, removed or edited when both sides exist in the
+/// same place (a policy's other rules, such as a catch-all `goto_next`, did not change and are
+/// not credited); every rule when the resource appeared, disappeared or moved (a policy's
+/// associations or level changed).
+fn changed_rules<'a>(b: Option<&'a Resource>, a: Option<&'a Resource>) -> Vec<&'a Rule> {
+    let all = || -> Vec<&'a Rule> {
+        b.iter()
+            .chain(a.iter())
+            .flat_map(|r| r.rules.iter())
+            .collect()
+    };
+    let (Some(b), Some(a)) = (b, a) else {
+        return all();
+    };
+    if b.policy != a.policy || b.network != a.network {
+        return all();
+    }
+    let key = crate::canonical::access_rule;
+    let b_keys: BTreeSet<Rule> = b.rules.iter().map(key).collect();
+    let a_keys: BTreeSet<Rule> = a.rules.iter().map(key).collect();
+    let diff: Vec<&Rule> = b
+        .rules
+        .iter()
+        .filter(|r| !a_keys.contains(&key(r)))
+        .chain(a.rules.iter().filter(|r| !b_keys.contains(&key(r))))
+        .collect();
+    if diff.is_empty() {
+        all()
+    } else {
+        diff
+    }
+}
+
 /// A network's access through its levels. Without firewall policies there are two levels, the
 /// VPC rules and the implied rules, and the implied rules come after every VPC rule by
 /// priority: one first-match pass over both gives the same result, faster.
@@ -666,11 +699,7 @@ fn diff_gcp(pairs: &[GcpPair<'_>]) -> Vec<ResourceDiff> {
     let mut items: Vec<(ResourceDiff, AccessSet, Vec<Target>, bool)> = Vec::new();
     for (b, a) in changed {
         let sides = Sides::new(b, a);
-        let rules: Vec<&Rule> = b
-            .iter()
-            .chain(a.iter())
-            .flat_map(|r| r.rules.iter())
-            .collect();
+        let rules = changed_rules(b, a);
         let mut nets = BTreeSet::new();
         for r in b.iter().chain(a.iter()) {
             nets.extend(gcp_networks_of(r, &networks));

@@ -66,8 +66,16 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../demo/gcp/day1/firewalls.json"),
     ),
     (
+        "gcp/day1/firewall-policies.json",
+        include_str!("../../demo/gcp/day1/firewall-policies.json"),
+    ),
+    (
         "gcp/day2/firewalls.json",
         include_str!("../../demo/gcp/day2/firewalls.json"),
+    ),
+    (
+        "gcp/day2/firewall-policies.json",
+        include_str!("../../demo/gcp/day2/firewall-policies.json"),
     ),
     (
         "netdrift-day1.toml",

@@ -429,7 +429,9 @@ pub fn chart(points: &[TrendPoint]) -> String {
                 .collect();
             let _ = write!(
                 s,
-                "<polyline class=\"series\" data-series=\"{label}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2.5\" points=\"{}\"/>",
+                "<polyline class=\"series\" data-series=\"{label}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"{}\" points=\"{}\"/>",
+                // Wider underneath: equal series stay visible where they overlap.
+                [5.5, 3.5, 2.0][k],
                 pts.join(" ")
             );
             for (idx, v) in series[k].iter().enumerate() {

@@ -151,6 +151,8 @@ fn demo_runs_the_whole_cycle() {
         "tcp/3389 Internet",
         "tcp/9100 0.0.0.0/0 except 10.128.0.0/9",
         "tcp/5432 10.0.0.0/8 except 10.1.0.0/16",
+        "locations/global/firewallPolicies/7101 (prod-folder)",
+        "tcp/5432 0.0.0.0/0 except 10.128.0.0/9",
         "collection-failed aws:111122223333:eu-west-1",
         "report: ",
     ] {

@@ -240,8 +240,17 @@ class Handler(BaseHTTPRequestHandler):
         target = self.headers.get("X-Amz-Target", "")
         params = urllib.parse.parse_qs(body.decode()) if service in ("ec2", "sts") and body else {}
         action = params.get("Action", [target.split(".")[-1] or "?"])[0]
+        call = {"action": action, "region": region, "account": account, "service": service}
+        started = time.time()
         with LOCK:
-            CALLS.append({"action": action, "region": region, "account": account, "service": service})
+            CALLS.append(call)
+        try:
+            return self.dispatch(body, key, region, account, service, params, action)
+        finally:
+            # Time spent answering (moto plus this proxy), for the benchmark's breakdown.
+            call["ms"] = round((time.time() - started) * 1000, 1)
+
+    def dispatch(self, body, key, region, account, service, params, action):
         f = fault_for(action, region, account)
         if f:
             mode = f.get("mode")

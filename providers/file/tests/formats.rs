@@ -404,7 +404,7 @@ fn cloudtrail_forms_gzip_lookup_events_flat_and_malformed() {
 fn gcp_operation_first_and_last_are_one_change() {
     let bytes = std::fs::read(root().join("demo/audit/gcp-activity.json")).unwrap();
     let p = audit::parse_file(Provider::Gcp, "gcp", &bytes).unwrap();
-    assert_eq!(p.events.len(), 3, "5 entries, 3 operations");
+    assert_eq!(p.events.len(), 4, "6 entries, 4 operations");
     let patch = p
         .events
         .iter()
@@ -420,7 +420,19 @@ fn gcp_operation_first_and_last_are_one_change() {
     let arr: Vec<Value> = serde_json::from_slice(&bytes).unwrap();
     let lines: String = arr.iter().map(|v| v.to_string() + "\n").collect();
     let q = audit::parse_file(Provider::Gcp, "gcp.jsonl", lines.as_bytes()).unwrap();
-    assert_eq!(q.events.len(), 3);
+    assert_eq!(q.events.len(), 4);
+    // The folder-level firewall-policy rule: its payload is the rule added.
+    let add = p
+        .events
+        .iter()
+        .find(|e| e.event_name == "v1.compute.firewallPolicies.addRule")
+        .unwrap();
+    assert_eq!(
+        add.resources,
+        vec!["locations/global/firewallPolicies/7101"]
+    );
+    assert_eq!(add.payload.len(), 1, "{:?}", add.payload);
+    assert_eq!(add.payload[0].priority, Some(200));
 }
 
 #[test]

@@ -290,3 +290,29 @@ fn unread_policies_still_hold_when_only_the_rules_were_read() {
         vec!["projects/p1/global/firewalls/allow-ssh cosmetic added +[] -[]".to_string()]
     );
 }
+
+#[test]
+fn a_policy_is_credited_only_with_what_its_changed_rules_cover() {
+    // The same day: a VPC rule opens tcp/22 and a rule is added to a policy that also holds a
+    // catch-all goto_next. The policy's item shows only the port its new rule opened.
+    let before = vec![
+        firewalls(vec![vpc_rule("deny-ssh", 900, "denied", "22")]),
+        org_policy(vec![rule(1000, "goto_next", "0-65535")]),
+    ];
+    let after = vec![
+        firewalls(vec![vpc_rule("deny-ssh", 900, "allowed", "22")]),
+        org_policy(vec![
+            rule(100, "allow", "5432"),
+            rule(1000, "goto_next", "0-65535"),
+        ]),
+    ];
+    let got = lines(&diff(&before, &after));
+    assert_eq!(
+        got,
+        vec![
+            format!("{ORG} expands modified +[tcp/5432 0.0.0.0/0] -[]"),
+            "projects/p1/global/firewalls/deny-ssh expands modified +[tcp/22 0.0.0.0/0] -[]"
+                .to_string(),
+        ]
+    );
+}
