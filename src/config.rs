@@ -417,28 +417,12 @@ fn port_value(v: &toml::Value) -> Result<PortRange, String> {
 }
 
 fn aws_live(s: &RawSource) -> Result<AwsLiveConfig, String> {
-    let regions = match &s.regions {
-        Some(toml::Value::String(a)) if a == "all" => None,
-        Some(toml::Value::Array(v)) if !v.is_empty() => Some(
-            v.iter()
-                .map(|r| {
-                    r.as_str()
-                        .map(str::to_string)
-                        .ok_or_else(|| format!("field `regions`: {r} is not a region name"))
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-        Some(other) => {
-            return Err(format!(
-                "field `regions`: {other} (expected a list of regions or \"all\")"
-            ))
-        }
-        None => {
-            return Err(
-                "field `regions` is required for a live AWS source (a list, or \"all\")".into(),
-            )
-        }
-    };
+    if s.regions.is_none() {
+        return Err(
+            "field `regions` is required for a live AWS source (a list, or \"all\")".into(),
+        );
+    }
+    let regions = string_list(&s.regions, "regions", "region")?;
     for r in &s.assume_roles {
         if !r.starts_with("arn:aws") || r.split(':').count() < 6 || !r.contains(":role/") {
             return Err(format!(
@@ -446,11 +430,7 @@ fn aws_live(s: &RawSource) -> Result<AwsLiveConfig, String> {
             ));
         }
     }
-    if let Some(u) = &s.endpoint_url {
-        if !(u.starts_with("http://") || u.starts_with("https://")) {
-            return Err(format!("field `endpoint_url`: {u:?} is not an http(s) URL"));
-        }
-    }
+    check_endpoint(s)?;
     Ok(AwsLiveConfig {
         home_region: s
             .home_region

@@ -134,10 +134,12 @@ fn run_job(state: &State, kind: JobKind) -> Result<String> {
             )?;
             let new = crate::report::previous_items(&store, o.run_id)?
                 .map(|prev| {
+                    let seen: std::collections::BTreeSet<&str> =
+                        prev.iter().map(|p| p.id.as_str()).collect();
                     o.report
                         .drift
                         .iter()
-                        .filter(|i| !prev.iter().any(|p| p.id == i.id))
+                        .filter(|i| !seen.contains(i.id.as_str()))
                         .count()
                 })
                 .unwrap_or(o.report.drift.len());

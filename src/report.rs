@@ -28,6 +28,14 @@ pub fn severity_counts(items: &[DriftItem]) -> BTreeMap<String, usize> {
     m
 }
 
+/// The serialized name of an enum value (`expands`, `exact`, …), as the JSON report spells it.
+pub fn label<T: serde::Serialize>(v: T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
 /// Escape text for Markdown table cells and inline text: no markup, HTML or line breaks.
 pub fn md(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -80,14 +88,7 @@ pub fn who_line(i: &DriftItem) -> String {
         return "not attributed".into();
     };
     if a.actors.is_empty() {
-        return format!(
-            "{}: {}",
-            serde_json::to_value(a.status)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default(),
-            a.reason
-        );
+        return format!("{}: {}", label(a.status), a.reason);
     }
     a.actors
         .iter()
@@ -111,10 +112,7 @@ pub fn who_line(i: &DriftItem) -> String {
                     .unwrap_or_default(),
                 x.event_time,
                 x.event_name,
-                serde_json::to_value(x.grade)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default()
+                label(x.grade)
             )
         })
         .collect::<Vec<_>>()
@@ -183,14 +181,8 @@ pub fn markdown(ctx: &Context<'_>) -> String {
             } else {
                 ""
             },
-            serde_json::to_value(i.change)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default(),
-            serde_json::to_value(i.effect)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default(),
+            label(i.change),
+            label(i.effect),
             md(&headline(i)),
         );
         let _ = writeln!(s, "  - why: {}", md(&i.reasons.join("; ")));

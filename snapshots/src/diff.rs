@@ -596,21 +596,6 @@ fn changed_rules<'a>(b: Option<&'a Resource>, a: Option<&'a Resource>) -> Vec<&'
     }
 }
 
-/// A network's access through its levels. Without firewall policies there are two levels, the
-/// VPC rules and the implied rules, and the implied rules come after every VPC rule by
-/// priority: one first-match pass over both gives the same result, faster.
-fn gcp_access(
-    levels: &[Vec<UnitRule<'_>>],
-    dir: Direction,
-    classes: &BTreeSet<Option<Target>>,
-) -> TargetedAccess {
-    if let [vpc, implied] = levels {
-        let one: Vec<UnitRule<'_>> = vpc.iter().chain(implied.iter()).copied().collect();
-        return unit_access(&one, crate::model::Semantics::FirstMatch, dir, classes);
-    }
-    layered_access(levels, dir, classes)
-}
-
 /// GCP firewall rules and policies of one project. Each VPC network's effective access is
 /// computed as a whole (rules interact through priority; policies through evaluation levels),
 /// and each change of access is credited to the changed rules and policies whose match covers it.
@@ -682,8 +667,8 @@ fn diff_gcp(pairs: &[GcpPair<'_>]) -> Vec<ResourceDiff> {
         );
         let mut per_dir = PerDir::new();
         for dir in [Direction::Ingress, Direction::Egress] {
-            let b_acc = gcp_access(&b_unit, dir, &classes);
-            let a_acc = gcp_access(&a_unit, dir, &classes);
+            let b_acc = layered_access(&b_unit, dir, &classes);
+            let a_acc = layered_access(&a_unit, dir, &classes);
             let allowed = subtract(&a_acc, &b_acc);
             let denied = subtract(&b_acc, &a_acc);
             per_dir.insert(dir, (b_acc, allowed, denied));

@@ -120,6 +120,24 @@ pub fn layered_access(
                 .collect()
         })
         .collect();
+    // Without `goto_next`, a rule that matches always decides, so evaluating the levels in turn
+    // is one first-match pass over their rules in level order.
+    let passes = ordered
+        .iter()
+        .flatten()
+        .any(|(_, r)| r.action == Action::GotoNext);
+    if !passes {
+        for class in classes {
+            let flat: Vec<AccessBox> = ordered
+                .iter()
+                .flatten()
+                .filter(|(_, r)| applies_to(r, class))
+                .flat_map(|(b, _)| b.iter().cloned())
+                .collect();
+            out.insert(class.clone(), evaluate(&flat));
+        }
+        return out;
+    }
     for class in classes {
         let mut allowed = AccessSet::default();
         let mut decided = AccessSet::default();

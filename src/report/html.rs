@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use netdrift_snapshots::Severity;
 
-use super::{headline, is_sensitive, severity_counts, Context, TrendPoint};
+use super::{headline, is_sensitive, label, severity_counts, Context, TrendPoint};
 use crate::drift::DriftItem;
 
 /// Escape text for HTML element content and quoted attribute values.
@@ -325,10 +325,7 @@ fn who(i: &DriftItem) -> String {
                 .map(|t| format!(" with {}", h(t)))
                 .unwrap_or_default()
         );
-        let grade = serde_json::to_value(x.grade)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default();
+        let grade = label(x.grade);
         let _ = write!(out, " <span class=\"mute\">[{}]</span></div>", h(&grade));
     }
     if let Some(rec) = &a.change_record {

@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 
-use super::{headline, is_sensitive};
+use super::{headline, is_sensitive, label};
 use crate::drift::DriftReport;
 
 pub const HEADER: &[&str] = &[
@@ -49,13 +49,6 @@ pub fn cell(text: &str) -> String {
     }
 }
 
-fn json_str<T: serde::Serialize>(v: T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default()
-}
-
 pub fn render(report: &DriftReport) -> Result<String> {
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
     w.write_record(HEADER)?;
@@ -72,8 +65,8 @@ pub fn render(report: &DriftReport) -> Result<String> {
             i.resource.clone(),
             opt(i.resource_name.as_ref()),
             i.direction.as_str().into(),
-            json_str(i.change),
-            json_str(i.effect),
+            label(i.change),
+            label(i.effect),
             headline(i),
             i.newly_allowed
                 .iter()
@@ -92,7 +85,7 @@ pub fn render(report: &DriftReport) -> Result<String> {
             i.reasons.join("; "),
             i.attribution
                 .as_ref()
-                .map(|a| json_str(a.status))
+                .map(|a| label(a.status))
                 .unwrap_or_default(),
             actor.and_then(|a| a.principal.clone()).unwrap_or_default(),
             actor.map(|a| a.class.clone()).unwrap_or_default(),

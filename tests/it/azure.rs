@@ -398,32 +398,11 @@ fn azure_test_token_needs_a_loopback_endpoint() {
 
 #[test]
 fn azure_role_document_matches_the_code() {
-    let doc = parse(
-        &std::fs::read_to_string(crate::support::repo().join("docs/iam/azure-role.json")).unwrap(),
+    crate::support::privileges_match(
+        "docs/iam/azure-role.json",
+        "Actions",
+        netdrift_provider_azure::ACTIONS,
+        "providers/azure/src",
+        |w| w.starts_with("Microsoft.") && w.ends_with("/read"),
     );
-    let listed: Vec<&str> = doc["Actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    for a in netdrift_provider_azure::ACTIONS {
-        assert!(listed.contains(a), "docs/iam/azure-role.json lacks {a}");
-    }
-    for a in &listed {
-        assert!(
-            netdrift_provider_azure::ACTIONS.contains(a),
-            "docs/iam/azure-role.json allows {a}, which netdrift never uses"
-        );
-    }
-    let src =
-        std::fs::read_to_string(crate::support::repo().join("providers/azure/src/lib.rs")).unwrap();
-    for word in src.split('"') {
-        if word.starts_with("Microsoft.") && word.ends_with("/read") {
-            assert!(
-                listed.contains(&word),
-                "{word} is used but not in docs/iam/azure-role.json"
-            );
-        }
-    }
 }

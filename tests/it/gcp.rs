@@ -622,41 +622,18 @@ fn gcp_test_credentials_need_a_loopback_endpoint() {
 
 #[test]
 fn gcp_permissions_document_matches_the_code() {
-    let doc: Value = parse(
-        &std::fs::read_to_string(crate::support::repo().join("docs/iam/gcp-role.json")).unwrap(),
+    crate::support::privileges_match(
+        "docs/iam/gcp-role.json",
+        "includedPermissions",
+        netdrift_provider_gcp::PERMISSIONS,
+        "providers/gcp/src",
+        |w| {
+            (w.starts_with("compute.")
+                || w.starts_with("logging.")
+                || w.starts_with("resourcemanager."))
+                && w.ends_with(".list")
+        },
     );
-    let listed: Vec<&str> = doc["includedPermissions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    for p in netdrift_provider_gcp::PERMISSIONS {
-        assert!(listed.contains(p), "docs/iam/gcp-role.json lacks {p}");
-    }
-    for p in &listed {
-        assert!(
-            netdrift_provider_gcp::PERMISSIONS.contains(p),
-            "docs/iam/gcp-role.json grants {p}, which netdrift never uses"
-        );
-    }
-    // Every permission named in the provider's source is in the list.
-    let src = crate::support::repo().join("providers/gcp/src");
-    for f in std::fs::read_dir(src).unwrap() {
-        let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
-        for word in text.split('"') {
-            if (word.starts_with("compute.")
-                || word.starts_with("logging.")
-                || word.starts_with("resourcemanager."))
-                && word.ends_with(".list")
-            {
-                assert!(
-                    listed.contains(&word),
-                    "{word} is used but not in docs/iam/gcp-role.json"
-                );
-            }
-        }
-    }
 }
 
 /// Serve `items` one page at a time (`page_size` per page), with `nextPageToken` (GCP) in the

@@ -124,3 +124,38 @@ pub fn dump(db: &Path) -> String {
 pub fn json(s: &str) -> serde_json::Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}):\n{s}"))
 }
+
+/// A least-privilege document (`doc`, its list under `key`) grants exactly what the provider
+/// uses: everything in `code`, nothing else, and every string literal in the provider's source
+/// (`src_dir`) that `is_privilege` recognises.
+#[cfg(any(feature = "gcp", feature = "azure"))]
+pub fn privileges_match(
+    doc: &str,
+    key: &str,
+    code: &[&str],
+    src_dir: &str,
+    is_privilege: impl Fn(&str) -> bool,
+) {
+    let parsed = json(&std::fs::read_to_string(repo().join(doc)).unwrap());
+    let listed: Vec<&str> = parsed[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for p in code {
+        assert!(listed.contains(p), "{doc} lacks {p}");
+    }
+    for p in &listed {
+        assert!(
+            code.contains(p),
+            "{doc} grants {p}, which netdrift never uses"
+        );
+    }
+    for f in std::fs::read_dir(repo().join(src_dir)).unwrap() {
+        let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+        for word in text.split('"').filter(|w| is_privilege(w)) {
+            assert!(listed.contains(&word), "{word} is used but not in {doc}");
+        }
+    }
+}

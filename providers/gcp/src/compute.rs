@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use netdrift_provider_file::gcp_policy::{self, PolicyContext};
 use netdrift_provider_file::json::Node;
-use netdrift_snapshots::{Collected, Problem, Resource, ResourceKind};
+use netdrift_snapshots::{Collected, PolicyLevel, Problem, Resource, ResourceKind};
 
 use crate::errors::{classify, setup_problem};
 use crate::rest::Rest;
@@ -205,23 +205,29 @@ impl Clients {
                     before_classic: &before_classic,
                 };
                 let mut problem = None;
-                // Hierarchical policies apply through an association with an ancestor.
-                let applicable = hierarchical.iter().filter(|p| {
-                    p["associations"].as_array().is_some_and(|a| {
-                        a.iter().any(|x| {
-                            x["attachmentTarget"]
-                                .as_str()
-                                .is_some_and(|at| depth.keys().any(|n| at.ends_with(n)))
-                        })
-                    })
-                });
-                for (i, item) in applicable.chain(network_policies.iter()).enumerate() {
+                for (i, item) in hierarchical
+                    .iter()
+                    .chain(network_policies.iter())
+                    .enumerate()
+                {
                     let node = Node {
                         v: item,
                         path: format!("firewall policies[{i}]"),
                     };
                     match gcp_policy::policy(&node, &ctx) {
-                        Ok(r) => resources.push(r),
+                        Ok(r) => {
+                            // A hierarchical policy applies through an association with one of
+                            // the project's ancestors.
+                            let applies = r.policy.as_ref().is_none_or(|p| {
+                                !matches!(p.level, PolicyLevel::Hierarchical { .. })
+                                    || p.associations
+                                        .iter()
+                                        .any(|a| depth.contains_key(a.target.as_str()))
+                            });
+                            if applies {
+                                resources.push(r);
+                            }
+                        }
                         Err(e) => {
                             problem = Some(decode_problem(
                                 "compute.networkFirewallPolicies.list",

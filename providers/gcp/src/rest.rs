@@ -169,21 +169,18 @@ impl Rest {
     }
 
     /// Every page of a GET list: `key` holds the items.
-    async fn list_all(
+    /// Every page of a list: `request(token)` builds the call for one page, `key` holds the
+    /// items, `nextPageToken` links the pages.
+    async fn pages(
         &self,
         op: &str,
-        url: &str,
-        query: &[(&str, String)],
         key: &str,
+        request: impl Fn(Option<&str>) -> reqwest::RequestBuilder,
     ) -> Result<Vec<Value>, Problem> {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let mut q: Vec<(&str, String)> = query.to_vec();
-            if let Some(t) = &token {
-                q.push(("pageToken", t.clone()));
-            }
-            let page = self.call(op, || self.http.get(url).query(&q)).await?;
+            let page = self.call(op, || request(token.as_deref())).await?;
             if let Some(items) = page.get(key).and_then(Value::as_array) {
                 out.extend(items.iter().cloned());
             }
@@ -198,6 +195,22 @@ impl Rest {
         }
     }
 
+    /// Every page of a GET list under `?parent=`.
+    async fn list_all(
+        &self,
+        op: &str,
+        url: &str,
+        parent: &str,
+        key: &str,
+    ) -> Result<Vec<Value>, Problem> {
+        self.pages(op, key, |token| {
+            let mut q = vec![("parent", parent)];
+            q.extend(token.map(|t| ("pageToken", t)));
+            self.http.get(url).query(&q)
+        })
+        .await
+    }
+
     /// Walk the hierarchy below the roots: every active folder and project.
     pub async fn discover(&self, roots: &[(String, u32)]) -> Result<Discovered, Problem> {
         let mut nodes = Vec::new();
@@ -209,12 +222,12 @@ impl Rest {
             .collect();
         while let Some((node, depth, chain)) = queue.pop_front() {
             nodes.push((node.clone(), depth));
-            let parent = vec![("parent", node.clone())];
+
             for p in self
                 .list_all(
                     "resourcemanager.projects.list",
                     &format!("{}/v3/projects", self.crm),
-                    &parent,
+                    &node,
                     "projects",
                 )
                 .await?
@@ -230,7 +243,7 @@ impl Rest {
                 .list_all(
                     "resourcemanager.folders.list",
                     &format!("{}/v3/folders", self.crm),
-                    &parent,
+                    &node,
                     "folders",
                 )
                 .await?
@@ -259,31 +272,19 @@ impl Rest {
         let op = "logging.logEntries.list";
         let url = format!("{}/v2/entries:list", self.logging);
         let filter = audit_filter(start, end);
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
+        self.pages(op, "entries", |token| {
             let mut body = json!({
                 "resourceNames": resource_names,
                 "filter": filter,
                 "orderBy": "timestamp asc",
                 "pageSize": 1000,
             });
-            if let Some(t) = &token {
+            if let Some(t) = token {
                 body["pageToken"] = json!(t);
             }
-            let page = self.call(op, || self.http.post(&url).json(&body)).await?;
-            if let Some(items) = page.get("entries").and_then(Value::as_array) {
-                out.extend(items.iter().cloned());
-            }
-            token = page
-                .get("nextPageToken")
-                .and_then(Value::as_str)
-                .filter(|t| !t.is_empty())
-                .map(String::from);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+            self.http.post(&url).json(&body)
+        })
+        .await
     }
 }
 
