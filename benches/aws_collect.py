@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
-"""Benchmark: one full `netdrift run` (collection of security groups, their rules, NACLs,
-prefix lists and attachments, then store and diff) against moto, compared in the same run with
-the floor a Python tool cannot beat: a plain paginated DescribeSecurityGroups loop with boto3.
+"""Benchmark: full `netdrift run`s (collection of security groups, their rules, NACLs, prefix
+lists and attachments, then store and diff) against moto, compared in the same run with the
+floor a Python tool cannot beat: a plain paginated DescribeSecurityGroups loop with boto3.
 
     python3 benches/aws_collect.py target/release/netdrift 500 2000
 
 Seeds N groups x 5 rules in two regions of one account, through the project's proxy (pages of
-1000, like AWS). Prints wall time, peak RSS (netdrift) and the ratio.
+1000, like AWS). Times two runs: the first, into an empty store (every rule id is read), and a
+scheduled one after 1 % of the groups changed (rule ids are read for those only; the others
+keep their stored ids). Each measurement is repeated (REPEAT, default 3) and the median
+printed, with the peak RSS of the netdrift runs, the ratios and the emulator's time per action.
 """
 import json
 import os
-import resource
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,6 +25,7 @@ import boto3
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+REPEAT = int(os.environ.get("REPEAT", "3"))
 ENV = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_EC2_METADATA_DISABLED="true",
            AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
 
@@ -76,34 +80,70 @@ def main():
                     a[1] += c.get("ms", 0.0) / 1000
                 return ", ".join("%s %dx %.2fs" % (k, v[0], v[1]) for k, v in sorted(per.items(), key=lambda kv: -kv[1][1]))
 
-            # The floor: boto3, paginated DescribeSecurityGroups only.
-            mark = len(calls())
-            t = time.time()
-            count = 0
-            for r in regions:
-                ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name=r, aws_access_key_id="testing", aws_secret_access_key="testing")
-                for page in ec2.get_paginator("describe_security_groups").paginate(PaginationConfig={"PageSize": 1000}):
-                    count += len(page["SecurityGroups"])
-            floor = time.time() - t
-            floor_calls = breakdown(mark)
-            with tempfile.TemporaryDirectory() as d:
-                cfg = os.path.join(d, "bench.toml")
-                with open(cfg, "w") as f:
-                    f.write('[report]\ndirectory = "reports"\n\n[[source]]\nprovider = "aws"\nname = "bench"\nregions = %s\nendpoint_url = "%s"\ncloudtrail = false\n'
-                            % (json.dumps(regions), endpoint))
-                before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            def floor(with_rules):
+                """boto3, paginated DescribeSecurityGroups (and DescribeSecurityGroupRules)."""
                 mark = len(calls())
                 t = time.time()
-                out = subprocess.run([netdrift, "--db", os.path.join(d, "b.db"), "run", "--config", cfg], env=ENV, capture_output=True, text=True)
+                count = 0
+                for r in regions:
+                    ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name=r, aws_access_key_id="testing", aws_secret_access_key="testing")
+                    for page in ec2.get_paginator("describe_security_groups").paginate(PaginationConfig={"PageSize": 1000}):
+                        count += len(page["SecurityGroups"])
+                    if with_rules:
+                        for page in ec2.get_paginator("describe_security_group_rules").paginate(PaginationConfig={"PageSize": 1000}):
+                            count += len(page["SecurityGroupRules"])
+                return time.time() - t, count
+
+            def netdrift_run(d):
+                cfg = os.path.join(d, "bench.toml")
+                with open(cfg, "w") as f:
+                    f.write('[report]\ndirectory = "%s"\n\n[[source]]\nprovider = "aws"\nname = "bench"\nregions = %s\nendpoint_url = "%s"\ncloudtrail = false\n'
+                            % (os.path.join(d, "reports"), json.dumps(regions), endpoint))
+                mark = len(calls())
+                t = time.time()
+                child = subprocess.Popen([netdrift, "--db", os.path.join(d, "b.db"), "run", "--config", cfg], env=ENV,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                _, status, usage = os.wait4(child.pid, 0)
                 took = time.time() - t
-                peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-                if out.returncode not in (0, 1, 3):
-                    raise SystemExit(out.stderr)
-                run_calls = breakdown(mark)
-            print("aws-collect: %d groups x 5 rules x 2 regions: netdrift run %.2fs (peak %d MiB), boto3 DescribeSecurityGroups loop %.2fs (%d groups): ratio %.2fx"
-                  % (n, took, max(peak, before) // 1024, floor, count, took / floor))
-            print("  emulator time per action (moto + proxy), boto3 floor: " + floor_calls)
-            print("  emulator time per action (moto + proxy), netdrift run: " + run_calls)
+                code = os.waitstatus_to_exitcode(status)
+                if code not in (0, 1, 3):
+                    raise SystemExit(child.stderr.read().decode())
+                return took, usage.ru_maxrss // 1024, usage.ru_utime + usage.ru_stime, breakdown(mark)
+
+            med = statistics.median
+            changed = max(1, n // 100)
+            firsts, ds_floors, full_floors = [], [], []
+            with tempfile.TemporaryDirectory() as d:
+                # 1. First runs, each into an empty store: every rule id is read.
+                for i in range(REPEAT):
+                    ds_floors.append(floor(False)[0])
+                    full_floors.append(floor(True)[0])
+                    store = os.path.join(d, "first%d" % i)
+                    os.mkdir(store)
+                    firsts.append(netdrift_run(store))
+                # 2. Scheduled runs on the last store, each after 1 % of the groups gained a rule
+                # in each region. Unchanged groups keep their stored rule ids.
+                scheduled, sched_floors = [], []
+                for i in range(REPEAT):
+                    for r in regions:
+                        ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name=r, aws_access_key_id="testing", aws_secret_access_key="testing")
+                        names = ["b%d" % (i * changed + j) for j in range(changed)]
+                        for g in ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": names}])["SecurityGroups"]:
+                            ec2.authorize_security_group_ingress(GroupId=g["GroupId"], IpPermissions=[
+                                {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+                    sched_floors.append(floor(False)[0])
+                    scheduled.append(netdrift_run(store))
+            first, sched = med(f[0] for f in firsts), med(f[0] for f in scheduled)
+            ds_floor, full_floor, sched_floor = med(ds_floors), med(full_floors), med(sched_floors)
+            print("aws-collect: %d groups x 5 rules x 2 regions, medians of %d:" % (n, REPEAT))
+            print("  boto3 floor, DescribeSecurityGroups loop: %.2fs (before first runs), %.2fs (before scheduled runs)" % (ds_floor, sched_floor))
+            print("  boto3 DescribeSecurityGroups + DescribeSecurityGroupRules loop: %.2fs" % full_floor)
+            print("  netdrift run, first (empty store, every rule id): %.2fs (netdrift CPU %.2fs), peak %d MiB: %.2fx the floor, %.2fx the two-list loop"
+                  % (first, med(f[2] for f in firsts), max(f[1] for f in firsts), first / ds_floor, first / full_floor))
+            print("  netdrift run, scheduled (%d groups changed per region): %.2fs (netdrift CPU %.2fs), peak %d MiB: %.2fx the floor"
+                  % (changed, sched, med(f[2] for f in scheduled), max(f[1] for f in scheduled), sched / sched_floor))
+            print("  emulator time per action (moto + proxy), netdrift first run: " + firsts[-1][3])
+            print("  emulator time per action (moto + proxy), netdrift scheduled run: " + scheduled[-1][3])
         finally:
             proxy.kill()
             moto.kill()

@@ -19,7 +19,7 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::config::Config;
 use crate::lock::{DbLock, Wait};
-use crate::reconcile::{collect_all, reconcile_once, RunOptions};
+use crate::reconcile::{collect_with_store, reconcile_once, RunOptions};
 use crate::store::{insert_snapshots, ts, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,14 +154,7 @@ fn run_job(state: &State, kind: JobKind) -> Result<String> {
         }
         JobKind::Snapshot => {
             let now = Utc::now();
-            let since_map = crate::reconcile::audit_since(&store)?;
-            let since = move |scope: &str| {
-                since_map
-                    .get(scope)
-                    .copied()
-                    .unwrap_or(now - chrono::Duration::days(1))
-            };
-            let collection = collect_all(&cfg, &since, now);
+            let collection = collect_with_store(&store, &cfg, now)?;
             let ids = insert_snapshots(&mut store, &collection.items, now)?;
             crate::audit::import_configured(&mut store, &cfg)?;
             for (provider, events, windows, source) in &collection.events {

@@ -81,6 +81,7 @@ fn collect_aws(
     source: &SourceConfig,
     live: &crate::config::AwsLiveConfig,
     since: &(dyn Fn(&str) -> DateTime<Utc> + Sync),
+    known: &dyn Fn(&str) -> Vec<netdrift_snapshots::Resource>,
     now: DateTime<Utc>,
     out: &mut Collection,
 ) {
@@ -100,7 +101,14 @@ fn collect_aws(
         cloudtrail: live.cloudtrail,
     };
     let Some(rt) = runtime(source) else { return };
-    let c = rt.block_on(netdrift_provider_aws::collect(&src, since, now));
+    let known = |scope: &str| -> netdrift_provider_aws::KnownGroups {
+        known(scope)
+            .into_iter()
+            .filter(|r| r.kind == netdrift_snapshots::ResourceKind::AwsSecurityGroup)
+            .map(|r| (r.id.as_str().to_string(), r))
+            .collect()
+    };
+    let c = rt.block_on(netdrift_provider_aws::collect(&src, since, &known, now));
     absorb(
         source,
         netdrift_snapshots::Provider::Aws,
@@ -229,10 +237,13 @@ fn collect_azure(
 }
 
 /// Collect every source, at most `concurrency` file sources at a time; one failing source never
-/// stops the others. `since(scope)` is the start of the audit window of a scope.
+/// stops the others. `since(scope key)` is the start of the audit window of a scope;
+/// `known(scope key)` gives the resources already stored for a scope, which a live provider may
+/// reuse instead of asking again (AWS rule ids).
 pub fn collect_all(
     cfg: &Config,
     since: &(dyn Fn(&str) -> DateTime<Utc> + Sync),
+    known: &dyn Fn(&str) -> Vec<netdrift_snapshots::Resource>,
     now: DateTime<Utc>,
 ) -> Collection {
     let mut out = Collection::default();
@@ -266,10 +277,10 @@ pub fn collect_all(
         match &src.kind {
             SourceKind::Files { .. } => {}
             #[cfg(feature = "aws")]
-            SourceKind::Aws(live) => collect_aws(src, live, since, now, &mut out),
+            SourceKind::Aws(live) => collect_aws(src, live, since, known, now, &mut out),
             #[cfg(not(feature = "aws"))]
             SourceKind::Aws(_) => {
-                let _ = (since, now);
+                let _ = (since, known, now);
                 tracing::error!(source = %src.name, "live AWS collection is not built into this netdrift (build with --features aws)");
             }
             #[cfg(feature = "gcp")]
@@ -302,13 +313,41 @@ pub fn audit_since(store: &Store) -> Result<std::collections::HashMap<String, Da
     Ok(m)
 }
 
-pub fn reconcile_once(store: &mut Store, cfg: &Config, opts: &RunOptions) -> Result<RunOutcome> {
-    let started = Utc::now();
-    let taken_at = opts.at.unwrap_or(started);
+/// The resources of a scope's newest snapshot that read security groups (none for a new scope).
+fn stored_resources(store: &Store, scope: &str) -> Result<Vec<netdrift_snapshots::Resource>> {
+    match store.latest_covering(
+        scope,
+        netdrift_snapshots::ResourceKind::AwsSecurityGroup,
+        None,
+    )? {
+        Some(snap) => store.snapshot_resources(&snap),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Collect every source for a snapshot taken at `taken_at`, with the audit windows and stored
+/// resources the store gives.
+pub fn collect_with_store(
+    store: &Store,
+    cfg: &Config,
+    taken_at: DateTime<Utc>,
+) -> Result<Collection> {
     let since_map = audit_since(store)?;
     let default_since = taken_at - chrono::Duration::days(1);
     let since = move |scope: &str| since_map.get(scope).copied().unwrap_or(default_since);
-    let collection = collect_all(cfg, &since, taken_at);
+    let known = |scope: &str| {
+        stored_resources(store, scope).unwrap_or_else(|e| {
+            tracing::warn!(scope, error = %format!("{e:#}"), "cannot read the stored snapshot; everything is read afresh");
+            Vec::new()
+        })
+    };
+    Ok(collect_all(cfg, &since, &known, taken_at))
+}
+
+pub fn reconcile_once(store: &mut Store, cfg: &Config, opts: &RunOptions) -> Result<RunOutcome> {
+    let started = Utc::now();
+    let taken_at = opts.at.unwrap_or(started);
+    let collection = collect_with_store(store, cfg, taken_at)?;
     let collected = collection.items;
     let summary: Vec<(String, SnapshotStatus, usize)> = collected
         .iter()

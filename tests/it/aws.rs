@@ -221,8 +221,39 @@ fn two_accounts_two_regions_paginated_then_drift_names_the_actor() {
     let rule_id = emu.seed(&["widen", A, "us-east-1", &a_groups[5]]);
     assert!(rule_id.starts_with("sgr-"));
     std::thread::sleep(Duration::from_millis(1100));
+    let mark = emu.calls().len();
     let (code, out, err) = run(&db, &cfg);
     assert_eq!(code, 1, "{out}\n{err}");
+    // Rule ids are asked for only where groups changed: the two changed groups of one scope,
+    // by group-id filter; the other scopes' unchanged groups keep their stored ids.
+    let rule_calls: Vec<Value> = emu.calls()[mark..]
+        .iter()
+        .filter(|c| c["action"] == "DescribeSecurityGroupRules")
+        .cloned()
+        .collect();
+    assert!(!rule_calls.is_empty());
+    assert!(
+        rule_calls
+            .iter()
+            .all(|c| c["account"] == A && c["region"] == "us-east-1"),
+        "{rule_calls:?}"
+    );
+    let shown = |id: &str| {
+        json(&ok(&db, &["show", id, "--format", "json"], 0).stdout)["states"][0]["resource"].clone()
+    };
+    let unchanged = shown(&a_groups[0]);
+    let ids = unchanged["rules"].as_array().unwrap();
+    assert!(
+        !ids.is_empty()
+            && ids
+                .iter()
+                .all(|r| r["rule_id"].as_str().is_some_and(|x| x.starts_with("sgr-"))),
+        "{unchanged}"
+    );
+    assert!(
+        shown(&a_groups[5]).to_string().contains(&rule_id),
+        "the widened rule keeps its id"
+    );
     let v = json(&std::fs::read_to_string(dir.path().join("reports/latest.json")).unwrap());
     let items = v["drift"].as_array().unwrap();
     let ssh = items
@@ -275,7 +306,7 @@ fn failing_scopes_are_coverage_gaps_never_deletions() {
         // Throttling, a 5xx and a dropped connection that recover within the retries.
         {"action": "DescribeSecurityGroups", "account": B, "region": "eu-west-1", "mode": "throttle", "count": 1},
         {"action": "DescribeNetworkAcls", "account": B, "region": "eu-west-1", "mode": "5xx", "count": 1},
-        {"action": "DescribeSecurityGroupRules", "account": B, "region": "eu-west-1", "mode": "drop", "count": 1},
+        {"action": "DescribeNetworkInterfaces", "account": B, "region": "eu-west-1", "mode": "drop", "count": 1},
         // Throttling that exhausts them.
         {"action": "DescribeSecurityGroups", "account": A, "region": "eu-west-1", "mode": "throttle"},
         // Permission denied on one call.

@@ -5,7 +5,9 @@ moto answers EC2 Describe calls in one page, does not implement CloudTrail Looku
 cannot inject faults. This proxy adds exactly that, and forwards everything else unchanged:
 
 - EC2 pagination: Describe* responses are cut into pages of PAGE_SIZE items (or the request's
-  MaxResults if smaller) with a nextToken; a request with NextToken gets the following page.
+  MaxResults if smaller) with a nextToken. Like EC2's server-side tokens, the token is a cursor
+  over the result read at the first page: a request with NextToken gets the following page of
+  that result without asking moto again, so a call of P pages costs one listing, not P.
 - CloudTrail LookupEvents: served from records loaded from CLOUDTRAIL_FILES (CloudTrail log
   JSON) and from records synthesized from the EC2 write calls that pass through the proxy, in
   CloudTrail's nested shape; filtered by time window, 50 per page with NextToken.
@@ -36,6 +38,7 @@ FAULTS = []
 CALLS = []
 TRAIL = []  # CloudTrail records (dicts)
 KEYS = {}   # access key id -> identity (learned from STS AssumeRole responses)
+CURSORS = {}  # nextToken cursor id -> (request fingerprint, response root, namespace, items)
 
 PAGED = {
     "DescribeSecurityGroups": "securityGroupInfo",
@@ -100,19 +103,16 @@ def strip_ns(tag):
     return tag.split("}", 1)[-1]
 
 
-def paginate(action, body, params):
+def fingerprint(action, params, account, region):
+    """What a token is bound to: the same call with the same filters, in the same scope."""
+    rest = sorted((k, v) for k, v in params.items() if k not in ("NextToken", "MaxResults"))
+    return json.dumps([action, account, region, rest])
+
+
+def page_of(action, root, ns, items, start, size, print_):
     key = PAGED[action]
-    root = ET.fromstring(body)
-    ns = root.tag.split("}", 1)[0] + "}" if root.tag.startswith("{") else ""
     container = root.find(ns + key)
-    if container is None:
-        return body
-    items = list(container)
-    start = int(params.get("NextToken", ["0"])[0] or 0)
-    size = PAGE_SIZE
-    if "MaxResults" in params:
-        size = min(size, int(params["MaxResults"][0]))
-    for it in items:
+    for it in list(container):
         container.remove(it)
     for it in items[start:start + size]:
         container.append(it)
@@ -121,9 +121,50 @@ def paginate(action, body, params):
         root.remove(old)
     if start + size < len(items):
         tok = ET.SubElement(root, ns + "nextToken")
-        tok.text = str(start + size)
+        tok.text = "%s:%d" % (print_, start + size)
     ET.register_namespace("", ns.strip("{}"))
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def page_size(params):
+    size = PAGE_SIZE
+    if "MaxResults" in params:
+        size = min(size, int(params["MaxResults"][0]))
+    return size
+
+
+def next_page(action, params, account, region):
+    """The page a NextToken asks for, from its cursor (an error for a token it never gave)."""
+    token = params.get("NextToken", [""])[0]
+    cursor, _, offset = token.partition(":")
+    with LOCK:
+        entry = CURSORS.get(cursor)
+    if entry is None or not offset.isdigit():
+        return ec2_error("InvalidParameterValue", "Invalid pagination token: %s" % token, 400)
+    bound, root, ns, items = entry
+    if bound != fingerprint(action, params, account, region):
+        return ec2_error("InvalidParameterValue", "The pagination token does not match the request", 400)
+    with LOCK:
+        body = page_of(action, root, ns, items, int(offset), page_size(params), cursor)
+    return 200, {"Content-Type": "text/xml"}, body
+
+
+def paginate(action, body, params, account, region):
+    """The first page of a full moto listing; the rest is kept as a cursor."""
+    key = PAGED[action]
+    root = ET.fromstring(body)
+    ns = root.tag.split("}", 1)[0] + "}" if root.tag.startswith("{") else ""
+    container = root.find(ns + key)
+    if container is None:
+        return body
+    items = list(container)
+    size = page_size(params)
+    cursor = uuid.uuid4().hex
+    if len(items) > size:
+        with LOCK:
+            CURSORS[cursor] = (fingerprint(action, params, account, region), root, ns, items)
+    with LOCK:
+        return page_of(action, root, ns, items, 0, size, cursor)
 
 
 def synthesize(action, params, key, region, account, response):
@@ -269,6 +310,8 @@ class Handler(BaseHTTPRequestHandler):
         if service == "cloudtrail" and action == "LookupEvents":
             out = lookup_events(json.loads(body or b"{}"), account, region)
             return self.reply(200, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps(out).encode())
+        if service == "ec2" and action in PAGED and params.get("NextToken", [""])[0]:
+            return self.reply(*next_page(action, params, account, region))
         req = urllib.request.Request(MOTO + self.path, data=body if self.command != "GET" else None, method=self.command)
         for k, v in self.headers.items():
             if k.lower() not in ("host", "content-length", "connection", "accept-encoding"):
@@ -279,7 +322,7 @@ class Handler(BaseHTTPRequestHandler):
         except urllib.error.HTTPError as e:
             status, headers, data = e.code, dict(e.headers), e.read()
         if status == 200 and service == "ec2" and action in PAGED:
-            data = paginate(action, data, params)
+            data = paginate(action, data, params, account, region)
         if status == 200 and service == "sts" and action == "AssumeRole":
             m = re.search(rb"<AccessKeyId>([^<]+)</AccessKeyId>", data)
             arn = params.get("RoleArn", [""])[0]

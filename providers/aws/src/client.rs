@@ -1,7 +1,7 @@
 //! SDK configuration, credentials, role assumption, account and region discovery, and the
 //! per-scope collection with bounded concurrency, retries and a per-scope timeout.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,6 +45,16 @@ pub struct AwsSource {
     /// Fetch CloudTrail events (LookupEvents) for each collected scope.
     pub cloudtrail: bool,
 }
+
+/// The security groups netdrift already stored for a scope (the newest snapshot that read
+/// them), by group id: the rules they had, with their `sgr-` ids.
+pub type KnownGroups = HashMap<String, Resource>;
+
+/// Above this many groups needing rule ids (or half of the scope's groups), one unfiltered
+/// DescribeSecurityGroupRules listing is cheaper than `group-id` filtered ones.
+const RULE_ID_FILTER_MAX: usize = 1000;
+/// Filter values per DescribeSecurityGroupRules request (EC2 accepts up to 200).
+const RULE_ID_FILTER_BATCH: usize = 200;
 
 /// What one source produced.
 #[derive(Debug, Default)]
@@ -196,10 +206,13 @@ async fn regions(account: &Account, src: &AwsSource) -> Result<Vec<String>, Prob
 }
 
 /// Collect every account × region of a source. `events_since(scope key)` gives the start of
-/// the CloudTrail window for a scope (the previous snapshot); `now` its end.
+/// the CloudTrail window for a scope (the previous snapshot); `now` its end. `known(scope key)`
+/// gives the groups already stored for the scope: an unchanged group keeps its stored rule ids,
+/// and DescribeSecurityGroupRules is asked only for the groups that are new or changed.
 pub async fn collect(
     src: &AwsSource,
     events_since: &(dyn Fn(&str) -> DateTime<Utc> + Sync),
+    known: &dyn Fn(&str) -> KnownGroups,
     now: DateTime<Utc>,
 ) -> Collection {
     let base = base_config(src).await;
@@ -239,6 +252,7 @@ pub async fn collect(
         for region in rs {
             let scope = Scope::new(Provider::Aws, account.id.clone(), Some(region.clone()));
             let since = events_since(&scope.key());
+            let known = known(&scope.key());
             let (sem, account, src) = (sem.clone(), account.clone(), src.clone());
             tasks.spawn(async move {
                 let _permit = sem.acquire_owned().await.expect("semaphore");
@@ -249,7 +263,7 @@ pub async fn collect(
                     .build();
                 let collected = match tokio::time::timeout(
                     src.scope_timeout,
-                    collect_scope(&config, scope.clone()),
+                    collect_scope(&config, scope.clone(), &known),
                 )
                 .await
                 {
@@ -314,12 +328,12 @@ fn convert(doc: Value) -> Result<Vec<Resource>, Problem> {
 
 /// Collect one account × region. Each call that fails becomes a problem; what it would have
 /// read is marked uncollected so that it is never reported as deleted.
-pub async fn collect_scope(config: &SdkConfig, scope: Scope) -> Collected {
+pub async fn collect_scope(config: &SdkConfig, scope: Scope, known: &KnownGroups) -> Collected {
     let ec2 = aws_sdk_ec2::Client::new(config);
     // Security groups (with their enrichment) and network ACLs are independent: fetch them
     // concurrently.
     let ((sgs, mut problems), (acls, acl_problems)) =
-        tokio::join!(collect_groups(&ec2), collect_acls(&ec2));
+        tokio::join!(collect_groups(&ec2, known), collect_acls(&ec2));
     problems.extend(acl_problems);
     let (sg_ok, acl_ok) = (sgs.is_some(), acls.is_some());
     let mut uncollected = Vec::new();
@@ -365,7 +379,10 @@ pub async fn collect_scope(config: &SdkConfig, scope: Scope) -> Collected {
 
 /// Security groups with their rule ids, prefix lists and attachment; `None` when they could
 /// not be read.
-async fn collect_groups(ec2: &aws_sdk_ec2::Client) -> (Option<Vec<Resource>>, Vec<Problem>) {
+async fn collect_groups(
+    ec2: &aws_sdk_ec2::Client,
+    known: &KnownGroups,
+) -> (Option<Vec<Resource>>, Vec<Problem>) {
     let mut problems = Vec::new();
     let mut groups = Vec::new();
     let mut pages = ec2
@@ -388,7 +405,7 @@ async fn collect_groups(ec2: &aws_sdk_ec2::Client) -> (Option<Vec<Resource>>, Ve
     }
     match convert(json!({ "SecurityGroups": groups })) {
         Ok(mut sgs) => {
-            enrich_security_groups(ec2, &mut sgs, &mut problems).await;
+            enrich_security_groups(ec2, &mut sgs, known, &mut problems).await;
             (Some(sgs), problems)
         }
         Err(p) => {
@@ -436,12 +453,13 @@ async fn collect_acls(ec2: &aws_sdk_ec2::Client) -> (Option<Vec<Resource>>, Vec<
     }
 }
 
-/// Rule ids (DescribeSecurityGroupRules), resolved prefix lists and attachment (network
-/// interfaces), fetched concurrently. A failure here degrades the data (problem, partial
-/// snapshot) but keeps the groups.
+/// Rule ids (stored ones for unchanged groups, DescribeSecurityGroupRules for the others),
+/// resolved prefix lists and attachment (network interfaces), fetched concurrently. A failure
+/// here degrades the data (problem, partial snapshot) but keeps the groups.
 async fn enrich_security_groups(
     ec2: &aws_sdk_ec2::Client,
     sgs: &mut Vec<Resource>,
+    known: &KnownGroups,
     problems: &mut Vec<Problem>,
 ) {
     let referenced: BTreeSet<String> = sgs
@@ -453,13 +471,36 @@ async fn enrich_security_groups(
             _ => None,
         })
         .collect();
+    let mut need = Vec::new();
+    let mut carried = Vec::new();
+    for (i, g) in sgs.iter().enumerate() {
+        match known.get(g.id.as_str()).and_then(|k| stored_rule_ids(g, k)) {
+            Some(ids) => carried.push((i, ids)),
+            None if !g.rules.is_empty() => need.push(g.id.as_str().to_string()),
+            None => {}
+        }
+    }
+    let wanted = if need.is_empty() {
+        RuleIds::None
+    } else if need.len() > RULE_ID_FILTER_MAX || need.len() * 2 > sgs.len() {
+        RuleIds::All
+    } else {
+        RuleIds::Groups(need)
+    };
+    if !matches!(wanted, RuleIds::All) {
+        for (i, ids) in carried {
+            for (r, id) in sgs[i].rules.iter_mut().zip(ids) {
+                r.rule_id = Some(id);
+            }
+        }
+    }
     let ((rows, p1), (resolved, p2), (attached, p3)) = tokio::join!(
-        fetch_rule_rows(ec2),
+        fetch_rule_rows(ec2, wanted),
         fetch_prefix_lists(ec2, &referenced),
         fetch_attached(ec2)
     );
     problems.extend(p1.into_iter().chain(p2).chain(p3));
-    if let Some(rows) = rows {
+    if let Some(rows) = rows.filter(|r| !r.is_empty()) {
         if let Ok(with_ids) = convert(json!({ "SecurityGroupRules": rows })) {
             let mut all = std::mem::take(sgs);
             all.extend(with_ids);
@@ -479,22 +520,72 @@ async fn enrich_security_groups(
     }
 }
 
-/// Stable rule ids: `None` when they could not be read.
-async fn fetch_rule_rows(ec2: &aws_sdk_ec2::Client) -> (Option<Vec<Value>>, Vec<Problem>) {
+/// The rule ids of `group`'s stored version, in `group`'s rule order, when both hold the same
+/// rules (an id is stable while its rule exists; a description edit keeps it). `None` when the
+/// rules differ or the stored version lacks an id.
+fn stored_rule_ids(group: &Resource, stored: &Resource) -> Option<Vec<String>> {
+    use netdrift_snapshots::canonical::access_rule;
+    if group.rules.len() != stored.rules.len() {
+        return None;
+    }
+    let mut ids: BTreeMap<netdrift_snapshots::Rule, Vec<&str>> = BTreeMap::new();
+    for r in &stored.rules {
+        ids.entry(access_rule(r))
+            .or_default()
+            .push(r.rule_id.as_deref()?);
+    }
+    group
+        .rules
+        .iter()
+        .map(|r| {
+            ids.get_mut(&access_rule(r))
+                .and_then(Vec::pop)
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+/// Which rule rows to read.
+enum RuleIds {
+    None,
+    All,
+    Groups(Vec<String>),
+}
+
+/// Rule rows with their stable ids: `None` when they could not be read.
+async fn fetch_rule_rows(
+    ec2: &aws_sdk_ec2::Client,
+    wanted: RuleIds,
+) -> (Option<Vec<Value>>, Vec<Problem>) {
+    let batches: Vec<Option<Vec<String>>> = match wanted {
+        RuleIds::None => return (Some(Vec::new()), Vec::new()),
+        RuleIds::All => vec![None],
+        RuleIds::Groups(ids) => ids
+            .chunks(RULE_ID_FILTER_BATCH)
+            .map(|c| Some(c.to_vec()))
+            .collect(),
+    };
     let mut rows = Vec::new();
-    let mut pages = ec2
-        .describe_security_group_rules()
-        .max_results(1000)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        match page {
-            Ok(p) => rows.extend(
-                p.security_group_rules()
-                    .iter()
-                    .map(wire::security_group_rule),
-            ),
-            Err(e) => return (None, vec![classify("DescribeSecurityGroupRules", None, &e)]),
+    for batch in batches {
+        let mut req = ec2.describe_security_group_rules().max_results(1000);
+        if let Some(ids) = batch {
+            req = req.filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("group-id")
+                    .set_values(Some(ids))
+                    .build(),
+            );
+        }
+        let mut pages = req.into_paginator().send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(p) => rows.extend(
+                    p.security_group_rules()
+                        .iter()
+                        .map(wire::security_group_rule),
+                ),
+                Err(e) => return (None, vec![classify("DescribeSecurityGroupRules", None, &e)]),
+            }
         }
     }
     (Some(rows), Vec::new())
@@ -583,4 +674,82 @@ async fn fetch_attached(ec2: &aws_sdk_ec2::Client) -> (Option<BTreeSet<String>>,
         }
     }
     (Some(attached), Vec::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netdrift_snapshots::{
+        Action, Direction, Peer, PortRange, Ports, Protocol, ResourceId, Rule,
+    };
+
+    fn rule(port: i64, cidr: &str, id: Option<&str>, description: Option<&str>) -> Rule {
+        let mut r = Rule::new(
+            Direction::Ingress,
+            Action::Allow,
+            Protocol::Number(netdrift_snapshots::TCP),
+            Ports::Ranges {
+                ranges: vec![PortRange::new(port, port).unwrap()],
+            },
+            vec![Peer::Cidr(cidr.parse().unwrap())],
+        );
+        r.rule_id = id.map(str::to_string);
+        r.description = description.map(str::to_string);
+        r
+    }
+
+    fn group(rules: Vec<Rule>) -> Resource {
+        let mut g = Resource::new(ResourceId::new("sg-1"), ResourceKind::AwsSecurityGroup);
+        g.rules = rules;
+        netdrift_snapshots::canonicalize(g)
+    }
+
+    #[test]
+    fn unchanged_rules_keep_their_stored_ids_in_the_groups_order() {
+        let stored = group(vec![
+            rule(22, "10.0.0.0/8", Some("sgr-a"), None),
+            rule(443, "0.0.0.0/0", Some("sgr-b"), None),
+        ]);
+        // Read afresh without ids; one description edited (ids survive that).
+        let now = group(vec![
+            rule(443, "0.0.0.0/0", None, Some("edited")),
+            rule(22, "10.0.0.0/8", None, None),
+        ]);
+        let ids = stored_rule_ids(&now, &stored).expect("same rules");
+        assert_eq!(ids.len(), 2);
+        let ssh = Ports::Ranges {
+            ranges: vec![PortRange::new(22, 22).unwrap()],
+        };
+        for (r, id) in now.rules.iter().zip(&ids) {
+            assert_eq!(id, if r.ports == ssh { "sgr-a" } else { "sgr-b" });
+        }
+    }
+
+    #[test]
+    fn a_changed_or_unidentified_rule_asks_again() {
+        let stored = group(vec![
+            rule(22, "10.0.0.0/8", Some("sgr-a"), None),
+            rule(443, "0.0.0.0/0", Some("sgr-b"), None),
+        ]);
+        let widened = group(vec![
+            rule(22, "0.0.0.0/0", None, None),
+            rule(443, "0.0.0.0/0", None, None),
+        ]);
+        assert_eq!(stored_rule_ids(&widened, &stored), None);
+        let added = group(vec![
+            rule(22, "10.0.0.0/8", None, None),
+            rule(443, "0.0.0.0/0", None, None),
+            rule(80, "0.0.0.0/0", None, None),
+        ]);
+        assert_eq!(stored_rule_ids(&added, &stored), None);
+        let no_ids = group(vec![
+            rule(22, "10.0.0.0/8", None, None),
+            rule(443, "0.0.0.0/0", Some("sgr-b"), None),
+        ]);
+        let same = group(vec![
+            rule(22, "10.0.0.0/8", None, None),
+            rule(443, "0.0.0.0/0", None, None),
+        ]);
+        assert_eq!(stored_rule_ids(&same, &no_ids), None);
+    }
 }

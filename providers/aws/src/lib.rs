@@ -14,6 +14,6 @@ mod errors;
 mod trail;
 mod wire;
 
-pub use client::{collect, AwsSource, Collection};
+pub use client::{collect, AwsSource, Collection, KnownGroups};
 pub use errors::{classify, ACTIONS};
 pub use trail::lookup_events;
