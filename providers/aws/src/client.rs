@@ -383,29 +383,23 @@ async fn collect_groups(
     ec2: &aws_sdk_ec2::Client,
     known: &KnownGroups,
 ) -> (Option<Vec<Resource>>, Vec<Problem>) {
-    let mut problems = Vec::new();
-    let mut groups = Vec::new();
-    let mut pages = ec2
-        .describe_security_groups()
-        .max_results(1000)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        match page {
-            Ok(p) => groups.extend(p.security_groups().iter().map(wire::security_group)),
-            Err(e) => {
-                problems.push(classify(
-                    "DescribeSecurityGroups",
-                    Some(ResourceKind::AwsSecurityGroup),
-                    &e,
-                ));
-                return (None, problems);
-            }
+    // Nothing stored for the scope: every rule id is needed, so the rules are listed while the
+    // groups are.
+    let (listed, early) = tokio::join!(list_groups(ec2), async {
+        if known.is_empty() {
+            Some(fetch_rule_rows(ec2, RuleIds::All).await)
+        } else {
+            None
         }
-    }
+    });
+    let mut problems = Vec::new();
+    let groups = match listed {
+        Ok(g) => g,
+        Err(p) => return (None, vec![p]),
+    };
     match convert(json!({ "SecurityGroups": groups })) {
         Ok(mut sgs) => {
-            enrich_security_groups(ec2, &mut sgs, known, &mut problems).await;
+            enrich_security_groups(ec2, &mut sgs, known, early, &mut problems).await;
             (Some(sgs), problems)
         }
         Err(p) => {
@@ -416,6 +410,29 @@ async fn collect_groups(
             (None, problems)
         }
     }
+}
+
+/// Every security group, in the AWS CLI's JSON.
+async fn list_groups(ec2: &aws_sdk_ec2::Client) -> Result<Vec<Value>, Problem> {
+    let mut groups = Vec::new();
+    let mut pages = ec2
+        .describe_security_groups()
+        .max_results(1000)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(p) => groups.extend(p.security_groups().iter().map(wire::security_group)),
+            Err(e) => {
+                return Err(classify(
+                    "DescribeSecurityGroups",
+                    Some(ResourceKind::AwsSecurityGroup),
+                    &e,
+                ))
+            }
+        }
+    }
+    Ok(groups)
 }
 
 /// Network ACLs; `None` when they could not be read.
@@ -460,6 +477,7 @@ async fn enrich_security_groups(
     ec2: &aws_sdk_ec2::Client,
     sgs: &mut Vec<Resource>,
     known: &KnownGroups,
+    early: Option<RuleRows>,
     problems: &mut Vec<Problem>,
 ) {
     let referenced: BTreeSet<String> = sgs
@@ -494,8 +512,14 @@ async fn enrich_security_groups(
             }
         }
     }
+    let rule_rows = async {
+        match early {
+            Some(rows) => rows,
+            None => fetch_rule_rows(ec2, wanted).await,
+        }
+    };
     let ((rows, p1), (resolved, p2), (attached, p3)) = tokio::join!(
-        fetch_rule_rows(ec2, wanted),
+        rule_rows,
         fetch_prefix_lists(ec2, &referenced),
         fetch_attached(ec2)
     );
@@ -552,11 +576,11 @@ enum RuleIds {
     Groups(Vec<String>),
 }
 
-/// Rule rows with their stable ids: `None` when they could not be read.
-async fn fetch_rule_rows(
-    ec2: &aws_sdk_ec2::Client,
-    wanted: RuleIds,
-) -> (Option<Vec<Value>>, Vec<Problem>) {
+/// Rule rows with their stable ids (`None` when they could not be read), and the problem.
+type RuleRows = (Option<Vec<Value>>, Vec<Problem>);
+
+/// Read the rule rows asked for.
+async fn fetch_rule_rows(ec2: &aws_sdk_ec2::Client, wanted: RuleIds) -> RuleRows {
     let batches: Vec<Option<Vec<String>>> = match wanted {
         RuleIds::None => return (Some(Vec::new()), Vec::new()),
         RuleIds::All => vec![None],
