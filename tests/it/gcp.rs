@@ -178,25 +178,18 @@ fn route(state: &Mutex<State>, req: &Request) -> Response {
                 "compute#firewallPolicyList",
             ))
         }
-        ["v3", "projects"] => {
+        ["v3", kind @ ("projects" | "folders")] => {
             let parent = req.param("parent").unwrap_or("");
+            let children = if *kind == "projects" {
+                &s.projects
+            } else {
+                &s.folders
+            };
             let mut v = gcp_page(
-                s.projects.get(parent).unwrap_or(&empty),
+                children.get(parent).unwrap_or(&empty),
                 token,
                 PAGE,
-                "projects",
-                "",
-            );
-            v.as_object_mut().unwrap().remove("kind");
-            Response::json(&v)
-        }
-        ["v3", "folders"] => {
-            let parent = req.param("parent").unwrap_or("");
-            let mut v = gcp_page(
-                s.folders.get(parent).unwrap_or(&empty),
-                token,
-                PAGE,
-                "folders",
+                kind,
                 "",
             );
             v.as_object_mut().unwrap().remove("kind");

@@ -109,7 +109,7 @@ def fingerprint(action, params, account, region):
     return json.dumps([action, account, region, rest])
 
 
-def page_of(action, root, ns, items, start, size, print_):
+def page_of(action, root, ns, items, start, size, cursor):
     key = PAGED[action]
     container = root.find(ns + key)
     for it in list(container):
@@ -121,7 +121,7 @@ def page_of(action, root, ns, items, start, size, print_):
         root.remove(old)
     if start + size < len(items):
         tok = ET.SubElement(root, ns + "nextToken")
-        tok.text = "%s:%d" % (print_, start + size)
+        tok.text = "%s:%d" % (cursor, start + size)
     ET.register_namespace("", ns.strip("{}"))
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
