@@ -162,10 +162,9 @@ fn window(
     Ok((start - skew, end + skew))
 }
 
-fn payload_set(ev: &AuditEvent, item: &DriftItem) -> AccessSet {
+fn payload_set(payload: &[netdrift_snapshots::Rule], item: &DriftItem) -> AccessSet {
     let context = Resource::new(ResourceId::new(item.resource.clone()), item.resource_kind);
-    let boxes: Vec<AccessBox> = ev
-        .payload
+    let boxes: Vec<AccessBox> = payload
         .iter()
         .filter(|r| r.direction == item.direction)
         .flat_map(|r| rule_boxes(r, &context))
@@ -225,8 +224,31 @@ fn grade(store: &Store, ev: &AuditEvent, c: &Computed) -> AttributionStatus {
     if deleted_deny_entry(store, ev, c) {
         return AttributionStatus::Exact;
     }
-    if !ev.payload.is_empty() {
-        let p = payload_set(ev, item);
+    // A GCP `firewalls.patch` carries only what it changes: apply it onto the approved state.
+    let patched;
+    let payload: &[netdrift_snapshots::Rule] =
+        match netdrift_provider_file::audit::gcp::patch_body(ev) {
+            Some(patch) => {
+                patched = item
+                    .baseline_state
+                    .as_deref()
+                    .and_then(|h| store.state(h).ok())
+                    .and_then(|before| {
+                        netdrift_provider_file::gcp::patched_firewall(
+                            &before,
+                            patch,
+                            &scope_account(&item.scope),
+                        )
+                        .ok()
+                    })
+                    .map(|r| r.rules)
+                    .unwrap_or_default();
+                &patched
+            }
+            None => &ev.payload,
+        };
+    if !payload.is_empty() {
+        let p = payload_set(payload, item);
         let hit = if ev.payload_removes {
             !p.intersection(&c.denied).is_empty()
         } else {
@@ -281,7 +303,22 @@ fn attribute(
     }
     let account = scope_account(&item.scope);
     let mut gap = None;
-    let (status, reason) = if actors.iter().any(|a| a.grade == AttributionStatus::Exact) {
+    let failures = store.audit_failures(item.provider, &account, &from, &to)?;
+    let failed_read = failures.first().map(|f| {
+        format!(
+            "audit logs of {} could not be read for {} to {} ({}: {})",
+            if f.account == "*" {
+                f.source.as_str()
+            } else {
+                f.account.as_str()
+            },
+            f.start,
+            f.end,
+            f.operation.as_deref().unwrap_or("read"),
+            f.message
+        )
+    });
+    let (status, mut reason) = if actors.iter().any(|a| a.grade == AttributionStatus::Exact) {
         (
             AttributionStatus::Exact,
             "the request payload of the event produces this drift".to_string(),
@@ -295,6 +332,28 @@ fn attribute(
                 "the window ended more than {} days ago, beyond the audit log retention",
                 cfg.attribution.log_retention_days
             ),
+        )
+    } else if let Some(why) = &failed_read {
+        let f = &failures[0];
+        gap = Some(crate::audit::read_failed_finding(
+            item.provider,
+            &f.source,
+            &netdrift_snapshots::AuditFailure {
+                account: f.account.clone(),
+                region: f.region.clone(),
+                start: f.start.clone(),
+                end: f.end.clone(),
+                problem: netdrift_snapshots::Problem {
+                    code: f.code.clone(),
+                    kind: None,
+                    operation: f.operation.clone(),
+                    message: f.message.clone(),
+                },
+            },
+        ));
+        (
+            AttributionStatus::Unattributed,
+            format!("{why}: the change cannot be attributed from the logs, and their silence proves nothing"),
         )
     } else if !store.audit_covers(item.provider, &account, &from, &to)? {
         (
@@ -315,6 +374,9 @@ fn attribute(
         });
         (AttributionStatus::Unattributed, msg)
     };
+    if let (Some(why), false) = (&failed_read, status == AttributionStatus::Unattributed) {
+        reason.push_str(&format!("; {why}, so other events may be missing"));
+    }
     let change_record = change_record_for(cfg, records, item, &actors);
     Ok((
         Attribution {
@@ -331,9 +393,11 @@ fn attribute(
 }
 
 fn has_payload(events: &[AuditEvent], id: &str) -> bool {
-    events
-        .iter()
-        .any(|e| e.event_id == id && !e.payload.is_empty())
+    events.iter().any(|e| {
+        e.event_id == id
+            && (!e.payload.is_empty()
+                || netdrift_provider_file::audit::gcp::patch_body(e).is_some())
+    })
 }
 
 fn scope_account(scope: &str) -> String {

@@ -9,7 +9,8 @@ use serde::Serialize;
 use netdrift_snapshots::Provider;
 
 use crate::config::Config;
-use crate::store::{insert_coverage, insert_event, ts, Store};
+use crate::drift::CoverageFinding;
+use crate::store::{insert_coverage, insert_event, insert_failure, ts, Store};
 
 #[derive(Debug, Default, Serialize)]
 pub struct AuditImportSummary {
@@ -30,13 +31,35 @@ pub fn import_files(
     provider: Provider,
     files: &[impl AsRef<Path>],
 ) -> Result<AuditImportSummary> {
-    let mut sum = AuditImportSummary::default();
-    let now = ts(Utc::now());
+    store_parsed(store, provider, parse_files(provider, files)?)
+}
+
+/// Read and parse audit files without touching any database: a file that cannot be read at all
+/// fails the whole set before anything is opened.
+pub fn parse_files(
+    provider: Provider,
+    files: &[impl AsRef<Path>],
+) -> Result<Vec<(String, netdrift_provider_file::audit::AuditParse)>> {
+    let mut out = Vec::with_capacity(files.len());
     for f in files {
         let path = f.as_ref();
         let name = path.display().to_string();
         let bytes = netdrift_provider_file::read_bytes(path)?;
         let parsed = netdrift_provider_file::audit::parse_file(provider, &name, &bytes)?;
+        out.push((name, parsed));
+    }
+    Ok(out)
+}
+
+/// Store parsed audit files, one transaction per file.
+pub fn store_parsed(
+    store: &mut Store,
+    provider: Provider,
+    files: Vec<(String, netdrift_provider_file::audit::AuditParse)>,
+) -> Result<AuditImportSummary> {
+    let mut sum = AuditImportSummary::default();
+    let now = ts(Utc::now());
+    for (name, parsed) in files {
         let tx = store.tx()?;
         for ev in &parsed.events {
             if insert_event(&tx, ev, &name, &now)? {
@@ -100,16 +123,94 @@ pub fn store_events(
     Ok(new)
 }
 
-/// Import the audit files a configuration lists; returns the number of new events.
-pub fn import_configured(store: &mut Store, cfg: &Config) -> Result<usize> {
+/// Import the audit files a configuration lists: the number of new events, and the files that
+/// could not be read, each as a failed read of every account of its provider over the log
+/// retention window (the file's own window is unknown when it cannot be read).
+pub fn import_configured(store: &mut Store, cfg: &Config) -> Result<(usize, Vec<SourceFailure>)> {
     let mut n = 0;
+    let mut failures = Vec::new();
+    let now = Utc::now();
     for a in &cfg.audit {
-        match import_files(store, a.provider, &a.files) {
-            Ok(s) => n += s.new_events,
-            Err(e) => {
-                tracing::warn!(provider = %a.provider, error = %e, "audit import failed; attribution will say the logs are missing")
+        for f in &a.files {
+            match import_files(store, a.provider, std::slice::from_ref(f)) {
+                Ok(s) => n += s.new_events,
+                Err(e) => {
+                    tracing::warn!(provider = %a.provider, error = %format!("{e:#}"), "audit import failed");
+                    failures.push((
+                        a.provider,
+                        format!("file:{}", f.display()),
+                        netdrift_snapshots::AuditFailure {
+                            account: "*".into(),
+                            region: None,
+                            start: ts(
+                                now - chrono::Duration::days(cfg.attribution.log_retention_days)
+                            ),
+                            end: ts(now),
+                            problem: netdrift_snapshots::Problem {
+                                code: "decode".into(),
+                                kind: None,
+                                operation: Some("audit import".into()),
+                                message: format!("{e:#}"),
+                            },
+                        },
+                    ));
+                }
             }
         }
     }
-    Ok(n)
+    Ok((n, failures))
+}
+
+/// A failed audit-log read with its provider and the source (or file) it came from.
+pub type SourceFailure = (Provider, String, netdrift_snapshots::AuditFailure);
+
+/// Record failed audit-log reads (one transaction) and return one `audit-read-failed` coverage
+/// finding per failure: the account and window whose changes cannot be attributed from logs.
+pub fn record_failures(
+    store: &mut Store,
+    failures: &[SourceFailure],
+) -> Result<Vec<CoverageFinding>> {
+    let now = ts(Utc::now());
+    let tx = store.tx()?;
+    let mut out = Vec::new();
+    for (provider, source, f) in failures {
+        insert_failure(&tx, *provider, f, source, &now)?;
+        out.push(read_failed_finding(*provider, source, f));
+    }
+    tx.commit()?;
+    Ok(out)
+}
+
+/// The coverage finding for one failed audit-log read.
+pub fn read_failed_finding(
+    provider: Provider,
+    source: &str,
+    f: &netdrift_snapshots::AuditFailure,
+) -> CoverageFinding {
+    let account = if f.account == "*" {
+        format!("every {} account", provider.as_str())
+    } else {
+        f.account.clone()
+    };
+    let scope = match (&f.region, f.account.as_str()) {
+        (_, "*") => source.to_string(),
+        (Some(r), a) => format!("{}:{a}:{r}", provider.as_str()),
+        (None, a) => format!("{}:{a}", provider.as_str()),
+    };
+    CoverageFinding {
+        scope,
+        provider,
+        code: "audit-read-failed".into(),
+        message: format!(
+            "audit logs of {account} could not be read for {} to {} ({}: {}): changes in that window cannot be attributed from the logs",
+            f.start,
+            f.end,
+            f.problem.operation.as_deref().unwrap_or("read"),
+            f.problem.message
+        ),
+        snapshot_id: None,
+        taken_at: None,
+        problems: vec![f.problem.clone()],
+        uncollected: Vec::new(),
+    }
 }

@@ -114,9 +114,36 @@ pub fn default_db() -> PathBuf {
     base.join("netdrift").join("netdrift.db")
 }
 
+/// Where the database path came from, for messages: `--db`, `NETDRIFT_DB`, or which default.
+pub fn db_origin(db: &Option<PathBuf>) -> &'static str {
+    match db {
+        Some(p)
+            if std::env::var_os("NETDRIFT_DB").is_some_and(|v| std::path::Path::new(&v) == p) =>
+        {
+            "from NETDRIFT_DB"
+        }
+        Some(_) => "from --db",
+        None if std::env::var_os("STATE_DIRECTORY").is_some_and(|d| !d.is_empty()) => {
+            "the default under systemd: $STATE_DIRECTORY/netdrift.db"
+        }
+        None if std::env::var_os("XDG_DATA_HOME").is_some_and(|d| !d.is_empty()) => {
+            "the default: $XDG_DATA_HOME/netdrift/netdrift.db"
+        }
+        None => "the default: ~/.local/share/netdrift/netdrift.db",
+    }
+}
+
+/// Open (creating if needed) the database a writing command fills.
 pub fn open_store(db: &Option<PathBuf>) -> Result<Store> {
     let path = db.clone().unwrap_or_else(default_db);
     Store::open(&path)
+}
+
+/// Open a database that must exist: read-only commands never create one (a mistyped `--db`
+/// names itself and where it came from, with exit status 2).
+pub fn open_existing(db: &Option<PathBuf>) -> Result<Store> {
+    let path = db.clone().unwrap_or_else(default_db);
+    Store::open_existing(&path, db_origin(db))
 }
 
 /// Parse `2026-11-26`, or a full RFC 3339 time.
@@ -135,14 +162,23 @@ pub fn init_logging(default_level: &str) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(crate::text::SafeStderr::new)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .try_init();
 }
 
-/// Pad a table for a terminal.
+/// Pad a table for a terminal. Cells are untrusted text: control characters are escaped.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|c| crate::text::terminal(c).into_owned())
+                .collect()
+        })
+        .collect();
+    let rows = &rows[..];
     let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
     for r in rows {
         for (i, c) in r.iter().enumerate() {
@@ -172,7 +208,27 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// A reader that closes the pipe early (`netdrift drift | head -1`) ends the program quietly
+/// with 141 (128 + SIGPIPE, what the shell reports for other tools killed by it), never a panic
+/// message and exit 101.
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
 pub fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = Cli::parse();
     let level = if matches!(cli.command, Command::Daemon(_)) {
         "info"
@@ -180,6 +236,12 @@ pub fn main() -> ExitCode {
         "warn"
     };
     init_logging(level);
+    if let Some(mib) = std::env::var("NETDRIFT_MAX_DECOMPRESSED_MIB")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        netdrift_provider_file::set_max_decompressed(mib.saturating_mul(1 << 20));
+    }
     let result = match cli.command {
         Command::Import(a) => import::run(&cli.db, a),
         Command::Snapshots(a) => snapshots::run(&cli.db, a),
@@ -200,8 +262,22 @@ pub fn main() -> ExitCode {
         Ok(Outcome::Drift | Outcome::Invalid) => ExitCode::from(1),
         Ok(Outcome::Coverage) => ExitCode::from(3),
         Err(e) => {
-            eprintln!("netdrift: error: {e:#}");
+            eprintln!("netdrift: error: {}", error_line(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// One line for an error: each cause once (a cause whose text its parent already quotes is not
+/// repeated), secrets redacted, control characters escaped.
+pub fn error_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if parts.iter().any(|p| p.contains(&text)) {
+            continue;
+        }
+        parts.push(text);
+    }
+    crate::text::terminal(&crate::text::redact(&parts.join(": "))).into_owned()
 }

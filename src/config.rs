@@ -29,6 +29,9 @@ pub struct Config {
     pub change_records: Vec<PathBuf>,
     /// How many scopes are collected at once.
     pub concurrency: usize,
+    /// Bound on what one gzip input may decompress to (`max_decompressed_mib`); unset: the
+    /// environment's `NETDRIFT_MAX_DECOMPRESSED_MIB`, else 1 GiB.
+    pub max_decompressed: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -183,6 +186,7 @@ pub struct ChangeWindow {
 struct RawConfig {
     database: Option<String>,
     concurrency: Option<usize>,
+    max_decompressed_mib: Option<u64>,
     report: Option<Spanned<toml::Table>>,
     evidence: Option<Spanned<toml::Table>>,
     schedule: Option<Spanned<toml::Table>>,
@@ -794,6 +798,7 @@ impl Config {
                     (None, None) => None,
                 };
                 if let Some(u) = &url {
+                    crate::text::register_secret(u);
                     if !(u.starts_with("https://") || u.starts_with("http://")) {
                         ck.at(span.clone(), "report: the webhook URL must start with https:// (or http:// for a local relay)".into());
                     }
@@ -993,6 +998,7 @@ impl Config {
             change_windows,
             change_records: raw.change_records.iter().map(|p| resolve(p)).collect(),
             concurrency: raw.concurrency.unwrap_or(4),
+            max_decompressed: raw.max_decompressed_mib.map(|m| m.saturating_mul(1 << 20)),
         })
     }
 }

@@ -54,7 +54,7 @@ fn notify(states: &[sd_notify::NotifyState<'_>]) {
 fn set_status(state: &State, text: String) {
     tracing::info!(status = %text, "status");
     notify(&[sd_notify::NotifyState::Status(&text)]);
-    *state.status.lock().expect("status lock") = text;
+    *lock(&state.status) = text;
 }
 
 /// Next occurrence of a six-field cron expression in a time zone.
@@ -120,8 +120,18 @@ fn run_job(state: &State, kind: JobKind) -> Result<String> {
         // Testing aid: make a job slow enough to overlap the next tick.
         std::thread::sleep(Duration::from_millis(ms));
     }
-    let cfg = state.config.lock().expect("config lock").clone();
-    let mut store = state.store.lock().expect("store lock");
+    let cfg = lock(&state.config).clone();
+    let mut store = lock(&state.store);
+    if let Some(n) = std::env::var("NETDRIFT_DEBUG_PANIC_JOBS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        // Testing aid: the first N jobs panic while holding the store, as a parser bug would.
+        static STARTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        if STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < n {
+            panic!("NETDRIFT_DEBUG_PANIC_JOBS: job panics for the test");
+        }
+    }
     match kind {
         JobKind::Reconcile => {
             let o = reconcile_once(
@@ -156,10 +166,12 @@ fn run_job(state: &State, kind: JobKind) -> Result<String> {
             let now = Utc::now();
             let collection = collect_with_store(&store, &cfg, now)?;
             let ids = insert_snapshots(&mut store, &collection.items, now)?;
-            crate::audit::import_configured(&mut store, &cfg)?;
+            let (_, mut failures) = crate::audit::import_configured(&mut store, &cfg)?;
             for (provider, events, windows, source) in &collection.events {
                 crate::audit::store_events(&mut store, *provider, events, windows, source)?;
             }
+            failures.extend(collection.audit_failures);
+            crate::audit::record_failures(&mut store, &failures)?;
             Ok(format!(
                 "last snapshot {} ({} scope(s))",
                 chrono::Local::now().format("%H:%M"),
@@ -190,7 +202,7 @@ async fn tick(state: Arc<State>, kind: JobKind) {
         run_job(&st, kind)
     })
     .await;
-    let cfg = state.config.lock().expect("config lock").clone();
+    let cfg = lock(&state.config).clone();
     let next = next_occurrence(&cfg.schedule.reconcile, &cfg.schedule.timezone, Utc::now())
         .map(|t| {
             t.with_timezone(&chrono::Local)
@@ -207,7 +219,36 @@ async fn tick(state: Arc<State>, kind: JobKind) {
                 format!("last {} failed: {e}; next reconcile {next}", kind.as_str()),
             );
         }
-        Err(e) => tracing::error!(job = kind.as_str(), error = %e, "job panicked"),
+        // A panic fails this job alone: its transaction rolled back while unwinding, the locks
+        // recover (`lock`), and the next tick runs as usual.
+        Err(e) => {
+            let why = panic_message(e);
+            tracing::error!(job = kind.as_str(), error = %why, "job failed: it panicked");
+            set_status(
+                &state,
+                format!(
+                    "last {} failed (panicked: {why}); next reconcile {next}",
+                    kind.as_str()
+                ),
+            );
+        }
+    }
+}
+
+/// A mutex held by a job that panicked is still usable: each store write is one SQLite
+/// transaction (rolled back when the panic dropped it) and the configuration is replaced whole.
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn panic_message(e: tokio::task::JoinError) -> String {
+    match e.try_into_panic() {
+        Ok(p) => p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into()),
+        Err(e) => e.to_string(),
     }
 }
 
@@ -231,7 +272,7 @@ fn make_job(expr: &str, tz: &str, state: Arc<State>, kind: JobKind) -> Result<Jo
 }
 
 async fn build_scheduler(state: &Arc<State>) -> Result<JobScheduler> {
-    let cfg = state.config.lock().expect("config lock").clone();
+    let cfg = lock(&state.config).clone();
     let sched = JobScheduler::new().await?;
     let tz = cfg.schedule.timezone.clone();
     sched
@@ -319,7 +360,7 @@ pub async fn run(config_path: PathBuf, db: Option<PathBuf>, stop_timeout: Durati
                 notify(&[sd_notify::NotifyState::Reloading]);
                 match Config::load(&state.config_path) {
                     Ok(new) => {
-                        *state.config.lock().expect("config lock") = new;
+                        *lock(&state.config) = new;
                         let _ = sched.shutdown().await;
                         match build_scheduler(&state).await {
                             Ok(s) => { sched = s; tracing::info!("configuration reloaded"); }

@@ -137,7 +137,7 @@ pub fn compute(
     let mut coverage = Vec::new();
     for scope in store.scopes()? {
         let key = scope.key();
-        if scope_filter.is_some_and(|f| f != key) {
+        if scope_filter.is_some_and(|f| !scope_matches(f, &scope)) {
             continue;
         }
         let Some(snap) = store.latest_snapshot(&key, None)? else {
@@ -196,6 +196,22 @@ pub fn compute(
     }
     items.sort_by(|a, b| rank(&a.item).cmp(&rank(&b.item)));
     Ok((items, coverage))
+}
+
+/// Whether a `--scope` value selects a scope: its whole key (`aws:111122223333:us-east-1`), a
+/// key prefix of whole parts (`aws:111122223333`: every region of the account), or a bare
+/// account, project or subscription id (`111122223333`, `acme-prod`: every scope of it, on
+/// whichever provider). Azure subscription ids compare without letter case.
+pub fn scope_matches(filter: &str, scope: &Scope) -> bool {
+    let key = scope.key();
+    let f = filter.trim();
+    key == f
+        || key
+            .strip_prefix(f)
+            .is_some_and(|rest| rest.starts_with(':'))
+        || scope.account == f
+        || (scope.provider == Provider::Azure && scope.account.eq_ignore_ascii_case(f))
+        || key.eq_ignore_ascii_case(f) && scope.provider == Provider::Azure
 }
 
 /// Riskiest first.

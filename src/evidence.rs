@@ -425,10 +425,20 @@ fn item_with_controls(i: &DriftItem) -> Value {
 
 /// Write the archive via a temporary file and rename: never a half-written bundle.
 pub fn write_tar(out: &Path, entries: &[(String, Vec<u8>)], now: DateTime<Utc>) -> Result<()> {
-    let tmp = out.with_extension("tmp-netdrift");
-    let f =
-        std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-    let mut tar = tar::Builder::new(std::io::BufWriter::new(f));
+    // An exclusively created, unpredictably named file beside the target: a planted link in a
+    // shared directory is never followed.
+    let dir = out
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let staged = tempfile::Builder::new()
+        .prefix(".netdrift-evidence.")
+        .suffix(".tmp")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    let tmp = staged.path().to_path_buf();
+    let mut tar = tar::Builder::new(std::io::BufWriter::new(staged.reopen()?));
     for (path, bytes) in entries {
         let mut h = tar::Header::new_ustar();
         h.set_size(bytes.len() as u64);
@@ -443,7 +453,10 @@ pub fn write_tar(out: &Path, entries: &[(String, Vec<u8>)], now: DateTime<Utc>) 
     w.into_inner()
         .map_err(|e| anyhow::anyhow!("writing {}: {e}", tmp.display()))?
         .sync_all()?;
-    std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
+    staged
+        .persist(out)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", out.display()))?;
     Ok(())
 }
 

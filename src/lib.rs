@@ -17,3 +17,4 @@ pub mod lock;
 pub mod reconcile;
 pub mod report;
 pub mod store;
+pub mod text;

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 
-use netdrift_snapshots::{Collected, Problem, SnapshotStatus};
+use netdrift_snapshots::{AuditFailure, Collected, Problem, SnapshotStatus};
 
 use crate::config::{Config, SourceConfig, SourceKind};
-use crate::drift::{self, DriftReport};
+use crate::drift::{self, CoverageFinding, DriftReport};
 use crate::store::{insert_snapshots, ts, RunRecord, Store};
 
 #[derive(Debug, Clone, Default)]
@@ -47,6 +47,29 @@ pub struct Collection {
     /// Audit events fetched live, per provider, with the (account, start, end) windows the
     /// lookups covered (even when they found nothing).
     pub events: Vec<LiveEvents>,
+    /// Audit-log reads that failed, with their provider and source label.
+    pub audit_failures: Vec<(netdrift_snapshots::Provider, String, AuditFailure)>,
+    /// Findings about a whole source: discovery that failed or found no scope.
+    pub findings: Vec<CoverageFinding>,
+}
+
+/// A finding about a whole source (`discovery-failed`), named by its label (`aws:org`).
+fn source_finding(
+    provider: netdrift_snapshots::Provider,
+    label: &str,
+    message: String,
+    problems: Vec<Problem>,
+) -> CoverageFinding {
+    CoverageFinding {
+        scope: label.to_string(),
+        provider,
+        code: "discovery-failed".into(),
+        message,
+        snapshot_id: None,
+        taken_at: None,
+        problems,
+        uncollected: Vec::new(),
+    }
 }
 
 /// Collect one file source (a failure is a failed snapshot).
@@ -100,7 +123,9 @@ fn collect_aws(
         max_attempts: live.max_attempts,
         cloudtrail: live.cloudtrail,
     };
-    let Some(rt) = runtime(source) else { return };
+    let Some(rt) = runtime(source, out) else {
+        return;
+    };
     let known = |scope: &str| -> netdrift_provider_aws::KnownGroups {
         known(scope)
             .into_iter()
@@ -112,17 +137,20 @@ fn collect_aws(
     absorb(
         source,
         netdrift_snapshots::Provider::Aws,
-        c.scopes,
-        c.events,
-        c.event_windows,
-        &c.problems,
+        SourceResult {
+            scopes: c.scopes,
+            events: c.events,
+            windows: c.event_windows,
+            audit_failures: c.audit_failures,
+            problems: c.problems,
+        },
         out,
     );
 }
 
 /// A runtime for one live source's async collection.
 #[cfg(any(feature = "aws", feature = "gcp", feature = "azure"))]
-fn runtime(source: &SourceConfig) -> Option<tokio::runtime::Runtime> {
+fn runtime(source: &SourceConfig, out: &mut Collection) -> Option<tokio::runtime::Runtime> {
     match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -131,29 +159,77 @@ fn runtime(source: &SourceConfig) -> Option<tokio::runtime::Runtime> {
         Ok(rt) => Some(rt),
         Err(e) => {
             tracing::error!(source = %source.name, error = %e, "cannot start the async runtime");
+            let provider = match source.kind {
+                SourceKind::Gcp(_) => netdrift_snapshots::Provider::Gcp,
+                SourceKind::Azure(_) => netdrift_snapshots::Provider::Azure,
+                _ => netdrift_snapshots::Provider::Aws,
+            };
+            out.findings.push(source_finding(
+                provider,
+                &format!("{}:{}", provider.as_str(), source.name),
+                format!("{}: cannot start the async runtime: {e}", source.name),
+                Vec::new(),
+            ));
             None
         }
     }
 }
 
-/// Hand one live source's results to the cycle.
+/// What one live source produced, as every provider crate reports it.
+#[cfg(any(feature = "aws", feature = "gcp", feature = "azure"))]
+struct SourceResult {
+    scopes: Vec<Collected>,
+    events: Vec<netdrift_snapshots::AuditEvent>,
+    windows: Vec<(String, String, String)>,
+    audit_failures: Vec<AuditFailure>,
+    problems: Vec<Problem>,
+}
+
+/// Hand one live source's results to the cycle. Problems of the source itself (discovery,
+/// credentials before any scope) and a source that resolved to no scope are `discovery-failed`
+/// findings: what was not seen is never silence.
 #[cfg(any(feature = "aws", feature = "gcp", feature = "azure"))]
 fn absorb(
     source: &SourceConfig,
     provider: netdrift_snapshots::Provider,
-    scopes: Vec<Collected>,
-    events: Vec<netdrift_snapshots::AuditEvent>,
-    windows: Vec<(String, String, String)>,
-    problems: &[Problem],
+    r: SourceResult,
     out: &mut Collection,
 ) {
-    for p in problems {
-        tracing::warn!(source = %source.name, code = %p.code, operation = ?p.operation, "{}", p.message);
-    }
     let label = format!("{}:{}", provider.as_str(), source.name);
+    for p in &r.problems {
+        tracing::warn!(source = %label, code = %p.code, operation = ?p.operation, "{}", p.message);
+        out.findings.push(source_finding(
+            provider,
+            &label,
+            {
+                let op = p.operation.as_deref().unwrap_or("discovery");
+                let cause = p
+                    .message
+                    .strip_prefix(&format!("{op}: "))
+                    .unwrap_or(&p.message);
+                format!(
+                    "{label}: {op} failed ({}): {cause}; the accounts, projects or subscriptions it would name are not collected",
+                    p.code
+                )
+            },
+            vec![p.clone()],
+        ));
+    }
+    if r.scopes.is_empty() && r.problems.is_empty() {
+        out.findings.push(source_finding(
+            provider,
+            &label,
+            format!("{label} resolved to no scope: nothing was collected from it"),
+            Vec::new(),
+        ));
+    }
+    for f in r.audit_failures {
+        tracing::warn!(source = %label, account = %f.account, "{}", f.problem.message);
+        out.audit_failures.push((provider, label.clone(), f));
+    }
     out.items
-        .extend(scopes.into_iter().map(|s| (s, label.clone())));
-    out.events.push((provider, events, windows, label));
+        .extend(r.scopes.into_iter().map(|s| (s, label.clone())));
+    out.events.push((provider, r.events, r.windows, label));
 }
 
 #[cfg(feature = "gcp")]
@@ -181,15 +257,20 @@ fn collect_gcp(
         max_attempts: live.max_attempts,
         audit_logs: live.audit_logs,
     };
-    let Some(rt) = runtime(source) else { return };
+    let Some(rt) = runtime(source, out) else {
+        return;
+    };
     let c = rt.block_on(netdrift_provider_gcp::collect(&src, since, now));
     absorb(
         source,
         netdrift_snapshots::Provider::Gcp,
-        c.scopes,
-        c.events,
-        c.event_windows,
-        &c.problems,
+        SourceResult {
+            scopes: c.scopes,
+            events: c.events,
+            windows: c.event_windows,
+            audit_failures: c.audit_failures,
+            problems: c.problems,
+        },
         out,
     );
 }
@@ -204,7 +285,10 @@ fn collect_azure(
 ) {
     let static_token = match &live.static_token_env {
         Some(var) => match std::env::var(var) {
-            Ok(t) if !t.is_empty() => Some(t),
+            Ok(t) if !t.is_empty() => {
+                crate::text::register_secret(&t);
+                Some(t)
+            }
             _ => {
                 tracing::error!(source = %source.name, variable = %var, "the static token variable is not set");
                 Some(String::new())
@@ -223,15 +307,20 @@ fn collect_azure(
         max_attempts: live.max_attempts,
         activity_log: live.activity_log,
     };
-    let Some(rt) = runtime(source) else { return };
+    let Some(rt) = runtime(source, out) else {
+        return;
+    };
     let c = rt.block_on(netdrift_provider_azure::collect(&src, since, now));
     absorb(
         source,
         netdrift_snapshots::Provider::Azure,
-        c.scopes,
-        c.events,
-        c.event_windows,
-        &c.problems,
+        SourceResult {
+            scopes: c.scopes,
+            events: c.events,
+            windows: c.event_windows,
+            audit_failures: c.audit_failures,
+            problems: c.problems,
+        },
         out,
     );
 }
@@ -281,21 +370,45 @@ pub fn collect_all(
             #[cfg(not(feature = "aws"))]
             SourceKind::Aws(_) => {
                 let _ = (since, known, now);
-                tracing::error!(source = %src.name, "live AWS collection is not built into this netdrift (build with --features aws)");
+                let label = format!("aws:{}", src.name);
+                let msg = format!("{label}: live AWS collection is not built into this netdrift (build with --features aws); nothing was collected from it");
+                tracing::error!("{msg}");
+                out.findings.push(source_finding(
+                    netdrift_snapshots::Provider::Aws,
+                    &label,
+                    msg,
+                    Vec::new(),
+                ));
             }
             #[cfg(feature = "gcp")]
             SourceKind::Gcp(live) => collect_gcp(src, live, since, now, &mut out),
             #[cfg(not(feature = "gcp"))]
             SourceKind::Gcp(_) => {
                 let _ = (since, now);
-                tracing::error!(source = %src.name, "live GCP collection is not built into this netdrift (build with --features gcp)");
+                let label = format!("gcp:{}", src.name);
+                let msg = format!("{label}: live GCP collection is not built into this netdrift (build with --features gcp); nothing was collected from it");
+                tracing::error!("{msg}");
+                out.findings.push(source_finding(
+                    netdrift_snapshots::Provider::Gcp,
+                    &label,
+                    msg,
+                    Vec::new(),
+                ));
             }
             #[cfg(feature = "azure")]
             SourceKind::Azure(live) => collect_azure(src, live, since, now, &mut out),
             #[cfg(not(feature = "azure"))]
             SourceKind::Azure(_) => {
                 let _ = (since, now);
-                tracing::error!(source = %src.name, "live Azure collection is not built into this netdrift (build with --features azure)");
+                let label = format!("azure:{}", src.name);
+                let msg = format!("{label}: live Azure collection is not built into this netdrift (build with --features azure); nothing was collected from it");
+                tracing::error!("{msg}");
+                out.findings.push(source_finding(
+                    netdrift_snapshots::Provider::Azure,
+                    &label,
+                    msg,
+                    Vec::new(),
+                ));
             }
         }
     }
@@ -346,6 +459,9 @@ pub fn collect_with_store(
 
 pub fn reconcile_once(store: &mut Store, cfg: &Config, opts: &RunOptions) -> Result<RunOutcome> {
     let started = Utc::now();
+    if let Some(max) = cfg.max_decompressed {
+        netdrift_provider_file::set_max_decompressed(max);
+    }
     let taken_at = opts.at.unwrap_or(started);
     let collection = collect_with_store(store, cfg, taken_at)?;
     let collected = collection.items;
@@ -355,18 +471,27 @@ pub fn reconcile_once(store: &mut Store, cfg: &Config, opts: &RunOptions) -> Res
         .collect();
     let snapshot_ids =
         insert_snapshots(store, &collected, taken_at).context("storing snapshots")?;
-    let mut audit_events = crate::audit::import_configured(store, cfg)?;
+    let (mut audit_events, mut failures) = crate::audit::import_configured(store, cfg)?;
     for (provider, events, windows, source) in &collection.events {
         audit_events += crate::audit::store_events(store, *provider, events, windows, source)?;
     }
+    failures.extend(collection.audit_failures);
+    let read_failed = crate::audit::record_failures(store, &failures)?;
     let now = opts.at.unwrap_or_else(Utc::now);
     let (mut computed, mut coverage) = drift::compute(store, None, &cfg.drift, now)?;
-    coverage.extend(crate::attribution::attribute_all(
-        store,
-        cfg,
-        &mut computed,
-        now,
-    )?);
+    // What the sources themselves could not see comes first: discovery, then the logs.
+    let mut source_findings = collection.findings;
+    source_findings.extend(read_failed);
+    for f in crate::attribution::attribute_all(store, cfg, &mut computed, now)? {
+        if !source_findings
+            .iter()
+            .any(|s| s.code == f.code && s.scope == f.scope && s.message == f.message)
+        {
+            coverage.push(f);
+        }
+    }
+    source_findings.extend(coverage);
+    let coverage = source_findings;
     let items = drift::sorted(computed.into_iter().map(|c| c.item).collect());
     let report = drift::report(items, coverage, now);
     let record = RunRecord {

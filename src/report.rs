@@ -462,13 +462,18 @@ pub fn write_reports(
     Ok(files)
 }
 
-/// Render every configured format into the report directory (and `latest.*`).
+/// Render every configured format into the report directory (and `latest.*`). All or nothing:
+/// every file of the set is rendered and staged as an exclusively created, unpredictably named
+/// temporary file in the directory before any is renamed into place. A failure while staging
+/// (a full disk) removes what was staged and leaves the previous set as it was; the error says
+/// that nothing was written.
 pub fn write_formats(cfg: &Config, ctx: &Context<'_>, now: DateTime<Utc>) -> Result<Vec<PathBuf>> {
     let dir = &cfg.report.directory;
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create report directory {}", dir.display()))?;
     let stamp = now.format("%Y%m%dT%H%M%SZ");
     let run = ctx.run_id.map(|r| format!("-run{r}")).unwrap_or_default();
+    let mut files = Vec::new();
     let mut out = Vec::new();
     for f in &cfg.report.formats {
         let (ext, body) = match f.as_str() {
@@ -480,17 +485,80 @@ pub fn write_formats(cfg: &Config, ctx: &Context<'_>, now: DateTime<Utc>) -> Res
             other => anyhow::bail!("unknown report format {other:?}"),
         };
         let path = dir.join(format!("netdrift-{stamp}{run}.{ext}"));
-        write_atomic(&path, body.as_bytes())?;
-        write_atomic(&dir.join(format!("latest.{ext}")), body.as_bytes())?;
+        files.push((path.clone(), body.clone().into_bytes()));
+        files.push((dir.join(format!("latest.{ext}")), body.into_bytes()));
         out.push(path);
     }
+    write_all_or_nothing(&files).with_context(|| {
+        format!(
+            "the report set of {} was not written",
+            ctx.run_id
+                .map(|r| format!("run {r} (the run itself is recorded)"))
+                .unwrap_or_else(|| "this report".into())
+        )
+    })?;
     Ok(out)
 }
 
-/// Write via a temporary file and rename, so readers never see half a report.
-pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp-netdrift");
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+/// Stage one file as an exclusively created temporary file beside its target (never following
+/// a planted link: the name is unpredictable and created with O_EXCL), written and synced.
+pub fn stage(path: &std::path::Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(tmp)
+}
+
+/// Write every file or none: stage them all, then rename each into place. Should a rename fail
+/// (it needs no space, so this is rare), the error names what was and was not written.
+pub fn write_all_or_nothing(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
+    let mut staged = Vec::with_capacity(files.len());
+    for (path, bytes) in files {
+        // On error the files staged so far are removed as `staged` drops.
+        staged.push((stage(path, bytes)?, path));
+    }
+    let mut done: Vec<String> = Vec::new();
+    let total = staged.len();
+    for (i, (tmp, path)) in staged.into_iter().enumerate() {
+        if let Err(e) = tmp.persist(path) {
+            let rest: Vec<String> = files[i..]
+                .iter()
+                .map(|(p, _)| p.display().to_string())
+                .collect();
+            anyhow::bail!(
+                "cannot write {}: {}; written: {}; not written: {} (of {total})",
+                path.display(),
+                e.error,
+                if done.is_empty() {
+                    "none".to_string()
+                } else {
+                    done.join(", ")
+                },
+                rest.join(", ")
+            );
+        }
+        done.push(path.display().to_string());
+    }
     Ok(())
+}
+
+/// Write via an exclusively created temporary file and rename, so readers never see half a
+/// report.
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    write_all_or_nothing(&[(path.to_path_buf(), bytes.to_vec())])
 }

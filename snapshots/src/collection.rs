@@ -94,3 +94,15 @@ pub fn all_kinds(provider: crate::model::Provider) -> Vec<ResourceKind> {
         Provider::Azure => vec![ResourceKind::AzureNsg],
     }
 }
+
+/// An audit-log read that failed: the account (project, subscription, organization) and the
+/// window it would have covered. Attribution in that window cannot rely on the logs' silence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFailure {
+    pub account: String,
+    pub region: Option<String>,
+    /// RFC 3339 bounds of the window the read would have covered.
+    pub start: String,
+    pub end: String,
+    pub problem: Problem,
+}

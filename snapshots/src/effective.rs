@@ -32,8 +32,24 @@ pub fn target_classes<'a>(rules: impl IntoIterator<Item = &'a Rule>) -> BTreeSet
     classes
 }
 
+/// Whether a rule applies to the instances (or destination addresses) of a target class. A
+/// destination range applies to every address it *contains* (Azure
+/// `destinationAddressPrefix(es)`, GCP ingress `destinationRanges`), so a class naming a
+/// narrower range is covered by a rule naming a wider one. CIDRs are nested or disjoint, so a
+/// class `c` stands for the addresses of `c` that no narrower class names, and the rules that
+/// decide them are exactly those whose range contains `c`.
 fn applies_to(rule: &Rule, class: &Option<Target>) -> bool {
-    rule.targets.is_empty() || class.as_ref().is_some_and(|c| rule.targets.contains(c))
+    if rule.targets.is_empty() {
+        return true;
+    }
+    match class {
+        None => false,
+        Some(Target::Cidr(c)) => rule.targets.iter().any(|t| match t {
+            Target::Cidr(t) => t.contains(c),
+            _ => false,
+        }),
+        Some(c) => rule.targets.contains(c),
+    }
 }
 
 /// Evaluation order: priority ascending (unordered rules last-equal), deny before allow at equal

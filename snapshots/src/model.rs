@@ -500,6 +500,22 @@ pub enum Peer {
     AppSecurityGroup(String),
 }
 
+impl fmt::Display for Peer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Peer::Cidr(c) => write!(f, "{c}"),
+            Peer::Any => f.write_str("any"),
+            Peer::Internet => f.write_str("Internet"),
+            Peer::SecurityGroup(g) => write!(f, "group {g}"),
+            Peer::PrefixList(p) => write!(f, "prefix list {p}"),
+            Peer::Tag(t) => write!(f, "tag:{t}"),
+            Peer::ServiceAccount(s) => write!(f, "sa:{s}"),
+            Peer::ServiceTag(t) => write!(f, "{t}"),
+            Peer::AppSecurityGroup(a) => write!(f, "asg:{a}"),
+        }
+    }
+}
+
 impl Peer {
     /// Parse a CIDR strictly and clear host bits (`208.236.235.254/0` is `0.0.0.0/0`). A bare
     /// address is a host route.

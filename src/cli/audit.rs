@@ -24,8 +24,10 @@ pub struct ImportArgs {
 
 pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
     let Cmd::Import(a) = cmd;
+    // Parse first: a file that cannot be read creates no database and stores nothing.
+    let parsed = crate::audit::parse_files(a.provider, &a.files)?;
     let mut store = open_store(db)?;
-    let s = crate::audit::import_files(&mut store, a.provider, &a.files)?;
+    let s = crate::audit::store_parsed(&mut store, a.provider, parsed)?;
     println!(
         "{} file(s): {} new event(s), {} already stored, {} not about network exposure, {} malformed record(s) skipped",
         s.files,

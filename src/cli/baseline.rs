@@ -8,7 +8,7 @@ use chrono::Utc;
 
 use crate::store::BaselineSelector;
 
-use super::{open_store, table, Format, Outcome};
+use super::{open_existing, open_store, table, Format, Outcome};
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Cmd {
@@ -74,7 +74,27 @@ pub struct ExportArgs {
 }
 
 pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
-    let mut store = open_store(db)?;
+    // Only an import of a file that parsed may create the database; everything else needs one.
+    if let Cmd::Import(a) = cmd {
+        let scopes = crate::baseline_file::load(&a.file)?;
+        let mut store = open_store(db)?;
+        let origin = format!("file:{}", a.file.display());
+        let (id, n) = store.import_baseline(
+            &scopes,
+            &a.by,
+            &a.reason,
+            a.ticket.as_deref(),
+            &origin,
+            Utc::now(),
+        )?;
+        println!(
+            "baseline {id}: imported {n} entries for {} scope(s) from {}",
+            scopes.len(),
+            a.file.display()
+        );
+        return Ok(Outcome::Ok);
+    }
+    let mut store = open_existing(db)?;
     match cmd {
         Cmd::Approve(a) => {
             let sel = match (a.all, a.scope, a.resource) {
@@ -170,23 +190,7 @@ pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
                 }
             }
         }
-        Cmd::Import(a) => {
-            let scopes = crate::baseline_file::load(&a.file)?;
-            let origin = format!("file:{}", a.file.display());
-            let (id, n) = store.import_baseline(
-                &scopes,
-                &a.by,
-                &a.reason,
-                a.ticket.as_deref(),
-                &origin,
-                Utc::now(),
-            )?;
-            println!(
-                "baseline {id}: imported {n} entries for {} scope(s) from {}",
-                scopes.len(),
-                a.file.display()
-            );
-        }
+        Cmd::Import(_) => unreachable!("handled above"),
         Cmd::Export(a) => {
             let mut out = Vec::new();
             for scope in store.scopes()? {

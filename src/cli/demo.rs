@@ -104,15 +104,37 @@ pub fn write_estate(dir: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
+/// The demo writes only its own database, `DIR/netdrift.db`: `--db` and `NETDRIFT_DB` never
+/// point it at another one (an operator's shell often has `NETDRIFT_DB` set). An existing
+/// `DIR/netdrift.db` that the demo did not make is refused and left as it is; the demo takes the
+/// writer lock like every writer before it recreates its own.
 pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
+    let db_path = a.dir.join("netdrift.db");
+    if let Some(other) = db.as_ref().filter(|d| !same_file(d, &db_path)) {
+        eprintln!(
+            "netdrift: note: the demo writes only its own database {}; {} (from --db or NETDRIFT_DB) is not touched",
+            db_path.display(),
+            other.display()
+        );
+    }
+    if db_path.exists() && !Store::is_demo_database(&db_path).unwrap_or(false) {
+        anyhow::bail!(
+            "{} exists and is not a demo database: the demo recreates only its own database, so it changed nothing. \
+             Choose another --dir",
+            db_path.display()
+        );
+    }
+    std::fs::create_dir_all(&a.dir)
+        .with_context(|| format!("cannot create {}", a.dir.display()))?;
+    let _lock = crate::lock::DbLock::acquire(&db_path, crate::lock::Wait::Exit)?;
     write_estate(&a.dir)?;
-    let db_path = db.clone().unwrap_or_else(|| a.dir.join("netdrift.db"));
     for suffix in ["", "-wal", "-shm"] {
         let mut p = db_path.as_os_str().to_owned();
         p.push(suffix);
         let _ = std::fs::remove_file(PathBuf::from(p));
     }
     let mut store = Store::open(&db_path)?;
+    store.mark_demo()?;
     let day1 = Config::load(&a.dir.join("netdrift-day1.toml"))?;
     let day2 = Config::load(&a.dir.join("netdrift.toml"))?;
     println!("== day 1: collecting the estate as it was approved ==");
@@ -147,4 +169,15 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
     super::run::print_outcome(&second);
     println!("\ndatabase: {}", db_path.display());
     Ok(super::drift::outcome(&second.report))
+}
+
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    a == b
+        || match (
+            std::fs::canonicalize(a),
+            b.parent().map(std::fs::canonicalize),
+        ) {
+            (Ok(x), Some(Ok(dir))) => b.file_name().is_some_and(|n| x == dir.join(n)),
+            _ => false,
+        }
 }

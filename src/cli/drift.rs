@@ -8,7 +8,7 @@ use chrono::Utc;
 use crate::config::Config;
 use crate::drift::{self, DriftReport};
 
-use super::{open_store, table, Format, Outcome};
+use super::{open_existing, table, Format, Outcome};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -71,12 +71,43 @@ pub fn print_table(r: &DriftReport) {
         )
     );
     for c in &r.coverage {
-        println!("coverage: {} {}: {}", c.code, c.scope, c.message);
+        let t = crate::text::terminal;
+        println!("coverage: {} {}: {}", c.code, t(&c.scope), t(&c.message));
+        for p in &c.problems {
+            // The cause, unless the message already quotes it.
+            if !c.message.contains(&p.message) {
+                println!(
+                    "  cause: {}{} [{}]",
+                    p.operation
+                        .as_deref()
+                        .map(|o| format!("{o}: "))
+                        .unwrap_or_default(),
+                    t(&p.message),
+                    p.code
+                );
+            }
+        }
     }
 }
 
 pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
-    let store = open_store(db)?;
+    let store = open_existing(db)?;
+    if let Some(f) = &a.scope {
+        let known = store.scopes()?;
+        if !known.iter().any(|s| drift::scope_matches(f, s)) {
+            let names: Vec<String> = known.iter().map(|s| s.key()).collect();
+            anyhow::bail!(
+                "no snapshot has scope {f:?}; known scopes: {}. A scope is a whole key \
+                 (aws:ACCOUNT:REGION, gcp:PROJECT, azure:SUBSCRIPTION), a key prefix (aws:ACCOUNT) \
+                 or a bare account, project or subscription id",
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            );
+        }
+    }
     let cfg = settings(a.config.as_deref())?;
     let now = Utc::now();
     let (mut computed, mut coverage) = drift::compute(&store, a.scope.as_deref(), &cfg.drift, now)?;

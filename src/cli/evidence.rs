@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use chrono::{Duration, NaiveDate, Utc};
 
-use super::{open_store, parse_time, Outcome};
+use super::{open_existing, parse_time, Outcome};
 use crate::evidence;
 
 #[derive(clap::Subcommand, Debug)]
@@ -55,7 +55,7 @@ pub struct KeygenArgs {
 pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
     match cmd {
         Cmd::Export(a) => {
-            let mut store = open_store(db)?;
+            let mut store = open_existing(db)?;
             let cfg = super::drift::settings(a.config.as_deref())?;
             let from = parse_time(&a.from)?;
             let to = match &a.to {
@@ -109,17 +109,21 @@ pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
                 Some((anchor, head)) => println!(
                     "  {} run(s) hash-chained from {} to {}",
                     v.runs,
-                    &anchor[..16],
-                    &head[..16]
+                    short_hash(anchor),
+                    short_hash(head)
                 ),
                 None => println!("  EMPTY: no reconcile run finished in this period"),
             }
             match (&v.signed_by, v.key_trusted) {
-                (Some(k), true) => println!("  signed by the trusted ed25519 key {k}"),
+                (Some(k), true) => println!("  signed by the trusted ed25519 key {k}: authentic"),
                 (Some(k), false) => println!(
-                    "  signed by ed25519 key {k} (pass --public-key to check it is the key you trust)"
+                    "  signed by ed25519 key {k}\n  AUTHENTICITY NOT CHECKED: no --public-key was given, so this proves only that the bundle \
+                     is intact, not who made it; pass the key you trust"
                 ),
-                (None, _) => println!("  not signed"),
+                (None, _) => println!(
+                    "  not signed\n  AUTHENTICITY NOT CHECKED: an unsigned bundle proves only that it is internally consistent; \
+                     anyone could have rebuilt it. Sign bundles ([evidence] signing_key) and verify with --public-key"
+                ),
             }
             Ok(Outcome::Ok)
         }
@@ -132,5 +136,14 @@ pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
             );
             Ok(Outcome::Ok)
         }
+    }
+}
+
+/// The first 16 characters of a hash for display; a shorter or non-ASCII value (a tampered
+/// manifest) is shown whole, escaped.
+fn short_hash(h: &str) -> String {
+    match h.get(..16) {
+        Some(p) if h.is_ascii() => p.to_string(),
+        _ => format!("{h:?}"),
     }
 }

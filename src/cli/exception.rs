@@ -7,7 +7,7 @@ use chrono::Utc;
 
 use crate::store::NewException;
 
-use super::{open_store, parse_time, table, Format, Outcome};
+use super::{open_existing, parse_time, table, Format, Outcome};
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Cmd {
@@ -42,7 +42,7 @@ pub struct ListArgs {
 }
 
 pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
-    let mut store = open_store(db)?;
+    let mut store = open_existing(db)?;
     match cmd {
         Cmd::Add(a) => {
             let Some(reason) = a.reason.filter(|r| !r.trim().is_empty()) else {

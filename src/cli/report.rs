@@ -9,7 +9,7 @@ use chrono::Utc;
 use crate::drift::{self, CoverageFinding, DriftItem};
 use crate::store::{parse_ts, RunRow};
 
-use super::{open_store, parse_time, Outcome};
+use super::{open_existing, parse_time, Outcome};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -31,7 +31,7 @@ pub struct Args {
 }
 
 pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
-    let store = open_store(db)?;
+    let store = open_existing(db)?;
     let mut cfg = super::drift::settings(a.config.as_deref())?;
     if let Some(out) = a.out {
         cfg.report.directory = out;

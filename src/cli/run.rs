@@ -25,7 +25,11 @@ pub struct Args {
 
 pub fn print_outcome(o: &RunOutcome) {
     for (scope, status, n) in &o.collected {
-        println!("collected {scope}: {} ({n} resources)", status.as_str());
+        println!(
+            "collected {}: {} ({n} resources)",
+            crate::text::terminal(scope),
+            status.as_str()
+        );
     }
     if o.audit_events > 0 {
         println!("imported {} new audit event(s)", o.audit_events);

@@ -6,7 +6,7 @@ use anyhow::{bail, Result};
 
 use netdrift_snapshots::{Direction, Ports};
 
-use super::{open_store, parse_time, Format, Outcome};
+use super::{open_existing, parse_time, Format, Outcome};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -20,7 +20,7 @@ pub struct Args {
 }
 
 pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
-    let store = open_store(db)?;
+    let store = open_existing(db)?;
     let at = a.at.as_deref().map(parse_time).transpose()?;
     let mut id = a.resource.clone();
     if id.to_ascii_lowercase().starts_with("/subscriptions/") {
@@ -41,10 +41,14 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
         );
         return Ok(Outcome::Ok);
     }
+    let t = |s: &str| crate::text::terminal(s).into_owned();
     for (snap, res) in found {
         println!(
             "{} in {} (snapshot {} at {})",
-            id, snap.scope, snap.id, snap.taken_at
+            t(&id),
+            snap.scope,
+            snap.id,
+            snap.taken_at
         );
         let Some(r) = res else {
             println!("  did not exist at that time");
@@ -53,8 +57,8 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
         println!(
             "  kind {}  name {}  network {}",
             r.kind,
-            r.name.as_deref().unwrap_or("-"),
-            r.network.as_deref().unwrap_or("-")
+            t(r.name.as_deref().unwrap_or("-")),
+            t(r.network.as_deref().unwrap_or("-"))
         );
         println!("  state {}", netdrift_snapshots::state_hash(&r));
         for rule in &r.rules {
@@ -65,9 +69,16 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
                     .map(|p| p.to_string())
                     .collect::<Vec<_>>()
                     .join(","),
-                Ports::Icmp { icmp_type, code } => format!("type {:?} code {:?}", icmp_type, code),
+                Ports::Icmp { icmp_type, code } => format!(
+                    "type {} code {}",
+                    icmp_type
+                        .map(|x| x.to_string())
+                        .unwrap_or_else(|| "any".into()),
+                    code.map(|x| x.to_string()).unwrap_or_else(|| "any".into())
+                ),
             };
-            let peers: Vec<String> = rule.peers.iter().map(|p| format!("{p:?}")).collect();
+            let peers: Vec<String> = rule.peers.iter().map(|p| t(&p.to_string())).collect();
+            let targets: Vec<String> = rule.targets.iter().map(|x| t(&x.to_string())).collect();
             println!(
                 "  {:7} {:5} {:>5} {:6} {:>7} {}{}{}{}",
                 if rule.direction == Direction::Ingress {
@@ -79,16 +90,16 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
                 rule.priority.map(|p| p.to_string()).unwrap_or_default(),
                 rule.protocol.to_string(),
                 ports,
-                peers.join(" "),
-                if rule.targets.is_empty() {
+                peers.join(", "),
+                if targets.is_empty() {
                     String::new()
                 } else {
-                    format!(" -> {:?}", rule.targets)
+                    format!(" to {}", targets.join(", "))
                 },
                 if rule.enabled { "" } else { " [disabled]" },
                 rule.description
                     .as_deref()
-                    .map(|d| format!("  # {d}"))
+                    .map(|d| format!("  # {}", t(d)))
                     .unwrap_or_default(),
             );
         }

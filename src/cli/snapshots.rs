@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use super::{open_store, table, Format, Outcome};
+use super::{open_existing, table, Format, Outcome};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -16,7 +16,7 @@ pub struct Args {
 }
 
 pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
-    let store = open_store(db)?;
+    let store = open_existing(db)?;
     let rows = store.snapshots(a.scope.as_deref())?;
     match a.format {
         Format::Json => println!(

@@ -191,6 +191,7 @@ pub fn verify(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdict> {
                             link.id
                         ));
                     }
+                    problems.extend(check_against_record(link.id, &rf.record, &files));
                 }
             }
         }
@@ -256,6 +257,84 @@ pub fn verify(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdict> {
     }
     v.problems = problems;
     Ok(v)
+}
+
+/// The drift and coverage files of a run must hold exactly what its hash-chained record holds
+/// (less the `controls` each entry gains in the bundle): a deleted or edited item is named even
+/// when the manifest was rebuilt to match.
+fn check_against_record(id: i64, record: &str, files: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
+    let mut problems = Vec::new();
+    let Ok(rec) = serde_json::from_str::<serde_json::Value>(record) else {
+        return vec![format!("run {id}: its record is not JSON")];
+    };
+    let strip = |mut v: serde_json::Value| {
+        if let Some(o) = v.as_object_mut() {
+            o.remove("controls");
+        }
+        v
+    };
+    // Items are [id, scope, severity, item] in the record; coverage is [scope, finding].
+    let chained_items: BTreeMap<String, serde_json::Value> = rec["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| Some((t.get(0)?.as_str()?.to_string(), t.get(3)?.clone())))
+        .collect();
+    let chained_coverage: Vec<serde_json::Value> = rec["coverage"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.get(1).cloned())
+        .collect();
+    let read = |name: &str| -> Result<Vec<serde_json::Value>, String> {
+        match files.get(name) {
+            None => Err(format!("missing file: {name} (run {id} has a record)")),
+            Some(b) => serde_json::from_slice::<Vec<serde_json::Value>>(b)
+                .map(|v| v.into_iter().map(strip).collect())
+                .map_err(|e| format!("{name}: not a list of entries: {e}")),
+        }
+    };
+    let drift_name = format!("drift/{id:06}.json");
+    match read(&drift_name) {
+        Err(p) => problems.push(p),
+        Ok(items) => {
+            let mut found: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+            for i in items {
+                let key = i["id"].as_str().unwrap_or_default().to_string();
+                found.insert(key, i);
+            }
+            for (k, v) in &chained_items {
+                match found.get(k) {
+                    None => problems.push(format!(
+                        "{drift_name}: drift item {k} of run {id}'s chained record is missing"
+                    )),
+                    Some(f) if f != v => problems.push(format!(
+                        "{drift_name}: drift item {k} differs from run {id}'s chained record"
+                    )),
+                    _ => {}
+                }
+            }
+            for k in found.keys().filter(|k| !chained_items.contains_key(*k)) {
+                problems.push(format!(
+                    "{drift_name}: drift item {k} is not in run {id}'s chained record"
+                ));
+            }
+        }
+    }
+    let cov_name = format!("coverage/{id:06}.json");
+    match read(&cov_name) {
+        Err(p) => problems.push(p),
+        Ok(found) => {
+            if found != chained_coverage {
+                problems.push(format!(
+                    "{cov_name}: {} coverage finding(s), run {id}'s chained record has {} or they differ",
+                    found.len(),
+                    chained_coverage.len()
+                ));
+            }
+        }
+    }
+    problems
 }
 
 fn check_signature(

@@ -43,9 +43,11 @@ pub const HEADER: &[&str] = &[
 
 /// Neutralise a cell a spreadsheet would evaluate.
 pub fn cell(text: &str) -> String {
+    // Control characters are escaped too: a CSV is also read with `cat` and `less`.
+    let safe = crate::text::terminal(text);
     match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
-        _ => text.to_string(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{safe}"),
+        _ => safe.into_owned(),
     }
 }
 

@@ -73,6 +73,49 @@ pub(crate) fn insert_coverage(
     Ok(())
 }
 
+/// One stored audit-log read that failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditFailureRow {
+    pub provider: Provider,
+    pub account: String,
+    pub region: Option<String>,
+    pub start: String,
+    pub end: String,
+    pub code: String,
+    pub operation: Option<String>,
+    pub message: String,
+    pub source: String,
+}
+
+/// Record an audit-log read that failed. Window bounds are stored in the store's time format so
+/// they compare with every other stored time.
+pub(crate) fn insert_failure(
+    tx: &Transaction<'_>,
+    provider: Provider,
+    f: &netdrift_snapshots::AuditFailure,
+    source: &str,
+    now: &str,
+) -> Result<()> {
+    let norm = |t: &str| super::parse_ts(t).map(super::ts);
+    tx.execute(
+        "INSERT INTO audit_failures (provider, account, region, window_start, window_end, code, operation, message, source, recorded_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            provider.as_str(),
+            f.account,
+            f.region,
+            norm(&f.start)?,
+            norm(&f.end)?,
+            f.problem.code,
+            f.problem.operation,
+            f.problem.message,
+            source,
+            now
+        ],
+    )?;
+    Ok(())
+}
+
 fn decode(raw: String) -> Result<AuditEvent> {
     serde_json::from_str(&raw).context("corrupt stored audit event")
 }
@@ -137,6 +180,38 @@ impl Store {
             |r| r.get(0),
         )?;
         Ok(n > 0)
+    }
+
+    /// Failed audit-log reads of this account (or of every account: `*`) whose window overlaps
+    /// `from..to`, oldest first.
+    pub fn audit_failures(
+        &self,
+        provider: Provider,
+        account: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<AuditFailureRow>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT account, region, window_start, window_end, code, operation, message, source FROM audit_failures \
+             WHERE provider = ?1 AND (lower(account) = lower(?2) OR account = '*') AND window_start <= ?4 AND window_end >= ?3 \
+             ORDER BY window_start, id",
+        )?;
+        let rows = stmt
+            .query_map(params![provider.as_str(), account, from, to], |r| {
+                Ok(AuditFailureRow {
+                    provider,
+                    account: r.get(0)?,
+                    region: r.get(1)?,
+                    start: r.get(2)?,
+                    end: r.get(3)?,
+                    code: r.get(4)?,
+                    operation: r.get(5)?,
+                    message: r.get(6)?,
+                    source: r.get(7)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
     }
 
     pub fn audit_event_count(&self) -> Result<i64> {

@@ -1,6 +1,6 @@
 //! Reconcile runs, their drift items and coverage, linked in a hash chain.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -109,10 +109,12 @@ impl Store {
         let rows = stmt
             .query_map([run_id], |r| r.get::<_, String>(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows
-            .iter()
-            .filter_map(|b| serde_json::from_str(b).ok())
-            .collect())
+        rows.iter()
+            .map(|b| {
+                serde_json::from_str(b)
+                    .with_context(|| format!("run {run_id}: a stored drift item is not valid JSON"))
+            })
+            .collect()
     }
 }
 
@@ -125,10 +127,13 @@ impl Store {
         let rows = stmt
             .query_map([run_id], |r| r.get::<_, String>(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows
-            .iter()
-            .filter_map(|b| serde_json::from_str(b).ok())
-            .collect())
+        rows.iter()
+            .map(|b| {
+                serde_json::from_str(b).with_context(|| {
+                    format!("run {run_id}: a stored coverage finding cannot be read")
+                })
+            })
+            .collect()
     }
 }
 

@@ -16,3 +16,4 @@ mod gcp;
 mod reports;
 mod store;
 mod support;
+mod trust;

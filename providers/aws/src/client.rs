@@ -14,7 +14,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use netdrift_snapshots::{
-    AuditEvent, Collected, Problem, Provider, Resource, ResourceKind, Scope, SnapshotStatus,
+    AuditEvent, AuditFailure, Collected, Problem, Provider, Resource, ResourceKind, Scope,
+    SnapshotStatus,
 };
 
 use crate::errors::classify;
@@ -63,6 +64,8 @@ pub struct Collection {
     /// Parsed CloudTrail events, and the (account, start, end) windows they cover.
     pub events: Vec<AuditEvent>,
     pub event_windows: Vec<(String, String, String)>,
+    /// CloudTrail reads that failed, with the account, region and window they would cover.
+    pub audit_failures: Vec<AuditFailure>,
     /// Problems not tied to one scope (account discovery).
     pub problems: Vec<Problem>,
 }
@@ -160,7 +163,9 @@ async fn accounts(
             }
         }
     }
-    if roles.is_empty() {
+    // With Organizations discovery configured, the caller's own account is no stand-in for the
+    // accounts ListAccounts would have named: a failed listing is reported, not replaced.
+    if roles.is_empty() && src.organization_role.is_none() {
         let sts = aws_sdk_sts::Client::new(base);
         return match sts.get_caller_identity().send().await {
             Ok(id) => {
@@ -220,6 +225,7 @@ pub async fn collect(
     let accts = accounts(&base, src, &mut out.problems).await;
     let sem = Arc::new(tokio::sync::Semaphore::new(src.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
+    let mut task_scopes: HashMap<tokio::task::Id, Scope> = HashMap::new();
     for (id, account) in accts {
         let account = match account {
             Ok(a) => a,
@@ -254,7 +260,8 @@ pub async fn collect(
             let since = events_since(&scope.key());
             let known = known(&scope.key());
             let (sem, account, src) = (sem.clone(), account.clone(), src.clone());
-            tasks.spawn(async move {
+            let task_scope = scope.clone();
+            let handle = tasks.spawn(async move {
                 let _permit = sem.acquire_owned().await.expect("semaphore");
                 let config = account
                     .config
@@ -289,11 +296,27 @@ pub async fn collect(
                 };
                 (collected, events, since)
             });
+            task_scopes.insert(handle.id(), task_scope);
         }
     }
-    while let Some(joined) = tasks.join_next().await {
-        let Ok((collected, events, since)) = joined else {
-            continue;
+    while let Some(joined) = tasks.join_next_with_id().await {
+        let (collected, events, since) = match joined {
+            Ok((_, r)) => r,
+            // A task that panicked or was cancelled is a failed scope, never a silent drop.
+            Err(e) => {
+                if let Some(scope) = task_scopes.remove(&e.id()) {
+                    out.scopes.push(Collected::failed(
+                        scope,
+                        Problem {
+                            code: "transient".into(),
+                            kind: None,
+                            operation: None,
+                            message: format!("the collection task ended abnormally: {e}"),
+                        },
+                    ));
+                }
+                continue;
+            }
         };
         match events {
             Some(Ok(evs)) => {
@@ -301,9 +324,12 @@ pub async fn collect(
                     .push((collected.scope.account.clone(), ts(since), ts(now)));
                 out.events.extend(evs);
             }
-            Some(Err(p)) => out.problems.push(Problem {
-                message: format!("{}: {}", collected.scope.key(), p.message),
-                ..p
+            Some(Err(p)) => out.audit_failures.push(AuditFailure {
+                account: collected.scope.account.clone(),
+                region: collected.scope.region.clone(),
+                start: ts(since),
+                end: ts(now),
+                problem: p,
             }),
             None => {}
         }

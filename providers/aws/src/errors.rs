@@ -27,15 +27,19 @@ where
     let (code, message) = match err {
         SdkError::TimeoutError(_) => ("timeout".to_string(), format!("{operation} timed out")),
         SdkError::DispatchFailure(d) => {
-            let what = if d.is_timeout() {
-                "timeout"
+            if let Some(c) = credentials_error(err) {
+                ("auth".to_string(), format!("{operation}: {c}"))
             } else {
-                "transient"
-            };
-            (
-                what.to_string(),
-                format!("{operation}: connection failed: {d:?}"),
-            )
+                let what = if d.is_timeout() {
+                    "timeout"
+                } else {
+                    "transient"
+                };
+                (
+                    what.to_string(),
+                    format!("{operation}: connection failed: {}", causes(err)),
+                )
+            }
         }
         SdkError::ResponseError(_) => (
             "decode".to_string(),
@@ -72,7 +76,13 @@ where
             };
             (code.to_string(), message)
         }
-        other => ("transient".to_string(), format!("{operation}: {other}")),
+        other => match credentials_error(other) {
+            Some(c) => ("auth".to_string(), format!("{operation}: {c}")),
+            None => (
+                "transient".to_string(),
+                format!("{operation}: {}", causes(other)),
+            ),
+        },
     };
     Problem {
         code,
@@ -88,4 +98,64 @@ fn action_of(operation: &str) -> String {
         .find(|a| a.ends_with(&format!(":{operation}")))
         .map(|a| a.to_string())
         .unwrap_or_else(|| operation.to_string())
+}
+
+/// Every cause of an error on one line, each once (SDK errors nest the same text).
+pub fn causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        let t = e.to_string();
+        if !t.is_empty() && !parts.iter().any(|p| p.contains(&t)) {
+            parts.push(t);
+        }
+        cur = e.source();
+    }
+    parts.join(": ")
+}
+
+/// A credentials failure somewhere in the error's causes, as one line that says what was tried
+/// and what to set.
+fn credentials_error(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use aws_credential_types::provider::error::CredentialsError;
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if let Some(c) = e.downcast_ref::<CredentialsError>() {
+            return Some(match c {
+                CredentialsError::CredentialsNotLoaded(_) => {
+                    let tried = tried_providers(&format!("{c:?}"));
+                    format!(
+                        "no AWS credentials found ({} tried): set AWS_PROFILE (or `profile` in the source), \
+                         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, run `aws sso login`, or run on a host with an instance role",
+                        if tried.is_empty() { "the default chain".to_string() } else { tried.join(", ") }
+                    )
+                }
+                CredentialsError::ProviderTimedOut(_) => {
+                    "the AWS credentials provider timed out (instance metadata or SSO unreachable): set AWS_PROFILE or static credentials".to_string()
+                }
+                CredentialsError::InvalidConfiguration(_) => format!(
+                    "the AWS credentials configuration is invalid: {}",
+                    causes(c)
+                ),
+                _ => format!("AWS credentials could not be loaded: {}", causes(c)),
+            });
+        }
+        cur = e.source();
+    }
+    None
+}
+
+/// The credential providers a chain tried, named as a person would (from the chain's report).
+fn tried_providers(debug: &str) -> Vec<&'static str> {
+    [
+        ("\"Environment\"", "environment"),
+        ("\"Profile\"", "profile and SSO"),
+        ("\"WebIdentityToken\"", "web identity token"),
+        ("\"EcsContainer\"", "ECS container"),
+        ("\"Ec2InstanceMetadata\"", "instance metadata"),
+    ]
+    .into_iter()
+    .filter(|(k, _)| debug.contains(k))
+    .map(|(_, v)| v)
+    .collect()
 }

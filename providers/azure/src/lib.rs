@@ -59,6 +59,8 @@ pub struct Collection {
     pub events: Vec<AuditEvent>,
     /// (subscription, start, end) windows the Activity Log lookups covered.
     pub event_windows: Vec<(String, String, String)>,
+    /// Activity Log reads that failed, with the subscription and window.
+    pub audit_failures: Vec<netdrift_snapshots::AuditFailure>,
     pub problems: Vec<Problem>,
 }
 
@@ -442,7 +444,13 @@ pub async fn collect(
                         now.to_rfc3339(),
                     ));
                 }
-                Err(p) => out.problems.push(p),
+                Err(p) => out.audit_failures.push(netdrift_snapshots::AuditFailure {
+                    account: c.scope.account.clone(),
+                    region: None,
+                    start: start.to_rfc3339(),
+                    end: now.to_rfc3339(),
+                    problem: p,
+                }),
             }
         }
     }

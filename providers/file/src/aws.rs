@@ -8,7 +8,7 @@ use netdrift_snapshots::{
     ResourceId, ResourceKind, Rule,
 };
 
-use crate::json::{ConvertError, Node};
+use crate::json::{unique_ids, ConvertError, Node};
 
 /// Which AWS document this is.
 pub fn detect(root: &Node<'_>) -> Option<&'static str> {
@@ -20,9 +20,19 @@ pub fn detect(root: &Node<'_>) -> Option<&'static str> {
 /// Convert any of the three AWS documents.
 pub fn convert(root: &Node<'_>) -> Result<Vec<Resource>, ConvertError> {
     match detect(root) {
-        Some("SecurityGroups") => root.list("SecurityGroups")?.iter().map(security_group).collect(),
+        Some("SecurityGroups") => unique_ids(
+            root.list("SecurityGroups")?
+                .iter()
+                .map(|n| Ok((n.path.clone(), security_group(n)?)))
+                .collect::<Result<_, ConvertError>>()?,
+        ),
         Some("SecurityGroupRules") => security_group_rules(root),
-        Some("NetworkAcls") => root.list("NetworkAcls")?.iter().map(network_acl).collect(),
+        Some("NetworkAcls") => unique_ids(
+            root.list("NetworkAcls")?
+                .iter()
+                .map(|n| Ok((n.path.clone(), network_acl(n)?)))
+                .collect::<Result<_, ConvertError>>()?,
+        ),
         _ => Err(root.err(
             "not an AWS EC2 dump: expected a top-level SecurityGroups, SecurityGroupRules or NetworkAcls key \
              (aws ec2 describe-security-groups, describe-security-group-rules or describe-network-acls output)",
@@ -47,8 +57,8 @@ fn proto_ports(n: &Node<'_>, proto_key: &str) -> Result<(Protocol, Ports), Conve
     let raw = n.req_str(proto_key)?;
     let protocol =
         Protocol::parse(raw).map_err(|e| n.child(proto_key).expect("present").model_err(e))?;
-    let from = n.int("FromPort")?;
-    let to = n.int("ToPort")?;
+    let from = n.strict_int("FromPort")?;
+    let to = n.strict_int("ToPort")?;
     let ports = match protocol {
         Protocol::All => Ports::All,
         p if p.is_icmp() => {
@@ -86,11 +96,24 @@ fn proto_ports(n: &Node<'_>, proto_key: &str) -> Result<(Protocol, Ports), Conve
     Ok((protocol, ports))
 }
 
+/// A CIDR field; the field's name fixes its address family (`CidrIp`, `CidrIpv4`, `CidrBlock`
+/// hold IPv4, `CidrIpv6` and `Ipv6CidrBlock` IPv6), as EC2 enforces on every write.
 fn cidr_peer(n: &Node<'_>, key: &str) -> Result<Option<Peer>, ConvertError> {
     match n.child(key) {
         Some(c) => {
             let s = c.as_str()?;
-            Ok(Some(Peer::Cidr(parse_cidr(s).map_err(|e| c.model_err(e))?)))
+            let net = parse_cidr(s).map_err(|e| c.model_err(e))?;
+            let v6_field = key.contains("6");
+            match (v6_field, net) {
+                (true, ipnet::IpNet::V4(_)) => {
+                    return Err(c.err(format!("{key} holds an IPv6 CIDR; this is IPv4")))
+                }
+                (false, ipnet::IpNet::V6(_)) => {
+                    return Err(c.err(format!("{key} holds an IPv4 CIDR; this is IPv6")))
+                }
+                _ => {}
+            }
+            Ok(Some(Peer::Cidr(net)))
         }
         None => Ok(None),
     }
@@ -190,8 +213,19 @@ pub fn security_group_rule_row(row: &Node<'_>) -> Result<(String, Rule), Convert
 
 fn security_group_rules(root: &Node<'_>) -> Result<Vec<Resource>, ConvertError> {
     let mut groups: BTreeMap<String, Resource> = BTreeMap::new();
+    let mut rule_ids: BTreeMap<String, String> = BTreeMap::new();
     for row in root.list("SecurityGroupRules")? {
         let (gid, rule) = security_group_rule_row(&row)?;
+        if let Some(id) = &rule.rule_id {
+            if let Some(first) = rule_ids.insert(id.clone(), row.path.clone()) {
+                return Err(row
+                    .child("SecurityGroupRuleId")
+                    .expect("present")
+                    .err(format!(
+                        "the same rule id already appears at {first}; a dump lists each rule once"
+                    )));
+            }
+        }
         groups
             .entry(gid.clone())
             .or_insert_with(|| Resource::new(ResourceId::new(gid), ResourceKind::AwsSecurityGroup))
@@ -216,13 +250,14 @@ fn network_acl(acl: &Node<'_>) -> Result<Resource, ConvertError> {
     r.attached = Some(!assoc.is_empty());
     for e in acl.list("Entries")? {
         let number = e
-            .int("RuleNumber")?
+            .strict_int("RuleNumber")?
             .ok_or_else(|| e.err("entry without RuleNumber"))?;
-        if !(1..=32767).contains(&number) {
-            return Err(e
-                .child("RuleNumber")
-                .expect("present")
-                .err("NACL rule numbers are 1-32767"));
+        // Entries take 1-32766; AWS prints its default catch-all entries (`*` in the console)
+        // as 32767 (IPv4) and 32768 (IPv6).
+        if !(1..=32768).contains(&number) {
+            return Err(e.child("RuleNumber").expect("present").err(
+                "NACL rule numbers are 1-32766, or 32767/32768 for the default IPv4/IPv6 entries",
+            ));
         }
         let raw_proto = e.req_str("Protocol")?;
         let protocol = Protocol::parse(raw_proto)
@@ -249,10 +284,10 @@ fn network_acl(acl: &Node<'_>) -> Result<Resource, ConvertError> {
             p if p.has_ports() => match e.child("PortRange") {
                 Some(pr) => {
                     let f = pr
-                        .int("From")?
+                        .strict_int("From")?
                         .ok_or_else(|| pr.err("PortRange without From"))?;
                     let t = pr
-                        .int("To")?
+                        .strict_int("To")?
                         .ok_or_else(|| pr.err("PortRange without To"))?;
                     Ports::Ranges {
                         ranges: vec![PortRange::new(f, t).map_err(|x| pr.model_err(x))?],
@@ -283,7 +318,7 @@ fn network_acl(acl: &Node<'_>) -> Result<Resource, ConvertError> {
         };
         let mut rule = Rule::new(direction, action, protocol, ports, vec![peer]);
         rule.priority = Some(number as u32);
-        rule.default_rule = number == 32767;
+        rule.default_rule = number >= 32767;
         r.rules.push(rule);
     }
     Ok(canonicalize(r))

@@ -48,7 +48,12 @@ pub fn convert(root: &Node<'_>) -> Result<Vec<Resource>, ConvertError> {
         serde_json::Value::Array(_) => root.items()?,
         _ => root.list("value")?,
     };
-    items.iter().map(nsg).collect()
+    crate::json::unique_ids(
+        items
+            .iter()
+            .map(|n| Ok((n.path.clone(), nsg(n)?)))
+            .collect::<Result<_, ConvertError>>()?,
+    )
 }
 
 /// Fields live under `properties` in ARM JSON and at the top level in az CLI output.

@@ -7,7 +7,7 @@ use netdrift_snapshots::{
     ResourceId, ResourceKind, Rule, Target,
 };
 
-use crate::json::{ConvertError, Node};
+use crate::json::{unique_ids, ConvertError, Node};
 
 /// True when the document looks like GCP firewall rules.
 pub fn detect(root: &Node<'_>) -> bool {
@@ -22,6 +22,7 @@ pub fn detect(root: &Node<'_>) -> bool {
         }
         serde_json::Value::Object(_) => {
             root.str("kind").ok().flatten() == Some("compute#firewallList")
+                || looks(root)
                 || root
                     .list("items")
                     .map(|v| v.iter().all(looks))
@@ -98,11 +99,21 @@ pub fn convert(root: &Node<'_>, project: &str) -> Result<Vec<Resource>, ConvertE
              (gcloud compute firewall-rules list --format=json) or a firewalls.list response with items",
         ));
     }
+    // One firewall object: `gcloud compute firewall-rules describe --format=json`, a
+    // `firewalls.get` body.
+    let single =
+        root.v.is_object() && root.child("items").is_none() && root.child("name").is_some();
     let items = match root.v {
         serde_json::Value::Array(_) => root.items()?,
+        _ if single => vec![root.clone()],
         _ => root.list("items")?,
     };
-    items.iter().map(|n| firewall(n, project)).collect()
+    unique_ids(
+        items
+            .iter()
+            .map(|n| Ok((n.path.clone(), firewall(n, project)?)))
+            .collect::<Result<_, ConvertError>>()?,
+    )
 }
 
 /// `projects/P/global/networks/N` from a network URL or short name.
@@ -240,6 +251,12 @@ pub fn firewall(n: &Node<'_>, project: &str) -> Result<Resource, ConvertError> {
     if allowed.is_empty() && denied.is_empty() {
         return Err(n.err("firewall rule with neither allowed nor denied entries"));
     }
+    if !allowed.is_empty() && !denied.is_empty() {
+        // The Compute API takes exactly one of the two lists on a rule.
+        return Err(n.err(
+            "firewall rule with both allowed and denied entries: a GCP rule has exactly one of them",
+        ));
+    }
     for (action, list) in [(Action::Allow, allowed), (Action::Deny, denied)] {
         for (protocol, ports) in list {
             let mut rule = Rule::new(direction, action, protocol, ports, peers.clone());
@@ -250,4 +267,147 @@ pub fn firewall(n: &Node<'_>, project: &str) -> Result<Resource, ConvertError> {
         }
     }
     Ok(canonicalize(r))
+}
+
+/// A converted firewall rule back in the REST shape (`firewalls.get`), for applying a
+/// `firewalls.patch` body onto it.
+pub fn firewall_json(r: &Resource) -> serde_json::Value {
+    use serde_json::{json, Map, Value};
+    let first = r.rules.first();
+    let direction = first.map(|x| x.direction).unwrap_or(Direction::Ingress);
+    let mut o = Map::new();
+    o.insert("kind".into(), json!("compute#firewall"));
+    if let Some(n) = &r.name {
+        o.insert("name".into(), json!(n));
+    }
+    if let Some(d) = &r.description {
+        o.insert("description".into(), json!(d));
+    }
+    if let Some(n) = &r.network {
+        o.insert("network".into(), json!(n));
+    }
+    o.insert(
+        "direction".into(),
+        json!(if direction == Direction::Egress {
+            "EGRESS"
+        } else {
+            "INGRESS"
+        }),
+    );
+    if let Some(p) = first.and_then(|x| x.priority) {
+        o.insert("priority".into(), json!(p));
+    }
+    o.insert("disabled".into(), json!(first.is_some_and(|x| !x.enabled)));
+    let (mut peer_cidrs, mut tags, mut sas, mut target_cidrs) = (vec![], vec![], vec![], vec![]);
+    let (mut target_tags, mut target_sas) = (vec![], vec![]);
+    if let Some(x) = first {
+        for p in &x.peers {
+            match p {
+                Peer::Cidr(c) => peer_cidrs.push(c.to_string()),
+                Peer::Tag(t) => tags.push(t.clone()),
+                Peer::ServiceAccount(s) => sas.push(s.clone()),
+                _ => {}
+            }
+        }
+        for t in &x.targets {
+            match t {
+                Target::Cidr(c) => target_cidrs.push(c.to_string()),
+                Target::Tag(t) => target_tags.push(t.clone()),
+                Target::ServiceAccount(s) => target_sas.push(s.clone()),
+                _ => {}
+            }
+        }
+    }
+    let (src_key, dst_key) = match direction {
+        Direction::Ingress => ("sourceRanges", "destinationRanges"),
+        Direction::Egress => ("destinationRanges", "sourceRanges"),
+    };
+    let mut put = |k: &str, v: Vec<String>| {
+        if !v.is_empty() {
+            o.insert(k.into(), json!(v));
+        }
+    };
+    put(src_key, peer_cidrs);
+    put(dst_key, target_cidrs);
+    put("sourceTags", tags);
+    put("sourceServiceAccounts", sas);
+    put("targetTags", target_tags);
+    put("targetServiceAccounts", target_sas);
+    let entry = |x: &Rule| {
+        let proto = match x.protocol {
+            Protocol::All => "all".to_string(),
+            Protocol::Number(6) => "tcp".into(),
+            Protocol::Number(17) => "udp".into(),
+            Protocol::Number(1) => "icmp".into(),
+            Protocol::Number(n) => n.to_string(),
+        };
+        let mut e = json!({"IPProtocol": proto});
+        if let Ports::Ranges { ranges } = &x.ports {
+            e["ports"] = json!(ranges
+                .iter()
+                .map(|p| if p.from == p.to {
+                    p.from.to_string()
+                } else {
+                    format!("{}-{}", p.from, p.to)
+                })
+                .collect::<Vec<_>>());
+        }
+        e
+    };
+    for (key, action) in [("allowed", Action::Allow), ("denied", Action::Deny)] {
+        let list: Vec<Value> = r
+            .rules
+            .iter()
+            .filter(|x| x.action == action)
+            .map(entry)
+            .collect();
+        if !list.is_empty() {
+            o.insert(key.into(), Value::Array(list));
+        }
+    }
+    Value::Object(o)
+}
+
+/// RFC 7386 JSON merge patch, the processing rules `firewalls.patch` documents: an object
+/// merges key by key, `null` removes a key, anything else replaces.
+pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    use serde_json::Value;
+    match patch {
+        Value::Object(p) => {
+            if !target.is_object() {
+                *target = Value::Object(Default::default());
+            }
+            let t = target.as_object_mut().expect("made an object");
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(k);
+                } else {
+                    merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
+/// The rule a `firewalls.patch` request leaves: the body holds only the fields it changes, so it
+/// is applied onto the rule's prior state rather than read as a whole rule with defaults.
+pub fn patched_firewall(
+    prior: &Resource,
+    patch: &serde_json::Value,
+    project: &str,
+) -> Result<Resource, ConvertError> {
+    let mut body = firewall_json(prior);
+    // The audit log's request spells the lists `alloweds`/`denieds`.
+    let mut p = patch.clone();
+    if let Some(o) = p.as_object_mut() {
+        for (from, to) in [("alloweds", "allowed"), ("denieds", "denied")] {
+            if let Some(v) = o.remove(from) {
+                o.insert(to.into(), v);
+            }
+        }
+        o.remove("@type");
+    }
+    merge_patch(&mut body, &p);
+    firewall(&Node::root(&body), project)
 }

@@ -63,7 +63,12 @@ pub fn convert(root: &Node<'_>, ctx: &PolicyContext<'_>) -> Result<Vec<Resource>
         _ if looks(root) => vec![root.clone()],
         _ => root.list("items")?,
     };
-    items.iter().map(|n| policy(n, ctx)).collect()
+    crate::json::unique_ids(
+        items
+            .iter()
+            .map(|n| Ok((n.path.clone(), policy(n, ctx)?)))
+            .collect::<Result<_, ConvertError>>()?,
+    )
 }
 
 /// The path a policy is known by: `locations/global/firewallPolicies/ID` (hierarchical),

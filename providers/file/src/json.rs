@@ -116,6 +116,22 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// An integer written as a JSON number, as the AWS API and CLI print them. A numeric string
+    /// (`"FromPort": "22"`) is rejected: no AWS response carries one, so it means a hand-edited
+    /// or foreign document.
+    pub fn strict_int(&self, key: &str) -> Result<Option<i64>, ConvertError> {
+        let Some(n) = self.child(key) else {
+            return Ok(None);
+        };
+        match n.v {
+            Value::Number(x) => x
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| n.err("expected an integer")),
+            _ => Err(n.err("expected an integer (a JSON number, as the AWS CLI prints it)")),
+        }
+    }
+
     pub fn bool(&self, key: &str) -> Result<Option<bool>, ConvertError> {
         let Some(n) = self.child(key) else {
             return Ok(None);
@@ -162,5 +178,124 @@ pub fn short(v: &Value) -> String {
         format!("{cut}...")
     } else {
         s
+    }
+}
+
+/// Reject a dump that names one resource twice (a decoy copy could hide the real rules): both
+/// JSON paths are named. `items` are the converted resources with the path each came from.
+pub fn unique_ids(
+    items: Vec<(String, netdrift_snapshots::Resource)>,
+) -> Result<Vec<netdrift_snapshots::Resource>, ConvertError> {
+    let mut seen: std::collections::HashMap<netdrift_snapshots::ResourceId, String> =
+        std::collections::HashMap::with_capacity(items.len());
+    let mut out = Vec::with_capacity(items.len());
+    for (path, r) in items {
+        if let Some(first) = seen.get(&r.id) {
+            return Err(ConvertError {
+                path,
+                value: r.id.as_str().to_string(),
+                message: format!("the same resource id already appears at {first}; a dump lists each resource once"),
+            });
+        }
+        seen.insert(r.id.clone(), path);
+        out.push(r);
+    }
+    Ok(out)
+}
+
+/// Parse one JSON document into a `Value` in a single pass, rejecting an object that names a
+/// key twice (serde_json keeps the last; the clouds never print one, and a duplicated
+/// `CidrIp` or `GroupId` is how a decoy value hides the real one). The error names the JSON
+/// path of the object and the key.
+pub fn from_slice_strict(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let v = Strict { at: &Seg::Root }.deserialize(&mut de)?;
+    de.end()?;
+    Ok(v)
+}
+
+/// Where a value sits, rendered only when an error needs it.
+enum Seg<'a> {
+    Root,
+    Key(&'a Seg<'a>, &'a str),
+    Index(&'a Seg<'a>, usize),
+}
+
+impl std::fmt::Display for Seg<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Seg::Root => f.write_str("$"),
+            Seg::Key(p, k) => write!(f, "{p}.{k}"),
+            Seg::Index(p, i) => write!(f, "{p}[{i}]"),
+        }
+    }
+}
+
+struct Strict<'a> {
+    at: &'a Seg<'a>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Strict<'_> {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Strict<'_> {
+    type Value = Value;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        loop {
+            let at = Seg::Index(self.at, out.len());
+            match seq.next_element_seed(Strict { at: &at })? {
+                Some(v) => out.push(v),
+                None => break,
+            }
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let at = Seg::Key(self.at, &key);
+            let v = map.next_value_seed(Strict { at: &at })?;
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "duplicate key {key:?} in the object at {}",
+                    self.at
+                )));
+            }
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
     }
 }

@@ -27,6 +27,8 @@ pub enum ImportError {
         file: String,
         source: std::io::Error,
     },
+    #[error("{file}: decompresses to more than {limit} bytes (max_decompressed_mib): not read, as a guard against gzip bombs")]
+    TooLarge { file: String, limit: u64 },
     #[error("{file}: the file is empty")]
     Empty { file: String },
     #[error("{file}: not valid JSON (line {line}, column {column}): {message}")]
@@ -40,21 +42,56 @@ pub enum ImportError {
     Convert { file: String, source: ConvertError },
 }
 
-/// Read a file, transparently un-gzipping `.gz` files or gzip magic bytes.
+/// Default bound on what one gzip file may decompress to: 1 GiB, far above a real CloudTrail
+/// file (delivered every five minutes per account and region, a few MiB) and far below what a
+/// two-megabyte gzip bomb expands to.
+pub const DEFAULT_MAX_DECOMPRESSED: u64 = 1 << 30;
+
+static MAX_DECOMPRESSED: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(DEFAULT_MAX_DECOMPRESSED);
+
+/// Set the bound on decompressed size (configuration `max_decompressed_mib`,
+/// `NETDRIFT_MAX_DECOMPRESSED_MIB`).
+pub fn set_max_decompressed(bytes: u64) {
+    MAX_DECOMPRESSED.store(bytes.max(1), std::sync::atomic::Ordering::Relaxed);
+}
+
+pub fn max_decompressed() -> u64 {
+    MAX_DECOMPRESSED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Read a file, transparently un-gzipping `.gz` files or gzip magic bytes, streaming the
+/// decompression and stopping with an error naming the file once it passes the bound.
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>, ImportError> {
     let file = path.display().to_string();
-    let raw = std::fs::read(path).map_err(|source| ImportError::Io {
+    let f = std::fs::File::open(path).map_err(|source| ImportError::Io {
         file: file.clone(),
         source,
     })?;
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&raw[..])
+    let mut reader = std::io::BufReader::new(f);
+    let head = std::io::BufRead::fill_buf(&mut reader).map_err(|source| ImportError::Io {
+        file: file.clone(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    if head.starts_with(&[0x1f, 0x8b]) {
+        let limit = max_decompressed();
+        flate2::bufread::MultiGzDecoder::new(reader)
+            .take(limit + 1)
             .read_to_end(&mut out)
-            .map_err(|source| ImportError::Io { file, source })?;
+            .map_err(|source| ImportError::Io {
+                file: file.clone(),
+                source,
+            })?;
+        if out.len() as u64 > limit {
+            return Err(ImportError::TooLarge { file, limit });
+        }
         return Ok(out);
     }
-    Ok(raw)
+    reader
+        .read_to_end(&mut out)
+        .map_err(|source| ImportError::Io { file, source })?;
+    Ok(out)
 }
 
 /// Parse bytes as one JSON document.
@@ -64,7 +101,7 @@ pub fn parse_json(file: &str, bytes: &[u8]) -> Result<serde_json::Value, ImportE
             file: file.to_string(),
         });
     }
-    serde_json::from_slice(bytes).map_err(|e| ImportError::Json {
+    json::from_slice_strict(bytes).map_err(|e| ImportError::Json {
         file: file.to_string(),
         line: e.line(),
         column: e.column(),

@@ -412,8 +412,21 @@ fn gcp_operation_first_and_last_are_one_change() {
         .unwrap();
     assert_eq!(patch.actor.kind, Some(ActorType::ServiceAccount));
     assert_eq!(patch.actor.delegation_chain, vec!["bob@acme.example"]);
+    // A patch body is applied onto the rule's prior state (day 1), not read as a whole rule.
+    let day1 = std::fs::read(root().join("demo/gcp/day1/firewalls.json")).unwrap();
+    let prior = netdrift_provider_file::convert_document(
+        Provider::Gcp,
+        "acme-prod",
+        &serde_json::from_slice(&day1).unwrap(),
+    )
+    .unwrap()
+    .into_iter()
+    .find(|r| r.id.as_str().ends_with("deny-ssh-internet"))
+    .unwrap();
+    let body = audit::gcp::patch_body(patch).expect("a patch body");
+    let after = netdrift_provider_file::gcp::patched_firewall(&prior, body, "acme-prod").unwrap();
     assert!(
-        !patch.payload.is_empty() && !patch.payload[0].enabled,
+        patch.payload.is_empty() && !after.rules.is_empty() && !after.rules[0].enabled,
         "the patch disables the rule"
     );
     // Entries-per-line form.

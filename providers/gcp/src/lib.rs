@@ -67,6 +67,8 @@ pub struct Collection {
     /// Parsed audit events, and the (project, start, end) windows they cover.
     pub events: Vec<AuditEvent>,
     pub event_windows: Vec<(String, String, String)>,
+    /// Cloud Logging reads that failed, with the project (or organization) and window.
+    pub audit_failures: Vec<netdrift_snapshots::AuditFailure>,
     /// Problems not tied to one project (discovery, organization policies).
     pub problems: Vec<Problem>,
 }
@@ -222,7 +224,13 @@ pub async fn collect(
                         now.to_rfc3339(),
                     ));
                 }
-                Err(p) => out.problems.push(p),
+                Err(p) => out.audit_failures.push(netdrift_snapshots::AuditFailure {
+                    account: c.scope.account.clone(),
+                    region: None,
+                    start: start.to_rfc3339(),
+                    end: now.to_rfc3339(),
+                    problem: p,
+                }),
             }
         }
         if let Some(org) = &src.organization {
@@ -235,7 +243,13 @@ pub async fn collect(
             );
             match rest.audit_entries(&names, earliest, now).await {
                 Ok(entries) => merge_events(&mut out.events, entries),
-                Err(p) => out.problems.push(p),
+                Err(p) => out.audit_failures.push(netdrift_snapshots::AuditFailure {
+                    account: org.clone(),
+                    region: None,
+                    start: earliest.to_rfc3339(),
+                    end: now.to_rfc3339(),
+                    problem: p,
+                }),
             }
         }
     }

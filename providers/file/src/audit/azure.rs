@@ -95,16 +95,20 @@ pub fn parse_event(rec: &Value) -> Result<Option<AuditEvent>, String> {
         .and_then(|p| p.get("requestbody").or_else(|| p.get("requestBody")))
         .and_then(|b| match b {
             Value::String(s) => serde_json::from_str(s).ok(),
-            v @ Value::Object(_) => Some(v.clone()),
-            _ => None,
+            Value::Null => None,
+            v => Some(v.clone()),
         });
+    if body.as_ref().is_some_and(|b| !b.is_object()) {
+        return Err("properties.requestbody is not a JSON object".into());
+    }
     let mut payload = Vec::new();
     if let Some(b) = &body {
         if op_l.ends_with("securityrules/write") {
             let mut b = b.clone();
-            if b.get("name").is_none() {
-                b["name"] =
-                    Value::String(resource.rsplit('/').next().unwrap_or_default().to_string());
+            if let Some(o) = b.as_object_mut() {
+                o.entry("name").or_insert_with(|| {
+                    Value::String(resource.rsplit('/').next().unwrap_or_default().to_string())
+                });
             }
             if let Ok(rule) = crate::azure::security_rule(&Node::root(&b)) {
                 payload.push(rule);

@@ -100,13 +100,13 @@ pub fn parse_record(rec: &Value) -> Result<Option<AuditEvent>, String> {
     });
     let req = rec.get("requestParameters").cloned().unwrap_or(Value::Null);
     let resp = rec.get("responseElements").cloned().unwrap_or(Value::Null);
-    let (payload, removes) = payload(name, &req);
+    let account = s(rec, &["recipientAccountId", "userIdentity.accountId"]).map(str::to_string);
+    let (payload, removes) = payload(name, &req, account.as_deref());
     let issued_key = if source == "sts.amazonaws.com" {
         s(&resp, &["credentials.accessKeyId"]).map(str::to_string)
     } else {
         None
     };
-    let account = s(rec, &["recipientAccountId", "userIdentity.accountId"]).map(str::to_string);
     Ok(Some(AuditEvent {
         provider: Provider::Aws,
         event_id: format!("aws:{id}"),
@@ -223,6 +223,13 @@ fn resources(name: &str, req: &Value, resp: &Value) -> Vec<String> {
             push_unique(&mut out, id);
         }
     }
+    // A request that names its group by name (`--group-name`, default VPC) carries only
+    // `groupName`; the response's rule set names the group id.
+    for r in items(resp, "securityGroupRuleSet") {
+        if let Some(id) = s(r, &["groupId"]) {
+            push_unique(&mut out, id);
+        }
+    }
     // Rule ids are never peers, so they can be collected anywhere.
     walk_ids(req, &["sgr-"], &mut out);
     walk_ids(resp, &["sgr-"], &mut out);
@@ -236,7 +243,44 @@ fn resources(name: &str, req: &Value, resp: &Value) -> Vec<String> {
     ) {
         walk_ids(req, &["sg-"], &mut out);
     }
+    // A plain `run-instances` (or `create-network-interface`) without groups gets the VPC's
+    // default group: only the response's `groupSet`s name it.
+    if matches!(name, "RunInstances" | "CreateNetworkInterface") {
+        for key in ["instancesSet", "networkInterface", "networkInterfaceSet"] {
+            if let Some(v) = resp.get(key) {
+                collect_group_sets(v, &mut out);
+            }
+        }
+    }
     out
+}
+
+/// Group ids of every `groupSet` below `v` (RunInstances' instances and their interfaces).
+fn collect_group_sets(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o {
+                if k == "groupSet" {
+                    for g in items(x, "items").into_iter().chain(array_items(x)) {
+                        if let Some(id) = s(g, &["groupId"]) {
+                            push_unique(out, id);
+                        }
+                    }
+                } else {
+                    collect_group_sets(x, out);
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| collect_group_sets(x, out)),
+        _ => {}
+    }
+}
+
+fn array_items(v: &Value) -> Vec<&Value> {
+    match v {
+        Value::Array(a) => a.iter().collect(),
+        _ => Vec::new(),
+    }
 }
 
 fn int(v: &Value, keys: &[&str]) -> Option<i64> {
@@ -295,7 +339,23 @@ fn cidr(v: &Value, keys: &[&str]) -> Option<Peer> {
 }
 
 /// The access a request asks for, and whether it removes it.
-fn payload(name: &str, req: &Value) -> (Vec<Rule>, bool) {
+/// A referenced group as the model names it: `ACCOUNT/sg-…` (what describe-security-groups
+/// prints as `UserId` + `GroupId`). A request may omit `userId`: the group is then in the
+/// event's own account.
+fn group_peer(
+    r: &Value,
+    id_keys: &[&str],
+    user_keys: &[&str],
+    account: Option<&str>,
+) -> Option<Peer> {
+    let gid = s(r, id_keys)?;
+    Some(Peer::SecurityGroup(match s(r, user_keys).or(account) {
+        Some(uid) => format!("{uid}/{gid}"),
+        None => gid.to_string(),
+    }))
+}
+
+fn payload(name: &str, req: &Value, account: Option<&str>) -> (Vec<Rule>, bool) {
     let dir = if name.ends_with("Egress") {
         Direction::Egress
     } else {
@@ -342,8 +402,7 @@ fn payload(name: &str, req: &Value) -> (Vec<Rule>, bool) {
                 peers.extend(
                     items(p, "groups")
                         .iter()
-                        .filter_map(|r| s(r, &["groupId"]))
-                        .map(|x| Peer::SecurityGroup(x.into())),
+                        .filter_map(|r| group_peer(r, &["groupId"], &["userId"], account)),
                 );
                 if !peers.is_empty() {
                     rules.push(Rule::new(dir, Action::Allow, proto, ports, peers));
@@ -362,8 +421,7 @@ fn payload(name: &str, req: &Value) -> (Vec<Rule>, bool) {
                         s(d, &["PrefixListId", "prefixListId"]).map(|x| Peer::PrefixList(x.into()))
                     })
                     .or_else(|| {
-                        s(d, &["ReferencedGroupId", "referencedGroupId"])
-                            .map(|x| Peer::SecurityGroup(x.into()))
+                        group_peer(d, &["ReferencedGroupId", "referencedGroupId"], &[], account)
                     });
                 if let Some(peer) = peer {
                     // The request does not say the direction of the edited rule.
@@ -391,10 +449,30 @@ fn payload(name: &str, req: &Value) -> (Vec<Rule>, bool) {
             } else {
                 Action::Allow
             };
-            let proto = s(req, &["protocol"]).and_then(|p| Protocol::parse(p).ok());
+            // CloudTrail records the entry's protocol as `aclProtocol` (`"6"`, `"-1"`); the API
+            // parameter is `protocol`.
+            let proto = ["aclProtocol", "protocol"]
+                .iter()
+                .find_map(|k| match req.get(*k)? {
+                    Value::String(p) => Some(p.clone()),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                })
+                .and_then(|p| Protocol::parse(&p).ok());
             let peer = cidr(req, &["cidrBlock", "ipv6CidrBlock"]);
             if let (Some(proto), Some(peer)) = (proto, peer) {
                 let ports = match (proto, req.get("portRange")) {
+                    (p, _) if p.is_icmp() => match req.get("icmpTypeCode") {
+                        Some(ic) => Ports::Icmp {
+                            icmp_type: int(ic, &["type"])
+                                .filter(|x| *x >= 0)
+                                .map(|x| x.clamp(0, 255) as u8),
+                            code: int(ic, &["code"])
+                                .filter(|x| *x >= 0)
+                                .map(|x| x.clamp(0, 255) as u8),
+                        },
+                        None => Ports::All,
+                    },
                     (p, Some(pr)) if p.has_ports() => {
                         match (int(pr, &["from"]), int(pr, &["to"])) {
                             (Some(f), Some(t)) => PortRange::new(f, t)

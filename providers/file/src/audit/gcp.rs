@@ -143,13 +143,18 @@ pub fn parse_entry(rec: &Value) -> Result<Option<AuditEvent>, String> {
     let severity_error = s(rec, &["severity"]).is_some_and(|s| s == "ERROR");
     let succeeded = error.is_none() && !severity_error;
     let mut payload = Vec::new();
-    if suffix == "firewalls.insert" || suffix == "firewalls.patch" || suffix == "firewalls.update" {
-        if let Some(req) = get(pp, &["request"]) {
+    let request = get(pp, &["request"]);
+    if request.is_some_and(|r| !r.is_object()) {
+        return Err("protoPayload.request is not a JSON object".into());
+    }
+    // A patch body holds only the fields it changes: attribution applies it onto the rule's
+    // prior state (`patched_firewall`); read alone, its defaults would invent a source range.
+    if suffix == "firewalls.insert" || suffix == "firewalls.update" {
+        if let Some(req) = request {
             let mut body = req.clone();
-            if body.get("name").is_none() {
-                if let Some(n) = resource_name.rsplit('/').next() {
-                    body["name"] = Value::String(n.to_string());
-                }
+            if let (Some(o), Some(n)) = (body.as_object_mut(), resource_name.rsplit('/').next()) {
+                o.entry("name")
+                    .or_insert_with(|| Value::String(n.to_string()));
             }
             let proj = project.clone().unwrap_or_default();
             if let Ok(r) = crate::gcp::firewall(&Node::root(&body), &proj) {
@@ -165,6 +170,9 @@ pub fn parse_entry(rec: &Value) -> Result<Option<AuditEvent>, String> {
             let rule_bodies: Vec<&Value> =
                 if suffix.ends_with("addRule") || suffix.ends_with("patchRule") {
                     vec![req.get("firewallPolicyRule").unwrap_or(req)]
+                        .into_iter()
+                        .filter(|b| b.is_object())
+                        .collect()
                 } else {
                     req.get("rules")
                         .and_then(Value::as_array)
@@ -248,4 +256,12 @@ fn actor(pp: &Value) -> Actor {
         mfa: None,
         invoked_by: None,
     }
+}
+
+/// The body of a `firewalls.patch` entry, for applying onto the rule's prior state.
+pub fn patch_body(ev: &AuditEvent) -> Option<&Value> {
+    if !ev.event_name.ends_with("firewalls.patch") {
+        return None;
+    }
+    get(&ev.raw, &["protoPayload.request", "protopayload.request"]).filter(|r| r.is_object())
 }
