@@ -197,16 +197,25 @@ pub fn read_failed_finding(
         (Some(r), a) => format!("{}:{a}:{r}", provider.as_str()),
         (None, a) => format!("{}:{a}", provider.as_str()),
     };
+    let norm = |t: &str| {
+        crate::store::parse_ts(t)
+            .map(ts)
+            .unwrap_or_else(|_| t.to_string())
+    };
+    let op = f.problem.operation.as_deref().unwrap_or("read");
+    let cause = f
+        .problem
+        .message
+        .strip_prefix(&format!("{op}: "))
+        .unwrap_or(&f.problem.message);
     CoverageFinding {
         scope,
         provider,
         code: "audit-read-failed".into(),
         message: format!(
-            "audit logs of {account} could not be read for {} to {} ({}: {}): changes in that window cannot be attributed from the logs",
-            f.start,
-            f.end,
-            f.problem.operation.as_deref().unwrap_or("read"),
-            f.problem.message
+            "audit logs of {account} could not be read for {} to {} ({op}: {cause}): changes in that window cannot be attributed from the logs",
+            norm(&f.start),
+            norm(&f.end),
         ),
         snapshot_id: None,
         taken_at: None,

@@ -384,3 +384,61 @@ fn organizations_discovery_and_every_enabled_region() {
     assert!(calls.iter().any(|c| c["action"] == "ListAccounts"));
     assert!(calls.iter().any(|c| c["action"] == "DescribeRegions"));
 }
+
+#[test]
+fn failed_discovery_and_unreadable_cloudtrail_are_findings() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    // Organizations discovery without an organization: ListAccounts fails. That is a finding
+    // naming the source and the call, and the caller's own account is no stand-in for the
+    // accounts it would have listed.
+    let cfg = dir.path().join("org.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[report]\ndirectory = \"reports\"\n\n[[source]]\nprovider = \"aws\"\nname = \"org\"\nregions = [\"us-east-1\"]\norganization_role = \"NetdriftAudit\"\nendpoint_url = \"{}\"\ncloudtrail = false\nmax_attempts = 1\n",
+            emu.endpoint
+        ),
+    )
+    .unwrap();
+    // moto without an organization lists no account: the source resolves to no scope.
+    let (code, out, err) = run(&dir.path().join("org.db"), &cfg);
+    assert_eq!(code, 3, "{out}\n{err}");
+    assert!(
+        out.contains("coverage: discovery-failed aws:org: aws:org resolved to no scope"),
+        "{out}\n{err}"
+    );
+    // ListAccounts refused.
+    emu.faults(serde_json::json!([{"action": "ListAccounts", "mode": "deny"}]));
+    let (code, out, err) = run(&dir.path().join("org.db"), &cfg);
+    assert_eq!(code, 3, "{out}\n{err}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("coverage: discovery-failed aws:org"))
+        .unwrap_or_else(|| panic!("{out}\n{err}"));
+    assert!(line.contains("ListAccounts failed"), "{line}");
+    assert!(!out.contains("collected aws:"), "{out}");
+    let v = json(&std::fs::read_to_string(dir.path().join("reports/latest.json")).unwrap());
+    assert_eq!(v["coverage"][0]["problems"][0]["operation"], "ListAccounts");
+
+    // CloudTrail refused in one account and region: a finding for that scope and window.
+    seed_estate(&emu);
+    emu.faults(serde_json::json!([
+        {"action": "LookupEvents", "account": A, "region": "us-east-1", "mode": "deny"},
+    ]));
+    let (code, out, err) = run(
+        &dir.path().join("aws.db"),
+        &config(dir.path(), &emu.endpoint, ""),
+    );
+    assert_eq!(code, 3, "{out}\n{err}");
+    assert!(
+        out.lines().any(|l| l.starts_with(&format!(
+            "coverage: audit-read-failed aws:{A}:us-east-1: audit logs of {A} could not be read"
+        ))),
+        "{out}\n{err}"
+    );
+    assert!(
+        !out.contains(&format!("audit-read-failed aws:{B}")),
+        "only the refused scope: {out}"
+    );
+}

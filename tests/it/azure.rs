@@ -20,6 +20,8 @@ struct State {
     url: String,
     nsgs: Vec<(String, Value)>,
     activity: Vec<(String, Value)>,
+    /// The tenant shows no subscription at all.
+    no_subscriptions: bool,
 }
 
 /// One page of `items` with an absolute `nextLink` carrying `$skiptoken` (ARM's form).
@@ -46,6 +48,7 @@ fn route(state: &Mutex<State>, req: &Request) -> Response {
         .unwrap_or(0);
     let parts: Vec<&str> = req.path.trim_matches('/').split('/').collect();
     match parts.as_slice() {
+        ["subscriptions"] if s.no_subscriptions => Response::json(&json!({"value": []})),
         ["subscriptions"] => {
             let subs: Vec<Value> = [SUB_A, SUB_B]
                 .iter()
@@ -405,4 +408,106 @@ fn azure_role_document_matches_the_code() {
         "providers/azure/src",
         |w| w.starts_with("Microsoft.") && w.ends_with("/read"),
     );
+}
+
+#[test]
+fn azure_discovery_that_fails_or_finds_nothing_is_a_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("netdrift.db");
+    let (server, state) = start(day1());
+    let cfg = config(dir.path(), &server.url, "activity_log = false");
+    server.fault("/subscriptions", Fault::Status(403, None));
+    let r = run(&db, &cfg, "2026-11-24T02:00:00Z", 3);
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("coverage: discovery-failed azure:corp"))
+        .unwrap_or_else(|| panic!("{}\n{}", r.stdout, r.stderr));
+    assert!(line.contains("permission-denied"), "{line}");
+    let rep = parse(&std::fs::read_to_string(dir.path().join("reports/latest.json")).unwrap());
+    assert_eq!(rep["coverage"][0]["code"], "discovery-failed");
+    assert_eq!(rep["coverage"][0]["scope"], "azure:corp");
+    // A tenant that lists no subscription resolves to no scope: a finding too.
+    state.lock().unwrap().no_subscriptions = true;
+    let r = run(&db, &cfg, "2026-11-24T03:00:00Z", 3);
+    assert!(
+        r.stdout
+            .contains("coverage: discovery-failed azure:corp: azure:corp resolved to no scope"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn azure_an_unreadable_activity_log_is_a_finding_and_says_so_in_attribution() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("netdrift.db");
+    let (server, state) = start(day1());
+    let cfg = config(dir.path(), &server.url, "");
+    run(&db, &cfg, "2026-11-24T02:00:00Z", 3);
+    ok(
+        &db,
+        &[
+            "baseline", "approve", "--all", "--by", "sec", "--reason", "day 1",
+        ],
+        0,
+    );
+    {
+        let mut s = state.lock().unwrap();
+        let app = &mut s
+            .nsgs
+            .iter_mut()
+            .find(|(_, n)| n["name"] == "app-nsg")
+            .unwrap()
+            .1;
+        let rules = app["properties"]["securityRules"].as_array_mut().unwrap();
+        let mut rdp = rules[0].clone();
+        rdp["name"] = json!("AllowRdpInbound");
+        rdp["id"] = json!(rdp["id"]
+            .as_str()
+            .unwrap()
+            .replace("AllowHttpsInbound", "AllowRdpInbound"));
+        rdp["properties"]["destinationPortRange"] = json!("3389");
+        rdp["properties"]["priority"] = json!(110);
+        rules.push(rdp);
+    }
+    server.fault(
+        &format!("/subscriptions/{SUB_A}/providers/Microsoft.Insights"),
+        Fault::Status(403, None),
+    );
+    let r = run(&db, &cfg, "2026-11-25T02:00:00Z", 1);
+    assert!(
+        r.stdout.contains(&format!(
+            "coverage: audit-read-failed azure:{SUB_A}: audit logs of {SUB_A} could not be read"
+        )),
+        "{}",
+        r.stdout
+    );
+    let rep = parse(&std::fs::read_to_string(dir.path().join("reports/latest.json")).unwrap());
+    let app = rep["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["resource"].as_str().unwrap().ends_with("/app-nsg"))
+        .unwrap();
+    let a = &app["attribution"];
+    assert_eq!(a["status"], "unattributed");
+    assert!(
+        a["reason"].as_str().unwrap().contains("could not be read"),
+        "{a}"
+    );
+    let codes: Vec<&str> = rep["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"audit-read-failed"), "{codes:?}");
+    assert!(
+        !codes.contains(&"logging-gap"),
+        "an unread log is not a logging gap: {codes:?}"
+    );
+    // `netdrift drift` later still says so: the failure is stored with its window.
+    let v = parse(&ok(&db, &["drift", "--format", "json"], 1).stdout);
+    assert!(v["coverage"].to_string().contains("audit-read-failed"));
 }

@@ -295,3 +295,45 @@ fn systemd_units_verify_and_are_hardened() {
         assert!(repo().join("systemd").join(f).exists());
     }
 }
+
+#[test]
+fn a_job_that_panics_fails_alone_and_the_next_tick_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = estate(dir.path(), "*/2 * * * * *");
+    // The audit record that used to panic the parser: a request body that is not an object.
+    let bad = dir.path().join("estate/audit/azure-bad.json");
+    std::fs::write(
+        &bad,
+        serde_json::json!({"value": [{"correlationId": "c1", "eventTimestamp": "2026-11-24T08:00:00Z", "subscriptionId": "s1",
+            "operationName": {"value": "Microsoft.Network/networkSecurityGroups/securityRules/write"}, "status": {"value": "Succeeded"},
+            "resourceId": "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/n/securityRules/r",
+            "caller": "x@contoso.example", "properties": {"requestbody": "[1,2,3]"}}]})
+        .to_string(),
+    )
+    .unwrap();
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text += "\n[[audit]]\nprovider = \"azure\"\nfiles = [\"audit/azure-bad.json\"]\n";
+    std::fs::write(&cfg, text).unwrap();
+    let db = dir.path().join("d.db");
+    // The first job panics while it holds the store, as a parser bug would.
+    let child = spawn(&db, &cfg, &[("NETDRIFT_DEBUG_PANIC_JOBS", "1")]);
+    wait_for(
+        "a reconcile after the panicking one",
+        Duration::from_secs(40),
+        || runs(&db) >= 1,
+    );
+    let (code, err) = stop(child);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("job failed: it panicked"), "{err}");
+    assert!(
+        err.contains("last reconcile failed (panicked"),
+        "the status line says so: {err}"
+    );
+    assert!(err.contains("last run "), "then a run succeeded: {err}");
+    assert!(!err.contains("PoisonError"), "{err}");
+    assert!(
+        err.contains("azure-bad.json: record 1: properties.requestbody is not a JSON object"),
+        "the malformed record is skipped, naming file and record: {err}"
+    );
+    consistent(&db);
+}

@@ -646,3 +646,48 @@ pub fn gcp_page(
     }
     v
 }
+
+#[test]
+fn gcp_failed_discovery_and_unreadable_logs_are_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("netdrift.db");
+    let fake = start(day1());
+    let cfg = config(dir.path(), &fake.server.url, "");
+    // The organization's folders and projects cannot be listed: no project is known, which is a
+    // finding naming the source and the cause, never an empty, clean report.
+    fake.server.fault("/v3/", Fault::Status(403, None));
+    let r = run(&db, &cfg, "2026-11-24T02:00:00Z", 3);
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("coverage: discovery-failed gcp:acme"))
+        .unwrap_or_else(|| panic!("{}\n{}", r.stdout, r.stderr));
+    assert!(line.contains("permission-denied"), "{line}");
+    assert!(!r.stdout.contains("collected gcp:"), "{}", r.stdout);
+    // Discovery works again; the first Cloud Logging read is refused.
+    fake.server
+        .fault("/v2/entries:list", Fault::Status(403, None));
+    let r = run(&db, &cfg, "2026-11-24T03:00:00Z", 3);
+    assert!(
+        r.stdout.contains("collected gcp:acme-prod: complete"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.starts_with("coverage: audit-read-failed gcp:acme-")
+                && l.contains("could not be read")),
+        "{}",
+        r.stdout
+    );
+    let rep = report(dir.path());
+    let failed: Vec<&Value> = rep["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["code"] == "audit-read-failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{rep}");
+    assert_eq!(failed[0]["problems"][0]["code"], "permission-denied");
+}

@@ -613,3 +613,272 @@ fn discovery_that_sees_nothing_is_a_finding_never_silence() {
     let md = std::fs::read_to_string(dir.path().join("reports/latest.md")).unwrap();
     assert!(md.contains("discovery-failed"), "{md}");
 }
+
+fn write_json(path: &Path, v: &serde_json::Value) -> String {
+    std::fs::write(path, v.to_string()).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn requests_by_group_name_user_id_and_acl_protocol_are_attributed_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let sg = |default_ingress: serde_json::Value, app_ingress: serde_json::Value| {
+        serde_json::json!({"SecurityGroups": [
+            {"GroupId": "sg-0default", "GroupName": "default", "Description": "default VPC security group", "VpcId": "vpc-1", "IpPermissions": default_ingress, "IpPermissionsEgress": []},
+            {"GroupId": "sg-0app", "GroupName": "app", "Description": "app", "VpcId": "vpc-1", "IpPermissions": app_ingress, "IpPermissionsEgress": []},
+            {"GroupId": "sg-0web", "GroupName": "web", "Description": "web", "VpcId": "vpc-1", "IpPermissions": [], "IpPermissionsEgress": []}]})
+    };
+    let acl = |extra: Vec<serde_json::Value>| {
+        let mut entries = extra;
+        entries.push(serde_json::json!({"RuleNumber": 32767, "Protocol": "-1", "RuleAction": "deny", "Egress": false, "CidrBlock": "0.0.0.0/0"}));
+        entries.push(serde_json::json!({"RuleNumber": 32768, "Protocol": "-1", "RuleAction": "deny", "Egress": false, "Ipv6CidrBlock": "::/0"}));
+        serde_json::json!({"NetworkAcls": [{"NetworkAclId": "acl-0pub", "VpcId": "vpc-1", "Associations": [{"SubnetId": "subnet-1"}], "Entries": entries}]})
+    };
+    let import = |n: &str, sgs: serde_json::Value, acls: serde_json::Value, at: &str| {
+        let a = write_json(&dir.path().join(format!("sg{n}.json")), &sgs);
+        let b = write_json(&dir.path().join(format!("acl{n}.json")), &acls);
+        ok(
+            &db,
+            &[
+                "import",
+                "--provider",
+                "aws",
+                "--scope",
+                "111122223333",
+                "--region",
+                "us-east-1",
+                "--at",
+                at,
+                &a,
+                &b,
+            ],
+            0,
+        );
+    };
+    import(
+        "1",
+        sg(serde_json::json!([]), serde_json::json!([])),
+        acl(vec![]),
+        "2026-11-24T02:00:00Z",
+    );
+    ok(
+        &db,
+        &["baseline", "approve", "--all", "--by", "t", "--reason", "r"],
+        0,
+    );
+    import(
+        "2",
+        sg(
+            serde_json::json!([{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]),
+            serde_json::json!([{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [{"GroupId": "sg-0web", "UserId": "111122223333"}]}]),
+        ),
+        acl(vec![
+            serde_json::json!({"RuleNumber": 100, "Protocol": "6", "RuleAction": "allow", "Egress": false, "CidrBlock": "0.0.0.0/0", "PortRange": {"From": 22, "To": 22}}),
+        ]),
+        "2026-11-25T02:00:00Z",
+    );
+    let rec = |id: &str, name: &str, req: serde_json::Value, resp: serde_json::Value| {
+        serde_json::json!({"eventVersion": "1.08", "eventID": id, "eventName": name, "eventSource": "ec2.amazonaws.com",
+            "eventTime": "2026-11-24T10:00:00Z", "awsRegion": "us-east-1", "recipientAccountId": "111122223333", "sourceIPAddress": "203.0.113.5",
+            "userAgent": "aws-cli/2.15.0", "userIdentity": {"type": "IAMUser", "arn": format!("arn:aws:iam::111122223333:user/{id}"), "accessKeyId": "ASIAEXAMPLE"},
+            "requestParameters": req, "responseElements": resp})
+    };
+    let trail = serde_json::json!({"Records": [
+        rec("by-name", "AuthorizeSecurityGroupIngress",
+            serde_json::json!({"groupName": "default", "ipPermissions": {"items": [{"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}}]}}),
+            serde_json::json!({"_return": true, "securityGroupRuleSet": {"items": [{"groupOwnerId": "111122223333", "groupId": "sg-0default", "securityGroupRuleId": "sgr-0aaa", "isEgress": false, "ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "cidrIpv4": "0.0.0.0/0"}]}})),
+        rec("by-user-id", "AuthorizeSecurityGroupIngress",
+            serde_json::json!({"groupId": "sg-0app", "ipPermissions": {"items": [{"ipProtocol": "tcp", "fromPort": 5432, "toPort": 5432, "groups": {"items": [{"groupId": "sg-0web", "userId": "111122223333"}]}}]}}),
+            serde_json::json!({"_return": true})),
+        rec("acl-entry", "CreateNetworkAclEntry",
+            serde_json::json!({"networkAclId": "acl-0pub", "ruleNumber": 100, "egress": false, "ruleAction": "allow", "icmpTypeCode": {}, "portRange": {"from": 22, "to": 22}, "aclProtocol": "6", "cidrBlock": "0.0.0.0/0"}),
+            serde_json::json!({"_return": true})),
+    ]});
+    let f = write_json(&dir.path().join("trail.json"), &trail);
+    ok(&db, &["audit", "import", "--provider", "aws", &f], 0);
+    let v = json(&ok(&db, &["drift", "--format", "json"], 1).stdout);
+    for (resource, who) in [
+        ("sg-0default", "by-name"),
+        ("sg-0app", "by-user-id"),
+        ("acl-0pub", "acl-entry"),
+    ] {
+        let item = v["drift"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["resource"] == resource)
+            .unwrap_or_else(|| panic!("{resource}: {v}"));
+        let a = &item["attribution"];
+        assert_eq!(a["status"], "exact", "{resource}: {a}");
+        assert_eq!(
+            a["actors"][0]["principal"],
+            format!("arn:aws:iam::111122223333:user/{who}"),
+            "{resource}"
+        );
+    }
+    assert!(
+        !v["coverage"].to_string().contains("logging-gap"),
+        "no false logging gap: {}",
+        v["coverage"]
+    );
+}
+
+#[test]
+fn a_duplicate_resource_in_a_dump_is_rejected_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    import_day(&db, "day1", "2026-11-24T02:00:00Z");
+    let before = dump(&db);
+    let decoy = serde_json::json!({"SecurityGroups": [
+        {"GroupId": "sg-0a1b2c3d4e5f60001", "GroupName": "web-prod", "IpPermissions": [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]},
+        {"GroupId": "sg-0a1b2c3d4e5f60001", "GroupName": "web-prod", "IpPermissions": []}]});
+    let f = write_json(&dir.path().join("decoy.json"), &decoy);
+    let r = netdrift(
+        &db,
+        &[
+            "import",
+            "--provider",
+            "aws",
+            "--scope",
+            "111122223333",
+            "--region",
+            "us-east-1",
+            &f,
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("decoy.json: $.SecurityGroups[1]: the same resource id already appears at $.SecurityGroups[0]"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(dump(&db), before, "the database is unchanged");
+}
+
+#[test]
+fn a_gzip_bomb_is_refused_naming_the_file() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    // 64 MiB of zeros compress to about 64 KiB; the bound here is 8 MiB.
+    let bomb = dir.path().join("bomb.json.gz");
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&bomb).unwrap(),
+        flate2::Compression::best(),
+    );
+    gz.write_all(b"{\"Records\": [").unwrap();
+    let zeros = vec![b' '; 1 << 20];
+    for _ in 0..64 {
+        gz.write_all(&zeros).unwrap();
+    }
+    gz.write_all(b"]}").unwrap();
+    gz.finish().unwrap();
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 1 << 20);
+    let r = netdrift_env(
+        &db,
+        &[
+            "audit",
+            "import",
+            "--provider",
+            "aws",
+            &bomb.display().to_string(),
+        ],
+        &[("NETDRIFT_MAX_DECOMPRESSED_MIB", "8")],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("bomb.json.gz: decompresses to more than 8388608 bytes"),
+        "{}",
+        r.stderr
+    );
+    assert!(!db.exists(), "nothing created for a refused input");
+    // Under the default bound the same file is read (it is only whitespace inside).
+    let r = netdrift(
+        &db,
+        &[
+            "audit",
+            "import",
+            "--provider",
+            "aws",
+            &bomb.display().to_string(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
+fn a_partial_gcp_patch_is_graded_on_what_it_carries() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let fw = |src: &str| {
+        serde_json::json!([{"kind": "compute#firewall", "name": "allow-ssh", "network": "https://www.googleapis.com/compute/v1/projects/p1/global/networks/vpc",
+            "priority": 1000, "direction": "INGRESS", "allowed": [{"IPProtocol": "tcp", "ports": ["22"]}], "sourceRanges": [src],
+            "selfLink": "https://www.googleapis.com/compute/v1/projects/p1/global/firewalls/allow-ssh"}])
+    };
+    let imp = |n: &str, v: serde_json::Value, at: &str| {
+        let f = write_json(&dir.path().join(format!("fw{n}.json")), &v);
+        ok(
+            &db,
+            &[
+                "import",
+                "--provider",
+                "gcp",
+                "--scope",
+                "p1",
+                "--at",
+                at,
+                &f,
+            ],
+            0,
+        );
+    };
+    imp("1", fw("10.0.0.0/8"), "2026-11-24T02:00:00Z");
+    ok(
+        &db,
+        &["baseline", "approve", "--all", "--by", "t", "--reason", "r"],
+        0,
+    );
+    imp("2", fw("0.0.0.0/0"), "2026-11-25T02:00:00Z");
+    let entry = |id: &str, request: serde_json::Value| {
+        serde_json::json!({"insertId": id, "timestamp": "2026-11-24T10:00:00Z", "resource": {"type": "gce_firewall_rule", "labels": {"project_id": "p1"}},
+            "protoPayload": {"@type": "type.googleapis.com/google.cloud.audit.AuditLog", "serviceName": "compute.googleapis.com",
+                "methodName": "v1.compute.firewalls.patch", "resourceName": "projects/p1/global/firewalls/allow-ssh",
+                "authenticationInfo": {"principalEmail": format!("{id}@acme.example")}, "request": request}})
+    };
+    // Only the allowed list is re-sent: read as a whole rule, its defaulted source 0.0.0.0/0
+    // would "prove" the widening. Applied onto the prior rule it keeps 10.0.0.0/8.
+    let f = write_json(
+        &dir.path().join("a1.json"),
+        &serde_json::json!([entry(
+            "carol",
+            serde_json::json!({"@type": "type.googleapis.com/compute.firewalls.patch", "alloweds": [{"IPProtocol": "tcp", "ports": ["22"]}]})
+        )]),
+    );
+    ok(&db, &["audit", "import", "--provider", "gcp", &f], 0);
+    let v = json(&ok(&db, &["drift", "--format", "json"], 1).stdout);
+    assert_eq!(
+        v["drift"][0]["attribution"]["status"], "probable",
+        "{}",
+        v["drift"][0]["attribution"]
+    );
+    // The patch that did widen the source is exact.
+    let f = write_json(
+        &dir.path().join("a2.json"),
+        &serde_json::json!([entry(
+            "dan",
+            serde_json::json!({"@type": "type.googleapis.com/compute.firewalls.patch", "sourceRanges": ["0.0.0.0/0"]})
+        )]),
+    );
+    ok(&db, &["audit", "import", "--provider", "gcp", &f], 0);
+    let v = json(&ok(&db, &["drift", "--format", "json"], 1).stdout);
+    let a = &v["drift"][0]["attribution"];
+    assert_eq!(a["status"], "exact", "{a}");
+    assert_eq!(a["actors"][0]["principal"], "dan@acme.example", "{a}");
+    assert_eq!(
+        a["actors"].as_array().unwrap().len(),
+        1,
+        "carol's patch does not carry this access: {a}"
+    );
+}
