@@ -19,6 +19,17 @@ use netdrift_snapshots::{
 use crate::attribution::Attribution;
 use crate::store::{parse_ts, ts, Store};
 
+/// Every coverage-finding code, in the order docs/findings.md documents them (a test keeps the
+/// two in step).
+pub const COVERAGE_CODES: &[&str] = &[
+    "discovery-failed",
+    "audit-read-failed",
+    "collection-failed",
+    "collection-partial",
+    "no-baseline",
+    "logging-gap",
+];
+
 /// Version of the `drift --format json` document (docs/drift-schema.md).
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -341,5 +352,31 @@ pub fn report(
         generated_at: ts(now),
         drift: items,
         coverage,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_coverage_code_has_its_section_in_docs_findings_and_no_section_is_orphaned() {
+        let doc = include_str!("../docs/findings.md");
+        let sections: Vec<&str> = doc
+            .lines()
+            .filter_map(|l| l.strip_prefix("## "))
+            .map(str::trim)
+            .collect();
+        assert_eq!(sections, super::COVERAGE_CODES);
+        // Each code is produced somewhere in the code.
+        let src = [
+            include_str!("drift.rs"),
+            include_str!("attribution.rs"),
+            include_str!("audit.rs"),
+            include_str!("reconcile.rs"),
+        ]
+        .concat();
+        for code in super::COVERAGE_CODES {
+            let made = src.matches(&format!("\"{code}\"")).count();
+            assert!(made >= 2, "{code} is listed but never produced");
+        }
     }
 }

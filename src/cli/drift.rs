@@ -74,15 +74,22 @@ pub fn print_table(r: &DriftReport) {
         let t = crate::text::terminal;
         println!("coverage: {} {}: {}", c.code, t(&c.scope), t(&c.message));
         for p in &c.problems {
-            // The cause, unless the message already quotes it.
-            if !c.message.contains(&p.message) {
+            // The cause, once: without the operation the message repeats, and not at all when
+            // the finding's message already quotes it.
+            let mut cause = p.message.as_str();
+            if let Some(o) = p.operation.as_deref() {
+                while let Some(rest) = cause.strip_prefix(&format!("{o}: ")) {
+                    cause = rest;
+                }
+            }
+            if !c.message.contains(cause) {
                 println!(
                     "  cause: {}{} [{}]",
                     p.operation
                         .as_deref()
                         .map(|o| format!("{o}: "))
                         .unwrap_or_default(),
-                    t(&p.message),
+                    t(cause),
                     p.code
                 );
             }

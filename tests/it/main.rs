@@ -6,11 +6,13 @@ mod aws;
 #[cfg(feature = "azure")]
 mod azure;
 mod cli;
+mod crash;
 mod daemon;
 mod drift;
 mod evidence;
 #[cfg(any(feature = "gcp", feature = "azure"))]
 mod fake;
+mod fuzz;
 #[cfg(feature = "gcp")]
 mod gcp;
 mod reports;

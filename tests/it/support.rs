@@ -159,3 +159,24 @@ pub fn privileges_match(
         }
     }
 }
+
+/// The database opens, passes SQLite's integrity check, and every stored snapshot is whole.
+pub fn consistent(db: &Path) {
+    let c = rusqlite::Connection::open(db).unwrap();
+    let check: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let broken: i64 = c
+        .query_row(
+            "SELECT COUNT(*) FROM snapshots s WHERE s.status != 'failed' AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.hash = s.manifest_hash)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(broken, 0, "a snapshot without its manifest");
+    let orphans: i64 = c
+        .query_row("SELECT COUNT(*) FROM run_snapshots rs WHERE NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.id = rs.snapshot_id)", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(orphans, 0);
+}

@@ -882,3 +882,52 @@ fn a_partial_gcp_patch_is_graded_on_what_it_carries() {
         "carol's patch does not carry this access: {a}"
     );
 }
+
+#[cfg(all(feature = "gcp", feature = "azure"))]
+#[test]
+fn missing_gcp_and_azure_credentials_are_auth_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        "[[source]]\nprovider = \"gcp\"\nname = \"acme\"\nprojects = [\"p1\"]\nendpoint_url = \"http://127.0.0.1:9\"\nmax_attempts = 1\n\
+         [[source]]\nprovider = \"azure\"\nname = \"corp\"\nsubscriptions = [\"0b1f6471-1bf0-4dda-aec3-111122223333\"]\nendpoint_url = \"http://127.0.0.1:9\"\nmax_attempts = 1\n\
+         [report]\ndirectory = \"reports\"\nformats = [\"json\"]\n",
+    )
+    .unwrap();
+    let r = Command::new(env!("CARGO_BIN_EXE_netdrift"))
+        .args(["run", "--config", &cfg.display().to_string()])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("HOME", dir.path())
+        .env("NETDRIFT_DB", dir.path().join("d.db"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&r.stdout);
+    assert_eq!(r.status.code(), Some(3), "{out}");
+    let causes: Vec<&str> = out.lines().filter(|l| l.starts_with("  cause: ")).collect();
+    assert!(
+        causes
+            .iter()
+            .any(|l| l.contains("no usable GCP credentials")
+                && l.contains("gcloud auth application-default login")
+                && l.ends_with("[auth]")),
+        "{out}"
+    );
+    assert!(
+        causes
+            .iter()
+            .any(|l| l.contains("no usable Azure credential")
+                && l.contains("az login")
+                && l.ends_with("[auth]")),
+        "{out}"
+    );
+    for l in &causes {
+        let op = l
+            .trim_start_matches("  cause: ")
+            .split(": ")
+            .next()
+            .unwrap();
+        assert!(!l.contains(&format!("{op}: {op}")), "each cause once: {l}");
+    }
+}

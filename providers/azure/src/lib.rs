@@ -120,7 +120,21 @@ fn classify(op: &str, kind: Option<ResourceKind>, e: &azure_core::Error) -> Prob
         ErrorKind::DataConversion => "decode",
         _ => "transient",
     };
-    problem(code, kind, op, format!("{op}: {e}"))
+    let text = e
+        .to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let message = if matches!(e.kind(), ErrorKind::Credential) {
+        format!(
+            "{op}: no usable Azure credential (environment service principal, workload identity, \
+             managed identity and Azure CLI tried): set AZURE_TENANT_ID, AZURE_CLIENT_ID and \
+             AZURE_CLIENT_SECRET, run `az login`, or run with a managed identity ({text})"
+        )
+    } else {
+        format!("{op}: {text}")
+    };
+    problem(code, kind, op, message)
 }
 
 fn retry(max_attempts: u32) -> RetryOptions {

@@ -51,11 +51,22 @@ pub fn classify(operation: &str, kind: Option<ResourceKind>, err: &Error) -> Pro
     } else {
         "rejected"
     };
-    let detail = err
-        .status()
-        .map(|s| s.message.clone())
-        .filter(|m| !m.is_empty())
-        .unwrap_or_else(|| err.to_string());
+    let detail = if code == "auth" && status.is_none() {
+        // The credentials could not produce a token (none found, or expired): one line that
+        // says what Application Default Credentials tried and what to set.
+        format!(
+            "no usable GCP credentials (Application Default Credentials tried \
+             GOOGLE_APPLICATION_CREDENTIALS, gcloud's application_default_credentials.json and the \
+             metadata server): run `gcloud auth application-default login` or set \
+             GOOGLE_APPLICATION_CREDENTIALS ({})",
+            one_line(&err.to_string())
+        )
+    } else {
+        err.status()
+            .map(|s| s.message.clone())
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| one_line(&err.to_string()))
+    };
     Problem {
         code: code.into(),
         kind,
@@ -65,4 +76,9 @@ pub fn classify(operation: &str, kind: Option<ResourceKind>, err: &Error) -> Pro
             status.map(|s| format!(" (HTTP {s})")).unwrap_or_default()
         ),
     }
+}
+
+/// A library's multi-line error text as one line.
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
