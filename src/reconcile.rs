@@ -370,49 +370,44 @@ pub fn collect_all(
             #[cfg(not(feature = "aws"))]
             SourceKind::Aws(_) => {
                 let _ = (since, known, now);
-                let label = format!("aws:{}", src.name);
-                let msg = format!("{label}: live AWS collection is not built into this netdrift (build with --features aws); nothing was collected from it");
-                tracing::error!("{msg}");
-                out.findings.push(source_finding(
-                    netdrift_snapshots::Provider::Aws,
-                    &label,
-                    msg,
-                    Vec::new(),
-                ));
+                not_built(src, netdrift_snapshots::Provider::Aws, &mut out);
             }
             #[cfg(feature = "gcp")]
             SourceKind::Gcp(live) => collect_gcp(src, live, since, now, &mut out),
             #[cfg(not(feature = "gcp"))]
             SourceKind::Gcp(_) => {
                 let _ = (since, now);
-                let label = format!("gcp:{}", src.name);
-                let msg = format!("{label}: live GCP collection is not built into this netdrift (build with --features gcp); nothing was collected from it");
-                tracing::error!("{msg}");
-                out.findings.push(source_finding(
-                    netdrift_snapshots::Provider::Gcp,
-                    &label,
-                    msg,
-                    Vec::new(),
-                ));
+                not_built(src, netdrift_snapshots::Provider::Gcp, &mut out);
             }
             #[cfg(feature = "azure")]
             SourceKind::Azure(live) => collect_azure(src, live, since, now, &mut out),
             #[cfg(not(feature = "azure"))]
             SourceKind::Azure(_) => {
                 let _ = (since, now);
-                let label = format!("azure:{}", src.name);
-                let msg = format!("{label}: live Azure collection is not built into this netdrift (build with --features azure); nothing was collected from it");
-                tracing::error!("{msg}");
-                out.findings.push(source_finding(
-                    netdrift_snapshots::Provider::Azure,
-                    &label,
-                    msg,
-                    Vec::new(),
-                ));
+                not_built(src, netdrift_snapshots::Provider::Azure, &mut out);
             }
         }
     }
     out
+}
+
+/// A live source whose provider this build lacks: a `discovery-failed` finding naming the
+/// feature, never an empty collection.
+#[cfg(not(all(feature = "aws", feature = "gcp", feature = "azure")))]
+fn not_built(src: &SourceConfig, provider: netdrift_snapshots::Provider, out: &mut Collection) {
+    let feature = provider.as_str();
+    let label = format!("{feature}:{}", src.name);
+    let msg = format!(
+        "{label}: live {} collection is not built into this netdrift (build with --features {feature}); nothing was collected from it",
+        match provider {
+            netdrift_snapshots::Provider::Aws => "AWS",
+            netdrift_snapshots::Provider::Gcp => "GCP",
+            netdrift_snapshots::Provider::Azure => "Azure",
+        }
+    );
+    tracing::error!("{msg}");
+    out.findings
+        .push(source_finding(provider, &label, msg, Vec::new()));
 }
 
 /// Start of the audit window per scope: the latest stored snapshot, else a day ago.

@@ -199,6 +199,28 @@ fn run(db: &Path, cfg: &Path, at: &str, code: i32) -> crate::support::Run {
     r
 }
 
+/// Day 2's change: app-nsg gains an inbound RDP allow (a copy of its HTTPS rule on 3389).
+fn open_rdp(state: &Mutex<State>) {
+    let mut s = state.lock().unwrap();
+    let app = &mut s
+        .nsgs
+        .iter_mut()
+        .find(|(_, n)| n["name"] == "app-nsg")
+        .unwrap()
+        .1;
+    let rules = app["properties"]["securityRules"].as_array_mut().unwrap();
+    let mut rdp = rules[0].clone();
+    let id = rdp["id"]
+        .as_str()
+        .unwrap()
+        .replace("AllowHttpsInbound", "AllowRdpInbound");
+    rdp["name"] = json!("AllowRdpInbound");
+    rdp["id"] = json!(id);
+    rdp["properties"]["destinationPortRange"] = json!("3389");
+    rdp["properties"]["priority"] = json!(110);
+    rules.push(rdp);
+}
+
 #[test]
 fn azure_collect_change_collect_names_the_actor_and_role() {
     let dir = tempfile::tempdir().unwrap();
@@ -246,25 +268,9 @@ fn azure_collect_change_collect_names_the_actor_and_role() {
 
     // Day 2: dave opens RDP from the Internet on app-nsg (Network Contributor, per the
     // Activity Log's authorization.evidence).
+    open_rdp(&state);
     {
         let mut s = state.lock().unwrap();
-        let app = &mut s
-            .nsgs
-            .iter_mut()
-            .find(|(_, n)| n["name"] == "app-nsg")
-            .unwrap()
-            .1;
-        let rules = app["properties"]["securityRules"].as_array_mut().unwrap();
-        let mut rdp = rules[0].clone();
-        let id = rdp["id"]
-            .as_str()
-            .unwrap()
-            .replace("AllowHttpsInbound", "AllowRdpInbound");
-        rdp["name"] = json!("AllowRdpInbound");
-        rdp["id"] = json!(id);
-        rdp["properties"]["destinationPortRange"] = json!("3389");
-        rdp["properties"]["priority"] = json!(110);
-        rules.push(rdp);
         let records = parse(&std::fs::read_to_string(demo("audit/azure-activity.json")).unwrap());
         for r in records["value"].as_array().unwrap() {
             s.activity.push((SUB_A.into(), r.clone()));
@@ -452,25 +458,7 @@ fn azure_an_unreadable_activity_log_is_a_finding_and_says_so_in_attribution() {
         ],
         0,
     );
-    {
-        let mut s = state.lock().unwrap();
-        let app = &mut s
-            .nsgs
-            .iter_mut()
-            .find(|(_, n)| n["name"] == "app-nsg")
-            .unwrap()
-            .1;
-        let rules = app["properties"]["securityRules"].as_array_mut().unwrap();
-        let mut rdp = rules[0].clone();
-        rdp["name"] = json!("AllowRdpInbound");
-        rdp["id"] = json!(rdp["id"]
-            .as_str()
-            .unwrap()
-            .replace("AllowHttpsInbound", "AllowRdpInbound"));
-        rdp["properties"]["destinationPortRange"] = json!("3389");
-        rdp["properties"]["priority"] = json!(110);
-        rules.push(rdp);
-    }
+    open_rdp(&state);
     server.fault(
         &format!("/subscriptions/{SUB_A}/providers/Microsoft.Insights"),
         Fault::Status(403, None),

@@ -185,20 +185,7 @@ fn sigkill_at_random_points_never_corrupts_and_the_next_run_completes() {
     assert!(r.code == 1, "{}", r.stderr);
     assert_eq!(chain_verifies(&db), before + 1);
     let bundle = dir.path().join("e.tar");
-    ok(
-        &db,
-        &[
-            "evidence",
-            "export",
-            "--from",
-            "2026-01-01",
-            "--to",
-            "2027-12-31",
-            "--out",
-            &bundle.display().to_string(),
-        ],
-        0,
-    );
+    export_all(&db, &bundle);
     ok(
         &db,
         &["evidence", "verify", &bundle.display().to_string()],

@@ -6,15 +6,12 @@
 #[path = "../../providers/file/tests/support/mutate.rs"]
 mod mutate;
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
-use mutate::{case, cases, panic_text, Rng};
+use mutate::{case, cases, Rng};
 
 use crate::support::*;
 
-/// Run `parse` on `n` mutated cases (written to `case-N.<ext>`): no panic, every error names
-/// the file.
 fn fuzz(
     name: &str,
     ext: &str,
@@ -22,46 +19,7 @@ fn fuzz(
     n: usize,
     parse: impl Fn(&Path) -> Result<(), String>,
 ) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut rng = Rng::new(name.len() as u64 * 104_729 + 3);
-    let (mut panics, mut rejected, mut nameless) = (Vec::new(), 0, Vec::new());
-    for i in 0..n {
-        let input = case(&seeds[i % seeds.len()], &mut rng);
-        let path = dir.path().join(format!("case-{i}.{ext}"));
-        std::fs::write(&path, &input).unwrap();
-        match catch_unwind(AssertUnwindSafe(|| parse(&path))) {
-            Err(p) => {
-                let keep = repo().join(format!("target/tmp/fuzz-{name}-{i}.{ext}"));
-                let _ = std::fs::create_dir_all(keep.parent().unwrap());
-                let _ = std::fs::write(&keep, &input);
-                panics.push(format!(
-                    "case {i}: {} (kept at {})",
-                    panic_text(&*p),
-                    keep.display()
-                ));
-            }
-            Ok(Err(e)) => {
-                rejected += 1;
-                if !e.contains(&format!("case-{i}.{ext}")) {
-                    nameless.push(format!("case {i}: {e}"));
-                }
-            }
-            Ok(Ok(())) => {}
-        }
-    }
-    assert!(
-        panics.is_empty(),
-        "{name}: {} panic(s):\n{}",
-        panics.len(),
-        panics.join("\n")
-    );
-    assert!(
-        nameless.is_empty(),
-        "{name}: errors that do not name the file:\n{}",
-        nameless[..nameless.len().min(10)].join("\n")
-    );
-    assert!(rejected > 0, "{name}: the mutations reach the error paths");
-    eprintln!("fuzz {name}: {n} cases, {rejected} rejected, 0 panics");
+    mutate::run(name, ext, seeds, n, &repo().join("target/tmp"), parse);
 }
 
 fn demo_db(dir: &Path) -> std::path::PathBuf {
@@ -111,20 +69,7 @@ fn fuzz_evidence_archives() {
     let dir = tempfile::tempdir().unwrap();
     let db = demo_db(dir.path());
     let bundle = dir.path().join("b.tar");
-    ok(
-        &db,
-        &[
-            "evidence",
-            "export",
-            "--from",
-            "2026-01-01",
-            "--to",
-            "2027-12-31",
-            "--out",
-            &bundle.display().to_string(),
-        ],
-        0,
-    );
+    export_all(&db, &bundle);
     let seed = std::fs::read(&bundle).unwrap();
     // A tampered archive is refused (an error naming it) or verified with its problems named;
     // never a panic.

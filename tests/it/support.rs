@@ -180,3 +180,61 @@ pub fn consistent(db: &Path) {
         .unwrap();
     assert_eq!(orphans, 0);
 }
+
+/// Approve every scope's latest state.
+pub fn approve_all(db: &Path) {
+    ok(
+        db,
+        &["baseline", "approve", "--all", "--by", "t", "--reason", "r"],
+        0,
+    );
+}
+
+/// Import AWS dumps of account 111122223333, us-east-1, as taken at `at`.
+pub fn import_aws(db: &Path, at: &str, files: &[&str]) {
+    let mut args = vec![
+        "import",
+        "--provider",
+        "aws",
+        "--scope",
+        "111122223333",
+        "--region",
+        "us-east-1",
+        "--at",
+        at,
+    ];
+    args.extend_from_slice(files);
+    ok(db, &args, 0);
+}
+
+/// `netdrift audit import --provider P FILE`.
+pub fn audit_import(db: &Path, provider: &str, file: &Path) -> Run {
+    netdrift(
+        db,
+        &[
+            "audit",
+            "import",
+            "--provider",
+            provider,
+            &file.display().to_string(),
+        ],
+    )
+}
+
+/// Export every run of 2026-2027 into `out`.
+pub fn export_all(db: &Path, out: &Path) {
+    ok(
+        db,
+        &[
+            "evidence",
+            "export",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2027-12-31",
+            "--out",
+            &out.display().to_string(),
+        ],
+        0,
+    );
+}

@@ -102,16 +102,7 @@ fn read_only_commands_never_create_a_database() {
     // Writing commands that fail on their input create nothing either.
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, "{\"Records\": [").unwrap();
-    let r = netdrift(
-        &db,
-        &[
-            "audit",
-            "import",
-            "--provider",
-            "aws",
-            &bad.display().to_string(),
-        ],
-    );
+    let r = audit_import(&db, "aws", &bad);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("bad.json"), "{}", r.stderr);
     let bad_baseline = dir.path().join("bad.toml");
@@ -151,11 +142,7 @@ fn a_read_only_database_serves_read_commands_and_names_itself_on_write() {
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path().join("w.db");
     import_day(&work, "day1", "2026-11-24T02:00:00Z");
-    ok(
-        &work,
-        &["baseline", "approve", "--all", "--by", "t", "--reason", "r"],
-        0,
-    );
+    approve_all(&work);
     import_day(&work, "day2", "2026-11-25T02:00:00Z");
     // Make every page part of the main file, then put it on a read-only mount.
     let c = rusqlite::Connection::open(&work).unwrap();
@@ -186,11 +173,7 @@ fn an_unknown_scope_is_an_error_naming_the_known_ones() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("d.db");
     import_day(&db, "day1", "2026-11-24T02:00:00Z");
-    ok(
-        &db,
-        &["baseline", "approve", "--all", "--by", "t", "--reason", "r"],
-        0,
-    );
+    approve_all(&db);
     import_day(&db, "day2", "2026-11-25T02:00:00Z");
     let r = netdrift(&db, &["drift", "--scope", "aws:999999999999:us-east-1"]);
     assert_eq!(r.code, 2, "{}", r.stdout);
@@ -243,11 +226,7 @@ fn the_demo_writes_only_its_own_database() {
     // A production database, named by NETDRIFT_DB and --db: the demo never touches it.
     let prod = dir.path().join("prod.db");
     import_day(&prod, "day1", "2026-11-24T02:00:00Z");
-    ok(
-        &prod,
-        &["baseline", "approve", "--all", "--by", "t", "--reason", "r"],
-        0,
-    );
+    approve_all(&prod);
     let before = std::fs::read(&prod).unwrap();
     let demo_dir = dir.path().join("demo");
     let r = netdrift(&prod, &["demo", "--dir", &demo_dir.display().to_string()]);
@@ -388,20 +367,7 @@ fn reports_and_evidence_never_follow_a_planted_link() {
     std::fs::create_dir_all(out.parent().unwrap()).unwrap();
     std::os::unix::fs::symlink(&victim, out.with_extension("tmp-netdrift")).unwrap();
     ok(&db, &["report", "--out", &reports.display().to_string()], 1);
-    ok(
-        &db,
-        &[
-            "evidence",
-            "export",
-            "--from",
-            "2026-01-01",
-            "--to",
-            "2027-01-01",
-            "--out",
-            &out.display().to_string(),
-        ],
-        0,
-    );
+    export_all(&db, &out);
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
     ok(&db, &["evidence", "verify", &out.display().to_string()], 0);
 }
@@ -455,30 +421,9 @@ fn untrusted_text_cannot_rewrite_the_terminal() {
         .to_string(),
     )
     .unwrap();
-    let imp = |f: &Path, at: &str| {
-        ok(
-            &db,
-            &[
-                "import",
-                "--provider",
-                "aws",
-                "--scope",
-                "111122223333",
-                "--region",
-                "us-east-1",
-                "--at",
-                at,
-                &f.display().to_string(),
-            ],
-            0,
-        );
-    };
+    let imp = |f: &Path, at: &str| import_aws(&db, at, &[&f.display().to_string()]);
     imp(&f1, "2026-11-24T02:00:00Z");
-    ok(
-        &db,
-        &["baseline", "approve", "--all", "--by", "t", "--reason", "r"],
-        0,
-    );
+    approve_all(&db);
     let cfg = dir.path().join("c.toml");
     std::fs::write(
         &cfg,
@@ -638,23 +583,7 @@ fn requests_by_group_name_user_id_and_acl_protocol_are_attributed_exactly() {
     let import = |n: &str, sgs: serde_json::Value, acls: serde_json::Value, at: &str| {
         let a = write_json(&dir.path().join(format!("sg{n}.json")), &sgs);
         let b = write_json(&dir.path().join(format!("acl{n}.json")), &acls);
-        ok(
-            &db,
-            &[
-                "import",
-                "--provider",
-                "aws",
-                "--scope",
-                "111122223333",
-                "--region",
-                "us-east-1",
-                "--at",
-                at,
-                &a,
-                &b,
-            ],
-            0,
-        );
+        import_aws(&db, at, &[&a, &b]);
     };
     import(
         "1",
@@ -662,11 +591,7 @@ fn requests_by_group_name_user_id_and_acl_protocol_are_attributed_exactly() {
         acl(vec![]),
         "2026-11-24T02:00:00Z",
     );
-    ok(
-        &db,
-        &["baseline", "approve", "--all", "--by", "t", "--reason", "r"],
-        0,
-    );
+    approve_all(&db);
     import(
         "2",
         sg(
@@ -795,16 +720,7 @@ fn a_gzip_bomb_is_refused_naming_the_file() {
     );
     assert!(!db.exists(), "nothing created for a refused input");
     // Under the default bound the same file is read (it is only whitespace inside).
-    let r = netdrift(
-        &db,
-        &[
-            "audit",
-            "import",
-            "--provider",
-            "aws",
-            &bomb.display().to_string(),
-        ],
-    );
+    let r = audit_import(&db, "aws", &bomb);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
@@ -835,11 +751,7 @@ fn a_partial_gcp_patch_is_graded_on_what_it_carries() {
         );
     };
     imp("1", fw("10.0.0.0/8"), "2026-11-24T02:00:00Z");
-    ok(
-        &db,
-        &["baseline", "approve", "--all", "--by", "t", "--reason", "r"],
-        0,
-    );
+    approve_all(&db);
     imp("2", fw("0.0.0.0/0"), "2026-11-25T02:00:00Z");
     let entry = |id: &str, request: serde_json::Value| {
         serde_json::json!({"insertId": id, "timestamp": "2026-11-24T10:00:00Z", "resource": {"type": "gce_firewall_rule", "labels": {"project_id": "p1"}},

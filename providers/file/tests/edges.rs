@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use netdrift_provider_file::convert_document;
-use netdrift_snapshots::{diff_scope, Provider, ResourceDiff};
+use netdrift_snapshots::{diff_scope, Provider};
 use serde_json::{json, Value};
 
 fn convert(provider: Provider, doc: &Value) -> Result<Vec<netdrift_snapshots::Resource>, String> {
@@ -18,26 +18,9 @@ fn diff(provider: Provider, before: Value, after: Value) -> Vec<String> {
     lines(&diff_scope(&b, &a, &BTreeSet::new()))
 }
 
-fn lines(d: &[ResourceDiff]) -> Vec<String> {
-    let mut v: Vec<String> = d
-        .iter()
-        .map(|x| {
-            let allowed: Vec<String> = x.allowed_entries().iter().map(|e| e.to_string()).collect();
-            let denied: Vec<String> = x.denied_entries().iter().map(|e| e.to_string()).collect();
-            format!(
-                "{:?} {} +[{}] -[{}]{}",
-                x.effect,
-                x.direction.as_str(),
-                allowed.join("; "),
-                denied.join("; "),
-                if x.world { " world" } else { "" }
-            )
-            .to_lowercase()
-        })
-        .collect();
-    v.sort();
-    v
-}
+#[path = "support/lines.rs"]
+mod support_lines;
+use support_lines::lines;
 
 // ---------------- destinations contain, they are not equal ----------------
 
@@ -74,28 +57,28 @@ fn destination_ranges_are_matched_by_containment() {
             Provider::Azure,
             nsg(json!([az("deny-host", 100, "Deny", "10.0.0.5/32"), allow_all])),
             nsg(json!([az("deny-host", 100, "Deny", "10.0.0.0/24"), allow_all])),
-            vec!["narrows ingress +[] -[tcp/22 internet to 10.0.0.0/24]"],
+            vec!["narrows modified ingress +[] -[tcp/22 internet to 10.0.0.0/24]"],
         ),
         (
             "Azure: an allow widening from a host to its /24 only adds access",
             Provider::Azure,
             nsg(json!([az("ssh-host", 100, "Allow", "10.0.0.5/32")])),
             nsg(json!([az("ssh-host", 100, "Allow", "10.0.0.0/24")])),
-            vec!["expands ingress +[tcp/22 internet to 10.0.0.0/24] -[] world"],
+            vec!["expands modified ingress +[tcp/22 internet to 10.0.0.0/24] -[] world"],
         ),
         (
             "Azure: the plural field contains as the singular does",
             Provider::Azure,
             nsg(json!([az_plural("deny-hosts", 100, "Deny", &["10.0.0.5/32", "10.9.0.5/32"]), allow_all])),
             nsg(json!([az_plural("deny-hosts", 100, "Deny", &["10.0.0.0/24", "10.9.0.5/32"]), allow_all])),
-            vec!["narrows ingress +[] -[tcp/22 internet to 10.0.0.0/24]"],
+            vec!["narrows modified ingress +[] -[tcp/22 internet to 10.0.0.0/24]"],
         ),
         (
             "Azure: a deny narrowing from the /24 to one host re-opens the rest (widening, not mixed)",
             Provider::Azure,
             nsg(json!([az("deny-net", 100, "Deny", "10.0.0.0/24"), allow_all])),
             nsg(json!([az("deny-net", 100, "Deny", "10.0.0.5/32"), allow_all])),
-            vec!["expands ingress +[tcp/22 internet to 10.0.0.0/24] -[] world"],
+            vec!["expands modified ingress +[tcp/22 internet to 10.0.0.0/24] -[] world"],
         ),
         (
             "GCP: an ingress deny whose destinationRanges widen from a host to its /24 is a tightening",
@@ -108,14 +91,14 @@ fn destination_ranges_are_matched_by_containment() {
                 fw("deny-host", 900, json!({"denied": [{"IPProtocol": "tcp", "ports": ["22"]}], "sourceRanges": ["0.0.0.0/0"], "destinationRanges": ["10.0.0.0/24"]})),
                 fw("allow-ssh", 1000, json!({"allowed": [{"IPProtocol": "tcp", "ports": ["22"]}], "sourceRanges": ["0.0.0.0/0"]})),
             ]),
-            vec!["narrows ingress +[] -[tcp/22 0.0.0.0/0 to 10.0.0.0/24]"],
+            vec!["narrows modified ingress +[] -[tcp/22 0.0.0.0/0 to 10.0.0.0/24]"],
         ),
         (
             "GCP: an ingress allow whose destinationRanges widen from a host to its /24 only adds",
             Provider::Gcp,
             json!([fw("allow-host", 1000, json!({"allowed": [{"IPProtocol": "tcp", "ports": ["22"]}], "sourceRanges": ["0.0.0.0/0"], "destinationRanges": ["10.0.0.5/32"]}))]),
             json!([fw("allow-host", 1000, json!({"allowed": [{"IPProtocol": "tcp", "ports": ["22"]}], "sourceRanges": ["0.0.0.0/0"], "destinationRanges": ["10.0.0.0/24"]}))]),
-            vec!["expands ingress +[tcp/22 0.0.0.0/0 to 10.0.0.0/24] -[] world"],
+            vec!["expands modified ingress +[tcp/22 0.0.0.0/0 to 10.0.0.0/24] -[] world"],
         ),
     ];
     let mut wrong = Vec::new();
@@ -308,15 +291,15 @@ fn gcp_patch_bodies_apply_onto_the_prior_rule() {
     };
     let cases: Vec<(&str, Value, Vec<&str>)> = vec![
         ("sourceRanges only: ports, priority and targets stay", json!({"sourceRanges": ["0.0.0.0/0"]}),
-            vec!["expands ingress +[tcp/22 0.0.0.0/0 except 10.0.0.0/8 to tag:bastion] -[] world"]),
+            vec!["expands modified ingress +[tcp/22 0.0.0.0/0 except 10.0.0.0/8 to tag:bastion] -[] world"]),
         ("alloweds only (the audit log's spelling): the source stays 10.0.0.0/8, not a default 0.0.0.0/0",
             json!({"alloweds": [{"IPProtocol": "tcp", "ports": ["22", "443"]}]}),
-            vec!["expands ingress +[tcp/443 10.0.0.0/8 to tag:bastion] -[]"]),
-        ("description only: no access change", json!({"description": "ops"}), vec!["cosmetic ingress +[] -[]"]),
-        ("disabled: true", json!({"disabled": true}), vec!["narrows ingress +[] -[tcp/22 10.0.0.0/8 to tag:bastion]"]),
+            vec!["expands modified ingress +[tcp/443 10.0.0.0/8 to tag:bastion] -[]"]),
+        ("description only: no access change", json!({"description": "ops"}), vec!["cosmetic modified ingress +[] -[]"]),
+        ("disabled: true", json!({"disabled": true}), vec!["narrows modified ingress +[] -[tcp/22 10.0.0.0/8 to tag:bastion]"]),
         ("priority only: the rule is otherwise the same", json!({"priority": 100}), vec![]),
         ("null removes a field (targetTags): the rule then applies to every instance", json!({"targetTags": null}),
-            vec!["expands ingress +[tcp/22 10.0.0.0/8] -[]"]),
+            vec!["expands modified ingress +[tcp/22 10.0.0.0/8] -[]"]),
     ];
     for (name, patch, want) in cases {
         assert_eq!(after(patch), want, "case: {name}");
@@ -402,7 +385,7 @@ fn what_the_clouds_print_is_accepted() {
         .remove(1);
     assert_eq!(
         diff(Provider::Aws, acl, without),
-        vec!["narrows ingress +[] -[all ::/0]"]
+        vec!["narrows modified ingress +[] -[all ::/0]"]
     );
     // A single firewall object: gcloud compute firewall-rules describe --format=json.
     let one = fw(

@@ -19,28 +19,9 @@ fn diff(provider: Provider, before: Value, after: Value) -> Vec<ResourceDiff> {
     )
 }
 
-/// One line per drift item: "effect change direction entries".
-fn lines(d: &[ResourceDiff]) -> Vec<String> {
-    let mut v: Vec<String> = d
-        .iter()
-        .map(|x| {
-            let allowed: Vec<String> = x.allowed_entries().iter().map(|e| e.to_string()).collect();
-            let denied: Vec<String> = x.denied_entries().iter().map(|e| e.to_string()).collect();
-            format!(
-                "{:?} {:?} {} +[{}] -[{}]{}",
-                x.effect,
-                x.change,
-                x.direction.as_str(),
-                allowed.join("; "),
-                denied.join("; "),
-                if x.world { " world" } else { "" }
-            )
-            .to_lowercase()
-        })
-        .collect();
-    v.sort();
-    v
-}
+#[path = "support/lines.rs"]
+mod support_lines;
+use support_lines::lines;
 
 // ---------------- AWS security groups ----------------
 

@@ -317,3 +317,58 @@ pub fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
         .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_else(|| "a panic".into())
 }
+
+/// Run `parse` on `n` mutated cases written to `case-N.<ext>`: no panic (a panicking input is
+/// kept under `keep_dir` for replay), and every error names the file. Returns how many were
+/// rejected.
+pub fn run(
+    name: &str,
+    ext: &str,
+    seeds: &[Vec<u8>],
+    n: usize,
+    keep_dir: &std::path::Path,
+    parse: impl Fn(&std::path::Path) -> Result<(), String>,
+) -> usize {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut rng = Rng::new(name.len() as u64 * 7919 + ext.len() as u64);
+    let (mut panics, mut rejected, mut nameless) = (Vec::new(), 0, Vec::new());
+    for i in 0..n {
+        let input = case(&seeds[i % seeds.len()], &mut rng);
+        let path = dir.path().join(format!("case-{i}.{ext}"));
+        std::fs::write(&path, &input).expect("write case");
+        match catch_unwind(AssertUnwindSafe(|| parse(&path))) {
+            Err(p) => {
+                let keep = keep_dir.join(format!("fuzz-{name}-{i}.{ext}"));
+                let _ = std::fs::create_dir_all(keep_dir);
+                let _ = std::fs::write(&keep, &input);
+                panics.push(format!(
+                    "case {i}: {} (input kept at {})",
+                    panic_text(&*p),
+                    keep.display()
+                ));
+            }
+            Ok(Err(e)) => {
+                rejected += 1;
+                if !e.contains(&format!("case-{i}.{ext}")) {
+                    nameless.push(format!("case {i}: {e}"));
+                }
+            }
+            Ok(Ok(())) => {}
+        }
+    }
+    assert!(
+        panics.is_empty(),
+        "{name}: {} panic(s):\n{}",
+        panics.len(),
+        panics.join("\n")
+    );
+    assert!(
+        nameless.is_empty(),
+        "{name}: errors that do not name the file:\n{}",
+        nameless[..nameless.len().min(10)].join("\n")
+    );
+    assert!(rejected > 0, "{name}: the mutations reach the error paths");
+    eprintln!("fuzz {name}: {n} cases, {rejected} rejected, 0 panics");
+    rejected
+}
