@@ -5,7 +5,6 @@ mod windows;
 
 use anyhow::Result;
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
 
 use netdrift_snapshots::access::{evaluate, rule_boxes, AccessBox};
 use netdrift_snapshots::{
@@ -15,56 +14,10 @@ use netdrift_snapshots::{
 pub use windows::{load_records, matches_any, window_contains, ChangeRecord};
 
 use crate::config::{AttributionConfig, Config};
-use crate::drift::{Computed, CoverageFinding, DriftItem};
+use crate::drift::Computed;
+use crate::findings::{ActorRef, Attribution, AttributionStatus};
+use crate::findings::{CoverageFinding, DriftItem};
 use crate::store::{parse_ts, ts, Store};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AttributionStatus {
-    Exact,
-    Probable,
-    Unattributed,
-}
-
-/// One actor behind a drift item.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ActorRef {
-    pub principal: Option<String>,
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// `pipeline`, `human`, `break-glass`, `long-term-key`, `root`, `unknown`.
-    pub class: String,
-    pub role: Option<String>,
-    pub source_identity: Option<String>,
-    pub access_key_id: Option<String>,
-    pub key_type: Option<KeyType>,
-    pub service_account_key: Option<String>,
-    pub role_assignment: Option<String>,
-    pub source_ip: Option<String>,
-    pub user_agent: Option<String>,
-    pub tool: Option<String>,
-    pub event_id: String,
-    pub event_time: String,
-    pub event_name: String,
-    pub succeeded: bool,
-    pub error: Option<String>,
-    /// How this event relates to the drift: `exact` or `probable`.
-    pub grade: AttributionStatus,
-    /// Who stands behind the call: the role session's assumer, the impersonation chain.
-    pub chain: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Attribution {
-    pub status: AttributionStatus,
-    pub reason: String,
-    pub actors: Vec<ActorRef>,
-    /// Failed attempts on the same resource in the window: evidence, never the change itself.
-    pub attempts: Vec<ActorRef>,
-    pub change_record: Option<serde_json::Value>,
-    pub window_start: String,
-    pub window_end: String,
-}
 
 /// Attribute every item; returns coverage findings for logging gaps.
 pub fn attribute_all(

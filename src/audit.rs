@@ -9,7 +9,7 @@ use serde::Serialize;
 use netdrift_snapshots::Provider;
 
 use crate::config::Config;
-use crate::drift::CoverageFinding;
+use crate::findings::CoverageFinding;
 use crate::store::{insert_coverage, insert_event, insert_failure, ts, Store};
 
 #[derive(Debug, Default, Serialize)]

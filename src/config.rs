@@ -9,8 +9,6 @@ use toml::Spanned;
 
 use netdrift_snapshots::{PortRange, Provider, Scope, Severity, SeverityPolicy};
 
-use crate::drift::DriftSettings;
-
 /// A validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -136,7 +134,7 @@ pub struct AuditConfig {
 pub struct ReportConfig {
     pub directory: PathBuf,
     pub formats: Vec<String>,
-    pub webhook: Option<crate::report::webhook::WebhookConfig>,
+    pub webhook: Option<WebhookConfig>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -811,7 +809,7 @@ impl Config {
                 ReportConfig {
                     directory: resolve(r.directory.as_deref().unwrap_or("reports")),
                     formats,
-                    webhook: url.map(|url| crate::report::webhook::WebhookConfig {
+                    webhook: url.map(|url| WebhookConfig {
                         url,
                         min_severity,
                         attempts: r.webhook_attempts.unwrap_or(3).clamp(1, 10),
@@ -1001,6 +999,27 @@ impl Config {
             max_decompressed: raw.max_decompressed_mib.map(|m| m.saturating_mul(1 << 20)),
         })
     }
+}
+
+/// Settings the drift computation needs.
+#[derive(Debug, Clone, Default)]
+pub struct DriftSettings {
+    pub severity: SeverityPolicy,
+    /// Expected ports per scope key (not atypical there).
+    pub expected_ports: Vec<(String, Vec<netdrift_snapshots::PortRange>)>,
+}
+
+/// Where and when to POST.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    pub url: String,
+    /// Only new unapproved items at this severity or above trigger a message.
+    pub min_severity: Severity,
+    /// Attempts in all (the first and the retries).
+    pub attempts: u32,
+    pub timeout: std::time::Duration,
+    /// Wait before the first retry; doubled each time (or the server's `Retry-After`).
+    pub backoff: std::time::Duration,
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::drift::{CoverageFinding, DriftItem};
+use crate::findings::{CoverageFinding, DriftItem};
 use netdrift_snapshots::{Direction, Effect};
 
 /// One control of one framework.

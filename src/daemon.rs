@@ -302,7 +302,7 @@ pub async fn run(config_path: PathBuf, db: Option<PathBuf>, stop_timeout: Durati
     let cfg = Config::load(&config_path)?;
     let db = db
         .or(cfg.database.clone())
-        .unwrap_or_else(crate::cli::default_db);
+        .unwrap_or_else(crate::paths::default_db);
     let _lock = DbLock::acquire(&db, Wait::Exit)?;
     let store = Store::open(&db)?;
     let last_run = store

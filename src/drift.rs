@@ -8,109 +8,16 @@ use std::collections::BTreeSet;
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use netdrift_snapshots::{
-    assess, diff_scope, AccessEntry, AccessSet, Change, Direction, Effect, Problem, Provider,
-    ResourceDiff, ResourceKind, Scope, Severity, SeverityPolicy,
+    assess, diff_scope, AccessSet, Effect, Provider, ResourceDiff, ResourceKind, Scope,
+    SeverityPolicy,
 };
 
-use crate::attribution::Attribution;
+use crate::config::DriftSettings;
+use crate::findings::{CoverageFinding, DriftItem, DriftReport, ExceptionRef, SCHEMA_VERSION};
 use crate::store::{parse_ts, ts, Store};
-
-/// Every coverage-finding code, in the order docs/findings.md documents them (a test keeps the
-/// two in step).
-pub const COVERAGE_CODES: &[&str] = &[
-    "discovery-failed",
-    "audit-read-failed",
-    "collection-failed",
-    "collection-partial",
-    "no-baseline",
-    "logging-gap",
-];
-
-/// Version of the `drift --format json` document (docs/drift-schema.md).
-pub const SCHEMA_VERSION: u32 = 1;
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DriftReport {
-    pub schema_version: u32,
-    pub generated_at: String,
-    pub drift: Vec<DriftItem>,
-    pub coverage: Vec<CoverageFinding>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ExceptionRef {
-    pub id: i64,
-    pub owner: String,
-    pub reason: String,
-    pub ticket: Option<String>,
-    pub expires_at: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DriftItem {
-    /// Stable for the same change: hash of scope, resource, direction and both states.
-    pub id: String,
-    pub provider: Provider,
-    pub scope: String,
-    pub region: Option<String>,
-    pub resource: String,
-    pub resource_kind: ResourceKind,
-    pub resource_name: Option<String>,
-    pub network: Option<String>,
-    pub direction: Direction,
-    pub change: Change,
-    pub effect: Effect,
-    pub newly_allowed: Vec<AccessEntry>,
-    pub newly_denied: Vec<AccessEntry>,
-    pub world: bool,
-    pub public: bool,
-    pub attached: Option<bool>,
-    pub severity: Severity,
-    pub severity_code: String,
-    pub reasons: Vec<String>,
-    pub exception: Option<ExceptionRef>,
-    pub replaces: Vec<String>,
-    pub notes: Vec<String>,
-    pub baseline_state: Option<String>,
-    pub actual_state: Option<String>,
-    pub snapshot_id: i64,
-    pub snapshot_taken_at: String,
-    /// When the approved state was approved (start of the attribution window).
-    pub baseline_approved_at: Option<String>,
-    pub attribution: Option<Attribution>,
-}
-
-impl DriftItem {
-    /// Drift that nobody approved and that changes access.
-    pub fn is_unapproved(&self) -> bool {
-        self.exception.is_none() && self.effect != Effect::Cosmetic
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct CoverageFinding {
-    pub scope: String,
-    pub provider: Provider,
-    /// `collection-failed`, `collection-partial`, `no-baseline`, `logging-gap`.
-    pub code: String,
-    pub message: String,
-    pub snapshot_id: Option<i64>,
-    pub taken_at: Option<String>,
-    pub problems: Vec<Problem>,
-    pub uncollected: Vec<ResourceKind>,
-}
-
-/// Settings the drift computation needs.
-#[derive(Debug, Clone, Default)]
-pub struct DriftSettings {
-    pub severity: SeverityPolicy,
-    /// Expected ports per scope key (not atypical there).
-    pub expected_ports: Vec<(String, Vec<netdrift_snapshots::PortRange>)>,
-}
 
 /// Stable drift id.
 pub fn drift_id(scope: &str, d: &ResourceDiff) -> String {
@@ -352,31 +259,5 @@ pub fn report(
         generated_at: ts(now),
         drift: items,
         coverage,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn every_coverage_code_has_its_section_in_docs_findings_and_no_section_is_orphaned() {
-        let doc = include_str!("../docs/findings.md");
-        let sections: Vec<&str> = doc
-            .lines()
-            .filter_map(|l| l.strip_prefix("## "))
-            .map(str::trim)
-            .collect();
-        assert_eq!(sections, super::COVERAGE_CODES);
-        // Each code is produced somewhere in the code.
-        let src = [
-            include_str!("drift.rs"),
-            include_str!("attribution.rs"),
-            include_str!("audit.rs"),
-            include_str!("reconcile.rs"),
-        ]
-        .concat();
-        for code in super::COVERAGE_CODES {
-            let made = src.matches(&format!("\"{code}\"")).count();
-            assert!(made >= 2, "{code} is listed but never produced");
-        }
     }
 }

@@ -33,7 +33,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
-use crate::drift::DriftItem;
+use crate::findings::DriftItem;
 use crate::store::{ts, Store};
 
 pub const FORMAT: &str = "netdrift-evidence";

@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use netdrift_snapshots::{AuditFailure, Collected, Problem, SnapshotStatus};
 
 use crate::config::{Config, SourceConfig, SourceKind};
-use crate::drift::{self, CoverageFinding, DriftReport};
+use crate::drift;
+use crate::findings::{CoverageFinding, DriftReport};
 use crate::store::{insert_snapshots, ts, RunRecord, Store};
 
 #[derive(Debug, Clone, Default)]

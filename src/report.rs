@@ -17,7 +17,7 @@ pub mod spreadsheet;
 pub mod webhook;
 
 use crate::config::Config;
-use crate::drift::{DriftItem, DriftReport};
+use crate::findings::{DriftItem, DriftReport};
 use crate::store::{parse_ts, Store};
 
 pub fn severity_counts(items: &[DriftItem]) -> BTreeMap<String, usize> {

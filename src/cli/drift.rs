@@ -6,7 +6,8 @@ use anyhow::Result;
 use chrono::Utc;
 
 use crate::config::Config;
-use crate::drift::{self, DriftReport};
+use crate::drift;
+use crate::findings::DriftReport;
 
 use super::{open_existing, table, Format, Outcome};
 

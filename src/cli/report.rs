@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use chrono::Utc;
 
-use crate::drift::{self, CoverageFinding, DriftItem};
+use crate::drift;
+use crate::findings::{CoverageFinding, DriftItem};
 use crate::store::{parse_ts, RunRow};
 
 use super::{open_existing, parse_time, Outcome};

@@ -52,7 +52,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
     let cfg = Config::load(&a.config)?;
     let db = db.clone().or(cfg.database.clone());
     let _lock = crate::lock::DbLock::acquire(
-        &db.clone().unwrap_or_else(super::default_db),
+        &db.clone().unwrap_or_else(crate::paths::default_db),
         crate::lock::Wait::Exit,
     )?;
     let mut store = open_store(&db)?;

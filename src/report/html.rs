@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use netdrift_snapshots::Severity;
 
 use super::{headline, is_sensitive, label, severity_counts, Context, TrendPoint};
-use crate::drift::DriftItem;
+use crate::findings::DriftItem;
 
 /// Escape text for HTML element content and quoted attribute values.
 pub fn h(text: &str) -> String {

@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use netdrift_snapshots::{Provider, Scope, Severity};
 
 use super::headline;
-use crate::attribution::AttributionStatus;
-use crate::drift::{DriftItem, DriftReport};
+use crate::findings::AttributionStatus;
+use crate::findings::{DriftItem, DriftReport};
 use crate::store::parse_ts;
 
 pub const OCSF_VERSION: &str = "1.3.0";

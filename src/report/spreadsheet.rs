@@ -5,7 +5,7 @@
 use anyhow::Result;
 
 use super::{headline, is_sensitive, label};
-use crate::drift::DriftReport;
+use crate::findings::DriftReport;
 
 pub const HEADER: &[&str] = &[
     "id",

@@ -7,19 +7,7 @@ use std::time::Duration;
 use netdrift_snapshots::Severity;
 
 use super::{headline, Context};
-
-/// Where and when to POST.
-#[derive(Debug, Clone)]
-pub struct WebhookConfig {
-    pub url: String,
-    /// Only new unapproved items at this severity or above trigger a message.
-    pub min_severity: Severity,
-    /// Attempts in all (the first and the retries).
-    pub attempts: u32,
-    pub timeout: Duration,
-    /// Wait before the first retry; doubled each time (or the server's `Retry-After`).
-    pub backoff: Duration,
-}
+pub use crate::config::WebhookConfig;
 
 /// What happened to a delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -120,7 +120,7 @@ impl Store {
 
 impl Store {
     /// Coverage findings of a run.
-    pub fn run_coverage(&self, run_id: i64) -> Result<Vec<crate::drift::CoverageFinding>> {
+    pub fn run_coverage(&self, run_id: i64) -> Result<Vec<crate::findings::CoverageFinding>> {
         let mut stmt = self
             .conn()
             .prepare("SELECT body FROM coverage WHERE run_id = ?1 ORDER BY rowid")?;
