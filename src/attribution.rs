@@ -177,28 +177,25 @@ fn grade(store: &Store, ev: &AuditEvent, c: &Computed) -> AttributionStatus {
     if deleted_deny_entry(store, ev, c) {
         return AttributionStatus::Exact;
     }
-    // A GCP `firewalls.patch` carries only what it changes: apply it onto the approved state.
-    let patched;
+    // A request that carries only what it changes is applied onto the approved state.
+    let applied;
     let payload: &[netdrift_snapshots::Rule] =
-        match netdrift_provider_file::audit::gcp::patch_body(ev) {
-            Some(patch) => {
-                patched = item
-                    .baseline_state
-                    .as_deref()
-                    .and_then(|h| store.state(h).ok())
-                    .and_then(|before| {
-                        netdrift_provider_file::gcp::patched_firewall(
-                            &before,
-                            patch,
-                            &scope_account(&item.scope),
-                        )
-                        .ok()
-                    })
-                    .map(|r| r.rules)
-                    .unwrap_or_default();
-                &patched
-            }
-            None => &ev.payload,
+        if netdrift_provider_file::audit::carries_changes_only(ev) {
+            applied = item
+                .baseline_state
+                .as_deref()
+                .and_then(|h| store.state(h).ok())
+                .and_then(|before| {
+                    netdrift_provider_file::audit::applied_onto(
+                        ev,
+                        &before,
+                        &scope_account(&item.scope),
+                    )
+                })
+                .unwrap_or_default();
+            &applied
+        } else {
+            &ev.payload
         };
     if !payload.is_empty() {
         let p = payload_set(payload, item);
@@ -348,8 +345,7 @@ fn attribute(
 fn has_payload(events: &[AuditEvent], id: &str) -> bool {
     events.iter().any(|e| {
         e.event_id == id
-            && (!e.payload.is_empty()
-                || netdrift_provider_file::audit::gcp::patch_body(e).is_some())
+            && (!e.payload.is_empty() || netdrift_provider_file::audit::carries_changes_only(e))
     })
 }
 

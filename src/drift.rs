@@ -11,8 +11,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use netdrift_snapshots::{
-    assess, diff_scope, AccessSet, Effect, Provider, ResourceDiff, ResourceKind, Scope,
-    SeverityPolicy,
+    assess, diff_scope, AccessSet, Effect, ResourceDiff, ResourceKind, Scope, SeverityPolicy,
 };
 
 use crate::config::DriftSettings;
@@ -93,7 +92,7 @@ pub fn compute(
             coverage.push(finding("no-baseline", format!("{key} has no approved baseline yet: run `netdrift baseline approve --scope {key}`")));
             continue;
         };
-        let approved_at = baseline_time(store, &key)?;
+        let approved_at = store.baseline_approved_at(&key)?;
         let actual = store.snapshot_resources(&snap)?;
         let uncollected: BTreeSet<ResourceKind> = snap.uncollected.iter().copied().collect();
         let mut policy = settings.severity.clone();
@@ -119,17 +118,16 @@ pub fn compute(
 /// Whether a `--scope` value selects a scope: its whole key (`aws:111122223333:us-east-1`), a
 /// key prefix of whole parts (`aws:111122223333`: every region of the account), or a bare
 /// account, project or subscription id (`111122223333`, `acme-prod`: every scope of it, on
-/// whichever provider). Azure subscription ids compare without letter case.
+/// whichever provider). Ids compare without letter case (Azure subscription ids are printed
+/// both ways; the others are lower case or digits).
 pub fn scope_matches(filter: &str, scope: &Scope) -> bool {
-    let key = scope.key();
-    let f = filter.trim();
+    let key = scope.key().to_ascii_lowercase();
+    let f = filter.trim().to_ascii_lowercase();
     key == f
         || key
-            .strip_prefix(f)
+            .strip_prefix(&f)
             .is_some_and(|rest| rest.starts_with(':'))
-        || scope.account == f
-        || (scope.provider == Provider::Azure && scope.account.eq_ignore_ascii_case(f))
-        || key.eq_ignore_ascii_case(f) && scope.provider == Provider::Azure
+        || scope.account.eq_ignore_ascii_case(&f)
 }
 
 /// Riskiest first.
@@ -148,17 +146,6 @@ fn rank(i: &DriftItem) -> impl Ord + '_ {
         &i.resource,
         i.direction,
     )
-}
-
-fn baseline_time(store: &Store, scope: &str) -> Result<Option<String>> {
-    Ok(store
-        .conn()
-        .query_row(
-            "SELECT b.created_at FROM baselines b JOIN baseline_entries e ON e.baseline_id = b.id WHERE e.scope_key = ?1 ORDER BY b.id DESC LIMIT 1",
-            [scope],
-            |r| r.get(0),
-        )
-        .ok())
 }
 
 fn to_item(

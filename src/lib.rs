@@ -18,5 +18,6 @@ pub mod lock;
 pub mod paths;
 pub mod reconcile;
 pub mod report;
+pub mod sources;
 pub mod store;
 pub mod text;

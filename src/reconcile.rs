@@ -100,119 +100,32 @@ fn collect_files(
     }
 }
 
-#[cfg(feature = "aws")]
-fn collect_aws(
-    source: &SourceConfig,
-    live: &crate::config::AwsLiveConfig,
-    since: &(dyn Fn(&str) -> DateTime<Utc> + Sync),
-    known: &dyn Fn(&str) -> Vec<netdrift_snapshots::Resource>,
-    now: DateTime<Utc>,
+/// Collect one live source on the cycle's runtime and hand its output to the cycle. Problems
+/// of the source itself (discovery, credentials before any scope) and a source that resolved
+/// to no scope are `discovery-failed` findings: what was not seen is never silence.
+fn collect_live(
+    rt: &tokio::runtime::Runtime,
+    source: &dyn netdrift_provider_api::Source,
+    ctx: &netdrift_provider_api::CollectContext<'_>,
     out: &mut Collection,
 ) {
-    let src = netdrift_provider_aws::AwsSource {
-        name: source.name.clone(),
-        regions: live.regions.clone(),
-        assume_roles: live.assume_roles.clone(),
-        external_id: live.external_id.clone(),
-        session_name: live.session_name.clone(),
-        organization_role: live.organization_role.clone(),
-        endpoint_url: live.endpoint_url.clone(),
-        profile: live.profile.clone(),
-        home_region: live.home_region.clone(),
-        concurrency: live.concurrency,
-        scope_timeout: std::time::Duration::from_secs(live.scope_timeout_seconds),
-        max_attempts: live.max_attempts,
-        cloudtrail: live.cloudtrail,
-    };
-    let Some(rt) = runtime(source, out) else {
-        return;
-    };
-    let known = |scope: &str| -> netdrift_provider_aws::KnownGroups {
-        known(scope)
-            .into_iter()
-            .filter(|r| r.kind == netdrift_snapshots::ResourceKind::AwsSecurityGroup)
-            .map(|r| (r.id.as_str().to_string(), r))
-            .collect()
-    };
-    let c = rt.block_on(netdrift_provider_aws::collect(&src, since, &known, now));
-    absorb(
-        source,
-        netdrift_snapshots::Provider::Aws,
-        SourceResult {
-            scopes: c.scopes,
-            events: c.events,
-            windows: c.event_windows,
-            audit_failures: c.audit_failures,
-            problems: c.problems,
-        },
-        out,
-    );
-}
-
-/// A runtime for one live source's async collection.
-#[cfg(any(feature = "aws", feature = "gcp", feature = "azure"))]
-fn runtime(source: &SourceConfig, out: &mut Collection) -> Option<tokio::runtime::Runtime> {
-    match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => Some(rt),
-        Err(e) => {
-            tracing::error!(source = %source.name, error = %e, "cannot start the async runtime");
-            let provider = match source.kind {
-                SourceKind::Gcp(_) => netdrift_snapshots::Provider::Gcp,
-                SourceKind::Azure(_) => netdrift_snapshots::Provider::Azure,
-                _ => netdrift_snapshots::Provider::Aws,
-            };
-            out.findings.push(source_finding(
-                provider,
-                &format!("{}:{}", provider.as_str(), source.name),
-                format!("{}: cannot start the async runtime: {e}", source.name),
-                Vec::new(),
-            ));
-            None
-        }
-    }
-}
-
-/// What one live source produced, as every provider crate reports it.
-#[cfg(any(feature = "aws", feature = "gcp", feature = "azure"))]
-struct SourceResult {
-    scopes: Vec<Collected>,
-    events: Vec<netdrift_snapshots::AuditEvent>,
-    windows: Vec<(String, String, String)>,
-    audit_failures: Vec<AuditFailure>,
-    problems: Vec<Problem>,
-}
-
-/// Hand one live source's results to the cycle. Problems of the source itself (discovery,
-/// credentials before any scope) and a source that resolved to no scope are `discovery-failed`
-/// findings: what was not seen is never silence.
-#[cfg(any(feature = "aws", feature = "gcp", feature = "azure"))]
-fn absorb(
-    source: &SourceConfig,
-    provider: netdrift_snapshots::Provider,
-    r: SourceResult,
-    out: &mut Collection,
-) {
-    let label = format!("{}:{}", provider.as_str(), source.name);
+    let provider = source.provider();
+    let label = format!("{}:{}", provider.as_str(), source.name());
+    let r = rt.block_on(source.collect(ctx));
     for p in &r.problems {
         tracing::warn!(source = %label, code = %p.code, operation = ?p.operation, "{}", p.message);
+        let op = p.operation.as_deref().unwrap_or("discovery");
+        let cause = p
+            .message
+            .strip_prefix(&format!("{op}: "))
+            .unwrap_or(&p.message);
         out.findings.push(source_finding(
             provider,
             &label,
-            {
-                let op = p.operation.as_deref().unwrap_or("discovery");
-                let cause = p
-                    .message
-                    .strip_prefix(&format!("{op}: "))
-                    .unwrap_or(&p.message);
-                format!(
-                    "{label}: {op} failed ({}): {cause}; the accounts, projects or subscriptions it would name are not collected",
-                    p.code
-                )
-            },
+            format!(
+                "{label}: {op} failed ({}): {cause}; the accounts, projects or subscriptions it would name are not collected",
+                p.code
+            ),
             vec![p.clone()],
         ));
     }
@@ -230,100 +143,12 @@ fn absorb(
     }
     out.items
         .extend(r.scopes.into_iter().map(|s| (s, label.clone())));
-    out.events.push((provider, r.events, r.windows, label));
-}
-
-#[cfg(feature = "gcp")]
-fn collect_gcp(
-    source: &SourceConfig,
-    live: &crate::config::GcpLiveConfig,
-    since: &(dyn Fn(&str) -> DateTime<Utc> + Sync),
-    now: DateTime<Utc>,
-    out: &mut Collection,
-) {
-    let src = netdrift_provider_gcp::GcpSource {
-        name: source.name.clone(),
-        projects: live.projects.clone(),
-        organization: live.organization.clone(),
-        folders: live.folders.clone(),
-        regions: live.regions.clone(),
-        endpoint_url: live.endpoint_url.clone(),
-        credentials: if live.anonymous {
-            netdrift_provider_gcp::Credentials::Anonymous
-        } else {
-            netdrift_provider_gcp::Credentials::ApplicationDefault
-        },
-        concurrency: live.concurrency,
-        scope_timeout: std::time::Duration::from_secs(live.scope_timeout_seconds),
-        max_attempts: live.max_attempts,
-        audit_logs: live.audit_logs,
-    };
-    let Some(rt) = runtime(source, out) else {
-        return;
-    };
-    let c = rt.block_on(netdrift_provider_gcp::collect(&src, since, now));
-    absorb(
-        source,
-        netdrift_snapshots::Provider::Gcp,
-        SourceResult {
-            scopes: c.scopes,
-            events: c.events,
-            windows: c.event_windows,
-            audit_failures: c.audit_failures,
-            problems: c.problems,
-        },
-        out,
-    );
-}
-
-#[cfg(feature = "azure")]
-fn collect_azure(
-    source: &SourceConfig,
-    live: &crate::config::AzureLiveConfig,
-    since: &(dyn Fn(&str) -> DateTime<Utc> + Sync),
-    now: DateTime<Utc>,
-    out: &mut Collection,
-) {
-    let static_token = match &live.static_token_env {
-        Some(var) => match std::env::var(var) {
-            Ok(t) if !t.is_empty() => {
-                crate::text::register_secret(&t);
-                Some(t)
-            }
-            _ => {
-                tracing::error!(source = %source.name, variable = %var, "the static token variable is not set");
-                Some(String::new())
-            }
-        },
-        None => None,
-    };
-    let src = netdrift_provider_azure::AzureSource {
-        name: source.name.clone(),
-        subscriptions: live.subscriptions.clone(),
-        endpoint_url: live.endpoint_url.clone(),
-        token_scope: live.token_scope.clone(),
-        static_token,
-        concurrency: live.concurrency,
-        scope_timeout: std::time::Duration::from_secs(live.scope_timeout_seconds),
-        max_attempts: live.max_attempts,
-        activity_log: live.activity_log,
-    };
-    let Some(rt) = runtime(source, out) else {
-        return;
-    };
-    let c = rt.block_on(netdrift_provider_azure::collect(&src, since, now));
-    absorb(
-        source,
-        netdrift_snapshots::Provider::Azure,
-        SourceResult {
-            scopes: c.scopes,
-            events: c.events,
-            windows: c.event_windows,
-            audit_failures: c.audit_failures,
-            problems: c.problems,
-        },
-        out,
-    );
+    let windows = r
+        .windows
+        .into_iter()
+        .map(|w| (w.account, w.start, w.end))
+        .collect();
+    out.events.push((provider, r.events, windows, label));
 }
 
 /// Collect every source, at most `concurrency` file sources at a time; one failing source never
@@ -363,52 +188,41 @@ pub fn collect_all(
         });
         out.items.extend(results);
     }
-    for src in &cfg.sources {
-        match &src.kind {
-            SourceKind::Files { .. } => {}
-            #[cfg(feature = "aws")]
-            SourceKind::Aws(live) => collect_aws(src, live, since, known, now, &mut out),
-            #[cfg(not(feature = "aws"))]
-            SourceKind::Aws(_) => {
-                let _ = (since, known, now);
-                not_built(src, netdrift_snapshots::Provider::Aws, &mut out);
-            }
-            #[cfg(feature = "gcp")]
-            SourceKind::Gcp(live) => collect_gcp(src, live, since, now, &mut out),
-            #[cfg(not(feature = "gcp"))]
-            SourceKind::Gcp(_) => {
-                let _ = (since, now);
-                not_built(src, netdrift_snapshots::Provider::Gcp, &mut out);
-            }
-            #[cfg(feature = "azure")]
-            SourceKind::Azure(live) => collect_azure(src, live, since, now, &mut out),
-            #[cfg(not(feature = "azure"))]
-            SourceKind::Azure(_) => {
-                let _ = (since, now);
-                not_built(src, netdrift_snapshots::Provider::Azure, &mut out);
+    let live: Vec<(&SourceConfig, crate::sources::Live)> = cfg
+        .sources
+        .iter()
+        .filter_map(|s| crate::sources::live(s).map(|r| (s, r)))
+        .collect();
+    if live.is_empty() {
+        return out;
+    }
+    let ctx = netdrift_provider_api::CollectContext { now, since, known };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build();
+    for (src, source) in live {
+        let label = format!("{}:{}", src.provider.as_str(), src.name);
+        match (&rt, source) {
+            (Ok(rt), Ok(source)) => collect_live(rt, source.as_ref(), &ctx, &mut out),
+            (Err(e), _) => out.findings.push(source_finding(
+                src.provider,
+                &label,
+                format!("{label}: cannot start the async runtime: {e}"),
+                Vec::new(),
+            )),
+            (_, Err(why)) => {
+                tracing::error!(source = %label, "{why}");
+                out.findings.push(source_finding(
+                    src.provider,
+                    &label,
+                    format!("{label}: {why}"),
+                    Vec::new(),
+                ));
             }
         }
     }
     out
-}
-
-/// A live source whose provider this build lacks: a `discovery-failed` finding naming the
-/// feature, never an empty collection.
-#[cfg(not(all(feature = "aws", feature = "gcp", feature = "azure")))]
-fn not_built(src: &SourceConfig, provider: netdrift_snapshots::Provider, out: &mut Collection) {
-    let feature = provider.as_str();
-    let label = format!("{feature}:{}", src.name);
-    let msg = format!(
-        "{label}: live {} collection is not built into this netdrift (build with --features {feature}); nothing was collected from it",
-        match provider {
-            netdrift_snapshots::Provider::Aws => "AWS",
-            netdrift_snapshots::Provider::Gcp => "GCP",
-            netdrift_snapshots::Provider::Azure => "Azure",
-        }
-    );
-    tracing::error!("{msg}");
-    out.findings
-        .push(source_finding(provider, &label, msg, Vec::new()));
 }
 
 /// Start of the audit window per scope: the latest stored snapshot, else a day ago.
@@ -422,16 +236,27 @@ pub fn audit_since(store: &Store) -> Result<std::collections::HashMap<String, Da
     Ok(m)
 }
 
-/// The resources of a scope's newest snapshot that read security groups (none for a new scope).
+/// What is stored for a scope, kind by kind: each kind's resources from the newest snapshot that
+/// read that kind (a partial snapshot does not hide what an earlier one read). None for a new
+/// scope.
 fn stored_resources(store: &Store, scope: &str) -> Result<Vec<netdrift_snapshots::Resource>> {
-    match store.latest_covering(
-        scope,
-        netdrift_snapshots::ResourceKind::AwsSecurityGroup,
-        None,
-    )? {
-        Some(snap) => store.snapshot_resources(&snap),
-        None => Ok(Vec::new()),
+    let provider = netdrift_snapshots::Scope::parse_key(scope)?.provider;
+    let mut loaded: Vec<(i64, Vec<netdrift_snapshots::Resource>)> = Vec::new();
+    let mut out = Vec::new();
+    for kind in netdrift_snapshots::collection::all_kinds(provider) {
+        let Some(snap) = store.latest_covering(scope, kind, None)? else {
+            continue;
+        };
+        if !loaded.iter().any(|(id, _)| *id == snap.id) {
+            loaded.push((snap.id, store.snapshot_resources(&snap)?));
+        }
+        let (_, resources) = loaded
+            .iter()
+            .find(|(id, _)| *id == snap.id)
+            .expect("loaded");
+        out.extend(resources.iter().filter(|r| r.kind == kind).cloned());
     }
+    Ok(out)
 }
 
 /// Collect every source for a snapshot taken at `taken_at`, with the audit windows and stored

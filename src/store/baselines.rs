@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 use netdrift_snapshots::{Direction, Resource, ResourceKind, Scope};
@@ -345,5 +345,21 @@ impl Store {
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
+    }
+}
+
+impl Store {
+    /// When the newest baseline covering a scope was approved (none when no baseline covers it).
+    /// A database error is an error, never "no baseline".
+    pub fn baseline_approved_at(&self, scope: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT b.created_at FROM baselines b JOIN baseline_entries e ON e.baseline_id = b.id \
+                 WHERE e.scope_key = ?1 ORDER BY b.id DESC LIMIT 1",
+                [scope],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 }

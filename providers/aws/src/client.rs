@@ -57,17 +57,28 @@ const RULE_ID_FILTER_MAX: usize = 1000;
 /// Filter values per DescribeSecurityGroupRules request (EC2 accepts up to 200).
 const RULE_ID_FILTER_BATCH: usize = 200;
 
-/// What one source produced.
-#[derive(Debug, Default)]
-pub struct Collection {
-    pub scopes: Vec<Collected>,
-    /// Parsed CloudTrail events, and the (account, start, end) windows they cover.
-    pub events: Vec<AuditEvent>,
-    pub event_windows: Vec<(String, String, String)>,
-    /// CloudTrail reads that failed, with the account, region and window they would cover.
-    pub audit_failures: Vec<AuditFailure>,
-    /// Problems not tied to one scope (account discovery).
-    pub problems: Vec<Problem>,
+/// What one source produced: the shared output of every provider.
+pub use netdrift_provider_api::SourceOutput as Collection;
+
+#[async_trait::async_trait(?Send)]
+impl netdrift_provider_api::Source for AwsSource {
+    fn provider(&self) -> Provider {
+        Provider::Aws
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    async fn collect(&self, ctx: &netdrift_provider_api::CollectContext<'_>) -> Collection {
+        // Only the security groups of what is stored matter here (their `sgr-` ids).
+        let known = |scope: &str| -> KnownGroups {
+            (ctx.known)(scope)
+                .into_iter()
+                .filter(|r| r.kind == ResourceKind::AwsSecurityGroup)
+                .map(|r| (r.id.as_str().to_string(), r))
+                .collect()
+        };
+        collect(self, ctx.since, &known, ctx.now).await
+    }
 }
 
 async fn base_config(src: &AwsSource) -> SdkConfig {
@@ -223,9 +234,18 @@ pub async fn collect(
     let base = base_config(src).await;
     let mut out = Collection::default();
     let accts = accounts(&base, src, &mut out.problems).await;
-    let sem = Arc::new(tokio::sync::Semaphore::new(src.concurrency.max(1)));
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut task_scopes: HashMap<tokio::task::Id, Scope> = HashMap::new();
+    type Task = std::pin::Pin<
+        Box<
+            dyn std::future::Future<
+                    Output = (
+                        Collected,
+                        Option<Result<Vec<AuditEvent>, Problem>>,
+                        DateTime<Utc>,
+                    ),
+                > + Send,
+        >,
+    >;
+    let mut tasks: Vec<(Scope, Task)> = Vec::new();
     for (id, account) in accts {
         let account = match account {
             Ok(a) => a,
@@ -259,10 +279,8 @@ pub async fn collect(
             let scope = Scope::new(Provider::Aws, account.id.clone(), Some(region.clone()));
             let since = events_since(&scope.key());
             let known = known(&scope.key());
-            let (sem, account, src) = (sem.clone(), account.clone(), src.clone());
-            let task_scope = scope.clone();
-            let handle = tasks.spawn(async move {
-                let _permit = sem.acquire_owned().await.expect("semaphore");
+            let (account, src, task_scope) = (account.clone(), src.clone(), scope.clone());
+            let task: Task = Box::pin(async move {
                 let config = account
                     .config
                     .to_builder()
@@ -296,32 +314,23 @@ pub async fn collect(
                 };
                 (collected, events, since)
             });
-            task_scopes.insert(handle.id(), task_scope);
+            tasks.push((task_scope, task));
         }
     }
-    while let Some(joined) = tasks.join_next_with_id().await {
-        let (collected, events, since) = match joined {
-            Ok((_, r)) => r,
-            // A task that panicked or was cancelled is a failed scope, never a silent drop.
-            Err(e) => {
-                if let Some(scope) = task_scopes.remove(&e.id()) {
-                    out.scopes.push(Collected::failed(
-                        scope,
-                        Problem {
-                            code: "transient".into(),
-                            kind: None,
-                            operation: None,
-                            message: format!("the collection task ended abnormally: {e}"),
-                        },
-                    ));
-                }
-                continue;
-            }
-        };
+    // The scope timeout bounds the collection inside each task; a task that panics is a
+    // failed scope.
+    let results = netdrift_provider_api::run_scopes(tasks, src.concurrency, None, |scope, p| {
+        (Collected::failed(scope, p), None, now)
+    })
+    .await;
+    for (collected, events, since) in results {
         match events {
             Some(Ok(evs)) => {
-                out.event_windows
-                    .push((collected.scope.account.clone(), ts(since), ts(now)));
+                out.windows.push(netdrift_provider_api::AuditWindow {
+                    account: collected.scope.account.clone(),
+                    start: ts(since),
+                    end: ts(now),
+                });
                 out.events.extend(evs);
             }
             Some(Err(p)) => out.audit_failures.push(AuditFailure {

@@ -20,7 +20,7 @@ use futures::StreamExt;
 use serde_json::{json, Value};
 
 use netdrift_provider_file::json::Node;
-use netdrift_snapshots::{AuditEvent, Collected, Problem, Provider, ResourceKind, Scope};
+use netdrift_snapshots::{Collected, Problem, Provider, ResourceKind, Scope};
 
 /// Every Azure RBAC action the calls in this crate need. `docs/iam/azure-role.json` must
 /// allow each one (a test checks both ways).
@@ -53,15 +53,20 @@ pub struct AzureSource {
 }
 
 /// What one source produced.
-#[derive(Debug, Default)]
-pub struct Collection {
-    pub scopes: Vec<Collected>,
-    pub events: Vec<AuditEvent>,
-    /// (subscription, start, end) windows the Activity Log lookups covered.
-    pub event_windows: Vec<(String, String, String)>,
-    /// Activity Log reads that failed, with the subscription and window.
-    pub audit_failures: Vec<netdrift_snapshots::AuditFailure>,
-    pub problems: Vec<Problem>,
+/// What one source produced: the shared output of every provider.
+pub use netdrift_provider_api::SourceOutput as Collection;
+
+#[async_trait::async_trait(?Send)]
+impl netdrift_provider_api::Source for AzureSource {
+    fn provider(&self) -> Provider {
+        Provider::Azure
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    async fn collect(&self, ctx: &netdrift_provider_api::CollectContext<'_>) -> Collection {
+        collect(self, ctx.since, ctx.now).await
+    }
 }
 
 /// A credential that hands out one fixed token (tests against a local fake).
@@ -391,45 +396,25 @@ pub async fn collect(
             }
         },
     };
-    let sem = Arc::new(tokio::sync::Semaphore::new(src.concurrency.max(1)));
-    let mut set = tokio::task::JoinSet::new();
-    for sub in subscriptions {
-        let (arm, sem) = (arm.clone(), sem.clone());
-        let timeout = src.scope_timeout;
-        set.spawn(async move {
-            let _permit = sem.acquire_owned().await.expect("semaphore open");
-            match tokio::time::timeout(timeout, arm.collect_subscription(&sub)).await {
-                Ok(c) => c,
-                Err(_) => Collected::failed(
-                    Scope {
-                        provider: Provider::Azure,
-                        account: sub.clone(),
-                        region: None,
-                    },
-                    problem(
-                        "timeout",
-                        None,
-                        "Microsoft.Network/networkSecurityGroups/read",
-                        format!(
-                            "collection of subscription {sub} did not finish within {} s",
-                            timeout.as_secs()
-                        ),
-                    ),
-                ),
-            }
-        });
-    }
-    while let Some(r) = set.join_next().await {
-        match r {
-            Ok(c) => out.scopes.push(c),
-            Err(e) => out.problems.push(problem(
-                "transient",
-                None,
-                "collect",
-                format!("a collection task failed: {e}"),
-            )),
-        }
-    }
+    // Subscriptions, at most `concurrency` at a time, each within the scope timeout; a task
+    // that panics or times out is a failed subscription.
+    let tasks: Vec<_> = subscriptions
+        .into_iter()
+        .map(|sub| {
+            let arm = arm.clone();
+            let scope = Scope::new(Provider::Azure, sub.clone(), None);
+            (scope, async move { arm.collect_subscription(&sub).await })
+        })
+        .collect();
+    out.scopes.extend(
+        netdrift_provider_api::run_scopes(
+            tasks,
+            src.concurrency,
+            Some(src.scope_timeout),
+            Collected::failed,
+        )
+        .await,
+    );
     out.scopes.sort_by_key(|c| c.scope.key());
     if src.activity_log {
         for c in &out.scopes {
@@ -452,11 +437,11 @@ pub async fn collect(
                             }
                         }
                     }
-                    out.event_windows.push((
-                        c.scope.account.clone(),
-                        start.to_rfc3339(),
-                        now.to_rfc3339(),
-                    ));
+                    out.windows.push(netdrift_provider_api::AuditWindow {
+                        account: c.scope.account.clone(),
+                        start: start.to_rfc3339(),
+                        end: now.to_rfc3339(),
+                    });
                 }
                 Err(p) => out.audit_failures.push(netdrift_snapshots::AuditFailure {
                     account: c.scope.account.clone(),

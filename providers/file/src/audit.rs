@@ -170,3 +170,27 @@ pub(crate) fn get<'a>(v: &'a Value, paths: &[&str]) -> Option<&'a Value> {
         (!cur.is_null()).then_some(cur)
     })
 }
+
+/// Whether an event's request carries only what it changes (a GCP `firewalls.patch`), so that
+/// its access is known only once applied onto the resource's prior state.
+pub fn carries_changes_only(ev: &AuditEvent) -> bool {
+    ev.provider == Provider::Gcp && gcp::patch_body(ev).is_some()
+}
+
+/// The rules a change-only request leaves on a resource whose prior state is `prior`
+/// (`account` is the resource's project); `None` for other requests or when it cannot apply.
+pub fn applied_onto(
+    ev: &AuditEvent,
+    prior: &netdrift_snapshots::Resource,
+    account: &str,
+) -> Option<Vec<netdrift_snapshots::Rule>> {
+    match ev.provider {
+        Provider::Gcp => {
+            let patch = gcp::patch_body(ev)?;
+            crate::gcp::patched_firewall(prior, patch, account)
+                .ok()
+                .map(|r| r.rules)
+        }
+        _ => None,
+    }
+}

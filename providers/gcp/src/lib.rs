@@ -61,16 +61,20 @@ pub struct GcpSource {
 }
 
 /// What one source produced.
-#[derive(Debug, Default)]
-pub struct Collection {
-    pub scopes: Vec<Collected>,
-    /// Parsed audit events, and the (project, start, end) windows they cover.
-    pub events: Vec<AuditEvent>,
-    pub event_windows: Vec<(String, String, String)>,
-    /// Cloud Logging reads that failed, with the project (or organization) and window.
-    pub audit_failures: Vec<netdrift_snapshots::AuditFailure>,
-    /// Problems not tied to one project (discovery, organization policies).
-    pub problems: Vec<Problem>,
+/// What one source produced: the shared output of every provider.
+pub use netdrift_provider_api::SourceOutput as Collection;
+
+#[async_trait::async_trait(?Send)]
+impl netdrift_provider_api::Source for GcpSource {
+    fn provider(&self) -> Provider {
+        Provider::Gcp
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    async fn collect(&self, ctx: &netdrift_provider_api::CollectContext<'_>) -> Collection {
+        collect(self, ctx.since, ctx.now).await
+    }
 }
 
 /// A project to collect and the hierarchy above it: (node, depth) from the organization (0)
@@ -159,50 +163,31 @@ pub async fn collect(
     }
     let hierarchical = Arc::new(hierarchical);
 
-    // Projects, at most `concurrency` at a time, each within the scope timeout.
-    let sem = Arc::new(tokio::sync::Semaphore::new(src.concurrency.max(1)));
-    let mut set = tokio::task::JoinSet::new();
-    for t in targets.values().cloned() {
-        let (clients, sem, hierarchical) = (clients.clone(), sem.clone(), hierarchical.clone());
-        let hp = hierarchical_problem.clone();
-        let regions = src.regions.clone();
-        let timeout = src.scope_timeout;
-        set.spawn(async move {
-            let _permit = sem.acquire_owned().await.expect("semaphore open");
-            let project = t.project.clone();
-            match tokio::time::timeout(
-                timeout,
-                clients.collect_project(&t, &hierarchical, hp, regions.as_deref()),
-            )
-            .await
-            {
-                Ok(c) => c,
-                Err(_) => Collected::failed(
-                    scope(&project),
-                    Problem {
-                        code: "timeout".into(),
-                        kind: None,
-                        operation: None,
-                        message: format!(
-                            "collection of project {project} did not finish within {} s",
-                            timeout.as_secs()
-                        ),
-                    },
-                ),
-            }
-        });
-    }
-    while let Some(r) = set.join_next().await {
-        match r {
-            Ok(c) => out.scopes.push(c),
-            Err(e) => out.problems.push(Problem {
-                code: "transient".into(),
-                kind: None,
-                operation: None,
-                message: format!("a collection task failed: {e}"),
-            }),
-        }
-    }
+    // Projects, at most `concurrency` at a time, each within the scope timeout; a task that
+    // panics or times out is a failed project.
+    let tasks: Vec<_> = targets
+        .values()
+        .cloned()
+        .map(|t| {
+            let (clients, hierarchical) = (clients.clone(), hierarchical.clone());
+            let hp = hierarchical_problem.clone();
+            let regions = src.regions.clone();
+            (scope(&t.project), async move {
+                clients
+                    .collect_project(&t, &hierarchical, hp, regions.as_deref())
+                    .await
+            })
+        })
+        .collect();
+    out.scopes.extend(
+        netdrift_provider_api::run_scopes(
+            tasks,
+            src.concurrency,
+            Some(src.scope_timeout),
+            Collected::failed,
+        )
+        .await,
+    );
     out.scopes.sort_by_key(|c| c.scope.key());
 
     // Audit logs for every project that could be read, and the organization's own log.
@@ -218,11 +203,11 @@ pub async fn collect(
             match rest.audit_entries(&[resource], start, now).await {
                 Ok(entries) => {
                     merge_events(&mut out.events, entries);
-                    out.event_windows.push((
-                        c.scope.account.clone(),
-                        start.to_rfc3339(),
-                        now.to_rfc3339(),
-                    ));
+                    out.windows.push(netdrift_provider_api::AuditWindow {
+                        account: c.scope.account.clone(),
+                        start: start.to_rfc3339(),
+                        end: now.to_rfc3339(),
+                    });
                 }
                 Err(p) => out.audit_failures.push(netdrift_snapshots::AuditFailure {
                     account: c.scope.account.clone(),

@@ -1,0 +1,208 @@
+//! netdrift-provider-api: the one seam between netdrift and every source of firewall state.
+//!
+//! API boundary: a source (a provider crate) implements [`Source`]; the reconcile hands it a
+//! [`CollectContext`] (the time, each scope's audit window start, what is already stored) and
+//! gets back one [`SourceOutput`]: the scopes it collected (failed and partial ones included,
+//! never dropped), the audit events and the windows they cover, the audit reads that failed,
+//! and the problems of the source itself (discovery, credentials). [`run_scopes`] is the
+//! shared per-scope runner: bounded concurrency, a per-scope timeout, and a task that panics
+//! or times out becomes a failed scope with a problem, never a silent drop. This crate knows no
+//! SDK, no SQLite and no report format.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use netdrift_snapshots::{AuditEvent, AuditFailure, Collected, Problem, Provider, Resource, Scope};
+
+/// What the reconcile gives a source for one collection.
+pub struct CollectContext<'a> {
+    /// The end of every audit window and the snapshots' time.
+    pub now: DateTime<Utc>,
+    /// The start of a scope's audit window (by scope key): its latest stored snapshot.
+    pub since: &'a (dyn Fn(&str) -> DateTime<Utc> + Sync),
+    /// The resources netdrift already stored for a scope (by scope key), which a source may
+    /// reuse instead of asking again (AWS: the `sgr-` ids of unchanged groups).
+    pub known: &'a dyn Fn(&str) -> Vec<Resource>,
+}
+
+/// An audit-log span a source looked at, recorded even when it held no event (so that silence
+/// can be told from missing logs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditWindow {
+    pub account: String,
+    pub start: String,
+    pub end: String,
+}
+
+/// Everything one collection of one source produced.
+#[derive(Debug, Default)]
+pub struct SourceOutput {
+    /// One snapshot per scope, whatever its status.
+    pub scopes: Vec<Collected>,
+    /// Audit events, parsed by the provider's record parser.
+    pub events: Vec<AuditEvent>,
+    pub windows: Vec<AuditWindow>,
+    /// Audit-log reads that failed, with the account and window they would have covered.
+    pub audit_failures: Vec<AuditFailure>,
+    /// Problems of the source itself, not tied to one scope (discovery, credentials).
+    pub problems: Vec<Problem>,
+}
+
+/// A source of firewall state: one configured `[[source]]`.
+#[async_trait::async_trait(?Send)]
+pub trait Source {
+    fn provider(&self) -> Provider;
+    /// The configured name (`[[source]] name`).
+    fn name(&self) -> &str;
+    /// Collect every scope the source covers. Never fails as a whole: what could not be read is
+    /// in the output (failed scopes, audit failures, source problems).
+    async fn collect(&self, ctx: &CollectContext<'_>) -> SourceOutput;
+}
+
+/// Run one task per scope, at most `concurrency` at a time, each within `timeout` when given.
+/// A task that times out, panics or is cancelled yields `failed(scope, problem)`: every scope
+/// handed in comes back, in the order given.
+pub async fn run_scopes<T, F>(
+    tasks: Vec<(Scope, F)>,
+    concurrency: usize,
+    timeout: Option<Duration>,
+    failed: impl Fn(Scope, Problem) -> T,
+) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Future<Output = T> + Send + 'static,
+{
+    let sem = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let mut set = tokio::task::JoinSet::new();
+    let mut order = Vec::with_capacity(tasks.len());
+    for (i, (scope, fut)) in tasks.into_iter().enumerate() {
+        let sem = sem.clone();
+        let key = scope.key();
+        let handle = set.spawn(async move {
+            let _permit = sem
+                .acquire_owned()
+                .await
+                .expect("the semaphore is never closed");
+            match timeout {
+                Some(t) => tokio::time::timeout(t, fut).await.map_err(|_| t),
+                None => Ok(fut.await),
+            }
+        });
+        order.push((handle.id(), i, scope, key));
+    }
+    let mut results: Vec<Option<T>> = (0..order.len()).map(|_| None).collect();
+    let mut pending: std::collections::HashMap<tokio::task::Id, (usize, Scope, String)> = order
+        .into_iter()
+        .map(|(id, i, s, k)| (id, (i, s, k)))
+        .collect();
+    while let Some(joined) = set.join_next_with_id().await {
+        let (id, outcome) = match joined {
+            Ok((id, r)) => (id, Ok(r)),
+            Err(e) => (e.id(), Err(e)),
+        };
+        let Some((i, scope, key)) = pending.remove(&id) else {
+            continue;
+        };
+        results[i] = Some(match outcome {
+            Ok(Ok(v)) => v,
+            Ok(Err(t)) => failed(
+                scope,
+                Problem {
+                    code: "timeout".into(),
+                    kind: None,
+                    operation: None,
+                    message: format!(
+                        "collection of {key} did not finish within {} s",
+                        t.as_secs()
+                    ),
+                },
+            ),
+            Err(e) => failed(
+                scope,
+                Problem {
+                    code: "transient".into(),
+                    kind: None,
+                    operation: None,
+                    message: format!("the collection task of {key} ended abnormally: {e}"),
+                },
+            ),
+        });
+    }
+    results.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netdrift_snapshots::SnapshotStatus;
+
+    fn scope(n: u32) -> Scope {
+        Scope::new(Provider::Aws, format!("{n:012}"), Some("us-east-1".into()))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_scope_comes_back_even_when_its_task_panics_or_hangs() {
+        type Task = std::pin::Pin<Box<dyn Future<Output = Collected> + Send>>;
+        let tasks: Vec<(Scope, Task)> = (0..6)
+            .map(|n| {
+                let s = scope(n);
+                let c = s.clone();
+                let fut: Task = match n {
+                    2 => Box::pin(async move { panic!("a provider bug") }),
+                    4 => Box::pin(async move {
+                        tokio::time::sleep(Duration::from_secs(30)).await;
+                        Collected::complete(c, Vec::new())
+                    }),
+                    _ => Box::pin(async move { Collected::complete(c, Vec::new()) }),
+                };
+                (s, fut)
+            })
+            .collect();
+        let out = run_scopes(
+            tasks,
+            2,
+            Some(Duration::from_millis(300)),
+            Collected::failed,
+        )
+        .await;
+        assert_eq!(out.len(), 6, "no scope is dropped");
+        let status: Vec<SnapshotStatus> = out.iter().map(|c| c.status).collect();
+        use SnapshotStatus::*;
+        assert_eq!(
+            status,
+            vec![Complete, Complete, Failed, Complete, Failed, Complete]
+        );
+        assert!(
+            out[2].problems[0].message.contains("ended abnormally"),
+            "{:?}",
+            out[2].problems
+        );
+        assert_eq!(out[4].problems[0].code, "timeout");
+        assert_eq!(out[0].scope, scope(0), "in the order given");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrency_is_bounded() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let running = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<(Scope, _)> = (0..8)
+            .map(|n| {
+                let (r, p) = (running.clone(), peak.clone());
+                (scope(n), async move {
+                    let now = r.fetch_add(1, Ordering::SeqCst) + 1;
+                    p.fetch_max(now, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    r.fetch_sub(1, Ordering::SeqCst);
+                    n
+                })
+            })
+            .collect();
+        let out = run_scopes(tasks, 3, None, |_, _| u32::MAX).await;
+        assert_eq!(out, (0..8).collect::<Vec<_>>());
+        assert!(peak.load(Ordering::SeqCst) <= 3);
+    }
+}
