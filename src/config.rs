@@ -810,7 +810,7 @@ impl Config {
                     directory: resolve(r.directory.as_deref().unwrap_or("reports")),
                     formats,
                     webhook: url.map(|url| WebhookConfig {
-                        url,
+                        url: secrecy::SecretString::from(url),
                         min_severity,
                         attempts: r.webhook_attempts.unwrap_or(3).clamp(1, 10),
                         timeout: std::time::Duration::from_secs(
@@ -1012,7 +1012,8 @@ pub struct DriftSettings {
 /// Where and when to POST.
 #[derive(Debug, Clone)]
 pub struct WebhookConfig {
-    pub url: String,
+    /// A secret (Slack-style URLs carry their token in the path): `Debug` prints `[REDACTED]`.
+    pub url: secrecy::SecretString,
     /// Only new unapproved items at this severity or above trigger a message.
     pub min_severity: Severity,
     /// Attempts in all (the first and the retries).

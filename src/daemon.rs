@@ -19,8 +19,8 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::config::Config;
 use crate::lock::{DbLock, Wait};
-use crate::reconcile::{collect_with_store, reconcile_once, RunOptions};
-use crate::store::{insert_snapshots, ts, Store};
+use crate::reconcile::{reconcile_once, RunOptions};
+use crate::store::{ts, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobKind {
@@ -163,19 +163,15 @@ fn run_job(state: &State, kind: JobKind) -> Result<String> {
             ))
         }
         JobKind::Snapshot => {
-            let now = Utc::now();
-            let collection = collect_with_store(&store, &cfg, now)?;
-            let ids = insert_snapshots(&mut store, &collection.items, now)?;
-            let (_, mut failures) = crate::audit::import_configured(&mut store, &cfg)?;
-            for (provider, events, windows, source) in &collection.events {
-                crate::audit::store_events(&mut store, *provider, events, windows, source)?;
+            let snap = crate::reconcile::snapshot_once(&mut store, &cfg, Utc::now())?;
+            for f in &snap.findings {
+                tracing::warn!(code = %f.code, scope = %f.scope, "{}", f.message);
             }
-            failures.extend(collection.audit_failures);
-            crate::audit::record_failures(&mut store, &failures)?;
             Ok(format!(
-                "last snapshot {} ({} scope(s))",
+                "last snapshot {} ({} scope(s), {} finding(s) about what could not be seen)",
                 chrono::Local::now().format("%H:%M"),
-                ids.len()
+                snap.snapshot_ids.len(),
+                snap.findings.len()
             ))
         }
         JobKind::Retention => match cfg.retention_days {

@@ -278,31 +278,58 @@ pub fn collect_with_store(
     Ok(collect_all(cfg, &since, &known, taken_at))
 }
 
-pub fn reconcile_once(store: &mut Store, cfg: &Config, opts: &RunOptions) -> Result<RunOutcome> {
-    let started = Utc::now();
+/// What one snapshot pass stored.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// (scope key, status, resources) per collected scope.
+    pub collected: Vec<(String, SnapshotStatus, usize)>,
+    pub snapshot_ids: Vec<i64>,
+    /// New audit events stored.
+    pub audit_events: usize,
+    /// What the sources could not see: discovery failures first, then unreadable audit logs.
+    pub findings: Vec<CoverageFinding>,
+}
+
+/// Collect every source, store the snapshots, bring in the audit events (configured files and
+/// what live sources fetched) and record the audit reads that failed. The first half of every
+/// cycle: the daemon's snapshot job runs it alone, `reconcile_once` goes on to drift.
+pub fn snapshot_once(store: &mut Store, cfg: &Config, taken_at: DateTime<Utc>) -> Result<Snapshot> {
     if let Some(max) = cfg.max_decompressed {
         netdrift_provider_file::set_max_decompressed(max);
     }
-    let taken_at = opts.at.unwrap_or(started);
     let collection = collect_with_store(store, cfg, taken_at)?;
-    let collected = collection.items;
-    let summary: Vec<(String, SnapshotStatus, usize)> = collected
+    let collected: Vec<(String, SnapshotStatus, usize)> = collection
+        .items
         .iter()
         .map(|(c, _)| (c.scope.key(), c.status, c.resources.len()))
         .collect();
     let snapshot_ids =
-        insert_snapshots(store, &collected, taken_at).context("storing snapshots")?;
+        insert_snapshots(store, &collection.items, taken_at).context("storing snapshots")?;
     let (mut audit_events, mut failures) = crate::audit::import_configured(store, cfg)?;
     for (provider, events, windows, source) in &collection.events {
         audit_events += crate::audit::store_events(store, *provider, events, windows, source)?;
     }
     failures.extend(collection.audit_failures);
-    let read_failed = crate::audit::record_failures(store, &failures)?;
+    let mut findings = collection.findings;
+    findings.extend(crate::audit::record_failures(store, &failures)?);
+    Ok(Snapshot {
+        collected,
+        snapshot_ids,
+        audit_events,
+        findings,
+    })
+}
+
+pub fn reconcile_once(store: &mut Store, cfg: &Config, opts: &RunOptions) -> Result<RunOutcome> {
+    let started = Utc::now();
+    let taken_at = opts.at.unwrap_or(started);
+    let snap = snapshot_once(store, cfg, taken_at)?;
+    let (summary, snapshot_ids, audit_events) =
+        (snap.collected, snap.snapshot_ids, snap.audit_events);
     let now = opts.at.unwrap_or_else(Utc::now);
     let (mut computed, mut coverage) = drift::compute(store, None, &cfg.drift, now)?;
     // What the sources themselves could not see comes first: discovery, then the logs.
-    let mut source_findings = collection.findings;
-    source_findings.extend(read_failed);
+    let mut source_findings = snap.findings;
     for f in crate::attribution::attribute_all(store, cfg, &mut computed, now)? {
         if !source_findings
             .iter()

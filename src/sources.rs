@@ -69,13 +69,15 @@ pub fn live(src: &SourceConfig) -> Option<Live> {
 /// The static test token an Azure source names (`credentials = { static_token_env }`), which
 /// no log line may show.
 #[cfg(feature = "azure")]
-fn azure_token(live: &crate::config::AzureLiveConfig) -> Result<Option<String>, String> {
+fn azure_token(
+    live: &crate::config::AzureLiveConfig,
+) -> Result<Option<secrecy::SecretString>, String> {
     match &live.static_token_env {
         None => Ok(None),
         Some(var) => match std::env::var(var) {
             Ok(t) if !t.is_empty() => {
                 crate::text::register_secret(&t);
-                Ok(Some(t))
+                Ok(Some(secrecy::SecretString::from(t)))
             }
             _ => Err(format!(
                 "the static token variable {var} is not set: nothing was collected from it"

@@ -78,7 +78,7 @@ pub fn deliver(cfg: &WebhookConfig, text: &str) -> Delivery {
     let mut last_error = String::new();
     for attempt in 1..=cfg.attempts.max(1) {
         let res = agent
-            .post(&cfg.url)
+            .post(secrecy::ExposeSecret::expose_secret(&cfg.url))
             .header("Content-Type", "application/json")
             .send(body.as_bytes());
         let mut retry_after = None;
@@ -93,8 +93,13 @@ pub fn deliver(cfg: &WebhookConfig, text: &str) -> Delivery {
                     .headers()
                     .get("retry-after")
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(|s| Duration::from_secs(s.min(60)));
+                    .and_then(|v| {
+                        netdrift_provider_api::retry_after(
+                            v,
+                            chrono::Utc::now(),
+                            Duration::from_secs(60),
+                        )
+                    });
                 last_error = format!("HTTP {status}");
                 if !(status.as_u16() == 429 || status.is_server_error()) {
                     tracing::warn!(attempt, error = %last_error, "webhook refused the message; not retrying");

@@ -843,3 +843,16 @@ fn missing_gcp_and_azure_credentials_are_auth_in_one_line() {
         assert!(!l.contains(&format!("{op}: {op}")), "each cause once: {l}");
     }
 }
+
+#[test]
+fn debug_output_of_a_configuration_never_shows_its_secrets() {
+    let cfg = netdrift::config::Config::parse(
+        "[report]\nwebhook_url = \"https://hooks.example.com/services/T000/B000/TOPSECRETPATH\"\n",
+        Path::new("."),
+        "inline.toml",
+    )
+    .unwrap();
+    let dump = format!("{cfg:?}");
+    assert!(dump.contains("webhook"), "{dump}");
+    assert!(!dump.contains("TOPSECRETPATH"), "{dump}");
+}

@@ -134,6 +134,37 @@ where
     results.into_iter().flatten().collect()
 }
 
+/// The problem code of an HTTP status, the same for every provider and the webhook.
+pub fn status_problem_code(status: u16) -> &'static str {
+    match status {
+        401 => "auth",
+        403 => "permission-denied",
+        404 => "not-found",
+        429 => "throttled",
+        s if s >= 500 => "transient",
+        _ => "rejected",
+    }
+}
+
+/// Whether a problem with this code may go away on its own (worth another attempt).
+pub fn is_retryable(code: &str) -> bool {
+    matches!(code, "throttled" | "transient" | "timeout")
+}
+
+/// A `Retry-After` header as a wait: delta-seconds (`120`) or an HTTP-date
+/// (`Wed, 21 Oct 2026 07:28:00 GMT`), capped at `cap`; `None` when it is neither.
+pub fn retry_after(value: &str, now: DateTime<Utc>, cap: Duration) -> Option<Duration> {
+    let v = value.trim();
+    let wait = match v.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => {
+            let at = DateTime::parse_from_rfc2822(v).ok()?.with_timezone(&Utc);
+            (at - now).to_std().unwrap_or(Duration::ZERO)
+        }
+    };
+    Some(wait.min(cap))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,6 +213,31 @@ mod tests {
         );
         assert_eq!(out[4].problems[0].code, "timeout");
         assert_eq!(out[0].scope, scope(0), "in the order given");
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_or_an_http_date() {
+        let now = DateTime::parse_from_rfc3339("2026-10-21T07:28:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let cap = Duration::from_secs(60);
+        for (header, want) in [
+            ("5", Some(5)),
+            (" 30 ", Some(30)),
+            ("3600", Some(60)),
+            ("Wed, 21 Oct 2026 07:28:20 GMT", Some(20)),
+            ("Wed, 21 Oct 2026 07:27:00 GMT", Some(0)),
+            ("soon", None),
+            ("-1", None),
+        ] {
+            assert_eq!(
+                retry_after(header, now, cap),
+                want.map(Duration::from_secs),
+                "{header:?}"
+            );
+        }
+        assert_eq!(status_problem_code(403), "permission-denied");
+        assert!(is_retryable(status_problem_code(503)) && !is_retryable(status_problem_code(400)));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

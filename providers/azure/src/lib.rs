@@ -45,7 +45,8 @@ pub struct AzureSource {
     /// Token scope, e.g. `https://management.usgovcloudapi.net/.default`.
     pub token_scope: String,
     /// A fixed bearer token (a local fake only); otherwise azure_identity's credential chain.
-    pub static_token: Option<String>,
+    /// A test-only bearer token (loopback endpoints only): `Debug` prints `[REDACTED]`.
+    pub static_token: Option<secrecy::SecretString>,
     pub concurrency: usize,
     pub scope_timeout: Duration,
     pub max_attempts: u32,
@@ -71,13 +72,13 @@ impl netdrift_provider_api::Source for AzureSource {
 
 /// A credential that hands out one fixed token (tests against a local fake).
 #[derive(Debug)]
-struct StaticToken(String);
+struct StaticToken(secrecy::SecretString);
 
 #[async_trait::async_trait]
 impl TokenCredential for StaticToken {
     async fn get_token(&self, _scopes: &[&str]) -> azure_core::Result<AccessToken> {
         Ok(AccessToken::new(
-            Secret::new(self.0.clone()),
+            Secret::new(secrecy::ExposeSecret::expose_secret(&self.0).to_string()),
             time::OffsetDateTime::now_utc() + time::Duration::hours(1),
         ))
     }
@@ -103,23 +104,13 @@ fn problem(code: &str, kind: Option<ResourceKind>, op: &str, message: String) ->
     }
 }
 
-/// A problem code for an HTTP status.
-fn status_code(status: u16) -> &'static str {
-    match status {
-        401 => "auth",
-        403 => "permission-denied",
-        404 => "not-found",
-        429 => "throttled",
-        s if s >= 500 => "transient",
-        _ => "rejected",
-    }
-}
-
 /// Map an azure_core error to a coverage problem naming the action the call needed.
 fn classify(op: &str, kind: Option<ResourceKind>, e: &azure_core::Error) -> Problem {
     use azure_core::error::ErrorKind;
     let code = match e.kind() {
-        ErrorKind::HttpResponse { status, .. } => status_code(u16::from(*status)),
+        ErrorKind::HttpResponse { status, .. } => {
+            netdrift_provider_api::status_problem_code(u16::from(*status))
+        }
         ErrorKind::Credential => "auth",
         ErrorKind::Io => "transient",
         ErrorKind::DataConversion => "decode",
@@ -222,7 +213,7 @@ impl Arm {
                 .await
                 .map_err(|e| classify(op, kind, &e))?;
             if !status.is_success() {
-                let code = status_code(u16::from(status));
+                let code = netdrift_provider_api::status_problem_code(u16::from(status));
                 let msg = serde_json::from_slice::<Value>(&bytes)
                     .ok()
                     .and_then(|v| v["error"]["message"].as_str().map(String::from))

@@ -118,23 +118,21 @@ impl Rest {
                         .headers()
                         .get("retry-after")
                         .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(|s| Duration::from_secs(s.min(60)));
+                        .and_then(|v| {
+                            netdrift_provider_api::retry_after(
+                                v,
+                                chrono::Utc::now(),
+                                Duration::from_secs(60),
+                            )
+                        });
                     let body = resp.text().await.unwrap_or_default();
                     let message = serde_json::from_str::<Value>(&body)
                         .ok()
                         .and_then(|v| v["error"]["message"].as_str().map(String::from))
                         .unwrap_or_else(|| format!("{body:.200}"));
                     last = format!("{op}: HTTP {status}: {message}");
-                    let code = match status.as_u16() {
-                        401 => "auth",
-                        403 => "permission-denied",
-                        404 => "not-found",
-                        429 => "throttled",
-                        s if s >= 500 => "transient",
-                        _ => "rejected",
-                    };
-                    if !matches!(code, "throttled" | "transient") {
+                    let code = netdrift_provider_api::status_problem_code(status.as_u16());
+                    if !netdrift_provider_api::is_retryable(code) {
                         return Err(problem(op, code, last));
                     }
                     if attempt == self.max_attempts {
