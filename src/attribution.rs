@@ -56,9 +56,35 @@ pub fn attribute_all(
 struct ManifestCache {
     snapshots: std::collections::HashMap<String, std::rc::Rc<[crate::store::SnapshotRow]>>,
     manifests: std::collections::HashMap<i64, std::collections::HashMap<String, String>>,
+    /// Failed audit reads per (provider, account), loaded once per pass.
+    failures: std::collections::HashMap<
+        (netdrift_snapshots::Provider, String),
+        Vec<crate::store::AuditFailureRow>,
+    >,
 }
 
 impl ManifestCache {
+    /// Failed audit reads of an account (or of every account) overlapping `from..to`.
+    fn failures(
+        &mut self,
+        store: &Store,
+        provider: netdrift_snapshots::Provider,
+        account: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<crate::store::AuditFailureRow>> {
+        let key = (provider, account.to_ascii_lowercase());
+        if !self.failures.contains_key(&key) {
+            let all = store.audit_failures(provider, account, "", "9999")?;
+            self.failures.insert(key.clone(), all);
+        }
+        Ok(self.failures[&key]
+            .iter()
+            .filter(|f| f.start.as_str() <= to && f.end.as_str() >= from)
+            .cloned()
+            .collect())
+    }
+
     /// The scope's snapshots, shared (an `Rc` clone per drift item, not a copy of the rows).
     fn snapshots(
         &mut self,
@@ -253,7 +279,7 @@ fn attribute(
     }
     let account = scope_account(&item.scope);
     let mut gap = None;
-    let failures = store.audit_failures(item.provider, &account, &from, &to)?;
+    let failures = cache.failures(store, item.provider, &account, &from, &to)?;
     let failed_read = failures.first().map(|f| {
         format!(
             "audit logs of {} could not be read for {} to {} ({}: {})",

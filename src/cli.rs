@@ -30,10 +30,30 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::paths::{db_origin, default_db};
 use crate::store::Store;
 
+/// `netdrift --version`: the version and the providers this build can collect from.
+const VERSION: &str = {
+    const AWS: bool = cfg!(feature = "aws");
+    const GCP: bool = cfg!(feature = "gcp");
+    const AZURE: bool = cfg!(feature = "azure");
+    match (AWS, GCP, AZURE) {
+        (true, true, true) => concat!(
+            env!("CARGO_PKG_VERSION"),
+            " (providers: file, aws, gcp, azure)"
+        ),
+        (true, true, false) => concat!(env!("CARGO_PKG_VERSION"), " (providers: file, aws, gcp)"),
+        (true, false, true) => concat!(env!("CARGO_PKG_VERSION"), " (providers: file, aws, azure)"),
+        (false, true, true) => concat!(env!("CARGO_PKG_VERSION"), " (providers: file, gcp, azure)"),
+        (true, false, false) => concat!(env!("CARGO_PKG_VERSION"), " (providers: file, aws)"),
+        (false, true, false) => concat!(env!("CARGO_PKG_VERSION"), " (providers: file, gcp)"),
+        (false, false, true) => concat!(env!("CARGO_PKG_VERSION"), " (providers: file, azure)"),
+        (false, false, false) => concat!(env!("CARGO_PKG_VERSION"), " (providers: file)"),
+    }
+};
+
 #[derive(Parser, Debug)]
 #[command(
     name = "netdrift",
-    version,
+    version = VERSION,
     about = "Cloud firewall baseline drift reconciler: snapshot, diff, attribute, report"
 )]
 pub struct Cli {

@@ -235,3 +235,27 @@ fn report_for_a_period_of_runs() {
         r.stderr
     );
 }
+
+#[test]
+fn version_names_the_providers_built_in() {
+    let r = netdrift(&std::env::temp_dir().join("unused.db"), &["--version"]);
+    assert_eq!(r.code, 0);
+    let mut want = vec!["file"];
+    for (on, name) in [
+        (cfg!(feature = "aws"), "aws"),
+        (cfg!(feature = "gcp"), "gcp"),
+        (cfg!(feature = "azure"), "azure"),
+    ] {
+        if on {
+            want.push(name);
+        }
+    }
+    assert_eq!(
+        r.stdout.trim(),
+        format!(
+            "netdrift {} (providers: {})",
+            env!("CARGO_PKG_VERSION"),
+            want.join(", ")
+        )
+    );
+}
