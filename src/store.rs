@@ -421,6 +421,23 @@ impl Store {
         Ok(v)
     }
 
+    /// The stored resource ids a person's words may mean: the id itself, an id it starts (`sg-0a1b`),
+    /// an id it ends after a `/` (`app-nsg`, `firewalls/allow-ssh`), or a resource's name
+    /// (`web-prod`). Ids compare without letter case for the suffix (Azure ids are stored lower
+    /// case). Sorted, distinct.
+    pub fn resolve_resource(&self, words: &str) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT resource_id FROM resource_states WHERE resource_id = ?1 \
+             OR (instr(?1, '/') = 0 AND substr(resource_id, 1, length(?1)) = ?1) \
+             OR lower(substr(resource_id, -length(?1) - 1)) = '/' || lower(?1) \
+             OR json_extract(body, '$.name') = ?1 ORDER BY resource_id",
+        )?;
+        let v = stmt
+            .query_map([words], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(v)
+    }
+
     /// The state of a resource at a time: per scope where it was ever seen, the snapshot that
     /// answers and the state (None: the resource did not exist then).
     pub fn resource_at(

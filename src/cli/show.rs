@@ -10,7 +10,8 @@ use super::{open_existing, parse_time, Format, Outcome};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Resource id (sg-…, acl-…, projects/P/global/firewalls/N, Azure NSG id).
+    /// Resource id (sg-…, acl-…, projects/P/global/firewalls/N, Azure NSG id), the start of an
+    /// id, its last part (`app-nsg`), or a resource name (`web-prod`).
     resource: String,
     /// Point in time [default: now].
     #[arg(long)]
@@ -22,10 +23,26 @@ pub struct Args {
 pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
     let store = open_existing(db)?;
     let at = a.at.as_deref().map(parse_time).transpose()?;
-    let mut id = a.resource.clone();
-    if id.to_ascii_lowercase().starts_with("/subscriptions/") {
-        id = id.to_ascii_lowercase();
+    let mut words = a.resource.clone();
+    if words.to_ascii_lowercase().starts_with("/subscriptions/") {
+        words = words.to_ascii_lowercase();
     }
+    let id = match store.resolve_resource(&words)?.as_slice() {
+        [] => bail!(
+            "no snapshot contains a resource {:?} (an id, the start of one, its last part, or a name)",
+            a.resource
+        ),
+        [one] => one.clone(),
+        many => bail!(
+            "{:?} names {} resources; say which:\n  {}",
+            a.resource,
+            many.len(),
+            many.iter()
+                .map(|m| crate::text::terminal(m).into_owned())
+                .collect::<Vec<_>>()
+                .join("\n  ")
+        ),
+    };
     let found = store.resource_at(&id, at)?;
     if found.is_empty() {
         bail!("no snapshot contains resource {:?}", a.resource);

@@ -259,3 +259,56 @@ fn version_names_the_providers_built_in() {
         )
     );
 }
+
+#[test]
+fn show_takes_a_name_or_an_id_part_and_renders_rules_readably() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    import_day(&db, "day1", "2026-11-24T02:00:00Z");
+    // By name, by the start of an id, by an Azure id's last part: the same renderer.
+    for words in ["web-prod", "sg-0a1b2c3d4e5f60001", "sg-0a1b2c3d4e5f6000"] {
+        let r = netdrift(&db, &["show", words]);
+        if words == "sg-0a1b2c3d4e5f6000" {
+            // The start of several ids is ambiguous: the candidates are listed.
+            assert_eq!(r.code, 2);
+            assert!(
+                r.stderr.contains("names") && r.stderr.contains("sg-0a1b2c3d4e5f60001"),
+                "{}",
+                r.stderr
+            );
+            continue;
+        }
+        assert_eq!(r.code, 0, "{words}: {}", r.stderr);
+        assert!(
+            r.stdout
+                .contains("sg-0a1b2c3d4e5f60001 in aws:111122223333:us-east-1"),
+            "{}",
+            r.stdout
+        );
+        assert!(
+            !r.stdout.contains("Cidr(") && !r.stdout.contains("SecurityGroup("),
+            "no Debug: {}",
+            r.stdout
+        );
+        assert!(
+            r.stdout.contains("0.0.0.0/0") || r.stdout.contains("10.0.0.0/8"),
+            "{}",
+            r.stdout
+        );
+    }
+    let r = ok(&db, &["show", "app-nsg"], 0);
+    assert!(
+        r.stdout
+            .contains("/networksecuritygroups/app-nsg in azure:"),
+        "{}",
+        r.stdout
+    );
+    let r = netdrift(&db, &["show", "nothing-like-it"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("no snapshot contains a resource \"nothing-like-it\""),
+        "{}",
+        r.stderr
+    );
+}
