@@ -61,8 +61,32 @@ pub struct Cli {
     /// else the platform data directory]
     #[arg(long, global = true, env = "NETDRIFT_DB")]
     pub db: Option<PathBuf>,
+    /// Fewer log lines: errors only (`-q`), or none (`-qq`).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "verbose")]
+    pub quiet: u8,
+    /// More log lines: info (`-v`), debug (`-vv`), trace (`-vvv`). `NETDRIFT_LOG` overrides both.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Colour in log lines: when stderr is a terminal (`auto`, and `NO_COLOR` unset), always or never.
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// The log level from the command's default and `-q`/`-v`.
+pub fn log_level(default_level: &str, quiet: u8, verbose: u8) -> &'static str {
+    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+    let base = LEVELS.iter().position(|l| *l == default_level).unwrap_or(2) as i32;
+    let at = (base - quiet as i32 + verbose as i32).clamp(0, LEVELS.len() as i32 - 1);
+    LEVELS[at as usize]
 }
 
 #[derive(Subcommand, Debug)]
@@ -140,13 +164,30 @@ pub fn parse_time(s: &str) -> Result<DateTime<Utc>> {
     Ok(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
 }
 
-pub fn init_logging(default_level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("NETDRIFT_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+/// Logging to stderr at `level` (`NETDRIFT_LOG` overrides it). The scheduler's own bookkeeping
+/// ("Uninited", "Job creator created") stays out of the journal unless asked for with
+/// `NETDRIFT_LOG`. Colour only on a terminal, never with `NO_COLOR`, unless `--color` says.
+pub fn init_logging(level: &str, color: ColorChoice) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("NETDRIFT_LOG").unwrap_or_else(|_| {
+        let quiet_deps = if matches!(level, "debug" | "trace") {
+            String::new()
+        } else {
+            ",tokio_cron_scheduler=warn".to_string()
+        };
+        tracing_subscriber::EnvFilter::new(format!("{level}{quiet_deps}"))
+    });
+    let ansi = match color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(crate::text::SafeStderr::new)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(ansi)
         .with_target(false)
         .try_init();
 }
@@ -213,12 +254,12 @@ fn quiet_on_closed_stdout() {
 pub fn main() -> ExitCode {
     quiet_on_closed_stdout();
     let cli = Cli::parse();
-    let level = if matches!(cli.command, Command::Daemon(_)) {
+    let default_level = if matches!(cli.command, Command::Daemon(_)) {
         "info"
     } else {
         "warn"
     };
-    init_logging(level);
+    init_logging(log_level(default_level, cli.quiet, cli.verbose), cli.color);
     if let Some(mib) = std::env::var("NETDRIFT_MAX_DECOMPRESSED_MIB")
         .ok()
         .and_then(|v| v.trim().parse::<u64>().ok())

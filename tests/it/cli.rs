@@ -312,3 +312,37 @@ fn show_takes_a_name_or_an_id_part_and_renders_rules_readably() {
         r.stderr
     );
 }
+
+#[test]
+fn quiet_verbose_and_color_flags_shape_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    // A file source whose dump is missing: a WARN line, a coverage finding, exit 3.
+    std::fs::write(
+        &cfg,
+        "[[source]]\nprovider = \"aws\"\nname = \"dump\"\naccount = \"1\"\nregion = \"r\"\nfiles = [\"missing.json\"]\n[report]\ndirectory = \"r\"\nformats = [\"json\"]\n",
+    )
+    .unwrap();
+    let c = cfg.display().to_string();
+    let run = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_netdrift"));
+        cmd.args(extra)
+            .args(["run", "--config", &c])
+            .env("NETDRIFT_DB", dir.path().join("d.db"))
+            .env_remove("NETDRIFT_LOG")
+            .env_remove("NO_COLOR");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let o = cmd.output().unwrap();
+        assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    assert!(run(&[], &[]).contains(" WARN "));
+    assert!(!run(&["-q"], &[]).contains(" WARN "), "-q keeps errors only");
+    assert!(run(&["-v"], &[]).contains(" WARN "), "-v adds, never removes");
+    assert!(!run(&[], &[]).contains('\u{1b}'), "no colour when stderr is not a terminal");
+    assert!(run(&["--color", "always"], &[]).contains("\u{1b}["), "--color always");
+    let r = netdrift(&dir.path().join("d.db"), &["-q", "-v", "snapshots"]);
+    assert_eq!(r.code, 2, "-q and -v conflict: {}", r.stderr);
+}
