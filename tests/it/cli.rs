@@ -335,14 +335,31 @@ fn quiet_verbose_and_color_flags_shape_the_log() {
             cmd.env(k, v);
         }
         let o = cmd.output().unwrap();
-        assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(3),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8_lossy(&o.stderr).into_owned()
     };
     assert!(run(&[], &[]).contains(" WARN "));
-    assert!(!run(&["-q"], &[]).contains(" WARN "), "-q keeps errors only");
-    assert!(run(&["-v"], &[]).contains(" WARN "), "-v adds, never removes");
-    assert!(!run(&[], &[]).contains('\u{1b}'), "no colour when stderr is not a terminal");
-    assert!(run(&["--color", "always"], &[]).contains("\u{1b}["), "--color always");
+    assert!(
+        !run(&["-q"], &[]).contains(" WARN "),
+        "-q keeps errors only"
+    );
+    assert!(
+        run(&["-v"], &[]).contains(" WARN "),
+        "-v adds, never removes"
+    );
+    assert!(
+        !run(&[], &[]).contains('\u{1b}'),
+        "no colour when stderr is not a terminal"
+    );
+    assert!(
+        run(&["--color", "always"], &[]).contains("\u{1b}["),
+        "--color always"
+    );
     let r = netdrift(&dir.path().join("d.db"), &["-q", "-v", "snapshots"]);
     assert_eq!(r.code, 2, "-q and -v conflict: {}", r.stderr);
 }
