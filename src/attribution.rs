@@ -320,7 +320,7 @@ fn attribute(
                 start: f.start.clone(),
                 end: f.end.clone(),
                 problem: netdrift_snapshots::Problem {
-                    code: f.code.clone(),
+                    code: netdrift_snapshots::ProblemCode::from(f.code.as_str()),
                     kind: None,
                     operation: f.operation.clone(),
                     message: f.message.clone(),

@@ -147,7 +147,7 @@ pub fn import_configured(store: &mut Store, cfg: &Config) -> Result<(usize, Vec<
                             ),
                             end: ts(now),
                             problem: netdrift_snapshots::Problem {
-                                code: "decode".into(),
+                                code: netdrift_snapshots::ProblemCode::Decode,
                                 kind: None,
                                 operation: Some("audit import".into()),
                                 message: format!("{e:#}"),

@@ -34,12 +34,112 @@ impl SnapshotStatus {
     }
 }
 
+/// Why something could not be read, as a stable kebab-case code (docs/findings.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProblemCode {
+    /// Missing, expired or refused credentials.
+    Auth,
+    /// The credentials lack a permission (the message names it).
+    PermissionDenied,
+    /// The API throttled the calls beyond the retries.
+    Throttled,
+    /// The call or the scope did not finish in time.
+    Timeout,
+    /// The region is not enabled for the account.
+    RegionDisabled,
+    /// A server error or a dropped connection that outlasted the retries.
+    Transient,
+    /// An answer or a file that could not be read as what it should be.
+    Decode,
+    /// A configured file that does not exist or cannot be read.
+    SourceMissing,
+    /// The API says the resource or scope does not exist.
+    NotFound,
+    /// The API refused the request as malformed.
+    Rejected,
+    /// Another error code of the API (the message has it).
+    ApiError,
+    /// The client could not be set up (endpoint, runtime).
+    Setup,
+    /// A code this version does not know (stored by another version).
+    #[serde(other)]
+    Unknown,
+}
+
+impl ProblemCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemCode::Auth => "auth",
+            ProblemCode::PermissionDenied => "permission-denied",
+            ProblemCode::Throttled => "throttled",
+            ProblemCode::Timeout => "timeout",
+            ProblemCode::RegionDisabled => "region-disabled",
+            ProblemCode::Transient => "transient",
+            ProblemCode::Decode => "decode",
+            ProblemCode::SourceMissing => "source-missing",
+            ProblemCode::NotFound => "not-found",
+            ProblemCode::Rejected => "rejected",
+            ProblemCode::ApiError => "api-error",
+            ProblemCode::Setup => "setup",
+            ProblemCode::Unknown => "unknown",
+        }
+    }
+
+    /// Whether the problem may go away on its own (worth another attempt).
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            ProblemCode::Throttled | ProblemCode::Transient | ProblemCode::Timeout
+        )
+    }
+
+    /// The code of an HTTP status, the same for every provider.
+    pub fn from_status(status: u16) -> ProblemCode {
+        match status {
+            401 => ProblemCode::Auth,
+            403 => ProblemCode::PermissionDenied,
+            404 => ProblemCode::NotFound,
+            429 => ProblemCode::Throttled,
+            s if s >= 500 => ProblemCode::Transient,
+            _ => ProblemCode::Rejected,
+        }
+    }
+}
+
+impl From<&str> for ProblemCode {
+    /// The code a kebab-case name stands for; a name this version does not know is `Unknown`.
+    fn from(s: &str) -> ProblemCode {
+        const ALL: [ProblemCode; 12] = [
+            ProblemCode::Auth,
+            ProblemCode::PermissionDenied,
+            ProblemCode::Throttled,
+            ProblemCode::Timeout,
+            ProblemCode::RegionDisabled,
+            ProblemCode::Transient,
+            ProblemCode::Decode,
+            ProblemCode::SourceMissing,
+            ProblemCode::NotFound,
+            ProblemCode::Rejected,
+            ProblemCode::ApiError,
+            ProblemCode::Setup,
+        ];
+        ALL.into_iter()
+            .find(|c| c.as_str() == s)
+            .unwrap_or(ProblemCode::Unknown)
+    }
+}
+
+impl std::fmt::Display for ProblemCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Why part of a scope could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
-    /// Stable kebab-case code: `auth`, `permission-denied`, `throttled`, `timeout`,
-    /// `region-disabled`, `transient`, `decode`, `source-missing`.
-    pub code: String,
+    pub code: ProblemCode,
     /// The resource kind that could not be read, when the problem is limited to one.
     pub kind: Option<ResourceKind>,
     /// The API operation that failed (`DescribeNetworkAcls`), when known.
@@ -105,4 +205,42 @@ pub struct AuditFailure {
     pub start: String,
     pub end: String,
     pub problem: Problem,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProblemCode;
+
+    #[test]
+    fn problem_codes_round_trip_and_old_unknown_ones_still_read() {
+        for name in [
+            "auth",
+            "permission-denied",
+            "throttled",
+            "timeout",
+            "region-disabled",
+            "transient",
+            "decode",
+            "source-missing",
+            "not-found",
+            "rejected",
+            "api-error",
+            "setup",
+        ] {
+            let c = ProblemCode::from(name);
+            assert_eq!(c.as_str(), name);
+            assert_eq!(serde_json::to_string(&c).unwrap(), format!("\"{name}\""));
+            assert_eq!(
+                serde_json::from_str::<ProblemCode>(&format!("\"{name}\"")).unwrap(),
+                c
+            );
+        }
+        assert_eq!(
+            serde_json::from_str::<ProblemCode>("\"from-the-future\"").unwrap(),
+            ProblemCode::Unknown
+        );
+        assert!(
+            ProblemCode::Throttled.is_retryable() && !ProblemCode::PermissionDenied.is_retryable()
+        );
+    }
 }

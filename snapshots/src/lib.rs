@@ -16,7 +16,7 @@ pub mod severity;
 pub use access::{AccessEntry, AccessSet};
 pub use audit::{Actor, ActorType, AuditEvent, KeyType};
 pub use canonical::{access_hash, canonical_json, canonicalize, cosmetic_hash, state_hash};
-pub use collection::{AuditFailure, Collected, Problem, SnapshotStatus};
+pub use collection::{AuditFailure, Collected, Problem, ProblemCode, SnapshotStatus};
 pub use diff::{diff_scope, Change, Effect, ResourceDiff};
 pub use model::*;
 pub use severity::{assess, Assessment, Severity, SeverityPolicy};

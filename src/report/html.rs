@@ -135,7 +135,7 @@ pub fn render(ctx: &Context<'_>) -> String {
             let problems: Vec<String> = c
                 .problems
                 .iter()
-                .map(|p| format!("{}: {}", h(&p.code), h(&p.message)))
+                .map(|p| format!("{}: {}", h(p.code.as_str()), h(&p.message)))
                 .collect();
             let _ = writeln!(
                 s,

@@ -106,7 +106,7 @@ pub(crate) fn insert_failure(
             f.region,
             norm(&f.start)?,
             norm(&f.end)?,
-            f.problem.code,
+            f.problem.code.as_str(),
             f.problem.operation,
             f.problem.message,
             source,

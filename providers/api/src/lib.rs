@@ -111,7 +111,7 @@ where
             Ok(Err(t)) => failed(
                 scope,
                 Problem {
-                    code: "timeout".into(),
+                    code: netdrift_snapshots::ProblemCode::Timeout,
                     kind: None,
                     operation: None,
                     message: format!(
@@ -123,7 +123,7 @@ where
             Err(e) => failed(
                 scope,
                 Problem {
-                    code: "transient".into(),
+                    code: netdrift_snapshots::ProblemCode::Transient,
                     kind: None,
                     operation: None,
                     message: format!("the collection task of {key} ended abnormally: {e}"),
@@ -135,20 +135,13 @@ where
 }
 
 /// The problem code of an HTTP status, the same for every provider and the webhook.
-pub fn status_problem_code(status: u16) -> &'static str {
-    match status {
-        401 => "auth",
-        403 => "permission-denied",
-        404 => "not-found",
-        429 => "throttled",
-        s if s >= 500 => "transient",
-        _ => "rejected",
-    }
+pub fn status_problem_code(status: u16) -> netdrift_snapshots::ProblemCode {
+    netdrift_snapshots::ProblemCode::from_status(status)
 }
 
 /// Whether a problem with this code may go away on its own (worth another attempt).
-pub fn is_retryable(code: &str) -> bool {
-    matches!(code, "throttled" | "transient" | "timeout")
+pub fn is_retryable(code: netdrift_snapshots::ProblemCode) -> bool {
+    code.is_retryable()
 }
 
 /// A `Retry-After` header as a wait: delta-seconds (`120`) or an HTTP-date
@@ -211,7 +204,10 @@ mod tests {
             "{:?}",
             out[2].problems
         );
-        assert_eq!(out[4].problems[0].code, "timeout");
+        assert_eq!(
+            out[4].problems[0].code,
+            netdrift_snapshots::ProblemCode::Timeout
+        );
         assert_eq!(out[0].scope, scope(0), "in the order given");
     }
 
@@ -236,7 +232,7 @@ mod tests {
                 "{header:?}"
             );
         }
-        assert_eq!(status_problem_code(403), "permission-denied");
+        assert_eq!(status_problem_code(403).as_str(), "permission-denied");
         assert!(is_retryable(status_problem_code(503)) && !is_retryable(status_problem_code(400)));
     }
 

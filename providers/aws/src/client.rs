@@ -123,7 +123,7 @@ async fn assume(base: &SdkConfig, src: &AwsSource, role: &str) -> Result<Account
         .await
         .map_err(|e| classify("AssumeRole", None, &e))?;
     let c = out.credentials().ok_or_else(|| Problem {
-        code: "auth".into(),
+        code: netdrift_snapshots::ProblemCode::Auth,
         kind: None,
         operation: Some("AssumeRole".into()),
         message: format!("AssumeRole {role} returned no credentials"),
@@ -296,7 +296,7 @@ pub async fn collect(
                     Err(_) => Collected::failed(
                         scope.clone(),
                         Problem {
-                            code: "timeout".into(),
+                            code: netdrift_snapshots::ProblemCode::Timeout,
                             kind: None,
                             operation: None,
                             message: format!(
@@ -354,7 +354,7 @@ fn ts(t: DateTime<Utc>) -> String {
 
 fn convert(doc: Value) -> Result<Vec<Resource>, Problem> {
     netdrift_provider_file::convert_document(Provider::Aws, "", &doc).map_err(|e| Problem {
-        code: "decode".into(),
+        code: netdrift_snapshots::ProblemCode::Decode,
         kind: None,
         operation: None,
         message: format!("unexpected API data: {e}"),

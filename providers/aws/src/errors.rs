@@ -1,7 +1,7 @@
 //! Provider errors grouped by what the caller does next.
 
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
-use netdrift_snapshots::{Problem, ResourceKind};
+use netdrift_snapshots::{Problem, ProblemCode, ResourceKind};
 
 /// Every AWS API action netdrift calls. `docs/iam/aws-readonly.json` must allow each one (a
 /// test checks it), and each call site names its action from this list.
@@ -25,24 +25,24 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let (code, message) = match err {
-        SdkError::TimeoutError(_) => ("timeout".to_string(), format!("{operation} timed out")),
+        SdkError::TimeoutError(_) => (ProblemCode::Timeout, format!("{operation} timed out")),
         SdkError::DispatchFailure(d) => {
             if let Some(c) = credentials_error(err) {
-                ("auth".to_string(), format!("{operation}: {c}"))
+                (ProblemCode::Auth, format!("{operation}: {c}"))
             } else {
                 let what = if d.is_timeout() {
-                    "timeout"
+                    ProblemCode::Timeout
                 } else {
-                    "transient"
+                    ProblemCode::Transient
                 };
                 (
-                    what.to_string(),
+                    what,
                     format!("{operation}: connection failed: {}", causes(err)),
                 )
             }
         }
         SdkError::ResponseError(_) => (
-            "decode".to_string(),
+            ProblemCode::Decode,
             format!("{operation}: unreadable response"),
         ),
         SdkError::ServiceError(s) => {
@@ -51,22 +51,22 @@ where
             let m = e.message().unwrap_or_default();
             let code = match c {
                 "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException" => {
-                    "permission-denied"
+                    ProblemCode::PermissionDenied
                 }
                 "AuthFailure"
                 | "InvalidClientTokenId"
                 | "ExpiredToken"
                 | "SignatureDoesNotMatch"
-                | "UnrecognizedClientException" => "auth",
+                | "UnrecognizedClientException" => ProblemCode::Auth,
                 "RequestLimitExceeded"
                 | "Throttling"
                 | "ThrottlingException"
-                | "TooManyRequestsException" => "throttled",
-                "OptInRequired" | "InvalidRegion" => "region-disabled",
-                _ if s.raw().status().as_u16() >= 500 => "transient",
-                _ => "api-error",
+                | "TooManyRequestsException" => ProblemCode::Throttled,
+                "OptInRequired" | "InvalidRegion" => ProblemCode::RegionDisabled,
+                _ if s.raw().status().as_u16() >= 500 => ProblemCode::Transient,
+                _ => ProblemCode::ApiError,
             };
-            let message = if code == "permission-denied" {
+            let message = if code == ProblemCode::PermissionDenied {
                 format!(
                     "{operation} denied ({c}): the role needs {} ({m})",
                     action_of(operation)
@@ -74,12 +74,12 @@ where
             } else {
                 format!("{operation} failed ({c}): {m}")
             };
-            (code.to_string(), message)
+            (code, message)
         }
         other => match credentials_error(other) {
-            Some(c) => ("auth".to_string(), format!("{operation}: {c}")),
+            Some(c) => (ProblemCode::Auth, format!("{operation}: {c}")),
             None => (
-                "transient".to_string(),
+                ProblemCode::Transient,
                 format!("{operation}: {}", causes(other)),
             ),
         },

@@ -25,7 +25,7 @@ pub async fn lookup_events(
         .attribute_value("ec2.amazonaws.com")
         .build()
         .map_err(|e| Problem {
-            code: "decode".into(),
+            code: netdrift_snapshots::ProblemCode::Decode,
             kind: None,
             operation: Some("LookupEvents".into()),
             message: e.to_string(),

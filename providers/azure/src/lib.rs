@@ -20,7 +20,7 @@ use futures::StreamExt;
 use serde_json::{json, Value};
 
 use netdrift_provider_file::json::Node;
-use netdrift_snapshots::{Collected, Problem, Provider, ResourceKind, Scope};
+use netdrift_snapshots::{Collected, Problem, ProblemCode, Provider, ResourceKind, Scope};
 
 /// Every Azure RBAC action the calls in this crate need. `docs/iam/azure-role.json` must
 /// allow each one (a test checks both ways).
@@ -95,7 +95,12 @@ struct Arm {
     network: azure_mgmt_network::package_2024_03::Client,
 }
 
-fn problem(code: &str, kind: Option<ResourceKind>, op: &str, message: String) -> Problem {
+fn problem(
+    code: impl Into<netdrift_snapshots::ProblemCode>,
+    kind: Option<ResourceKind>,
+    op: &str,
+    message: String,
+) -> Problem {
     Problem {
         code: code.into(),
         kind,
@@ -111,10 +116,10 @@ fn classify(op: &str, kind: Option<ResourceKind>, e: &azure_core::Error) -> Prob
         ErrorKind::HttpResponse { status, .. } => {
             netdrift_provider_api::status_problem_code(u16::from(*status))
         }
-        ErrorKind::Credential => "auth",
-        ErrorKind::Io => "transient",
-        ErrorKind::DataConversion => "decode",
-        _ => "transient",
+        ErrorKind::Credential => ProblemCode::Auth,
+        ErrorKind::Io => ProblemCode::Transient,
+        ErrorKind::DataConversion => ProblemCode::Decode,
+        _ => ProblemCode::Transient,
     };
     let text = e
         .to_string()

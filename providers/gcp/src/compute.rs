@@ -84,7 +84,7 @@ impl Clients {
             Credentials::ApplicationDefault => google_cloud_auth::credentials::Builder::default()
                 .build()
                 .map_err(|e| Problem {
-                    code: "auth".into(),
+                    code: netdrift_snapshots::ProblemCode::Auth,
                     kind: None,
                     operation: None,
                     message: format!("no Application Default Credentials: {e}"),
@@ -278,7 +278,7 @@ impl Clients {
 
 fn to_json<T: serde::Serialize>(v: &T, op: &str) -> Result<Value, Problem> {
     serde_json::to_value(v).map_err(|e| Problem {
-        code: "decode".into(),
+        code: netdrift_snapshots::ProblemCode::Decode,
         kind: None,
         operation: Some(op.into()),
         message: format!("{op}: {e}"),
@@ -291,7 +291,7 @@ fn decode_problem(
     e: netdrift_provider_file::json::ConvertError,
 ) -> Problem {
     Problem {
-        code: "decode".into(),
+        code: netdrift_snapshots::ProblemCode::Decode,
         kind: Some(kind),
         operation: Some(op.into()),
         message: format!("{op}: {e}"),

@@ -20,7 +20,7 @@ pub const PERMISSIONS: &[&str] = &[
 /// A problem that stops a whole source before any call (client setup).
 pub fn setup_problem(message: String) -> Problem {
     Problem {
-        code: "setup".into(),
+        code: netdrift_snapshots::ProblemCode::Setup,
         kind: None,
         operation: None,
         message,

@@ -79,7 +79,7 @@ impl Rest {
                 Ok(reqwest::header::HeaderMap::new())
             }
             Err(e) => Err(Problem {
-                code: "auth".into(),
+                code: netdrift_snapshots::ProblemCode::Auth,
                 kind: None,
                 operation: Some(op.into()),
                 message: format!("{op}: cannot get credentials: {e}"),
@@ -286,7 +286,7 @@ impl Rest {
     }
 }
 
-fn problem(op: &str, code: &str, message: String) -> Problem {
+fn problem(op: &str, code: impl Into<netdrift_snapshots::ProblemCode>, message: String) -> Problem {
     Problem {
         code: code.into(),
         kind: None,
