@@ -83,14 +83,16 @@ fn collect_files(
         Ok(resources) => Collected::complete(scope.clone(), resources),
         Err(e) => {
             let code = match &e {
-                netdrift_provider_file::ImportError::Io { .. } => "source-missing",
-                _ => "decode",
+                netdrift_provider_file::ImportError::Io { .. } => {
+                    netdrift_snapshots::ProblemCode::SourceMissing
+                }
+                _ => netdrift_snapshots::ProblemCode::Decode,
             };
             tracing::warn!(source = %source.name, scope = %scope, error = %e, "collection failed");
             Collected::failed(
                 scope.clone(),
                 Problem {
-                    code: code.into(),
+                    code,
                     kind: None,
                     operation: None,
                     message: e.to_string(),

@@ -95,14 +95,9 @@ struct Arm {
     network: azure_mgmt_network::package_2024_03::Client,
 }
 
-fn problem(
-    code: impl Into<netdrift_snapshots::ProblemCode>,
-    kind: Option<ResourceKind>,
-    op: &str,
-    message: String,
-) -> Problem {
+fn problem(code: ProblemCode, kind: Option<ResourceKind>, op: &str, message: String) -> Problem {
     Problem {
-        code: code.into(),
+        code,
         kind,
         operation: Some(op.into()),
         message,
@@ -149,14 +144,14 @@ fn retry(max_attempts: u32) -> RetryOptions {
 
 impl Arm {
     fn new(src: &AzureSource) -> Result<Arm, Problem> {
-        let setup = |m: String| problem("setup", None, "setup", m);
+        let setup = |m: String| problem(ProblemCode::Setup, None, "setup", m);
         let endpoint = Url::parse(src.endpoint_url.as_deref().unwrap_or(ARM))
             .map_err(|e| setup(format!("endpoint_url: {e}")))?;
         let credential: Arc<dyn TokenCredential> = match &src.static_token {
             Some(t) => Arc::new(StaticToken(t.clone())),
             None => azure_identity::create_credential().map_err(|e| {
                 problem(
-                    "auth",
+                    ProblemCode::Auth,
                     None,
                     "credential",
                     format!("no Azure credential (environment service principal, managed identity or Azure CLI): {e}"),
@@ -232,7 +227,7 @@ impl Arm {
             }
             let page: Value = serde_json::from_slice(&bytes).map_err(|e| {
                 problem(
-                    "decode",
+                    ProblemCode::Decode,
                     kind,
                     op,
                     format!("{op}: the response is not JSON: {e}"),
@@ -242,7 +237,7 @@ impl Arm {
                 out.extend(items.iter().cloned());
             } else {
                 return Err(problem(
-                    "decode",
+                    ProblemCode::Decode,
                     kind,
                     op,
                     format!("{op}: the response has no `value` list"),
@@ -255,7 +250,7 @@ impl Arm {
             {
                 next = Some(self.endpoint.join(link).map_err(|e| {
                     problem(
-                        "decode",
+                        ProblemCode::Decode,
                         kind,
                         op,
                         format!("{op}: bad nextLink {link:?}: {e}"),
@@ -270,7 +265,7 @@ impl Arm {
         let mut url = self
             .endpoint
             .join("/subscriptions")
-            .map_err(|e| problem("setup", None, "subscriptions", e.to_string()))?;
+            .map_err(|e| problem(ProblemCode::Setup, None, "subscriptions", e.to_string()))?;
         url.query_pairs_mut()
             .append_pair("api-version", SUBSCRIPTIONS_API);
         Ok(self
@@ -296,8 +291,9 @@ impl Arm {
             let page = page.map_err(|e| classify(op, kind, &e))?;
             for nsg in page.value {
                 out.push(
-                    serde_json::to_value(&nsg)
-                        .map_err(|e| problem("decode", kind, op, format!("{op}: {e}")))?,
+                    serde_json::to_value(&nsg).map_err(|e| {
+                        problem(ProblemCode::Decode, kind, op, format!("{op}: {e}"))
+                    })?,
                 );
             }
         }
@@ -319,7 +315,7 @@ impl Arm {
                     Err(e) => Collected::failed(
                         scope,
                         problem(
-                            "decode",
+                            ProblemCode::Decode,
                             Some(ResourceKind::AzureNsg),
                             "Microsoft.Network/networkSecurityGroups/read",
                             format!("networkSecurityGroups list: {e}"),
@@ -342,7 +338,7 @@ impl Arm {
             .join(&format!(
                 "/subscriptions/{subscription}/providers/Microsoft.Insights/eventtypes/management/values"
             ))
-            .map_err(|e| problem("setup", None, "activity log", e.to_string()))?;
+            .map_err(|e| problem(ProblemCode::Setup, None, "activity log", e.to_string()))?;
         url.query_pairs_mut()
             .append_pair("api-version", ACTIVITY_API)
             .append_pair(

@@ -1,7 +1,7 @@
 //! Google API errors grouped by what the caller does next, and the permissions netdrift uses.
 
 use google_cloud_gax::error::Error;
-use netdrift_snapshots::{Problem, ResourceKind};
+use netdrift_snapshots::{Problem, ProblemCode, ResourceKind};
 
 /// Every IAM permission the calls in this crate need. `docs/iam/gcp-role.json` must grant each
 /// one (a test checks both ways), and each call site names its permission from this list.
@@ -31,27 +31,27 @@ pub fn setup_problem(message: String) -> Problem {
 pub fn classify(operation: &str, kind: Option<ResourceKind>, err: &Error) -> Problem {
     let status = err.http_status_code();
     let code = if err.is_timeout() {
-        "timeout"
+        ProblemCode::Timeout
     } else if err.is_authentication() || status == Some(401) {
-        "auth"
+        ProblemCode::Auth
     } else if status == Some(403) {
-        "permission-denied"
+        ProblemCode::PermissionDenied
     } else if status == Some(404) {
-        "not-found"
+        ProblemCode::NotFound
     } else if status == Some(429) || err.is_exhausted() {
-        "throttled"
+        ProblemCode::Throttled
     } else if status.is_some_and(|s| s >= 500)
         || err.is_io()
         || err.is_connect()
         || err.is_transport()
     {
-        "transient"
+        ProblemCode::Transient
     } else if err.is_deserialization() {
-        "decode"
+        ProblemCode::Decode
     } else {
-        "rejected"
+        ProblemCode::Rejected
     };
-    let detail = if code == "auth" && status.is_none() {
+    let detail = if code == ProblemCode::Auth && status.is_none() {
         // The credentials could not produce a token (none found, or expired): one line that
         // says what Application Default Credentials tried and what to set.
         format!(
@@ -68,7 +68,7 @@ pub fn classify(operation: &str, kind: Option<ResourceKind>, err: &Error) -> Pro
             .unwrap_or_else(|| one_line(&err.to_string()))
     };
     Problem {
-        code: code.into(),
+        code,
         kind,
         operation: Some(operation.into()),
         message: format!(

@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
-use netdrift_snapshots::Problem;
+use netdrift_snapshots::{Problem, ProblemCode};
 
 use crate::GcpSource;
 
@@ -102,12 +102,16 @@ impl Rest {
             match res {
                 Ok(resp) if resp.status().is_success() => {
                     let text = resp.text().await.map_err(|e| {
-                        problem(op, "transient", format!("{op}: reading the response: {e}"))
+                        problem(
+                            op,
+                            ProblemCode::Transient,
+                            format!("{op}: reading the response: {e}"),
+                        )
                     })?;
                     return serde_json::from_str(&text).map_err(|e| {
                         problem(
                             op,
-                            "decode",
+                            ProblemCode::Decode,
                             format!("{op}: the response is not JSON ({e}): {:.200}", text),
                         )
                     });
@@ -147,9 +151,9 @@ impl Rest {
                     last = format!("{op}: {e}");
                     if attempt == self.max_attempts {
                         let code = if e.is_timeout() {
-                            "timeout"
+                            ProblemCode::Timeout
                         } else {
-                            "transient"
+                            ProblemCode::Transient
                         };
                         return Err(problem(
                             op,
@@ -163,7 +167,7 @@ impl Rest {
             tokio::time::sleep(retry_after.unwrap_or(wait)).await;
             wait = (wait * 2).min(Duration::from_secs(20));
         }
-        Err(problem(op, "transient", last))
+        Err(problem(op, ProblemCode::Transient, last))
     }
 
     /// Every page of a GET list: `key` holds the items.
@@ -286,9 +290,9 @@ impl Rest {
     }
 }
 
-fn problem(op: &str, code: impl Into<netdrift_snapshots::ProblemCode>, message: String) -> Problem {
+fn problem(op: &str, code: ProblemCode, message: String) -> Problem {
     Problem {
-        code: code.into(),
+        code,
         kind: None,
         operation: Some(op.into()),
         message,
