@@ -341,7 +341,7 @@ fn attribute(
         gap = Some(CoverageFinding {
             scope: item.scope.clone(),
             provider: item.provider,
-            code: "logging-gap".into(),
+            code: crate::findings::CoverageCode::LoggingGap,
             message: msg.clone(),
             snapshot_id: Some(item.snapshot_id),
             taken_at: Some(item.snapshot_taken_at.clone()),

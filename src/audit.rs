@@ -211,7 +211,7 @@ pub fn read_failed_finding(
     CoverageFinding {
         scope,
         provider,
-        code: "audit-read-failed".into(),
+        code: crate::findings::CoverageCode::AuditReadFailed,
         message: format!(
             "audit logs of {account} could not be read for {} to {} ({op}: {cause}): changes in that window cannot be attributed from the logs",
             norm(&f.start),

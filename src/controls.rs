@@ -151,7 +151,10 @@ pub fn item_categories(i: &DriftItem) -> Vec<&'static str> {
 
 /// The finding category of a coverage finding.
 pub fn coverage_category(c: &CoverageFinding) -> &'static str {
-    if c.code == "logging-gap" || c.code == "audit-read-failed" {
+    if matches!(
+        c.code,
+        crate::findings::CoverageCode::LoggingGap | crate::findings::CoverageCode::AuditReadFailed
+    ) {
         "logging-gap"
     } else {
         "coverage-gap"

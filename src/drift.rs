@@ -60,10 +60,10 @@ pub fn compute(
         let Some(snap) = store.latest_snapshot(&key, None)? else {
             continue;
         };
-        let finding = |code: &str, message: String| CoverageFinding {
+        let finding = |code: crate::findings::CoverageCode, message: String| CoverageFinding {
             scope: key.clone(),
             provider: scope.provider,
-            code: code.into(),
+            code,
             message,
             snapshot_id: Some(snap.id),
             taken_at: Some(snap.taken_at.clone()),
@@ -72,14 +72,12 @@ pub fn compute(
         };
         match snap.status.as_str() {
             "failed" => {
-                coverage.push(finding(
-                    "collection-failed",
+                coverage.push(finding(crate::findings::CoverageCode::CollectionFailed,
                     format!("collection of {key} failed at {}: no drift is computed for it (nothing is reported as removed)", snap.taken_at),
                 ));
                 continue;
             }
-            "partial" => coverage.push(finding(
-                "collection-partial",
+            "partial" => coverage.push(finding(crate::findings::CoverageCode::CollectionPartial,
                 format!(
                     "collection of {key} was partial at {}: {} not read; their resources are not reported as removed",
                     snap.taken_at,
@@ -89,7 +87,7 @@ pub fn compute(
             _ => {}
         }
         let Some(baseline) = store.approved_state(&key, None)? else {
-            coverage.push(finding("no-baseline", format!("{key} has no approved baseline yet: run `netdrift baseline approve --scope {key}`")));
+            coverage.push(finding(crate::findings::CoverageCode::NoBaseline, format!("{key} has no approved baseline yet: run `netdrift baseline approve --scope {key}`")));
             continue;
         };
         let approved_at = store.baseline_approved_at(&key)?;

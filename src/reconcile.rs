@@ -64,7 +64,7 @@ fn source_finding(
     CoverageFinding {
         scope: label.to_string(),
         provider,
-        code: "discovery-failed".into(),
+        code: crate::findings::CoverageCode::DiscoveryFailed,
         message,
         snapshot_id: None,
         taken_at: None,

@@ -140,7 +140,7 @@ pub fn render(ctx: &Context<'_>) -> String {
             let _ = writeln!(
                 s,
                 "<tr><td><code>{}</code></td><td>{} <span class=\"mute\">{}</span></td><td>{}{}</td></tr>",
-                h(&c.code),
+                h(c.code.as_str()),
                 h(&c.scope),
                 h(c.provider.as_str()),
                 h(&c.message),
