@@ -203,11 +203,7 @@ pub fn read_failed_finding(
             .unwrap_or_else(|_| t.to_string())
     };
     let op = f.problem.operation.as_deref().unwrap_or("read");
-    let cause = f
-        .problem
-        .message
-        .strip_prefix(&format!("{op}: "))
-        .unwrap_or(&f.problem.message);
+    let cause = f.problem.cause();
     CoverageFinding {
         scope,
         provider,

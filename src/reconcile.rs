@@ -117,10 +117,7 @@ fn collect_live(
     for p in &r.problems {
         tracing::warn!(source = %label, code = %p.code, operation = ?p.operation, "{}", p.message);
         let op = p.operation.as_deref().unwrap_or("discovery");
-        let cause = p
-            .message
-            .strip_prefix(&format!("{op}: "))
-            .unwrap_or(&p.message);
+        let cause = p.cause();
         out.findings.push(source_finding(
             provider,
             &label,

@@ -6,6 +6,7 @@
 
 mod audit;
 mod baselines;
+mod open;
 mod retention;
 pub mod runs;
 
@@ -26,29 +27,6 @@ pub use audit::AuditFailureRow;
 pub(crate) use audit::{insert_coverage, insert_event, insert_failure};
 pub use baselines::{BaselineRow, BaselineSelector, ExceptionRow, NewException};
 pub use runs::{RunRecord, RunRow};
-
-/// Whether a directory takes new files (SQLite's `-wal` and `-shm`): probed with an
-/// exclusively created, unpredictably named file, removed at once.
-fn dir_writable(dir: &Path) -> bool {
-    tempfile::Builder::new()
-        .prefix(".netdrift-probe")
-        .tempfile_in(dir)
-        .is_ok()
-}
-
-/// A path for an SQLite `file:` URI (`?`, `#` and `%` escaped).
-fn uri_path(p: &Path) -> String {
-    let mut out = String::new();
-    for c in p.display().to_string().chars() {
-        match c {
-            '?' => out.push_str("%3f"),
-            '#' => out.push_str("%23"),
-            '%' => out.push_str("%25"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Embedded, append-only, numbered migrations.
 const MIGRATIONS: &[(&str, &str)] = &[
@@ -119,55 +97,6 @@ impl Store {
         Ok(store)
     }
 
-    /// Open a database that must already exist, for commands that never create one. A file or
-    /// mount the process cannot write is opened read-only (immutable when its directory cannot
-    /// take SQLite's `-shm` file either); a write then fails naming the file.
-    pub fn open_existing(path: &Path, origin: &str) -> Result<Store> {
-        if !path.is_file() {
-            bail!(
-                "no database at {} ({origin}): nothing has been imported or collected there yet. \
-                 Check the path, or create it with `netdrift import` or `netdrift run`",
-                path.display()
-            );
-        }
-        let writable = |p: &Path| {
-            std::fs::OpenOptions::new().append(true).open(p).is_ok()
-                && p.parent()
-                    .map(|d| {
-                        if d.as_os_str().is_empty() {
-                            Path::new(".")
-                        } else {
-                            d
-                        }
-                    })
-                    .is_some_and(dir_writable)
-        };
-        if writable(path) {
-            return Store::open(path);
-        }
-        let uri = format!("file:{}?immutable=1", uri_path(path));
-        let conn = Connection::open_with_flags(
-            &uri,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI,
-        )
-        .with_context(|| format!("cannot open database {} read-only", path.display()))?;
-        let store = Store {
-            conn,
-            path: Some(path.to_path_buf()),
-            read_only: true,
-        };
-        let version = store.schema_version()?;
-        if version as usize != MIGRATIONS.len() {
-            bail!(
-                "database {} is read-only and has schema version {version}; this netdrift needs {}: \
-                 open it once with write access so it can migrate",
-                path.display(),
-                MIGRATIONS.len()
-            );
-        }
-        Ok(store)
-    }
-
     pub fn open_in_memory() -> Result<Store> {
         let mut store = Store {
             conn: Connection::open_in_memory()?,
@@ -208,57 +137,6 @@ impl Store {
             tx.commit()?;
         }
         Ok(())
-    }
-
-    /// Mark this database as the demo's own (the demo recreates only such a database).
-    pub fn mark_demo(&self) -> Result<()> {
-        self.writable()?;
-        self.conn.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('demo', '1')",
-            [],
-        )?;
-        Ok(())
-    }
-
-    /// Whether the database file at `path` is one the demo made, read without changing it: the
-    /// `demo` mark, or (databases from before the mark) nothing but the demo's own approval.
-    pub fn is_demo_database(path: &Path) -> Result<bool> {
-        // Immutable: no -wal or -shm file is created beside a database that is not ours.
-        let conn = Connection::open_with_flags(
-            format!("file:{}?immutable=1", uri_path(path)),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI,
-        )
-        .with_context(|| format!("cannot open {}", path.display()))?;
-        let has = |table: &str| -> Result<bool> {
-            Ok(conn
-                .query_row(
-                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                    [table],
-                    |_| Ok(()),
-                )
-                .optional()
-                .with_context(|| format!("{} is not a netdrift database", path.display()))?
-                .is_some())
-        };
-        if has("meta")? {
-            let v: Option<String> = conn
-                .query_row("SELECT value FROM meta WHERE key = 'demo'", [], |r| {
-                    r.get(0)
-                })
-                .optional()?;
-            if v.as_deref() == Some("1") {
-                return Ok(true);
-            }
-        }
-        if !has("baselines")? {
-            return Ok(false);
-        }
-        let (all, demo): (i64, i64) = conn.query_row(
-            "SELECT COUNT(*), COUNT(*) FILTER (WHERE approved_by = 'demo' AND ticket = 'DEMO-1') FROM baselines",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        Ok(all > 0 && all == demo && !has("meta")?)
     }
 
     /// Refuse a write to a database opened read-only, naming the file.

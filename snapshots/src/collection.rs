@@ -147,6 +147,20 @@ pub struct Problem {
     pub message: String,
 }
 
+impl Problem {
+    /// The message without the operation it starts with (providers prefix it, sometimes twice),
+    /// for lines that name the operation themselves.
+    pub fn cause(&self) -> &str {
+        let mut cause = self.message.as_str();
+        if let Some(op) = self.operation.as_deref() {
+            while let Some(rest) = cause.strip_prefix(op).and_then(|r| r.strip_prefix(": ")) {
+                cause = rest;
+            }
+        }
+        cause
+    }
+}
+
 /// The result of collecting one scope.
 #[derive(Debug, Clone)]
 pub struct Collected {

@@ -77,12 +77,7 @@ pub fn print_table(r: &DriftReport) {
         for p in &c.problems {
             // The cause, once: without the operation the message repeats, and not at all when
             // the finding's message already quotes it.
-            let mut cause = p.message.as_str();
-            if let Some(o) = p.operation.as_deref() {
-                while let Some(rest) = cause.strip_prefix(&format!("{o}: ")) {
-                    cause = rest;
-                }
-            }
+            let cause = p.cause();
             if !c.message.contains(cause) {
                 println!(
                     "  cause: {}{} [{}]",
