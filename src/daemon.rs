@@ -14,10 +14,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use tokio_cron_scheduler::{Job, JobScheduler};
 
-use crate::config::Config;
+use crate::config::{Config, Schedule, Zone};
 use crate::lock::{DbLock, Wait};
 use crate::reconcile::{reconcile_once, RunOptions};
 use crate::store::{ts, Store};
@@ -57,55 +57,9 @@ fn set_status(state: &State, text: String) {
     *lock(&state.status) = text;
 }
 
-/// Next occurrence of a six-field cron expression in a time zone.
-pub fn next_occurrence(expr: &str, tz: &str, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let cron = croner::parser::CronParser::builder()
-        .seconds(croner::parser::Seconds::Required)
-        .dom_and_dow(true)
-        .build()
-        .parse(expr)
-        .ok()?;
-    occurrence(&cron, tz, after, true)
-}
-
-fn occurrence(
-    cron: &croner::Cron,
-    tz: &str,
-    at: DateTime<Utc>,
-    next: bool,
-) -> Option<DateTime<Utc>> {
-    fn go<Z: TimeZone>(cron: &croner::Cron, t: DateTime<Z>, next: bool) -> Option<DateTime<Utc>> {
-        let r = if next {
-            cron.find_next_occurrence(&t, false)
-        } else {
-            cron.find_previous_occurrence(&t, false)
-        };
-        r.ok().map(|d| d.with_timezone(&Utc))
-    }
-    if tz.eq_ignore_ascii_case("utc") {
-        go(cron, at, next)
-    } else if tz.eq_ignore_ascii_case("local") {
-        go(cron, at.with_timezone(&chrono::Local), next)
-    } else {
-        go(
-            cron,
-            at.with_timezone(&tz.parse::<chrono_tz::Tz>().ok()?),
-            next,
-        )
-    }
-}
-
 /// Was the last scheduled reconcile missed (no run finished after it)?
-pub fn missed(expr: &str, tz: &str, last_run: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
-    let Ok(cron) = croner::parser::CronParser::builder()
-        .seconds(croner::parser::Seconds::Required)
-        .dom_and_dow(true)
-        .build()
-        .parse(expr)
-    else {
-        return false;
-    };
-    match (occurrence(&cron, tz, now, false), last_run) {
+pub fn missed(schedule: &Schedule, last_run: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    match (schedule.latest_before(now), last_run) {
         (Some(prev), Some(last)) => last < prev,
         (Some(_), None) => true,
         (None, _) => false,
@@ -199,7 +153,10 @@ async fn tick(state: Arc<State>, kind: JobKind) {
     })
     .await;
     let cfg = lock(&state.config).clone();
-    let next = next_occurrence(&cfg.schedule.reconcile, &cfg.schedule.timezone, Utc::now())
+    let next = cfg
+        .schedule
+        .reconcile
+        .next_after(Utc::now())
         .map(|t| {
             t.with_timezone(&chrono::Local)
                 .format("%Y-%m-%d %H:%M")
@@ -248,21 +205,17 @@ fn panic_message(e: tokio::task::JoinError) -> String {
     }
 }
 
-fn make_job(expr: &str, tz: &str, state: Arc<State>, kind: JobKind) -> Result<Job> {
+fn make_job(schedule: &Schedule, state: Arc<State>, kind: JobKind) -> Result<Job> {
     let run = move |_id, _l| {
         let st = state.clone();
         Box::pin(async move { tick(st, kind).await })
             as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
     };
-    let job = if tz.eq_ignore_ascii_case("utc") {
-        Job::new_async_tz(expr, Utc, run)
-    } else if tz.eq_ignore_ascii_case("local") {
-        Job::new_async_tz(expr, chrono::Local, run)
-    } else {
-        let zone: chrono_tz::Tz = tz
-            .parse()
-            .map_err(|e| anyhow::anyhow!("time zone {tz}: {e}"))?;
-        Job::new_async_tz(expr, zone, run)
+    let expr = schedule.expr();
+    let job = match schedule.zone {
+        Zone::Utc => Job::new_async_tz(expr, Utc, run),
+        Zone::Local => Job::new_async_tz(expr, chrono::Local, run),
+        Zone::Named(tz) => Job::new_async_tz(expr, tz, run),
     };
     job.with_context(|| format!("cannot schedule {} job {expr:?}", kind.as_str()))
 }
@@ -270,23 +223,21 @@ fn make_job(expr: &str, tz: &str, state: Arc<State>, kind: JobKind) -> Result<Jo
 async fn build_scheduler(state: &Arc<State>) -> Result<JobScheduler> {
     let cfg = lock(&state.config).clone();
     let sched = JobScheduler::new().await?;
-    let tz = cfg.schedule.timezone.clone();
     sched
         .add(make_job(
             &cfg.schedule.reconcile,
-            &tz,
             state.clone(),
             JobKind::Reconcile,
         )?)
         .await?;
     if let Some(s) = &cfg.schedule.snapshot {
         sched
-            .add(make_job(s, &tz, state.clone(), JobKind::Snapshot)?)
+            .add(make_job(s, state.clone(), JobKind::Snapshot)?)
             .await?;
     }
     if let Some(s) = &cfg.schedule.retention {
         sched
-            .add(make_job(s, &tz, state.clone(), JobKind::Retention)?)
+            .add(make_job(s, state.clone(), JobKind::Retention)?)
             .await?;
     }
     sched.start().await?;
@@ -312,9 +263,9 @@ pub async fn run(config_path: PathBuf, db: Option<PathBuf>, stop_timeout: Durati
         busy: Arc::new(tokio::sync::Mutex::new(())),
         status: Mutex::new(String::new()),
     });
-    tracing::info!(config = %config_path.display(), db = %db.display(), reconcile = %cfg.schedule.reconcile, timezone = %cfg.schedule.timezone, "daemon starting");
+    tracing::info!(config = %config_path.display(), db = %db.display(), reconcile = %cfg.schedule.reconcile.expr(), timezone = %cfg.schedule.timezone, "daemon starting");
     let mut sched = build_scheduler(&state).await?;
-    let next = next_occurrence(&cfg.schedule.reconcile, &cfg.schedule.timezone, Utc::now());
+    let next = cfg.schedule.reconcile.next_after(Utc::now());
     notify(&[sd_notify::NotifyState::Ready]);
     set_status(
         &state,
@@ -324,12 +275,7 @@ pub async fn run(config_path: PathBuf, db: Option<PathBuf>, stop_timeout: Durati
             next.map(ts).unwrap_or_else(|| "?".into())
         ),
     );
-    if missed(
-        &cfg.schedule.reconcile,
-        &cfg.schedule.timezone,
-        last_run,
-        Utc::now(),
-    ) {
+    if missed(&cfg.schedule.reconcile, last_run, Utc::now()) {
         tracing::info!("the last scheduled reconcile was missed; running it now");
         let st = state.clone();
         tokio::spawn(async move { tick(st, JobKind::Reconcile).await });
@@ -388,22 +334,20 @@ mod tests {
     #[test]
     fn missed_nightly_run_is_detected() {
         let now: DateTime<Utc> = "2026-11-27T09:00:00Z".parse().unwrap();
-        let expr = "0 0 2 * * *";
+        let expr = Schedule::parse("0 0 2 * * *", crate::config::Zone::Utc).unwrap();
         assert!(missed(
-            expr,
-            "UTC",
+            &expr,
             Some("2026-11-26T02:00:30Z".parse().unwrap()),
             now
         ));
         assert!(!missed(
-            expr,
-            "UTC",
+            &expr,
             Some("2026-11-27T02:00:30Z".parse().unwrap()),
             now
         ));
-        assert!(missed(expr, "UTC", None, now));
+        assert!(missed(&expr, None, now));
         assert_eq!(
-            next_occurrence(expr, "UTC", now).unwrap().to_rfc3339(),
+            expr.next_after(now).unwrap().to_rfc3339(),
             "2026-11-28T02:00:00+00:00"
         );
     }

@@ -516,15 +516,15 @@ pub fn redacted_config(cfg: &Config) -> Result<Value> {
         "resolved": {
             "sources": cfg.sources.iter().map(|s| json!({"name": s.name, "provider": s.provider.as_str(), "kind": match &s.kind {
                 crate::config::SourceKind::Files { scope, files } => json!({"files": files.len(), "scope": scope.key()}),
-                other => json!(format!("{other:?}").split(['(', ' ', '{']).next().unwrap_or("live")),
+                crate::config::SourceKind::Live(live) => json!({"live": live.source().describe()}),
             }})).collect::<Vec<_>>(),
             "report_formats": cfg.report.formats,
             "webhook": cfg.report.webhook.as_ref().map(|_| "[configured, redacted]"),
-            "schedule": {"reconcile": cfg.schedule.reconcile, "snapshot": cfg.schedule.snapshot, "timezone": cfg.schedule.timezone},
+            "schedule": {"reconcile": cfg.schedule.reconcile.expr(), "snapshot": cfg.schedule.snapshot.as_ref().map(|s| s.expr()), "timezone": cfg.schedule.timezone.name()},
             "retention_days": cfg.retention_days,
             "sensitive_ports": cfg.drift.severity.sensitive_ports.iter().map(|(lo, hi)| if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") }).collect::<Vec<_>>(),
             "severity_overrides": cfg.drift.severity.overrides.iter().map(|(k, v)| (k.clone(), v.as_str())).collect::<BTreeMap<_, _>>(),
-            "change_windows": cfg.change_windows.iter().map(|w| json!({"name": w.name, "cron": w.cron, "duration_minutes": w.duration_minutes, "timezone": w.timezone, "scopes": w.scopes, "principals": w.principals, "ticket": w.ticket})).collect::<Vec<_>>(),
+            "change_windows": cfg.change_windows.iter().map(|w| json!({"name": w.name, "cron": w.start.expr(), "duration_minutes": w.duration_minutes, "timezone": w.start.zone.name(), "scopes": w.scopes, "principals": w.principals, "ticket": w.ticket})).collect::<Vec<_>>(),
             "signing_key": cfg.evidence.signing_key.as_ref().map(|p| p.display().to_string()),
         }
     }))

@@ -187,35 +187,35 @@ pub fn collect_all(
         });
         out.items.extend(results);
     }
-    let live: Vec<(&SourceConfig, crate::sources::Live)> = cfg
+    let live: Vec<&dyn netdrift_provider_api::Source> = cfg
         .sources
         .iter()
-        .filter_map(|s| crate::sources::live(s).map(|r| (s, r)))
+        .filter_map(|s| match &s.kind {
+            SourceKind::Live(live) => Some(live.source()),
+            SourceKind::Files { .. } => None,
+        })
         .collect();
     if live.is_empty() {
         return out;
     }
     let ctx = netdrift_provider_api::CollectContext { now, since, known };
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
-        .build();
-    for (src, source) in live {
-        let label = format!("{}:{}", src.provider.as_str(), src.name);
-        match (&rt, source) {
-            (Ok(rt), Ok(source)) => collect_live(rt, source.as_ref(), &ctx, &mut out),
-            (Err(e), _) => out.findings.push(source_finding(
-                src.provider,
-                &label,
-                format!("{label}: cannot start the async runtime: {e}"),
-                Vec::new(),
-            )),
-            (_, Err(why)) => {
-                tracing::error!(source = %label, "{why}");
+        .build()
+    {
+        Ok(rt) => {
+            for source in live {
+                collect_live(&rt, source, &ctx, &mut out);
+            }
+        }
+        Err(e) => {
+            for source in live {
+                let label = format!("{}:{}", source.provider().as_str(), source.name());
                 out.findings.push(source_finding(
-                    src.provider,
+                    source.provider(),
                     &label,
-                    format!("{label}: {why}"),
+                    format!("{label}: cannot start the async runtime: {e}"),
                     Vec::new(),
                 ));
             }

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::config::ChangeWindow;
@@ -97,40 +97,7 @@ pub fn matches_any(patterns: &[String], values: &[&str]) -> bool {
 
 /// Is `t` inside an occurrence of the window?
 pub fn window_contains(w: &ChangeWindow, t: DateTime<Utc>) -> bool {
-    let cron = match croner::parser::CronParser::builder()
-        .seconds(croner::parser::Seconds::Required)
-        .dom_and_dow(true)
-        .build()
-        .parse(&w.cron)
-    {
-        Ok(c) => c,
-        Err(_) => return false,
-    };
-    let check = |start: Option<DateTime<Utc>>| {
-        start.is_some_and(|s| t >= s && t < s + Duration::minutes(w.duration_minutes))
-    };
-    if w.timezone.eq_ignore_ascii_case("utc") {
-        return check(cron.find_previous_occurrence(&t, true).ok());
-    }
-    if w.timezone.eq_ignore_ascii_case("local") {
-        let local = chrono::Local.from_utc_datetime(&t.naive_utc());
-        return check(
-            cron.find_previous_occurrence(&local, true)
-                .ok()
-                .map(|d| d.with_timezone(&Utc)),
-        );
-    }
-    match w.timezone.parse::<chrono_tz::Tz>() {
-        Ok(tz) => {
-            let zoned = tz.from_utc_datetime(&t.naive_utc());
-            check(
-                cron.find_previous_occurrence(&zoned, true)
-                    .ok()
-                    .map(|d| d.with_timezone(&Utc)),
-            )
-        }
-        Err(_) => false,
-    }
+    w.contains(t)
 }
 
 #[cfg(test)]
@@ -141,9 +108,9 @@ mod tests {
         ChangeWindow {
             name: "w".into(),
             scopes: vec![],
-            cron: crate::config::normalize_cron(cron).unwrap(),
+            start: crate::config::Schedule::parse(cron, crate::config::Zone::parse(tz).unwrap())
+                .unwrap(),
             duration_minutes: 120,
-            timezone: tz.into(),
             principals: vec![],
             ticket: None,
         }

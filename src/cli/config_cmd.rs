@@ -31,46 +31,14 @@ pub fn run(cmd: Cmd) -> Result<Outcome> {
                 scope.key(),
                 files.len()
             ),
-            SourceKind::Aws(a) => println!(
-                "  source {:?}: live AWS, regions {}, {} role(s){}",
-                s.name,
-                a.regions
-                    .as_ref()
-                    .map(|r| r.join(","))
-                    .unwrap_or_else(|| "all".into()),
-                a.assume_roles.len(),
-                a.organization_role
-                    .as_deref()
-                    .map(|r| format!(", Organizations discovery with role {r}"))
-                    .unwrap_or_default()
-            ),
-            SourceKind::Gcp(g) => println!(
-                "  source {:?}: live GCP, {} project(s){}{}",
-                s.name,
-                g.projects.len(),
-                g.organization
-                    .as_deref()
-                    .map(|o| format!(", discovery under {o}"))
-                    .unwrap_or_default(),
-                if g.folders.is_empty() {
-                    String::new()
-                } else {
-                    format!(", folders {}", g.folders.join(","))
-                }
-            ),
-            SourceKind::Azure(z) => println!(
-                "  source {:?}: live Azure, subscriptions {}",
-                s.name,
-                z.subscriptions
-                    .as_ref()
-                    .map(|v| v.join(","))
-                    .unwrap_or_else(|| "all visible".into())
-            ),
+            SourceKind::Live(live) => {
+                println!("  source {:?}: {}", s.name, live.source().describe())
+            }
         }
     }
     println!(
         "  reconcile schedule {:?} ({}), report to {}",
-        cfg.schedule.reconcile,
+        cfg.schedule.reconcile.expr(),
         cfg.schedule.timezone,
         cfg.report.directory.display()
     );

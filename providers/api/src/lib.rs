@@ -9,6 +9,8 @@
 //! or times out becomes a failed scope with a problem, never a silent drop. This crate knows no
 //! SDK, no SQLite and no report format.
 
+pub mod config;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,6 +59,8 @@ pub trait Source {
     fn provider(&self) -> Provider;
     /// The configured name (`[[source]] name`).
     fn name(&self) -> &str;
+    /// What it collects, in one line (`netdrift config check`, the run's recorded settings).
+    fn describe(&self) -> String;
     /// Collect every scope the source covers. Never fails as a whole: what could not be read is
     /// in the output (failed scopes, audit failures, source problems).
     async fn collect(&self, ctx: &CollectContext<'_>) -> SourceOutput;

@@ -68,6 +68,9 @@ impl netdrift_provider_api::Source for AwsSource {
     fn name(&self) -> &str {
         &self.name
     }
+    fn describe(&self) -> String {
+        self.summary()
+    }
     async fn collect(&self, ctx: &netdrift_provider_api::CollectContext<'_>) -> Collection {
         // Only the security groups of what is stored matter here (their `sgr-` ids).
         let known = |scope: &str| -> KnownGroups {

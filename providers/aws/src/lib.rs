@@ -10,10 +10,12 @@
 //! `trail` (CloudTrail LookupEvents).
 
 mod client;
+mod config;
 mod errors;
 mod trail;
 mod wire;
 
 pub use client::{collect, AwsSource, Collection, KnownGroups};
+pub use config::AwsConfig;
 pub use errors::{classify, ACTIONS};
 pub use trail::lookup_events;

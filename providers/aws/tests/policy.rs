@@ -17,7 +17,10 @@ fn pascal(snake: &str) -> String {
 /// SDK operations called in the crate's sources: `ec2.describe_security_groups()`,
 /// `sts.assume_role()`, `client.lookup_events()` …
 fn called_operations() -> BTreeSet<String> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
+        .join("src");
     let mut ops = BTreeSet::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();

@@ -10,6 +10,10 @@
 //! `Retry-After` honoured). The JSON is converted by `netdrift-provider-file`, as offline dumps
 //! are. This crate is the only one that knows the Azure SDK: replacing the SDK stays local.
 
+mod config;
+
+pub use config::{AzureConfig, TestCredentials};
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,7 +48,6 @@ pub struct AzureSource {
     pub endpoint_url: Option<String>,
     /// Token scope, e.g. `https://management.usgovcloudapi.net/.default`.
     pub token_scope: String,
-    /// A fixed bearer token (a local fake only); otherwise azure_identity's credential chain.
     /// A test-only bearer token (loopback endpoints only): `Debug` prints `[REDACTED]`.
     pub static_token: Option<secrecy::SecretString>,
     pub concurrency: usize,
@@ -53,7 +56,6 @@ pub struct AzureSource {
     pub activity_log: bool,
 }
 
-/// What one source produced.
 /// What one source produced: the shared output of every provider.
 pub use netdrift_provider_api::SourceOutput as Collection;
 
@@ -64,6 +66,9 @@ impl netdrift_provider_api::Source for AzureSource {
     }
     fn name(&self) -> &str {
         &self.name
+    }
+    fn describe(&self) -> String {
+        self.summary()
     }
     async fn collect(&self, ctx: &netdrift_provider_api::CollectContext<'_>) -> Collection {
         collect(self, ctx.since, ctx.now).await

@@ -9,7 +9,11 @@ use netdrift_snapshots::{ActorType, KeyType, Provider};
 use serde_json::Value;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    // At run time: the binary may have been built from a checkout at another path.
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
+        .join("../..")
 }
 
 fn read(rel: &str) -> Value {

@@ -14,7 +14,11 @@ use netdrift_snapshots::Provider;
 use mutate::cases;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    // At run time: the binary may have been built from a checkout at another path.
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
+        .join("../..")
 }
 
 fn seeds(paths: &[&str]) -> Vec<Vec<u8>> {

@@ -12,6 +12,7 @@
 //! `netdrift-provider-file`, so live and offline collection share one conversion.
 
 mod compute;
+mod config;
 mod errors;
 mod rest;
 
@@ -24,6 +25,7 @@ use netdrift_snapshots::{
     AuditEvent, Collected, Problem, Provider, ResourceKind, Scope, SnapshotStatus,
 };
 
+pub use config::GcpConfig;
 pub use errors::PERMISSIONS;
 
 /// How to authenticate.
@@ -60,7 +62,6 @@ pub struct GcpSource {
     pub audit_logs: bool,
 }
 
-/// What one source produced.
 /// What one source produced: the shared output of every provider.
 pub use netdrift_provider_api::SourceOutput as Collection;
 
@@ -71,6 +72,9 @@ impl netdrift_provider_api::Source for GcpSource {
     }
     fn name(&self) -> &str {
         &self.name
+    }
+    fn describe(&self) -> String {
+        self.summary()
     }
     async fn collect(&self, ctx: &netdrift_provider_api::CollectContext<'_>) -> Collection {
         collect(self, ctx.since, ctx.now).await
