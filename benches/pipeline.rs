@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::time::Instant;
 
 use chrono::{Duration, Utc};
-use netdrift::store::{insert_snapshots, Store};
+use netdrift::store::{insert_snapshots, SqliteStore};
 use netdrift_snapshots::{diff_scope, Collected, Provider, Resource, Scope};
 use serde_json::{json, Value};
 
@@ -181,7 +181,7 @@ fn bench_import() {
     let doc = sg_doc(10_000, 10, 1, 0);
     let path = dir.path().join("sg.json");
     std::fs::write(&path, doc.to_string()).unwrap();
-    let mut store = Store::open(&dir.path().join("b.db")).unwrap();
+    let mut store = SqliteStore::open(&dir.path().join("b.db")).unwrap();
     let start = Instant::now();
     let resources = netdrift_provider_file::import_files(Provider::Aws, "1", &[&path]).unwrap();
     let parsed = start.elapsed();
@@ -293,7 +293,7 @@ fn bench_correlate() {
     use netdrift_snapshots::{Actor, ActorType, AuditEvent};
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("c.db");
-    let mut store = Store::open(&db).unwrap();
+    let mut store = SqliteStore::open(&db).unwrap();
     let scope = Scope::new(Provider::Aws, "1", Some("us-east-1".into()));
     let env = |k: &str, d: usize| {
         std::env::var(k)
@@ -367,7 +367,14 @@ fn bench_correlate() {
     );
     let now = t0 + Duration::days(1);
     let start = Instant::now();
-    let (mut computed, _) = netdrift::drift::compute(&store, None, &cfg.drift, now).unwrap();
+    let (mut computed, _) = netdrift::drift::compute(
+        &store
+            .load_drift_inputs(&netdrift::drift::selector(None))
+            .unwrap(),
+        &cfg.drift,
+        now,
+    )
+    .unwrap();
     let diffed = start.elapsed();
     println!(
         "  drift: {} items in {:.1}s",

@@ -17,11 +17,11 @@ use crate::config::{AttributionConfig, Config};
 use crate::drift::Computed;
 use crate::findings::{ActorRef, Attribution, AttributionStatus};
 use crate::findings::{CoverageFinding, DriftItem};
-use crate::store::{parse_ts, ts, Store};
+use crate::store::{parse_ts, ts, SqliteStore};
 
 /// Attribute every item; returns coverage findings for logging gaps.
 pub fn attribute_all(
-    store: &Store,
+    store: &SqliteStore,
     cfg: &Config,
     items: &mut [Computed],
     now: DateTime<Utc>,
@@ -67,7 +67,7 @@ impl ManifestCache {
     /// Failed audit reads of an account (or of every account) overlapping `from..to`.
     fn failures(
         &mut self,
-        store: &Store,
+        store: &SqliteStore,
         provider: netdrift_snapshots::Provider,
         account: &str,
         from: &str,
@@ -88,7 +88,7 @@ impl ManifestCache {
     /// The scope's snapshots, shared (an `Rc` clone per drift item, not a copy of the rows).
     fn snapshots(
         &mut self,
-        store: &Store,
+        store: &SqliteStore,
         scope: &str,
     ) -> Result<std::rc::Rc<[crate::store::SnapshotRow]>> {
         if !self.snapshots.contains_key(scope) {
@@ -99,7 +99,7 @@ impl ManifestCache {
     }
     fn state(
         &mut self,
-        store: &Store,
+        store: &SqliteStore,
         snap: &crate::store::SnapshotRow,
         resource: &str,
     ) -> Result<Option<String>> {
@@ -113,7 +113,7 @@ impl ManifestCache {
 /// Start of the window: the last snapshot before the drift snapshot that still showed the
 /// approved state; else the approval; else the log retention horizon.
 fn window(
-    store: &Store,
+    store: &SqliteStore,
     item: &DriftItem,
     cfg: &AttributionConfig,
     cache: &mut ManifestCache,
@@ -163,7 +163,7 @@ fn is_delete(name: &str) -> bool {
 }
 
 /// A deleted NACL entry that was a deny covering the newly allowed access.
-fn deleted_deny_entry(store: &Store, ev: &AuditEvent, c: &Computed) -> bool {
+fn deleted_deny_entry(store: &SqliteStore, ev: &AuditEvent, c: &Computed) -> bool {
     if ev.event_name != "DeleteNetworkAclEntry" {
         return false;
     }
@@ -195,7 +195,7 @@ fn deleted_deny_entry(store: &Store, ev: &AuditEvent, c: &Computed) -> bool {
     })
 }
 
-fn grade(store: &Store, ev: &AuditEvent, c: &Computed) -> AttributionStatus {
+fn grade(store: &SqliteStore, ev: &AuditEvent, c: &Computed) -> AttributionStatus {
     let item = &c.item;
     if item.change == Change::Removed && is_delete(&ev.event_name) {
         return AttributionStatus::Exact;
@@ -245,7 +245,7 @@ fn ids_for(c: &Computed) -> Vec<String> {
 }
 
 fn attribute(
-    store: &Store,
+    store: &SqliteStore,
     cfg: &Config,
     records: &[ChangeRecord],
     c: &Computed,
@@ -380,7 +380,7 @@ fn scope_account(scope: &str) -> String {
 }
 
 /// Follow a temporary key back through the `AssumeRole*` events that issued it.
-fn role_chain(store: &Store, actor: &Actor) -> Result<(Vec<String>, Option<Actor>)> {
+fn role_chain(store: &SqliteStore, actor: &Actor) -> Result<(Vec<String>, Option<Actor>)> {
     let mut chain = Vec::new();
     let mut cur = actor.clone();
     let mut root = None;
@@ -413,7 +413,7 @@ fn role_chain(store: &Store, actor: &Actor) -> Result<(Vec<String>, Option<Actor
 }
 
 fn actor_ref(
-    store: &Store,
+    store: &SqliteStore,
     cfg: &Config,
     ev: &AuditEvent,
     grade: AttributionStatus,

@@ -3,14 +3,13 @@
 use std::path::Path;
 
 use anyhow::Result;
-use chrono::Utc;
 use serde::Serialize;
 
 use netdrift_snapshots::Provider;
 
 use crate::config::Config;
 use crate::findings::CoverageFinding;
-use crate::store::{insert_coverage, insert_event, insert_failure, ts, Store};
+use crate::store::{ts, AuditBatch, SqliteStore};
 
 #[derive(Debug, Default, Serialize)]
 pub struct AuditImportSummary {
@@ -27,7 +26,7 @@ pub struct AuditImportSummary {
 /// is an error and stores nothing of itself; malformed records inside a file are skipped and
 /// counted.
 pub fn import_files(
-    store: &mut Store,
+    store: &mut SqliteStore,
     provider: Provider,
     files: &[impl AsRef<Path>],
 ) -> Result<AuditImportSummary> {
@@ -53,27 +52,29 @@ pub fn parse_files(
 
 /// Store parsed audit files, one transaction per file.
 pub fn store_parsed(
-    store: &mut Store,
+    store: &mut SqliteStore,
     provider: Provider,
     files: Vec<(String, netdrift_provider_file::audit::AuditParse)>,
 ) -> Result<AuditImportSummary> {
     let mut sum = AuditImportSummary::default();
-    let now = ts(Utc::now());
     for (name, parsed) in files {
-        let tx = store.tx()?;
-        for ev in &parsed.events {
-            if insert_event(&tx, ev, &name, &now)? {
-                sum.new_events += 1;
-            } else {
-                sum.duplicate_events += 1;
-            }
-        }
-        if let Some((start, end)) = &parsed.window {
-            for account in &parsed.accounts {
-                insert_coverage(&tx, provider, account, start, end, &name, &now)?;
-            }
-        }
-        tx.commit()?;
+        let windows: Vec<(String, String, String)> = match &parsed.window {
+            Some((start, end)) => parsed
+                .accounts
+                .iter()
+                .map(|a| (a.clone(), start.clone(), end.clone()))
+                .collect(),
+            None => Vec::new(),
+        };
+        let new = store.record_audit(&[AuditBatch {
+            provider,
+            source: &name,
+            events: &parsed.events,
+            windows: &windows,
+            failures: &[],
+        }])?[0];
+        sum.new_events += new;
+        sum.duplicate_events += parsed.events.len() - new;
         for w in &parsed.skipped {
             tracing::warn!("skipped malformed audit record: {w}");
         }
@@ -88,48 +89,51 @@ pub fn store_parsed(
 /// the (account, start, end) spans the source looked at, recorded as audit coverage even when
 /// they held no event (so silence can be told from missing logs).
 pub fn store_events(
-    store: &mut Store,
+    store: &mut SqliteStore,
     provider: Provider,
     events: &[netdrift_snapshots::AuditEvent],
     windows: &[(String, String, String)],
     source: &str,
 ) -> Result<usize> {
-    let now = ts(Utc::now());
-    let tx = store.tx()?;
-    let mut new = 0;
-    let mut window: Option<(String, String)> = None;
+    // The span the events themselves show, for each account they name.
+    let mut span: Option<(String, String)> = None;
     let mut accounts = std::collections::BTreeSet::new();
     for ev in events {
-        if insert_event(&tx, ev, source, &now)? {
-            new += 1;
-        }
         if let Some(a) = &ev.account {
             accounts.insert(a.clone());
         }
-        window = Some(match window {
+        span = Some(match span {
             None => (ev.event_time.clone(), ev.event_time.clone()),
             Some((lo, hi)) => (lo.min(ev.event_time.clone()), hi.max(ev.event_time.clone())),
         });
     }
-    if let Some((start, end)) = window {
-        for a in &accounts {
-            insert_coverage(&tx, provider, a, &start, &end, source, &now)?;
-        }
-    }
-    for (account, start, end) in windows {
-        insert_coverage(&tx, provider, account, start, end, source, &now)?;
-    }
-    tx.commit()?;
-    Ok(new)
+    let mut all: Vec<(String, String, String)> = match span {
+        Some((start, end)) => accounts
+            .into_iter()
+            .map(|a| (a, start.clone(), end.clone()))
+            .collect(),
+        None => Vec::new(),
+    };
+    all.extend(windows.iter().cloned());
+    Ok(store.record_audit(&[AuditBatch {
+        provider,
+        source,
+        events,
+        windows: &all,
+        failures: &[],
+    }])?[0])
 }
 
 /// Import the audit files a configuration lists: the number of new events, and the files that
 /// could not be read, each as a failed read of every account of its provider over the log
 /// retention window (the file's own window is unknown when it cannot be read).
-pub fn import_configured(store: &mut Store, cfg: &Config) -> Result<(usize, Vec<SourceFailure>)> {
+pub fn import_configured(
+    store: &mut SqliteStore,
+    cfg: &Config,
+) -> Result<(usize, Vec<SourceFailure>)> {
     let mut n = 0;
     let mut failures = Vec::new();
-    let now = Utc::now();
+    let now = crate::clock::now();
     for a in &cfg.audit {
         for f in &a.files {
             match import_files(store, a.provider, std::slice::from_ref(f)) {
@@ -167,17 +171,33 @@ pub type SourceFailure = (Provider, String, netdrift_snapshots::AuditFailure);
 /// Record failed audit-log reads (one transaction) and return one `audit-read-failed` coverage
 /// finding per failure: the account and window whose changes cannot be attributed from logs.
 pub fn record_failures(
-    store: &mut Store,
+    store: &mut SqliteStore,
     failures: &[SourceFailure],
 ) -> Result<Vec<CoverageFinding>> {
-    let now = ts(Utc::now());
-    let tx = store.tx()?;
     let mut out = Vec::new();
+    // Grouped by provider and source; every batch in one transaction.
+    let mut groups: Vec<((Provider, &str), Vec<netdrift_snapshots::AuditFailure>)> = Vec::new();
     for (provider, source, f) in failures {
-        insert_failure(&tx, *provider, f, source, &now)?;
         out.push(read_failed_finding(*provider, source, f));
+        match groups
+            .iter_mut()
+            .find(|((p, s), _)| p == provider && s == source)
+        {
+            Some((_, v)) => v.push(f.clone()),
+            None => groups.push(((*provider, source.as_str()), vec![f.clone()])),
+        }
     }
-    tx.commit()?;
+    let batches: Vec<AuditBatch<'_>> = groups
+        .iter()
+        .map(|((provider, source), fs)| AuditBatch {
+            provider: *provider,
+            source,
+            events: &[],
+            windows: &[],
+            failures: fs,
+        })
+        .collect();
+    store.record_audit(&batches)?;
     Ok(out)
 }
 

@@ -28,7 +28,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::paths::{db_origin, default_db};
-use crate::store::Store;
+use crate::store::SqliteStore;
 
 /// `netdrift --version`: the version and the providers this build can collect from.
 const VERSION: &str = {
@@ -141,16 +141,16 @@ pub enum Outcome {
 }
 
 /// Open (creating if needed) the database a writing command fills.
-pub fn open_store(db: &Option<PathBuf>) -> Result<Store> {
+pub fn open_store(db: &Option<PathBuf>) -> Result<SqliteStore> {
     let path = db.clone().unwrap_or_else(default_db);
-    Store::open(&path)
+    SqliteStore::open(&path)
 }
 
 /// Open a database that must exist: read-only commands never create one (a mistyped `--db`
 /// names itself and where it came from, with exit status 2).
-pub fn open_existing(db: &Option<PathBuf>) -> Result<Store> {
+pub fn open_existing(db: &Option<PathBuf>) -> Result<SqliteStore> {
     let path = db.clone().unwrap_or_else(default_db);
-    Store::open_existing(&path, db_origin(db))
+    SqliteStore::open_existing(&path, db_origin(db))
 }
 
 /// Parse `2026-11-26`, or a full RFC 3339 time.
@@ -265,6 +265,10 @@ pub fn main() -> ExitCode {
         .and_then(|v| v.trim().parse::<u64>().ok())
     {
         netdrift_provider_file::set_max_decompressed(mib.saturating_mul(1 << 20));
+    }
+    if let Err(e) = crate::clock::fixed() {
+        eprintln!("netdrift: error: {e}");
+        return ExitCode::from(2);
     }
     let result = match cli.command {
         Command::Import(a) => import::run(&cli.db, a),

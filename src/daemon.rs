@@ -20,7 +20,7 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 use crate::config::{Config, Schedule, Zone};
 use crate::lock::{DbLock, Wait};
 use crate::reconcile::{reconcile_once, RunOptions};
-use crate::store::{ts, Store};
+use crate::store::{ts, SqliteStore};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobKind {
@@ -42,7 +42,7 @@ impl JobKind {
 struct State {
     config_path: PathBuf,
     config: Mutex<Config>,
-    store: Mutex<Store>,
+    store: Mutex<SqliteStore>,
     busy: Arc<tokio::sync::Mutex<()>>,
     status: Mutex<String>,
 }
@@ -251,7 +251,7 @@ pub async fn run(config_path: PathBuf, db: Option<PathBuf>, stop_timeout: Durati
         .or(cfg.database.clone())
         .unwrap_or_else(crate::paths::default_db);
     let _lock = DbLock::acquire(&db, Wait::Exit)?;
-    let store = Store::open(&db)?;
+    let store = SqliteStore::open(&db)?;
     let last_run = store
         .runs(1)?
         .last()

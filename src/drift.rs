@@ -1,22 +1,26 @@
-//! Drift computation over the store: latest snapshot of each scope against its approved
-//! baseline, with severity, exceptions and coverage findings.
+//! Drift computation, pure: each scope's latest snapshot against its approved baseline, with
+//! severity, exceptions and coverage findings. Its inputs come from one store call
+//! (`Store::load_drift_inputs`); nothing here reads the database or the filesystem.
 //!
 //! Architecture invariant: a scope whose latest snapshot failed produces a coverage finding and
 //! no drift; a partial snapshot never reports kinds it could not read as removed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use netdrift_snapshots::{
-    assess, diff_scope, AccessSet, Effect, ResourceDiff, ResourceKind, Scope, SeverityPolicy,
+    assess, diff_scope, AccessSet, Effect, Resource, ResourceDiff, ResourceKind, Scope,
+    SeverityPolicy,
 };
 
 use crate::config::DriftSettings;
-use crate::findings::{CoverageFinding, DriftItem, DriftReport, ExceptionRef, SCHEMA_VERSION};
-use crate::store::{parse_ts, ts, Store};
+use crate::findings::{
+    CoverageCode, CoverageFinding, DriftItem, DriftReport, ExceptionRef, SCHEMA_VERSION,
+};
+use crate::store::{parse_ts, ts, ScopeInputs};
 
 /// Stable drift id.
 pub fn drift_id(scope: &str, d: &ResourceDiff) -> String {
@@ -43,24 +47,24 @@ pub struct Computed {
     pub rule_ids: Vec<String>,
 }
 
-/// Compute drift for every scope (or one), as of now.
+/// What a `--scope` value (or none) selects, for [`Store::load_drift_inputs`](crate::store::Store::load_drift_inputs).
+pub fn selector(scope_filter: Option<&str>) -> impl Fn(&Scope) -> bool + '_ {
+    move |s: &Scope| scope_filter.is_none_or(|f| scope_matches(f, s))
+}
+
+/// Drift of each scope's latest snapshot against its approved baseline, riskiest first, and
+/// the coverage findings (failed, partial, never approved). Reads nothing but its inputs.
 pub fn compute(
-    store: &Store,
-    scope_filter: Option<&str>,
+    inputs: &[ScopeInputs],
     settings: &DriftSettings,
     now: DateTime<Utc>,
 ) -> Result<(Vec<Computed>, Vec<CoverageFinding>)> {
     let mut items = Vec::new();
     let mut coverage = Vec::new();
-    for scope in store.scopes()? {
+    for input in inputs {
+        let (scope, snap) = (&input.scope, &input.snapshot);
         let key = scope.key();
-        if scope_filter.is_some_and(|f| !scope_matches(f, &scope)) {
-            continue;
-        }
-        let Some(snap) = store.latest_snapshot(&key, None)? else {
-            continue;
-        };
-        let finding = |code: crate::findings::CoverageCode, message: String| CoverageFinding {
+        let finding = |code: CoverageCode, message: String| CoverageFinding {
             scope: key.clone(),
             provider: scope.provider,
             code,
@@ -72,12 +76,12 @@ pub fn compute(
         };
         match snap.status.as_str() {
             "failed" => {
-                coverage.push(finding(crate::findings::CoverageCode::CollectionFailed,
+                coverage.push(finding(CoverageCode::CollectionFailed,
                     format!("collection of {key} failed at {}: no drift is computed for it (nothing is reported as removed)", snap.taken_at),
                 ));
                 continue;
             }
-            "partial" => coverage.push(finding(crate::findings::CoverageCode::CollectionPartial,
+            "partial" => coverage.push(finding(CoverageCode::CollectionPartial,
                 format!(
                     "collection of {key} was partial at {}: {} not read; their resources are not reported as removed",
                     snap.taken_at,
@@ -86,27 +90,29 @@ pub fn compute(
             )),
             _ => {}
         }
-        let Some(baseline) = store.approved_state(&key, None)? else {
-            coverage.push(finding(crate::findings::CoverageCode::NoBaseline, format!("{key} has no approved baseline yet: run `netdrift baseline approve --scope {key}`")));
+        let Some(baseline) = &input.baseline else {
+            coverage.push(finding(CoverageCode::NoBaseline, format!("{key} has no approved baseline yet: run `netdrift baseline approve --scope {key}`")));
             continue;
         };
-        let approved_at = store.baseline_approved_at(&key)?;
-        let actual = store.snapshot_resources(&snap)?;
         let uncollected: BTreeSet<ResourceKind> = snap.uncollected.iter().copied().collect();
         let mut policy = settings.severity.clone();
         if let Some((_, ports)) = settings.expected_ports.iter().find(|(s, _)| *s == key) {
             policy.expected_ports = ports.clone();
         }
-        for d in diff_scope(&baseline, &actual, &uncollected) {
-            items.push(to_item(
-                store,
-                &scope,
-                &snap,
-                &d,
-                &policy,
-                approved_at.clone(),
-                now,
-            )?);
+        let by_id = |side: &'_ [Resource]| -> HashMap<String, usize> {
+            side.iter()
+                .enumerate()
+                .map(|(i, r)| (r.id.as_str().to_string(), i))
+                .collect()
+        };
+        let (before, after) = (by_id(baseline), by_id(&input.actual));
+        for d in diff_scope(baseline, &input.actual, &uncollected) {
+            let id = d.resource.as_str();
+            let states = [
+                before.get(id).map(|&i| &baseline[i]),
+                after.get(id).map(|&i| &input.actual[i]),
+            ];
+            items.push(to_item(input, &d, &policy, states, now)?);
         }
     }
     items.sort_by(|a, b| rank(&a.item).cmp(&rank(&b.item)));
@@ -147,27 +153,35 @@ fn rank(i: &DriftItem) -> impl Ord + '_ {
 }
 
 fn to_item(
-    store: &Store,
-    scope: &Scope,
-    snap: &crate::store::SnapshotRow,
+    input: &ScopeInputs,
     d: &ResourceDiff,
     policy: &SeverityPolicy,
-    approved_at: Option<String>,
+    states: [Option<&Resource>; 2],
     now: DateTime<Utc>,
 ) -> Result<Computed> {
+    let (scope, snap) = (&input.scope, &input.snapshot);
     let key = scope.key();
     let assessment = assess(d, policy);
     let allowed = d.allowed_union();
     let mut reasons = assessment.reasons.clone();
     let mut exception = None;
     if d.effect != Effect::Cosmetic {
-        for e in store.exceptions(Some(&key), Some(d.resource.as_str()))? {
+        for e in input
+            .exceptions
+            .iter()
+            .filter(|e| e.resource == d.resource.as_str())
+        {
             if e.direction != d.direction.as_str() {
                 continue;
             }
             let expires = parse_ts(&e.expires_at)?;
-            let envelope: AccessSet =
-                serde_json::from_value(e.envelope.clone()).unwrap_or_default();
+            let Ok(envelope) = serde_json::from_value::<AccessSet>(e.envelope.clone()) else {
+                reasons.push(format!(
+                    "exception #{} has an unreadable envelope: it covers nothing",
+                    e.id
+                ));
+                continue;
+            };
             if expires <= now {
                 reasons.push(format!("exception #{} expired on {}", e.id, e.expires_at));
             } else if !allowed.is_subset_of(&envelope) {
@@ -175,10 +189,10 @@ fn to_item(
             } else {
                 exception = Some(ExceptionRef {
                     id: e.id,
-                    owner: e.owner,
-                    reason: e.reason,
-                    ticket: e.ticket,
-                    expires_at: e.expires_at,
+                    owner: e.owner.clone(),
+                    reason: e.reason.clone(),
+                    ticket: e.ticket.clone(),
+                    expires_at: e.expires_at.clone(),
                 });
             }
         }
@@ -210,7 +224,7 @@ fn to_item(
         actual_state: d.actual_state.clone(),
         snapshot_id: snap.id,
         snapshot_taken_at: snap.taken_at.clone(),
-        baseline_approved_at: approved_at,
+        baseline_approved_at: input.approved_at.clone(),
         attribution: None,
     };
     let denied = d
@@ -218,10 +232,8 @@ fn to_item(
         .values()
         .fold(AccessSet::default(), |acc, s| acc.union(s));
     let mut rule_ids = Vec::new();
-    for h in [&d.baseline_state, &d.actual_state].into_iter().flatten() {
-        if let Ok(r) = store.state(h) {
-            rule_ids.extend(r.rules.iter().filter_map(|x| x.rule_id.clone()));
-        }
+    for r in states.into_iter().flatten() {
+        rule_ids.extend(r.rules.iter().filter_map(|x| x.rule_id.clone()));
     }
     rule_ids.sort();
     rule_ids.dedup();
@@ -244,5 +256,159 @@ pub fn report(
         generated_at: ts(now),
         drift: items,
         coverage,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Drift from inputs alone: no database, no files. Each row is one scope's inputs and what
+    //! must come out.
+    use super::*;
+    use crate::store::{ExceptionRow, SnapshotRow};
+    use netdrift_snapshots::Provider;
+
+    const NOW: &str = "2026-12-01T00:00:00Z";
+
+    /// A security group in the AWS CLI's JSON, with one ingress range on port 22.
+    fn group(cidr: &str) -> Vec<Resource> {
+        let doc = serde_json::json!({"SecurityGroups": [{
+            "GroupId": "sg-1", "GroupName": "web", "VpcId": "vpc-1", "OwnerId": "111122223333",
+            "Description": "web",
+            "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+                "IpRanges": [{"CidrIp": cidr}], "Ipv6Ranges": [], "PrefixListIds": [],
+                "UserIdGroupPairs": []}],
+            "IpPermissionsEgress": []}]});
+        netdrift_provider_file::convert_document(Provider::Aws, "111122223333", &doc).unwrap()
+    }
+
+    fn inputs(status: &str, baseline: Option<&str>, actual: &str) -> ScopeInputs {
+        ScopeInputs {
+            scope: Scope::new(Provider::Aws, "111122223333", Some("eu-west-1".into())),
+            snapshot: SnapshotRow {
+                id: 7,
+                scope: "aws:111122223333:eu-west-1".into(),
+                source: "file:a".into(),
+                taken_at: "2026-11-30T00:00:00Z".into(),
+                status: status.into(),
+                problems: Vec::new(),
+                uncollected: Vec::new(),
+                resource_count: 1,
+                rule_count: 1,
+                manifest_hash: None,
+            },
+            actual: if status == "failed" {
+                Vec::new()
+            } else {
+                group(actual)
+            },
+            baseline: baseline.map(group),
+            approved_at: baseline.map(|_| "2026-11-01T00:00:00Z".to_string()),
+            exceptions: Vec::new(),
+        }
+    }
+
+    fn exception(id: i64, envelope: serde_json::Value, expires_at: &str) -> ExceptionRow {
+        ExceptionRow {
+            id,
+            drift_id: "d-x".into(),
+            scope: "aws:111122223333:eu-west-1".into(),
+            resource: "sg-1".into(),
+            direction: "ingress".into(),
+            envelope,
+            owner: "ops".into(),
+            reason: "migration".into(),
+            ticket: None,
+            expires_at: expires_at.into(),
+            created_at: "2026-11-01T00:00:00Z".into(),
+        }
+    }
+
+    fn run(i: ScopeInputs) -> (Vec<Computed>, Vec<CoverageFinding>) {
+        compute(&[i], &DriftSettings::default(), NOW.parse().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn coverage_rows() {
+        for (status, baseline, code) in [
+            (
+                "failed",
+                Some("10.0.0.0/8"),
+                Some(CoverageCode::CollectionFailed),
+            ),
+            ("complete", None, Some(CoverageCode::NoBaseline)),
+            (
+                "partial",
+                Some("10.0.0.0/8"),
+                Some(CoverageCode::CollectionPartial),
+            ),
+            ("complete", Some("10.0.0.0/8"), None),
+        ] {
+            let (items, coverage) = run(inputs(status, baseline, "10.0.0.0/8"));
+            assert!(items.is_empty(), "{status} {baseline:?}: no drift");
+            assert_eq!(
+                coverage.first().map(|c| c.code),
+                code,
+                "{status} {baseline:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn widening_is_drift_and_carries_the_rule_sides() {
+        let (items, coverage) = run(inputs("complete", Some("10.0.0.0/8"), "0.0.0.0/0"));
+        assert!(coverage.is_empty());
+        assert_eq!(items.len(), 1);
+        let i = &items[0].item;
+        assert!(i.world && i.exception.is_none(), "{i:?}");
+        assert_eq!(i.snapshot_id, 7);
+        assert_eq!(
+            i.baseline_approved_at.as_deref(),
+            Some("2026-11-01T00:00:00Z")
+        );
+    }
+
+    /// Exceptions: (envelope CIDR or an unreadable one, expiry) → covered, or the reason.
+    #[test]
+    fn exception_rows() {
+        let widened = || run(inputs("complete", Some("10.0.0.0/8"), "0.0.0.0/0"));
+        let envelope = serde_json::to_value(widened().0[0].allowed.clone()).unwrap();
+        let narrower = {
+            let (items, _) = run(inputs("complete", Some("10.0.0.0/8"), "192.0.2.0/24"));
+            serde_json::to_value(items[0].allowed.clone()).unwrap()
+        };
+        for (env, expires, covered, reason) in [
+            (envelope.clone(), "2027-01-01T00:00:00Z", true, None),
+            (
+                envelope.clone(),
+                "2026-11-30T00:00:00Z",
+                false,
+                Some("exception #1 expired on 2026-11-30T00:00:00Z"),
+            ),
+            (
+                narrower,
+                "2027-01-01T00:00:00Z",
+                false,
+                Some("exception #1 no longer covers this access"),
+            ),
+            (
+                serde_json::json!("garbage"),
+                "2027-01-01T00:00:00Z",
+                false,
+                Some("exception #1 has an unreadable envelope"),
+            ),
+        ] {
+            let mut i = inputs("complete", Some("10.0.0.0/8"), "0.0.0.0/0");
+            i.exceptions.push(exception(1, env, expires));
+            let (items, _) = run(i);
+            let item = &items[0].item;
+            assert_eq!(item.exception.is_some(), covered, "{expires}: {item:?}");
+            if let Some(r) = reason {
+                assert!(
+                    item.reasons.iter().any(|x| x.starts_with(r)),
+                    "{r}: {:?}",
+                    item.reasons
+                );
+            }
+        }
     }
 }

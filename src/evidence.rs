@@ -34,7 +34,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::findings::DriftItem;
-use crate::store::{ts, Store};
+use crate::store::{ts, SqliteStore};
 
 pub const FORMAT: &str = "netdrift-evidence";
 pub const FORMAT_VERSION: u32 = 1;
@@ -191,7 +191,7 @@ pub struct Exported {
 
 /// Export the evidence of `[from, to]` into a tar archive at `out`.
 pub fn export(
-    store: &mut Store,
+    store: &mut SqliteStore,
     cfg: &Config,
     from: DateTime<Utc>,
     to: DateTime<Utc>,

@@ -8,6 +8,7 @@ pub mod attribution;
 pub mod audit;
 pub mod baseline_file;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod controls;
 pub mod daemon;

@@ -12,7 +12,7 @@ use netdrift_snapshots::{AuditFailure, Collected, Problem, SnapshotStatus};
 use crate::config::{Config, SourceConfig, SourceKind};
 use crate::drift;
 use crate::findings::{CoverageFinding, DriftReport};
-use crate::store::{insert_snapshots, ts, RunRecord, Store};
+use crate::store::{ts, RunRecord, SqliteStore, Store};
 
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -225,7 +225,9 @@ pub fn collect_all(
 }
 
 /// Start of the audit window per scope: the latest stored snapshot, else a day ago.
-pub fn audit_since(store: &Store) -> Result<std::collections::HashMap<String, DateTime<Utc>>> {
+pub fn audit_since(
+    store: &SqliteStore,
+) -> Result<std::collections::HashMap<String, DateTime<Utc>>> {
     let mut m = std::collections::HashMap::new();
     for scope in store.scopes()? {
         if let Some(s) = store.latest_snapshot(&scope.key(), None)? {
@@ -238,7 +240,7 @@ pub fn audit_since(store: &Store) -> Result<std::collections::HashMap<String, Da
 /// What is stored for a scope, kind by kind: each kind's resources from the newest snapshot that
 /// read that kind (a partial snapshot does not hide what an earlier one read). None for a new
 /// scope.
-fn stored_resources(store: &Store, scope: &str) -> Result<Vec<netdrift_snapshots::Resource>> {
+fn stored_resources(store: &SqliteStore, scope: &str) -> Result<Vec<netdrift_snapshots::Resource>> {
     let provider = netdrift_snapshots::Scope::parse_key(scope)?.provider;
     let mut loaded: Vec<(i64, Vec<netdrift_snapshots::Resource>)> = Vec::new();
     let mut out = Vec::new();
@@ -261,7 +263,7 @@ fn stored_resources(store: &Store, scope: &str) -> Result<Vec<netdrift_snapshots
 /// Collect every source for a snapshot taken at `taken_at`, with the audit windows and stored
 /// resources the store gives.
 pub fn collect_with_store(
-    store: &Store,
+    store: &SqliteStore,
     cfg: &Config,
     taken_at: DateTime<Utc>,
 ) -> Result<Collection> {
@@ -292,7 +294,11 @@ pub struct Snapshot {
 /// Collect every source, store the snapshots, bring in the audit events (configured files and
 /// what live sources fetched) and record the audit reads that failed. The first half of every
 /// cycle: the daemon's snapshot job runs it alone, `reconcile_once` goes on to drift.
-pub fn snapshot_once(store: &mut Store, cfg: &Config, taken_at: DateTime<Utc>) -> Result<Snapshot> {
+pub fn snapshot_once(
+    store: &mut SqliteStore,
+    cfg: &Config,
+    taken_at: DateTime<Utc>,
+) -> Result<Snapshot> {
     if let Some(max) = cfg.max_decompressed {
         netdrift_provider_file::set_max_decompressed(max);
     }
@@ -302,8 +308,8 @@ pub fn snapshot_once(store: &mut Store, cfg: &Config, taken_at: DateTime<Utc>) -
         .iter()
         .map(|(c, _)| (c.scope.key(), c.status, c.resources.len()))
         .collect();
-    let snapshot_ids =
-        insert_snapshots(store, &collection.items, taken_at).context("storing snapshots")?;
+    let snapshot_ids = Store::record_collection(store, &collection.items, taken_at)
+        .context("storing snapshots")?;
     let (mut audit_events, mut failures) = crate::audit::import_configured(store, cfg)?;
     for (provider, events, windows, source) in &collection.events {
         audit_events += crate::audit::store_events(store, *provider, events, windows, source)?;
@@ -319,14 +325,22 @@ pub fn snapshot_once(store: &mut Store, cfg: &Config, taken_at: DateTime<Utc>) -
     })
 }
 
-pub fn reconcile_once(store: &mut Store, cfg: &Config, opts: &RunOptions) -> Result<RunOutcome> {
-    let started = Utc::now();
+pub fn reconcile_once(
+    store: &mut SqliteStore,
+    cfg: &Config,
+    opts: &RunOptions,
+) -> Result<RunOutcome> {
+    let started = crate::clock::now();
     let taken_at = opts.at.unwrap_or(started);
     let snap = snapshot_once(store, cfg, taken_at)?;
     let (summary, snapshot_ids, audit_events) =
         (snap.collected, snap.snapshot_ids, snap.audit_events);
     let now = opts.at.unwrap_or_else(Utc::now);
-    let (mut computed, mut coverage) = drift::compute(store, None, &cfg.drift, now)?;
+    let (mut computed, mut coverage) = drift::compute(
+        &store.load_drift_inputs(&drift::selector(None))?,
+        &cfg.drift,
+        now,
+    )?;
     // What the sources themselves could not see comes first: discovery, then the logs.
     let mut source_findings = snap.findings;
     for f in crate::attribution::attribute_all(store, cfg, &mut computed, now)? {
@@ -343,7 +357,7 @@ pub fn reconcile_once(store: &mut Store, cfg: &Config, opts: &RunOptions) -> Res
     let report = drift::report(items, coverage, now);
     let record = RunRecord {
         started_at: ts(started),
-        finished_at: ts(Utc::now()),
+        finished_at: ts(crate::clock::now()),
         summary: serde_json::json!({
             "snapshot_time": ts(taken_at),
             "scopes": summary.iter().map(|(s, st, n)| serde_json::json!({"scope": s, "status": st.as_str(), "resources": n})).collect::<Vec<_>>(),

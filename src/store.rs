@@ -4,8 +4,10 @@
 //! transaction; a failure rolls it back and leaves the database exactly as it was. SQL and row
 //! structs live here; domain types never implement rusqlite traits.
 
+mod api;
 mod audit;
 mod baselines;
+mod inputs;
 mod open;
 mod retention;
 pub mod runs;
@@ -23,9 +25,10 @@ use netdrift_snapshots::{
     SnapshotStatus,
 };
 
-pub use audit::AuditFailureRow;
-pub(crate) use audit::{insert_coverage, insert_event, insert_failure};
+pub use api::{Store, StoreError, StoreResult};
+pub use audit::{AuditBatch, AuditFailureRow};
 pub use baselines::{BaselineRow, BaselineSelector, ExceptionRow, NewException};
+pub use inputs::ScopeInputs;
 pub use runs::{RunRecord, RunRow};
 
 /// Embedded, append-only, numbered migrations.
@@ -51,7 +54,7 @@ pub fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
         .with_timezone(&Utc))
 }
 
-pub struct Store {
+pub struct SqliteStore {
     conn: Connection,
     path: Option<PathBuf>,
     /// Opened read-only (a file or mount it cannot write): every write is refused, naming it.
@@ -74,9 +77,9 @@ pub struct SnapshotRow {
     pub manifest_hash: Option<String>,
 }
 
-impl Store {
+impl SqliteStore {
     /// Open (creating with mode 0600 if needed) and migrate.
-    pub fn open(path: &Path) -> Result<Store> {
+    pub fn open(path: &Path) -> Result<SqliteStore> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create directory {}", dir.display()))?;
@@ -86,7 +89,7 @@ impl Store {
         }
         let conn = Connection::open(path)
             .with_context(|| format!("cannot open database {}", path.display()))?;
-        let mut store = Store {
+        let mut store = SqliteStore {
             conn,
             path: Some(path.to_path_buf()),
             read_only: false,
@@ -97,8 +100,8 @@ impl Store {
         Ok(store)
     }
 
-    pub fn open_in_memory() -> Result<Store> {
-        let mut store = Store {
+    pub fn open_in_memory() -> Result<SqliteStore> {
+        let mut store = SqliteStore {
             conn: Connection::open_in_memory()?,
             path: None,
             read_only: false,
@@ -273,6 +276,20 @@ impl Store {
                 |r| r.get(0),
             )
             .with_context(|| format!("resource state {hash} missing"))
+    }
+
+    /// One resource state by hash, `None` when no state has that hash.
+    pub fn state_if_stored(&self, hash: &str) -> Result<Option<Resource>> {
+        let body: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT body FROM resource_states WHERE hash = ?1",
+                [hash],
+                |r| r.get(0),
+            )
+            .optional()?;
+        body.map(|b| serde_json::from_str(&b).context("corrupt resource state"))
+            .transpose()
     }
 
     /// One resource state by hash.
@@ -476,7 +493,7 @@ fn insert_snapshot_tx(
             manifest_hash,
             c.resources.len() as i64,
             rules,
-            ts(Utc::now()),
+            ts(crate::clock::now()),
         ],
     )?;
     Ok(tx.last_insert_rowid())
@@ -484,7 +501,7 @@ fn insert_snapshot_tx(
 
 /// Store several collections in one transaction (one run's snapshots).
 pub fn insert_snapshots(
-    store: &mut Store,
+    store: &mut SqliteStore,
     items: &[(Collected, String)],
     taken_at: DateTime<Utc>,
 ) -> Result<Vec<i64>> {

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
-use chrono::Utc;
 
 use crate::store::BaselineSelector;
 
@@ -85,7 +84,7 @@ pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
             &a.reason,
             a.ticket.as_deref(),
             &origin,
-            Utc::now(),
+            crate::clock::now(),
         )?;
         println!(
             "baseline {id}: imported {n} entries for {} scope(s) from {}",
@@ -109,7 +108,13 @@ pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
                 }
                 _ => bail!("say what to approve: --all, --scope or --resource"),
             };
-            let (id, n) = store.approve(&sel, &a.by, &a.reason, a.ticket.as_deref(), Utc::now())?;
+            let (id, n) = store.approve(
+                &sel,
+                &a.by,
+                &a.reason,
+                a.ticket.as_deref(),
+                crate::clock::now(),
+            )?;
             println!(
                 "baseline {id}: approved {} ({n} entries) by {}",
                 sel.describe(),

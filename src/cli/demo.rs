@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 
 use crate::config::Config;
 use crate::reconcile::{reconcile_once, RunOptions};
-use crate::store::{BaselineSelector, Store};
+use crate::store::{BaselineSelector, SqliteStore};
 
 use super::{parse_time, Outcome};
 
@@ -117,7 +117,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
             other.display()
         );
     }
-    if db_path.exists() && !Store::is_demo_database(&db_path).unwrap_or(false) {
+    if db_path.exists() && !SqliteStore::is_demo_database(&db_path).unwrap_or(false) {
         anyhow::bail!(
             "{} exists and is not a demo database: the demo recreates only its own database, so it changed nothing. \
              Choose another --dir",
@@ -133,7 +133,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
         p.push(suffix);
         let _ = std::fs::remove_file(PathBuf::from(p));
     }
-    let mut store = Store::open(&db_path)?;
+    let mut store = SqliteStore::open(&db_path)?;
     store.mark_demo()?;
     let day1 = Config::load(&a.dir.join("netdrift-day1.toml"))?;
     let day2 = Config::load(&a.dir.join("netdrift.toml"))?;

@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use chrono::Utc;
 
 use crate::config::Config;
 use crate::drift;
@@ -112,8 +111,12 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
         }
     }
     let cfg = settings(a.config.as_deref())?;
-    let now = Utc::now();
-    let (mut computed, mut coverage) = drift::compute(&store, a.scope.as_deref(), &cfg.drift, now)?;
+    let now = crate::clock::now();
+    let (mut computed, mut coverage) = drift::compute(
+        &store.load_drift_inputs(&drift::selector(a.scope.as_deref()))?,
+        &cfg.drift,
+        now,
+    )?;
     coverage.extend(crate::attribution::attribute_all(
         &store,
         &cfg,

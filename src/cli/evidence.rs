@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 
 use super::{open_existing, parse_time, Outcome};
 use crate::evidence;
@@ -59,7 +59,7 @@ pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
             let cfg = super::drift::settings(a.config.as_deref())?;
             let from = parse_time(&a.from)?;
             let to = match &a.to {
-                None => Utc::now(),
+                None => crate::clock::now(),
                 Some(t) => match NaiveDate::parse_from_str(t, "%Y-%m-%d") {
                     Ok(d) => {
                         (d + Duration::days(1))
@@ -71,7 +71,7 @@ pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
                     Err(_) => parse_time(t)?,
                 },
             };
-            let e = evidence::export(&mut store, &cfg, from, to, &a.out, Utc::now())?;
+            let e = evidence::export(&mut store, &cfg, from, to, &a.out, crate::clock::now())?;
             println!(
                 "wrote {}: {} run(s){}, {} snapshot(s), {} file(s); manifest sha256 {}; {}",
                 a.out.display(),

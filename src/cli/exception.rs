@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use chrono::Utc;
 
 use crate::store::NewException;
 
@@ -53,7 +52,11 @@ pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
             };
             let expires_at = parse_time(&expires)?;
             let cfg = super::drift::settings(a.config.as_deref())?;
-            let (items, _) = crate::drift::compute(&store, None, &cfg.drift, Utc::now())?;
+            let (items, _) = crate::drift::compute(
+                &store.load_drift_inputs(&crate::drift::selector(None))?,
+                &cfg.drift,
+                crate::clock::now(),
+            )?;
             let item = items
                 .into_iter()
                 .find(|c| c.item.id == a.drift_id)
@@ -76,7 +79,7 @@ pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
                     ticket: a.ticket.as_deref(),
                     expires_at,
                 },
-                Utc::now(),
+                crate::clock::now(),
             )?;
             println!(
                 "exception {id}: {} {} ({}) excepted until {} for: {}",

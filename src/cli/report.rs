@@ -74,7 +74,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
         }
     }
     let coverage: Vec<CoverageFinding> = store.run_coverage(last.id)?;
-    let when = parse_ts(&last.finished_at).unwrap_or_else(|_| Utc::now());
+    let when = parse_ts(&last.finished_at).unwrap_or_else(|_| crate::clock::now());
     let report = drift::report(drift::sorted(items), coverage, when);
     let files = crate::report::write_reports(&store, &cfg, last.id, &report, false)?;
     if selected.len() > 1 {

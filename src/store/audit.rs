@@ -5,16 +5,11 @@ use rusqlite::{params, OptionalExtension, Transaction};
 
 use netdrift_snapshots::{AuditEvent, Provider};
 
-use super::Store;
+use super::SqliteStore;
 
 /// Insert one event; true when it was new. A second copy of a GCP operation fills in the
 /// request payload if the first lacked it.
-pub(crate) fn insert_event(
-    tx: &Transaction<'_>,
-    ev: &AuditEvent,
-    source: &str,
-    now: &str,
-) -> Result<bool> {
+fn insert_event(tx: &Transaction<'_>, ev: &AuditEvent, source: &str, now: &str) -> Result<bool> {
     let payload = if ev.payload.is_empty() {
         None
     } else {
@@ -57,7 +52,7 @@ pub(crate) fn insert_event(
     Ok(n == 1)
 }
 
-pub(crate) fn insert_coverage(
+fn insert_coverage(
     tx: &Transaction<'_>,
     provider: Provider,
     account: &str,
@@ -89,7 +84,7 @@ pub struct AuditFailureRow {
 
 /// Record an audit-log read that failed. Window bounds are stored in the store's time format so
 /// they compare with every other stored time.
-pub(crate) fn insert_failure(
+fn insert_failure(
     tx: &Transaction<'_>,
     provider: Provider,
     f: &netdrift_snapshots::AuditFailure,
@@ -116,11 +111,51 @@ pub(crate) fn insert_failure(
     Ok(())
 }
 
+/// One audit write: events (deduplicated by id), the (account, start, end) windows the logs
+/// were read for (recorded even when they held no event, so silence can be told from missing
+/// logs), and the reads that failed. Stored in one transaction, or not at all.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditBatch<'a> {
+    pub provider: Provider,
+    /// The source label or file the batch came from.
+    pub source: &'a str,
+    pub events: &'a [AuditEvent],
+    pub windows: &'a [(String, String, String)],
+    pub failures: &'a [netdrift_snapshots::AuditFailure],
+}
+
+impl SqliteStore {
+    /// Store batches in one transaction (all or nothing); returns how many events of each
+    /// were new.
+    pub fn record_audit(&mut self, batches: &[AuditBatch<'_>]) -> Result<Vec<usize>> {
+        let now = super::ts(crate::clock::now());
+        let tx = self.tx()?;
+        let mut out = Vec::with_capacity(batches.len());
+        for batch in batches {
+            let mut new = 0;
+            for ev in batch.events {
+                if insert_event(&tx, ev, batch.source, &now)? {
+                    new += 1;
+                }
+            }
+            for (account, start, end) in batch.windows {
+                insert_coverage(&tx, batch.provider, account, start, end, batch.source, &now)?;
+            }
+            for f in batch.failures {
+                insert_failure(&tx, batch.provider, f, batch.source, &now)?;
+            }
+            out.push(new);
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
 fn decode(raw: String) -> Result<AuditEvent> {
     serde_json::from_str(&raw).context("corrupt stored audit event")
 }
 
-impl Store {
+impl SqliteStore {
     /// Events touching any of the resource ids (compared lower-cased) between two times.
     pub fn events_for(
         &self,

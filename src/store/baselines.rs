@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use netdrift_snapshots::{Direction, Resource, ResourceKind, Scope};
 
-use super::{ensure_scope, put_state, ts, Store};
+use super::{ensure_scope, put_state, ts, SqliteStore};
 
 /// What an approval covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +69,7 @@ pub struct NewException<'a> {
     pub expires_at: DateTime<Utc>,
 }
 
-impl Store {
+impl SqliteStore {
     /// Approve the latest collected state for a selector. Resources previously approved in an
     /// approved scope and now gone are approved as absent. Returns the baseline id and the
     /// number of entries.
@@ -348,7 +348,7 @@ impl Store {
     }
 }
 
-impl Store {
+impl SqliteStore {
     /// When the newest baseline covering a scope was approved (none when no baseline covers it).
     /// A database error is an error, never "no baseline".
     pub fn baseline_approved_at(&self, scope: &str) -> Result<Option<String>> {

@@ -6,13 +6,13 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use rusqlite::{Connection, OptionalExtension};
 
-use super::{Store, MIGRATIONS};
+use super::{SqliteStore, MIGRATIONS};
 
-impl Store {
+impl SqliteStore {
     /// Open a database that must already exist, for commands that never create one. A file or
     /// mount the process cannot write is opened read-only (immutable when its directory cannot
     /// take SQLite's `-shm` file either); a write then fails naming the file.
-    pub fn open_existing(path: &Path, origin: &str) -> Result<Store> {
+    pub fn open_existing(path: &Path, origin: &str) -> Result<SqliteStore> {
         if !path.is_file() {
             bail!(
                 "no database at {} ({origin}): nothing has been imported or collected there yet. \
@@ -33,7 +33,7 @@ impl Store {
                     .is_some_and(dir_writable)
         };
         if writable(path) {
-            return Store::open(path);
+            return SqliteStore::open(path);
         }
         let uri = format!("file:{}?immutable=1", uri_path(path));
         let conn = Connection::open_with_flags(
@@ -41,7 +41,7 @@ impl Store {
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI,
         )
         .with_context(|| format!("cannot open database {} read-only", path.display()))?;
-        let store = Store {
+        let store = SqliteStore {
             conn,
             path: Some(path.to_path_buf()),
             read_only: true,

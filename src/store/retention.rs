@@ -6,9 +6,9 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use super::{ts, Store};
+use super::{ts, SqliteStore};
 
-impl Store {
+impl SqliteStore {
     /// Delete snapshots taken before `before`, except: the latest snapshot of each scope, any
     /// snapshot a drift item or an evidence export names, and any snapshot of a run that is the
     /// latest run. Then delete manifests and resource states nothing references (baselines keep

@@ -5,7 +5,7 @@ use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::Store;
+use super::SqliteStore;
 
 /// Everything one reconcile run records.
 #[derive(Debug, Clone, Serialize)]
@@ -42,7 +42,7 @@ pub fn run_hash(prev_hash: &str, body: &str) -> String {
     hex::encode(h.finalize())
 }
 
-impl Store {
+impl SqliteStore {
     pub fn record_run(&mut self, record: &RunRecord) -> Result<i64> {
         let tx = self.tx()?;
         let prev: Option<String> = tx
@@ -118,7 +118,7 @@ impl Store {
     }
 }
 
-impl Store {
+impl SqliteStore {
     /// Coverage findings of a run.
     pub fn run_coverage(&self, run_id: i64) -> Result<Vec<crate::findings::CoverageFinding>> {
         let mut stmt = self
@@ -137,7 +137,7 @@ impl Store {
     }
 }
 
-impl Store {
+impl SqliteStore {
     /// Runs that finished in `[from, to]`, with the exact record their hash covers, oldest first.
     pub fn runs_between(&self, from: &str, to: &str) -> Result<Vec<(RunRow, String)>> {
         let mut stmt = self.conn().prepare(

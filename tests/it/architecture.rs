@@ -130,3 +130,23 @@ fn reconcile_drift_and_attribution_name_no_provider_and_hold_no_sql() {
         }
     }
 }
+
+/// Drift is pure: its inputs come from one store call, and it reads neither the database nor
+/// the filesystem.
+#[test]
+fn drift_reads_only_its_inputs() {
+    let text = std::fs::read_to_string(repo().join("src/drift.rs")).unwrap();
+    let code = text.split("#[cfg(test)]").next().unwrap();
+    for word in [
+        "SqliteStore",
+        "std::fs",
+        "rusqlite",
+        "crate::config::Config",
+    ] {
+        let used = code
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .any(|l| l.contains(word));
+        assert!(!used, "src/drift.rs uses {word}");
+    }
+}

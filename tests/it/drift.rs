@@ -1,7 +1,7 @@
 use chrono::{Duration, Utc};
 use netdrift::config::Config;
 use netdrift::drift;
-use netdrift::store::Store;
+use netdrift::store::SqliteStore;
 
 use crate::support::*;
 
@@ -229,10 +229,15 @@ fn exceptions_cover_exactly_their_envelope_and_expire() {
         .unwrap();
     assert_eq!(web["exception"]["reason"], "bastion migration");
     // Expired: evaluate as of a time after the expiry.
-    let store = Store::open(&db).unwrap();
+    let store = SqliteStore::open(&db).unwrap();
     let cfg = Config::parse("", std::path::Path::new("."), "t").unwrap();
     let later = "2099-06-01T00:00:00Z".parse().unwrap();
-    let (computed, _) = drift::compute(&store, None, &cfg.drift, later).unwrap();
+    let (computed, _) = drift::compute(
+        &store.load_drift_inputs(&drift::selector(None)).unwrap(),
+        &cfg.drift,
+        later,
+    )
+    .unwrap();
     let c = computed.iter().find(|c| c.item.id == id).unwrap();
     assert!(c.item.exception.is_none());
     assert!(

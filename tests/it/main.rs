@@ -18,5 +18,6 @@ mod fuzz;
 mod gcp;
 mod reports;
 mod store;
+mod store_contract;
 mod support;
 mod trust;

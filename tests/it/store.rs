@@ -1,5 +1,5 @@
 use chrono::{DateTime, Utc};
-use netdrift::store::{insert_snapshots, Store};
+use netdrift::store::{insert_snapshots, SqliteStore};
 use netdrift_snapshots::{Collected, Provider, Scope};
 
 use crate::support::*;
@@ -28,11 +28,14 @@ fn t(s: &str) -> DateTime<Utc> {
 fn migrations_from_empty_and_private_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sub/dir/nd.db");
-    let store = Store::open(&path).unwrap();
+    let store = SqliteStore::open(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), 3);
     drop(store);
     // Reopening runs no migration twice.
-    assert_eq!(Store::open(&path).unwrap().schema_version().unwrap(), 3);
+    assert_eq!(
+        SqliteStore::open(&path).unwrap().schema_version().unwrap(),
+        3
+    );
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
         std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
@@ -47,7 +50,7 @@ fn migrations_from_empty_and_private_file() {
 
 #[test]
 fn round_trip_and_history_at_time() {
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = SqliteStore::open_in_memory().unwrap();
     let day1 = aws_day("day1");
     let day2 = aws_day("day2");
     let s1 = store
@@ -104,7 +107,7 @@ fn round_trip_and_history_at_time() {
 #[test]
 fn unchanged_estate_grows_the_database_by_a_bounded_amount() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("g.db")).unwrap();
+    let mut store = SqliteStore::open(&dir.path().join("g.db")).unwrap();
     let estate = aws_day("day2");
     store
         .insert_snapshot(
@@ -146,7 +149,7 @@ fn unchanged_estate_grows_the_database_by_a_bounded_amount() {
 fn a_failed_write_rolls_back_everything() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.db");
-    let mut store = Store::open(&path).unwrap();
+    let mut store = SqliteStore::open(&path).unwrap();
     store
         .insert_snapshot(
             &Collected::complete(scope(), aws_day("day1")),
@@ -156,7 +159,7 @@ fn a_failed_write_rolls_back_everything() {
         .unwrap();
     drop(store);
     let before = dump(&path);
-    let mut store = Store::open(&path).unwrap();
+    let mut store = SqliteStore::open(&path).unwrap();
     let good = Collected::complete(
         Scope::new(Provider::Aws, "999", Some("us-east-1".into())),
         aws_day("day2"),
@@ -177,7 +180,7 @@ fn a_failed_write_rolls_back_everything() {
 
 #[test]
 fn retention_keeps_referenced_snapshots() {
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = SqliteStore::open_in_memory().unwrap();
     for i in 0..5 {
         let at = t("2026-01-01T00:00:00Z") + chrono::Duration::days(i);
         let day = if i % 2 == 0 { "day1" } else { "day2" };

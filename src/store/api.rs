@@ -1,0 +1,126 @@
+//! API boundary: the Store seam. What the pipeline and the commands need from a database,
+//! coarse-grained: load the inputs of a pure computation in one call, save each result as one
+//! all-or-nothing write. [`SqliteStore`] implements it; a second backend (PostgreSQL is next)
+//! implements the same trait and passes the same contract suite (`tests/it/store_contract.rs`).
+//!
+//! The design rules a backend must keep:
+//! - every `record_*`, `approve`, `add_exception` and `prune` is one transaction: on error
+//!   nothing of it is visible;
+//! - resource states are content-addressed (one row per SHA-256 of the canonical JSON);
+//! - a missing thing asked for by id is [`StoreError::NotFound`], never an empty value;
+//! - a database error is an error, never "nothing there".
+//!
+//! SQLite is synchronous: callers on an async runtime call it from a blocking thread (the
+//! daemon does), and a network backend keeps the same shape behind one connection task.
+
+use chrono::{DateTime, Utc};
+
+use netdrift_snapshots::{Collected, Resource, Scope};
+
+use super::{
+    AuditBatch, BaselineSelector, NewException, RunRecord, RunRow, ScopeInputs, SnapshotRow,
+    SqliteStore,
+};
+
+/// What can go wrong in a store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A snapshot, resource state, run or baseline asked for by id does not exist.
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    /// Anything else: the database, a corrupt row, a refused write (read-only, locked).
+    #[error(transparent)]
+    Backend(#[from] anyhow::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The store every backend implements.
+pub trait Store {
+    /// The schema version of the data (migrations applied).
+    fn schema_version(&self) -> StoreResult<i64>;
+    /// One collection's snapshots (a snapshot per scope, with the source that produced it).
+    fn record_collection(
+        &mut self,
+        items: &[(Collected, String)],
+        taken_at: DateTime<Utc>,
+    ) -> StoreResult<Vec<i64>>;
+    /// Audit events, the windows read and the reads that failed; how many events were new.
+    fn record_audit(&mut self, batches: &[AuditBatch<'_>]) -> StoreResult<Vec<usize>>;
+    /// One finished run, chained to the previous one.
+    fn record_run(&mut self, record: &RunRecord) -> StoreResult<i64>;
+    /// Approve the latest state for a selector: (baseline id, entries).
+    fn approve(
+        &mut self,
+        selector: &BaselineSelector,
+        by: &str,
+        reason: &str,
+        ticket: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(i64, usize)>;
+    fn add_exception(&mut self, e: &NewException<'_>, now: DateTime<Utc>) -> StoreResult<i64>;
+    /// Drop what no retained run, baseline or latest snapshot references.
+    fn prune(&mut self, before: DateTime<Utc>) -> StoreResult<usize>;
+    /// Everything drift needs, per scope `select` accepts.
+    fn load_drift_inputs(&self, select: &dyn Fn(&Scope) -> bool) -> StoreResult<Vec<ScopeInputs>>;
+    fn snapshot(&self, id: i64) -> StoreResult<SnapshotRow>;
+    /// A resource state by its hash.
+    fn state(&self, hash: &str) -> StoreResult<Resource>;
+    /// The newest runs, oldest first.
+    fn runs(&self, limit: usize) -> StoreResult<Vec<RunRow>>;
+}
+
+impl Store for SqliteStore {
+    fn schema_version(&self) -> StoreResult<i64> {
+        Ok(SqliteStore::schema_version(self)?)
+    }
+    fn record_collection(
+        &mut self,
+        items: &[(Collected, String)],
+        taken_at: DateTime<Utc>,
+    ) -> StoreResult<Vec<i64>> {
+        Ok(super::insert_snapshots(self, items, taken_at)?)
+    }
+    fn record_audit(&mut self, batches: &[AuditBatch<'_>]) -> StoreResult<Vec<usize>> {
+        Ok(SqliteStore::record_audit(self, batches)?)
+    }
+    fn record_run(&mut self, record: &RunRecord) -> StoreResult<i64> {
+        Ok(SqliteStore::record_run(self, record)?)
+    }
+    fn approve(
+        &mut self,
+        selector: &BaselineSelector,
+        by: &str,
+        reason: &str,
+        ticket: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(i64, usize)> {
+        Ok(SqliteStore::approve(
+            self, selector, by, reason, ticket, now,
+        )?)
+    }
+    fn add_exception(&mut self, e: &NewException<'_>, now: DateTime<Utc>) -> StoreResult<i64> {
+        Ok(SqliteStore::add_exception(self, e, now)?)
+    }
+    fn prune(&mut self, before: DateTime<Utc>) -> StoreResult<usize> {
+        Ok(SqliteStore::prune(self, before)?)
+    }
+    fn load_drift_inputs(&self, select: &dyn Fn(&Scope) -> bool) -> StoreResult<Vec<ScopeInputs>> {
+        Ok(SqliteStore::load_drift_inputs(self, select)?)
+    }
+    fn snapshot(&self, id: i64) -> StoreResult<SnapshotRow> {
+        SqliteStore::snapshot(self, id)?.ok_or(StoreError::NotFound {
+            what: "snapshot",
+            id: id.to_string(),
+        })
+    }
+    fn state(&self, hash: &str) -> StoreResult<Resource> {
+        SqliteStore::state_if_stored(self, hash)?.ok_or_else(|| StoreError::NotFound {
+            what: "resource state",
+            id: hash.to_string(),
+        })
+    }
+    fn runs(&self, limit: usize) -> StoreResult<Vec<RunRow>> {
+        Ok(SqliteStore::runs(self, limit)?)
+    }
+}

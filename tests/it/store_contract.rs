@@ -1,0 +1,271 @@
+//! The Store contract: what every backend must do, written once against the `Store` trait.
+//! SQLite runs it here; a new backend adds one line to `backends()` and passes the same rows.
+
+use chrono::{DateTime, Utc};
+
+use netdrift::store::{
+    AuditBatch, BaselineSelector, NewException, RunRecord, SqliteStore, Store, StoreError,
+};
+use netdrift_snapshots::{Collected, Direction, Problem, ProblemCode, Provider, Resource, Scope};
+
+use crate::support::repo;
+
+/// Each backend under test, fresh and empty.
+fn backends() -> Vec<(&'static str, Box<dyn Store>)> {
+    vec![(
+        "sqlite",
+        Box::new(SqliteStore::open_in_memory().expect("in-memory SQLite")),
+    )]
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+fn scope() -> Scope {
+    Scope::new(Provider::Aws, "111122223333", Some("us-east-1".into()))
+}
+
+/// The demo's AWS security groups, converted as a file source converts them.
+fn groups() -> Vec<Resource> {
+    let path = repo().join("demo/aws/day1/security-groups.json");
+    let bytes = std::fs::read(&path).unwrap();
+    let doc = netdrift_provider_file::parse_json("sg", &bytes).unwrap();
+    netdrift_provider_file::convert_document(Provider::Aws, "111122223333", &doc).unwrap()
+}
+
+fn problem(code: ProblemCode, operation: &str) -> Problem {
+    Problem {
+        code,
+        kind: None,
+        operation: Some(operation.into()),
+        message: format!("{operation}: refused"),
+    }
+}
+
+fn record(store: &mut dyn Store, when: &str) -> i64 {
+    store
+        .record_collection(
+            &[(Collected::complete(scope(), groups()), "file:a".into())],
+            at(when),
+        )
+        .unwrap()[0]
+}
+
+#[test]
+fn collections_load_back_as_drift_inputs() {
+    for (name, mut store) in backends() {
+        assert!(
+            store.load_drift_inputs(&|_| true).unwrap().is_empty(),
+            "{name}"
+        );
+        let id = record(store.as_mut(), "2026-11-01T00:00:00Z");
+        let inputs = store.load_drift_inputs(&|_| true).unwrap();
+        assert_eq!(inputs.len(), 1, "{name}");
+        let i = &inputs[0];
+        assert_eq!(i.scope, scope(), "{name}");
+        assert_eq!(i.snapshot.id, id, "{name}");
+        assert_eq!(i.snapshot.status, "complete", "{name}");
+        assert_eq!(i.actual, groups(), "{name}: resources come back exactly");
+        assert!(i.baseline.is_none() && i.approved_at.is_none(), "{name}");
+        assert!(
+            store.load_drift_inputs(&|_| false).unwrap().is_empty(),
+            "{name}"
+        );
+        assert_eq!(store.snapshot(id).unwrap().id, id, "{name}");
+        let hash = netdrift_snapshots::canonical::state_hash(&groups()[0]);
+        assert_eq!(
+            store.state(&hash).unwrap(),
+            groups()[0],
+            "{name}: content addressed"
+        );
+    }
+}
+
+#[test]
+fn missing_ids_are_not_found() {
+    for (name, store) in backends() {
+        assert!(
+            matches!(
+                store.snapshot(99),
+                Err(StoreError::NotFound {
+                    what: "snapshot",
+                    ..
+                })
+            ),
+            "{name}"
+        );
+        assert!(
+            matches!(
+                store.state("00ff"),
+                Err(StoreError::NotFound {
+                    what: "resource state",
+                    ..
+                })
+            ),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_failed_snapshot_loads_without_resources_or_baseline() {
+    for (name, mut store) in backends() {
+        record(store.as_mut(), "2026-11-01T00:00:00Z");
+        store
+            .approve(
+                &BaselineSelector::All,
+                "ops",
+                "initial",
+                None,
+                at("2026-11-01T01:00:00Z"),
+            )
+            .unwrap();
+        let failed = Collected::failed(
+            scope(),
+            problem(ProblemCode::Throttled, "DescribeSecurityGroups"),
+        );
+        store
+            .record_collection(&[(failed, "aws:live".into())], at("2026-11-02T00:00:00Z"))
+            .unwrap();
+        let i = &store.load_drift_inputs(&|_| true).unwrap()[0];
+        assert_eq!(i.snapshot.status, "failed", "{name}");
+        assert_eq!(
+            i.snapshot.problems[0].code,
+            ProblemCode::Throttled,
+            "{name}"
+        );
+        assert!(i.actual.is_empty() && i.baseline.is_none(), "{name}");
+    }
+}
+
+#[test]
+fn approvals_and_exceptions_are_inputs() {
+    for (name, mut store) in backends() {
+        record(store.as_mut(), "2026-11-01T00:00:00Z");
+        let (baseline, entries) = store
+            .approve(
+                &BaselineSelector::Scope(scope().key()),
+                "ops",
+                "initial",
+                Some("CHG-1"),
+                at("2026-11-01T01:00:00Z"),
+            )
+            .unwrap();
+        assert!(baseline > 0 && entries == groups().len(), "{name}");
+        assert!(
+            store
+                .approve(
+                    &BaselineSelector::All,
+                    " ",
+                    "",
+                    None,
+                    at("2026-11-01T01:00:00Z")
+                )
+                .is_err(),
+            "{name}: an approval names who and why"
+        );
+        let ex = store
+            .add_exception(
+                &NewException {
+                    drift_id: "d-1",
+                    scope: &scope().key(),
+                    resource: groups()[0].id.as_str(),
+                    direction: Direction::Ingress,
+                    envelope: serde_json::json!({"slabs": []}),
+                    owner: "ops",
+                    reason: "migration",
+                    ticket: None,
+                    expires_at: at("2027-01-01T00:00:00Z"),
+                },
+                at("2026-11-01T02:00:00Z"),
+            )
+            .unwrap();
+        let i = &store.load_drift_inputs(&|_| true).unwrap()[0];
+        assert_eq!(i.baseline.as_deref(), Some(&groups()[..]), "{name}");
+        assert!(i.approved_at.is_some(), "{name}");
+        assert_eq!(
+            i.exceptions.iter().map(|e| e.id).collect::<Vec<_>>(),
+            [ex],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn audit_events_deduplicate_and_a_batch_takes_failures() {
+    for (name, mut store) in backends() {
+        let bytes = std::fs::read(repo().join("demo/audit/cloudtrail-2026-11-24.json")).unwrap();
+        let parsed =
+            netdrift_provider_file::audit::parse_file(Provider::Aws, "ct", &bytes).unwrap();
+        assert!(!parsed.events.is_empty());
+        let failure = netdrift_snapshots::AuditFailure {
+            account: "111122223333".into(),
+            region: None,
+            start: "2026-11-01T00:00:00Z".into(),
+            end: "2026-11-02T00:00:00Z".into(),
+            problem: problem(ProblemCode::PermissionDenied, "LookupEvents"),
+        };
+        let batch = |failures| AuditBatch {
+            provider: Provider::Aws,
+            source: "ct",
+            events: &parsed.events,
+            windows: &[],
+            failures,
+        };
+        let first = store.record_audit(&[batch(&[])]).unwrap();
+        assert_eq!(first, [parsed.events.len()], "{name}");
+        let again = store
+            .record_audit(&[batch(std::slice::from_ref(&failure))])
+            .unwrap();
+        assert_eq!(again, [0], "{name}: the same events twice are stored once");
+    }
+}
+
+#[test]
+fn runs_chain_in_order() {
+    for (name, mut store) in backends() {
+        let snap = record(store.as_mut(), "2026-11-01T00:00:00Z");
+        let mut ids = Vec::new();
+        for day in ["2026-11-01", "2026-11-02", "2026-11-03"] {
+            ids.push(
+                store
+                    .record_run(&RunRecord {
+                        started_at: format!("{day}T02:00:00.000Z"),
+                        finished_at: format!("{day}T02:01:00.000Z"),
+                        summary: serde_json::json!({"drift": 0}),
+                        snapshot_ids: vec![snap],
+                        items: Vec::new(),
+                        coverage: Vec::new(),
+                    })
+                    .unwrap(),
+            );
+        }
+        let runs = store.runs(10).unwrap();
+        assert_eq!(
+            runs.iter().map(|r| r.id).collect::<Vec<_>>(),
+            ids,
+            "{name}: oldest first"
+        );
+        assert_eq!(runs[0].prev_hash, netdrift::store::runs::GENESIS, "{name}");
+        for w in runs.windows(2) {
+            assert_eq!(
+                w[1].prev_hash, w[0].hash,
+                "{name}: each run chains to the one before"
+            );
+        }
+        assert_eq!(store.runs(2).unwrap().len(), 2, "{name}");
+    }
+}
+
+#[test]
+fn prune_keeps_what_is_still_referenced() {
+    for (name, mut store) in backends() {
+        record(store.as_mut(), "2026-10-01T00:00:00Z");
+        record(store.as_mut(), "2026-11-01T00:00:00Z");
+        store.prune(at("2026-10-15T00:00:00Z")).unwrap();
+        let i = &store.load_drift_inputs(&|_| true).unwrap()[0];
+        assert_eq!(i.actual, groups(), "{name}: the latest snapshot is intact");
+        assert!(store.schema_version().unwrap() >= 3, "{name}");
+    }
+}
