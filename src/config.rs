@@ -3,6 +3,7 @@
 //! `netdrift.example.toml` are the reference documentation.
 
 mod attribution;
+mod redact;
 mod report;
 mod schedule;
 mod sources;
@@ -22,6 +23,8 @@ pub use sources::{AuditConfig, SourceConfig, SourceKind};
 pub struct Config {
     /// The file it came from (None for the embedded demo).
     pub path: Option<PathBuf>,
+    /// The file as written with its secrets already removed (what each run records).
+    pub file_redacted: serde_json::Value,
     pub database: Option<PathBuf>,
     pub sources: Vec<SourceConfig>,
     pub audit: Vec<AuditConfig>,
@@ -133,6 +136,11 @@ impl Checker<'_> {
 }
 
 impl Config {
+    /// The configuration with its secrets removed: the file as written, and what it resolved to.
+    pub fn redacted(&self) -> serde_json::Value {
+        redact::redacted(self)
+    }
+
     /// Load and validate a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigErrors {
@@ -215,6 +223,7 @@ impl Config {
         }
         Ok(Config {
             path: None,
+            file_redacted: redact::file(text),
             database: raw.database.map(|d| resolve(&d)),
             sources,
             audit,

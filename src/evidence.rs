@@ -336,7 +336,26 @@ pub fn export(
     }
     counts.insert("audit_events".into(), events.len());
     b.add_json("audit-events.json".into(), &events)?;
-    b.add_json("config.json".into(), &redacted_config(cfg)?)?;
+    // The configuration each run recorded (runs of older versions recorded none), and the one
+    // the export was made with.
+    let mut in_force: Vec<(Value, Vec<i64>)> = Vec::new();
+    for (row, record) in &runs {
+        let c = serde_json::from_str::<Value>(record)
+            .ok()
+            .and_then(|r| r.get("config").cloned())
+            .unwrap_or(Value::Null);
+        match in_force.iter_mut().find(|(x, _)| *x == c) {
+            Some((_, ids)) => ids.push(row.id),
+            None => in_force.push((c, vec![row.id])),
+        }
+    }
+    b.add_json(
+        "config.json".into(),
+        &json!({
+            "in_force": in_force.iter().map(|(c, ids)| json!({"runs": ids, "config": c})).collect::<Vec<_>>(),
+            "at_export": cfg.redacted(),
+        }),
+    )?;
     b.add_json(
         "controls.json".into(),
         &crate::controls::MAPPING
@@ -458,76 +477,6 @@ pub fn write_tar(out: &Path, entries: &[(String, Vec<u8>)], now: DateTime<Utc>) 
         .map_err(|e| e.error)
         .with_context(|| format!("cannot write {}", out.display()))?;
     Ok(())
-}
-
-const SECRET_KEYS: &[&str] = &[
-    "secret",
-    "token",
-    "password",
-    "webhook_url",
-    "external_id",
-    "credentials",
-    "private",
-];
-
-fn redact(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            for (k, x) in m.iter_mut() {
-                let lk = k.to_ascii_lowercase();
-                if SECRET_KEYS.iter().any(|s| lk.contains(s)) && !lk.ends_with("_env") {
-                    *x = Value::String("[redacted]".into());
-                } else {
-                    redact(x);
-                }
-            }
-        }
-        Value::Array(a) => a.iter_mut().for_each(redact),
-        Value::String(s) => {
-            // URLs with credentials or tokens in them.
-            if let Some(at) = s.find('@').filter(|_| s.contains("://")) {
-                let scheme = s.find("://").map(|i| i + 3).unwrap_or(0);
-                if scheme < at {
-                    *s = format!("{}[redacted]{}", &s[..scheme], &s[at..]);
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-/// The configuration in force, secrets removed: the file as written, and what it resolved to.
-pub fn redacted_config(cfg: &Config) -> Result<Value> {
-    let file = match &cfg.path {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read configuration {}", p.display()))?;
-            let t: toml::Table = toml::from_str(&text)
-                .with_context(|| format!("cannot parse configuration {}", p.display()))?;
-            let mut v = serde_json::to_value(t)?;
-            redact(&mut v);
-            v
-        }
-        None => Value::Null,
-    };
-    Ok(json!({
-        "path": cfg.path.as_ref().map(|p| p.display().to_string()),
-        "file": file,
-        "resolved": {
-            "sources": cfg.sources.iter().map(|s| json!({"name": s.name, "provider": s.provider.as_str(), "kind": match &s.kind {
-                crate::config::SourceKind::Files { scope, files } => json!({"files": files.len(), "scope": scope.key()}),
-                crate::config::SourceKind::Live(live) => json!({"live": live.source().describe()}),
-            }})).collect::<Vec<_>>(),
-            "report_formats": cfg.report.formats,
-            "webhook": cfg.report.webhook.as_ref().map(|_| "[configured, redacted]"),
-            "schedule": {"reconcile": cfg.schedule.reconcile.expr(), "snapshot": cfg.schedule.snapshot.as_ref().map(|s| s.expr()), "timezone": cfg.schedule.timezone.name()},
-            "retention_days": cfg.retention_days,
-            "sensitive_ports": cfg.drift.severity.sensitive_ports.iter().map(|(lo, hi)| if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") }).collect::<Vec<_>>(),
-            "severity_overrides": cfg.drift.severity.overrides.iter().map(|(k, v)| (k.clone(), v.as_str())).collect::<BTreeMap<_, _>>(),
-            "change_windows": cfg.change_windows.iter().map(|w| json!({"name": w.name, "cron": w.start.expr(), "duration_minutes": w.duration_minutes, "timezone": w.start.zone.name(), "scopes": w.scopes, "principals": w.principals, "ticket": w.ticket})).collect::<Vec<_>>(),
-            "signing_key": cfg.evidence.signing_key.as_ref().map(|p| p.display().to_string()),
-        }
-    }))
 }
 
 fn readme(from: &str, to: &str, runs: usize, signed: bool) -> String {

@@ -356,6 +356,7 @@ pub fn reconcile_once(
     let items = drift::sorted(computed.into_iter().map(|c| c.item).collect());
     let report = drift::report(items, coverage, now);
     let record = RunRecord {
+        config: cfg.redacted(),
         started_at: ts(started),
         finished_at: ts(crate::clock::now()),
         summary: serde_json::json!({

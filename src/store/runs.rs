@@ -18,6 +18,9 @@ pub struct RunRecord {
     pub items: Vec<(String, String, String, serde_json::Value)>,
     /// (scope, coverage JSON)
     pub coverage: Vec<(String, serde_json::Value)>,
+    /// The configuration in force, secrets removed (`Config::redacted`).
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub config: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -221,6 +221,27 @@ fn export_then_verify_passes_and_holds_the_evidence() {
     let config = std::str::from_utf8(get(&files, "config.json")).unwrap();
     assert!(!config.contains("SECRETSECRET"), "{config}");
     assert!(config.contains("[redacted]"), "{config}");
+    // Each run recorded the configuration it ran with; no file of the bundle holds the secret.
+    let config = json(config);
+    let in_force = config["in_force"].as_array().unwrap();
+    assert_eq!(
+        in_force
+            .iter()
+            .map(|c| c["runs"].as_array().unwrap().len())
+            .sum::<usize>(),
+        3,
+        "{config}"
+    );
+    assert!(
+        in_force.iter().all(|c| c["config"]["file"].is_object()),
+        "{config}"
+    );
+    for (name, body) in &files {
+        assert!(
+            !String::from_utf8_lossy(body).contains("SECRETSECRET"),
+            "{name} holds the secret"
+        );
+    }
 }
 
 #[test]

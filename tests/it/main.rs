@@ -16,7 +16,9 @@ mod fake;
 mod fuzz;
 #[cfg(feature = "gcp")]
 mod gcp;
+mod golden;
 mod reports;
+mod severity;
 mod store;
 mod store_contract;
 mod support;

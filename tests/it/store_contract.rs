@@ -237,6 +237,7 @@ fn runs_chain_in_order() {
                         snapshot_ids: vec![snap],
                         items: Vec::new(),
                         coverage: Vec::new(),
+                        config: serde_json::Value::Null,
                     })
                     .unwrap(),
             );
