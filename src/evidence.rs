@@ -213,11 +213,174 @@ pub fn export(
 
     // Runs, their items and coverage.
     let runs = store.runs_between(&from_s, &to_s)?;
+    let RunRefs {
+        links,
+        mut snapshot_ids,
+        event_ids,
+        items: item_count,
+    } = add_runs(&mut b, store, &runs)?;
+    counts.insert("runs".into(), runs.len());
+    counts.insert("drift_items".into(), item_count);
+
+    // Snapshots taken in the period, and those the runs used.
+    for s in store.snapshots(None)? {
+        if s.taken_at >= from_s && s.taken_at <= to_s {
+            snapshot_ids.insert(s.id);
+        }
+    }
+    add_snapshots(&mut b, store, &snapshot_ids)?;
+    counts.insert("snapshots".into(), snapshot_ids.len());
+
+    // Baselines approved up to the end of the period, with the states they approve.
+    counts.insert("baselines".into(), add_baselines(&mut b, store, &to_s)?);
+    let exceptions: Vec<_> = store
+        .exceptions(None, None)?
+        .into_iter()
+        .filter(|e| e.created_at <= to_s && e.expires_at >= from_s)
+        .collect();
+    counts.insert("exceptions".into(), exceptions.len());
+    b.add_json("exceptions.json".into(), &exceptions)?;
+
+    // The raw audit events behind the attributions.
+    let mut events = Vec::new();
+    for id in &event_ids {
+        if let Some(e) = store.audit_event(id)? {
+            events.push(json!({"event_id": e.event_id, "provider": e.provider, "raw": e.raw}));
+        }
+    }
+    counts.insert("audit_events".into(), events.len());
+    b.add_json("audit-events.json".into(), &events)?;
+    add_config(&mut b, cfg, &runs)?;
+    b.add_json(
+        "controls.json".into(),
+        &crate::controls::MAPPING
+            .iter()
+            .map(|(cat, what, ctls)| json!({"finding": cat, "meaning": what, "controls": ctls}))
+            .collect::<Vec<_>>(),
+    )?;
+    b.add(
+        "README.txt".into(),
+        readme(&from_s, &to_s, runs.len(), key.is_some()).into_bytes(),
+    );
+
+    // Manifest and signature.
+    let sealed = seal(
+        &mut b,
+        key.as_ref(),
+        Period {
+            from: from_s.clone(),
+            to: to_s.clone(),
+        },
+        links,
+        counts,
+        now,
+    )?;
+    let (entries, manifest, manifest_sha256) = (sealed.entries, sealed.manifest, sealed.sha256);
+    write_tar(out, &entries, now)?;
+    let files = b.files.len();
+    store.record_evidence_export(
+        &ts(now),
+        (&from_s, &to_s),
+        &out.display().to_string(),
+        &manifest_sha256,
+        &snapshot_ids.iter().copied().collect::<Vec<_>>(),
+    )?;
+    Ok(Exported {
+        runs: runs.len(),
+        snapshots: snapshot_ids.len(),
+        files,
+        signed_by: manifest.signing_key,
+        manifest_sha256,
+    })
+}
+
+/// A bundle's manifest, signed when a key is given, and every archive entry in order.
+struct Sealed {
+    entries: Vec<(String, Vec<u8>)>,
+    manifest: Manifest,
+    sha256: String,
+}
+
+fn seal(
+    b: &mut Bundle,
+    key: Option<&SigningKey>,
+    period: Period,
+    links: Vec<RunLink>,
+    counts: BTreeMap<String, usize>,
+    now: DateTime<Utc>,
+) -> Result<Sealed> {
+    b.files.sort_by(|a, b| a.0.cmp(&b.0));
+    let manifest = Manifest {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        tool: json!({"name": "netdrift", "version": env!("CARGO_PKG_VERSION")}),
+        created_at: ts(now),
+        period,
+        empty: links.is_empty(),
+        chain: match (links.first(), links.last()) {
+            (Some(f), Some(l)) => Some(Chain {
+                anchor: f.prev_hash.clone(),
+                head: l.hash.clone(),
+            }),
+            _ => None,
+        },
+        runs: links,
+        counts,
+        files: b
+            .files
+            .iter()
+            .map(|(p, bytes)| FileEntry {
+                path: p.clone(),
+                sha256: sha256_hex(bytes),
+                bytes: bytes.len() as u64,
+            })
+            .collect(),
+        signing_key: key
+            .as_ref()
+            .map(|k| key_fingerprint(k.verifying_key().as_bytes())),
+    };
+    let mut manifest_bytes = serde_json::to_vec_pretty(&manifest)?;
+    manifest_bytes.push(b'\n');
+    let manifest_sha256 = sha256_hex(&manifest_bytes);
+    let mut entries: Vec<(String, Vec<u8>)> =
+        vec![("manifest.json".into(), manifest_bytes.clone())];
+    if let Some(k) = key {
+        let sig = SignatureFile {
+            algorithm: "ed25519".into(),
+            public_key: hex::encode(k.verifying_key().as_bytes()),
+            signature: hex::encode(k.sign(&manifest_bytes).to_bytes()),
+        };
+        let mut bytes = serde_json::to_vec_pretty(&sig)?;
+        bytes.push(b'\n');
+        entries.push(("manifest.sig".into(), bytes));
+    }
+    entries.extend(b.files.iter().cloned());
+    Ok(Sealed {
+        entries,
+        manifest,
+        sha256: manifest_sha256,
+    })
+}
+
+/// What the runs of a period point at.
+struct RunRefs {
+    links: Vec<RunLink>,
+    snapshot_ids: BTreeSet<i64>,
+    event_ids: BTreeSet<String>,
+    items: usize,
+}
+
+/// Each run's record, its drift items and coverage (with their controls).
+fn add_runs(
+    b: &mut Bundle,
+    store: &SqliteStore,
+    runs: &[(crate::store::RunRow, String)],
+) -> Result<RunRefs> {
     let mut links = Vec::new();
     let mut snapshot_ids: BTreeSet<i64> = BTreeSet::new();
     let mut event_ids: BTreeSet<String> = BTreeSet::new();
     let mut item_count = 0;
-    for (row, record) in &runs {
+    for (row, record) in runs {
         links.push(RunLink {
             id: row.id,
             finished_at: row.finished_at.clone(),
@@ -260,16 +423,17 @@ pub fn export(
         b.add_json(format!("coverage/{:06}.json", row.id), &coverage)?;
         snapshot_ids.extend(store.run_snapshot_ids(row.id)?);
     }
-    counts.insert("runs".into(), runs.len());
-    counts.insert("drift_items".into(), item_count);
+    Ok(RunRefs {
+        links,
+        snapshot_ids,
+        event_ids,
+        items: item_count,
+    })
+}
 
-    // Snapshots taken in the period, and those the runs used.
-    for s in store.snapshots(None)? {
-        if s.taken_at >= from_s && s.taken_at <= to_s {
-            snapshot_ids.insert(s.id);
-        }
-    }
-    for id in &snapshot_ids {
+/// Each snapshot in canonical form, with its resources' state hashes.
+fn add_snapshots(b: &mut Bundle, store: &SqliteStore, ids: &BTreeSet<i64>) -> Result<()> {
+    for id in ids {
         let Some(snap) = store.snapshot(*id)? else {
             continue;
         };
@@ -296,13 +460,15 @@ pub fn export(
             }),
         )?;
     }
-    counts.insert("snapshots".into(), snapshot_ids.len());
+    Ok(())
+}
 
-    // Baselines approved up to the end of the period, with the states they approve.
+/// Baselines approved up to `to_s` with the states they approve; how many.
+fn add_baselines(b: &mut Bundle, store: &SqliteStore, to_s: &str) -> Result<usize> {
     let mut baselines = Vec::new();
     let mut states: BTreeMap<String, Value> = BTreeMap::new();
     for bl in store.baselines()? {
-        if bl.created_at > to_s {
+        if bl.created_at.as_str() > to_s {
             continue;
         }
         let mut entries = Vec::new();
@@ -316,30 +482,16 @@ pub fn export(
         }
         baselines.push(json!({"baseline": bl, "entries": entries}));
     }
-    counts.insert("baselines".into(), baselines.len());
     b.add_json("baselines.json".into(), &baselines)?;
     b.add_json("baseline-states.json".into(), &states)?;
-    let exceptions: Vec<_> = store
-        .exceptions(None, None)?
-        .into_iter()
-        .filter(|e| e.created_at <= to_s && e.expires_at >= from_s)
-        .collect();
-    counts.insert("exceptions".into(), exceptions.len());
-    b.add_json("exceptions.json".into(), &exceptions)?;
+    Ok(baselines.len())
+}
 
-    // The raw audit events behind the attributions.
-    let mut events = Vec::new();
-    for id in &event_ids {
-        if let Some(e) = store.audit_event(id)? {
-            events.push(json!({"event_id": e.event_id, "provider": e.provider, "raw": e.raw}));
-        }
-    }
-    counts.insert("audit_events".into(), events.len());
-    b.add_json("audit-events.json".into(), &events)?;
-    // The configuration each run recorded (runs of older versions recorded none), and the one
-    // the export was made with.
+/// The configuration each run recorded (runs of older versions recorded none), and the one the
+/// export was made with; secrets removed in both.
+fn add_config(b: &mut Bundle, cfg: &Config, runs: &[(crate::store::RunRow, String)]) -> Result<()> {
     let mut in_force: Vec<(Value, Vec<i64>)> = Vec::new();
-    for (row, record) in &runs {
+    for (row, record) in runs {
         let c = serde_json::from_str::<Value>(record)
             .ok()
             .and_then(|r| r.get("config").cloned())
@@ -356,84 +508,7 @@ pub fn export(
             "at_export": cfg.redacted(),
         }),
     )?;
-    b.add_json(
-        "controls.json".into(),
-        &crate::controls::MAPPING
-            .iter()
-            .map(|(cat, what, ctls)| json!({"finding": cat, "meaning": what, "controls": ctls}))
-            .collect::<Vec<_>>(),
-    )?;
-    b.add(
-        "README.txt".into(),
-        readme(&from_s, &to_s, runs.len(), key.is_some()).into_bytes(),
-    );
-
-    // Manifest and signature.
-    b.files.sort_by(|a, b| a.0.cmp(&b.0));
-    let manifest = Manifest {
-        format: FORMAT.into(),
-        format_version: FORMAT_VERSION,
-        tool: json!({"name": "netdrift", "version": env!("CARGO_PKG_VERSION")}),
-        created_at: ts(now),
-        period: Period {
-            from: from_s.clone(),
-            to: to_s.clone(),
-        },
-        empty: runs.is_empty(),
-        chain: match (links.first(), links.last()) {
-            (Some(f), Some(l)) => Some(Chain {
-                anchor: f.prev_hash.clone(),
-                head: l.hash.clone(),
-            }),
-            _ => None,
-        },
-        runs: links,
-        counts,
-        files: b
-            .files
-            .iter()
-            .map(|(p, bytes)| FileEntry {
-                path: p.clone(),
-                sha256: sha256_hex(bytes),
-                bytes: bytes.len() as u64,
-            })
-            .collect(),
-        signing_key: key
-            .as_ref()
-            .map(|k| key_fingerprint(k.verifying_key().as_bytes())),
-    };
-    let mut manifest_bytes = serde_json::to_vec_pretty(&manifest)?;
-    manifest_bytes.push(b'\n');
-    let manifest_sha256 = sha256_hex(&manifest_bytes);
-    let mut entries: Vec<(String, Vec<u8>)> =
-        vec![("manifest.json".into(), manifest_bytes.clone())];
-    if let Some(k) = &key {
-        let sig = SignatureFile {
-            algorithm: "ed25519".into(),
-            public_key: hex::encode(k.verifying_key().as_bytes()),
-            signature: hex::encode(k.sign(&manifest_bytes).to_bytes()),
-        };
-        let mut bytes = serde_json::to_vec_pretty(&sig)?;
-        bytes.push(b'\n');
-        entries.push(("manifest.sig".into(), bytes));
-    }
-    entries.extend(b.files.iter().cloned());
-    write_tar(out, &entries, now)?;
-    let files = b.files.len();
-    store.record_evidence_export(
-        &ts(now),
-        (&from_s, &to_s),
-        &out.display().to_string(),
-        &manifest_sha256,
-        &snapshot_ids.iter().copied().collect::<Vec<_>>(),
-    )?;
-    Ok(Exported {
-        runs: runs.len(),
-        snapshots: snapshot_ids.len(),
-        files,
-        signed_by: manifest.signing_key,
-        manifest_sha256,
-    })
+    Ok(())
 }
 
 fn item_with_controls(i: &DriftItem) -> Value {

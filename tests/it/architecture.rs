@@ -104,6 +104,7 @@ fn reconcile_drift_and_attribution_name_no_provider_and_hold_no_sql() {
         "src/drift.rs",
         "src/attribution.rs",
         "src/attribution/windows.rs",
+        "src/attribution/load.rs",
     ] {
         let text = std::fs::read_to_string(repo().join(f)).unwrap();
         let code: String = text
