@@ -302,10 +302,22 @@ fn has_payload(events: &[AuditEvent], id: &str) -> bool {
 }
 
 fn scope_account(scope: &str) -> String {
-    scope.split(':').nth(1).unwrap_or_default().to_string()
+    netdrift_snapshots::Scope::parse_key(scope)
+        .map(|s| s.account().to_string())
+        .unwrap_or_default()
 }
 
 /// Follow a temporary key back through the `AssumeRole*` events that issued it.
+/// How far a temporary key is followed back through `AssumeRole*` events.
+pub const MAX_CHAIN: usize = 5;
+
+/// The temporary key a session called with, which an `AssumeRole*` event issued.
+pub fn temporary_key(a: &Actor) -> Option<&str> {
+    a.access_key_id
+        .as_deref()
+        .filter(|_| a.key_type == Some(KeyType::Temporary))
+}
+
 fn role_chain(
     issuers: &HashMap<String, AuditEvent>,
     actor: &Actor,
@@ -313,15 +325,11 @@ fn role_chain(
     let mut chain = Vec::new();
     let mut cur = actor.clone();
     let mut root = None;
-    for _ in 0..5 {
-        let Some(key) = cur
-            .access_key_id
-            .clone()
-            .filter(|_| cur.key_type == Some(KeyType::Temporary))
-        else {
+    for _ in 0..MAX_CHAIN {
+        let Some(key) = temporary_key(&cur) else {
             break;
         };
-        let Some(issuer) = issuers.get(&key).cloned() else {
+        let Some(issuer) = issuers.get(key).cloned() else {
             break;
         };
         let who = issuer
@@ -574,7 +582,7 @@ mod tests {
                 scope: "aws:111122223333:us-east-1".into(),
                 source: "file:a".into(),
                 taken_at: "2026-11-25T02:00:00Z".into(),
-                status: "complete".into(),
+                status: netdrift_snapshots::SnapshotStatus::Complete,
                 problems: Vec::new(),
                 uncollected: Vec::new(),
                 resource_count: 1,

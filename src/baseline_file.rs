@@ -218,7 +218,8 @@ pub fn load(path: &Path) -> Result<Vec<(Scope, Vec<Resource>)>> {
             },
         );
         let files: Vec<_> = s.files.iter().map(|f| base.join(f)).collect();
-        let mut resources = netdrift_provider_file::import_files(provider, &scope.account, &files)?;
+        let mut resources =
+            netdrift_provider_file::import_files(provider, scope.account(), &files)?;
         for (j, r) in s.resources.iter().enumerate() {
             let at = format!("{at}.resource[{j}] ({})", r.id);
             let kind: ResourceKind = r.kind.parse().with_context(|| format!("{at}: kind"))?;
@@ -254,9 +255,9 @@ pub fn export(scopes: &[(Scope, Vec<Resource>)]) -> Result<String> {
         scopes: scopes
             .iter()
             .map(|(scope, resources)| ScopeEntry {
-                provider: scope.provider.to_string(),
-                account: scope.account.clone(),
-                region: scope.region.clone(),
+                provider: scope.provider().to_string(),
+                account: scope.account().to_string(),
+                region: scope.region().map(str::to_string),
                 files: Vec::new(),
                 resources: resources
                     .iter()

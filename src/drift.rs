@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use netdrift_snapshots::{
     assess, diff_scope, AccessSet, Effect, Resource, ResourceDiff, ResourceKind, Scope,
-    SeverityPolicy,
+    SeverityPolicy, SnapshotStatus,
 };
 
 use crate::config::DriftSettings;
@@ -66,7 +66,7 @@ pub fn compute(
         let key = scope.key();
         let finding = |code: CoverageCode, message: String| CoverageFinding {
             scope: key.clone(),
-            provider: scope.provider,
+            provider: scope.provider(),
             code,
             message,
             snapshot_id: Some(snap.id),
@@ -74,21 +74,21 @@ pub fn compute(
             problems: snap.problems.clone(),
             uncollected: snap.uncollected.clone(),
         };
-        match snap.status.as_str() {
-            "failed" => {
+        match snap.status {
+            SnapshotStatus::Failed => {
                 coverage.push(finding(CoverageCode::CollectionFailed,
                     format!("collection of {key} failed at {}: no drift is computed for it (nothing is reported as removed)", snap.taken_at),
                 ));
                 continue;
             }
-            "partial" => coverage.push(finding(CoverageCode::CollectionPartial,
+            SnapshotStatus::Partial => coverage.push(finding(CoverageCode::CollectionPartial,
                 format!(
                     "collection of {key} was partial at {}: {} not read; their resources are not reported as removed",
                     snap.taken_at,
                     snap.uncollected.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
                 ),
             )),
-            _ => {}
+            SnapshotStatus::Complete => {}
         }
         let Some(baseline) = &input.baseline else {
             coverage.push(finding(CoverageCode::NoBaseline, format!("{key} has no approved baseline yet: run `netdrift baseline approve --scope {key}`")));
@@ -131,7 +131,7 @@ pub fn scope_matches(filter: &str, scope: &Scope) -> bool {
         || key
             .strip_prefix(&f)
             .is_some_and(|rest| rest.starts_with(':'))
-        || scope.account.eq_ignore_ascii_case(&f)
+        || scope.account().eq_ignore_ascii_case(&f)
 }
 
 /// Riskiest first.
@@ -199,9 +199,9 @@ fn to_item(
     }
     let item = DriftItem {
         id: drift_id(&key, d),
-        provider: scope.provider,
+        provider: scope.provider(),
         scope: key,
-        region: scope.region.clone(),
+        region: scope.region().map(str::to_string),
         resource: d.resource.as_str().to_string(),
         resource_kind: d.kind,
         resource_name: d.name.clone(),
@@ -289,7 +289,7 @@ mod tests {
                 scope: "aws:111122223333:eu-west-1".into(),
                 source: "file:a".into(),
                 taken_at: "2026-11-30T00:00:00Z".into(),
-                status: status.into(),
+                status: SnapshotStatus::parse(status).unwrap(),
                 problems: Vec::new(),
                 uncollected: Vec::new(),
                 resource_count: 1,

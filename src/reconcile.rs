@@ -79,7 +79,7 @@ fn collect_files(
     scope: &netdrift_snapshots::Scope,
     files: &[PathBuf],
 ) -> Collected {
-    match netdrift_provider_file::import_files(scope.provider, &scope.account, files) {
+    match netdrift_provider_file::import_files(scope.provider(), scope.account(), files) {
         Ok(resources) => Collected::complete(scope.clone(), resources),
         Err(e) => {
             let code = match &e {
@@ -241,7 +241,7 @@ pub fn audit_since(
 /// read that kind (a partial snapshot does not hide what an earlier one read). None for a new
 /// scope.
 fn stored_resources(store: &SqliteStore, scope: &str) -> Result<Vec<netdrift_snapshots::Resource>> {
-    let provider = netdrift_snapshots::Scope::parse_key(scope)?.provider;
+    let provider = netdrift_snapshots::Scope::parse_key(scope)?.provider();
     let mut loaded: Vec<(i64, Vec<netdrift_snapshots::Resource>)> = Vec::new();
     let mut out = Vec::new();
     for kind in netdrift_snapshots::collection::all_kinds(provider) {

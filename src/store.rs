@@ -68,7 +68,7 @@ pub struct SnapshotRow {
     pub scope: String,
     pub source: String,
     pub taken_at: String,
-    pub status: String,
+    pub status: SnapshotStatus,
     pub problems: Vec<Problem>,
     pub uncollected: Vec<ResourceKind>,
     pub resource_count: i64,
@@ -402,7 +402,11 @@ fn snapshot_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<SnapshotRow>> 
             scope: r.get(1)?,
             source: r.get(2)?,
             taken_at: r.get(3)?,
-            status: r.get(4)?,
+            status: {
+                let s: String = r.get(4)?;
+                SnapshotStatus::parse(&s)
+                    .ok_or_else(|| anyhow::anyhow!("snapshot with unknown status {s:?}"))?
+            },
             problems: serde_json::from_str(&problems)?,
             uncollected: serde_json::from_str(&uncollected)?,
             resource_count: r.get(7)?,
@@ -418,9 +422,9 @@ pub(crate) fn ensure_scope(tx: &Transaction<'_>, scope: &Scope) -> Result<()> {
         "INSERT OR IGNORE INTO scopes (key, provider, account, region) VALUES (?1, ?2, ?3, ?4)",
         params![
             scope.key(),
-            scope.provider.as_str(),
-            scope.account,
-            scope.region
+            scope.provider().as_str(),
+            scope.account(),
+            scope.region()
         ],
     )?;
     Ok(())
@@ -447,12 +451,12 @@ fn insert_snapshot_tx(
     let mut manifest: BTreeMap<String, String> = BTreeMap::new();
     let mut rules = 0i64;
     for r in &c.resources {
-        if r.kind.provider() != c.scope.provider {
+        if r.kind.provider() != c.scope.provider() {
             bail!(
                 "resource {} of kind {} does not belong to a {} scope",
                 r.id,
                 r.kind,
-                c.scope.provider
+                c.scope.provider()
             );
         }
         let hash = put_state(tx, r)?;

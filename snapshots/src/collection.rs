@@ -185,7 +185,7 @@ impl Collected {
 
     /// A scope that could not be read at all: every kind of its provider is uncollected.
     pub fn failed(scope: Scope, problem: Problem) -> Collected {
-        let uncollected = all_kinds(scope.provider);
+        let uncollected = all_kinds(scope.provider());
         Collected {
             scope,
             status: SnapshotStatus::Failed,

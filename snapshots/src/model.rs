@@ -69,13 +69,36 @@ impl FromStr for Provider {
 }
 
 /// One collection unit: an AWS account in a region, a GCP project, an Azure subscription.
+///
+/// Built only through [`Scope::new`] (or [`Scope::parse_key`], or deserialization, which go
+/// through it), which normalises: an Azure subscription id is lower-cased (ARM ids are
+/// case-insensitive, so one subscription never splits in two), an empty region is none.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RawScope")]
 pub struct Scope {
-    pub provider: Provider,
+    provider: Provider,
     /// AWS account id, GCP project id, Azure subscription id.
-    pub account: String,
+    account: String,
     /// AWS region; `None` for GCP projects and Azure subscriptions (their resources are global).
-    pub region: Option<String>,
+    region: Option<String>,
+}
+
+/// A scope as serialized, normalised on the way in.
+#[derive(Deserialize)]
+struct RawScope {
+    provider: Provider,
+    account: String,
+    region: Option<String>,
+}
+
+impl TryFrom<RawScope> for Scope {
+    type Error = ModelError;
+    fn try_from(r: RawScope) -> Result<Scope, ModelError> {
+        if r.account.is_empty() {
+            return Err(ModelError::new("", "a scope needs an account"));
+        }
+        Ok(Scope::new(r.provider, r.account, r.region))
+    }
 }
 
 impl Scope {
@@ -92,6 +115,20 @@ impl Scope {
             account,
             region: region.filter(|r| !r.is_empty()),
         }
+    }
+
+    pub fn provider(&self) -> Provider {
+        self.provider
+    }
+
+    /// AWS account id, GCP project id, Azure subscription id (lower case).
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// AWS region; `None` for GCP projects and Azure subscriptions.
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
     }
 
     /// Stable textual key: `aws:111122223333:us-east-1`, `gcp:acme-prod`, `azure:<subscription>`.
@@ -698,6 +735,30 @@ impl Resource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scope_is_normalised_however_it_is_built() {
+        let a = Scope::new(
+            Provider::Azure,
+            "0B1F6471-1BF0-4DDA-AEC3-111122223333",
+            None,
+        );
+        let b = Scope::parse_key("azure:0b1f6471-1bf0-4dda-aec3-111122223333").unwrap();
+        let c: Scope = serde_json::from_str(
+            r#"{"provider":"azure","account":"0B1f6471-1bf0-4dda-AEC3-111122223333","region":""}"#,
+        )
+        .unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a, c, "deserializing goes through the constructor");
+        assert_eq!(c.region(), None, "an empty region is none");
+        assert_eq!(a.key(), "azure:0b1f6471-1bf0-4dda-aec3-111122223333");
+        // AWS and GCP ids keep their case (they are case-sensitive or always lower case).
+        assert_eq!(Scope::new(Provider::Gcp, "Acme", None).account(), "Acme");
+        assert!(
+            serde_json::from_str::<Scope>(r#"{"provider":"aws","account":"","region":null}"#)
+                .is_err()
+        );
+    }
 
     #[test]
     fn protocols_parse_like_the_clouds_spell_them() {

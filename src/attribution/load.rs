@@ -9,10 +9,11 @@ use std::rc::Rc;
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
-use netdrift_snapshots::{KeyType, Provider};
+use netdrift_snapshots::Provider;
 
 use super::{
-    apply_severity, attribute, ids_for, load_records, scope_account, window, ItemInputs, Settings,
+    apply_severity, attribute, ids_for, load_records, scope_account, temporary_key, window,
+    ItemInputs, Settings, MAX_CHAIN,
 };
 use crate::config::Config;
 use crate::drift::Computed;
@@ -57,9 +58,6 @@ pub fn attribute_all(
     Ok(findings)
 }
 
-/// How far a temporary key is followed back through `AssumeRole*` events.
-pub const MAX_CHAIN: usize = 5;
-
 pub struct Loader<'a> {
     store: &'a SqliteStore,
     snapshots: HashMap<String, Rc<[SnapshotRow]>>,
@@ -87,7 +85,7 @@ impl<'a> Loader<'a> {
         let snaps = self.snapshots[&item.scope].clone();
         for snap in snaps.iter().rev() {
             if snap.id >= item.snapshot_id
-                || snap.status == "failed"
+                || snap.status == netdrift_snapshots::SnapshotStatus::Failed
                 || snap.uncollected.contains(&item.resource_kind)
             {
                 continue;
@@ -117,11 +115,7 @@ impl<'a> Loader<'a> {
         for ev in events.iter().filter(|e| e.catalogued) {
             let mut cur = ev.actor.clone();
             for _ in 0..MAX_CHAIN {
-                let Some(key) = cur
-                    .access_key_id
-                    .clone()
-                    .filter(|_| cur.key_type == Some(KeyType::Temporary))
-                else {
+                let Some(key) = temporary_key(&cur).map(str::to_string) else {
                     break;
                 };
                 let issuer = match issuers.get(&key) {

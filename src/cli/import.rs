@@ -44,7 +44,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
     };
     let scope = Scope::new(a.provider, a.scope.clone(), region);
     // Convert everything before touching the database: a bad file stores nothing.
-    let resources = netdrift_provider_file::import_files(a.provider, &scope.account, &a.files)?;
+    let resources = netdrift_provider_file::import_files(a.provider, scope.account(), &a.files)?;
     let rules: usize = resources.iter().map(|r| r.rules.len()).sum();
     let n = resources.len();
     let mut store = open_store(db)?;

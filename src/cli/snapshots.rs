@@ -33,7 +33,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
                         r.id.to_string(),
                         r.scope.clone(),
                         r.taken_at.clone(),
-                        r.status.clone(),
+                        r.status.as_str().to_string(),
                         r.resource_count.to_string(),
                         r.rule_count.to_string(),
                         r.problems

@@ -49,7 +49,9 @@ pub fn finding(i: &DriftItem, generated_at: &str) -> Value {
     } else {
         (1, "New")
     };
-    let account = Scope::parse_key(&i.scope).ok().map(|s| s.account);
+    let account = Scope::parse_key(&i.scope)
+        .ok()
+        .map(|s| s.account().to_string());
     let cloud_provider = match i.provider {
         Provider::Aws => "AWS",
         Provider::Gcp => "GCP",

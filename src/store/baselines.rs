@@ -101,7 +101,7 @@ impl SqliteStore {
             let Some(snap) = self.latest_snapshot(scope, None)? else {
                 bail!("scope {scope} has no snapshot to approve");
             };
-            if snap.status == "failed" {
+            if snap.status == netdrift_snapshots::SnapshotStatus::Failed {
                 bail!(
                     "the latest snapshot of {scope} failed ({}); collect it again before approving",
                     snap.taken_at

@@ -36,7 +36,7 @@ impl SqliteStore {
             let Some(snapshot) = self.latest_snapshot(&key, None)? else {
                 continue;
             };
-            let failed = snapshot.status == "failed";
+            let failed = snapshot.status == netdrift_snapshots::SnapshotStatus::Failed;
             out.push(ScopeInputs {
                 actual: if failed {
                     Vec::new()

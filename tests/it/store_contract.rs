@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use netdrift::store::{
     AuditBatch, BaselineSelector, NewException, RunRecord, SqliteStore, Store, StoreError,
 };
-use netdrift_snapshots::{Collected, Direction, Problem, ProblemCode, Provider, Resource, Scope};
+use netdrift_snapshots::{
+    Collected, Direction, Problem, ProblemCode, Provider, Resource, Scope, SnapshotStatus,
+};
 
 use crate::support::repo;
 
@@ -65,7 +67,7 @@ fn collections_load_back_as_drift_inputs() {
         let i = &inputs[0];
         assert_eq!(i.scope, scope(), "{name}");
         assert_eq!(i.snapshot.id, id, "{name}");
-        assert_eq!(i.snapshot.status, "complete", "{name}");
+        assert_eq!(i.snapshot.status, SnapshotStatus::Complete, "{name}");
         assert_eq!(i.actual, groups(), "{name}: resources come back exactly");
         assert!(i.baseline.is_none() && i.approved_at.is_none(), "{name}");
         assert!(
@@ -129,7 +131,7 @@ fn a_failed_snapshot_loads_without_resources_or_baseline() {
             .record_collection(&[(failed, "aws:live".into())], at("2026-11-02T00:00:00Z"))
             .unwrap();
         let i = &store.load_drift_inputs(&|_| true).unwrap()[0];
-        assert_eq!(i.snapshot.status, "failed", "{name}");
+        assert_eq!(i.snapshot.status, SnapshotStatus::Failed, "{name}");
         assert_eq!(
             i.snapshot.problems[0].code,
             ProblemCode::Throttled,

@@ -330,15 +330,15 @@ pub async fn collect(
         match events {
             Some(Ok(evs)) => {
                 out.windows.push(netdrift_provider_api::AuditWindow {
-                    account: collected.scope.account.clone(),
+                    account: collected.scope.account().to_string(),
                     start: ts(since),
                     end: ts(now),
                 });
                 out.events.extend(evs);
             }
             Some(Err(p)) => out.audit_failures.push(AuditFailure {
-                account: collected.scope.account.clone(),
-                region: collected.scope.region.clone(),
+                account: collected.scope.account().to_string(),
+                region: collected.scope.region().map(str::to_string),
                 start: ts(since),
                 end: ts(now),
                 problem: p,

@@ -306,11 +306,7 @@ impl Arm {
     }
 
     async fn collect_subscription(&self, subscription: &str) -> Collected {
-        let scope = Scope {
-            provider: Provider::Azure,
-            account: subscription.to_string(),
-            region: None,
-        };
+        let scope = Scope::new(Provider::Azure, subscription, None);
         match self.nsgs(subscription).await {
             Err(p) => Collected::failed(scope, p),
             Ok(items) => {
@@ -371,11 +367,7 @@ pub async fn collect(
         Err(p) => {
             for s in src.subscriptions.iter().flatten() {
                 out.scopes.push(Collected::failed(
-                    Scope {
-                        provider: Provider::Azure,
-                        account: s.clone(),
-                        region: None,
-                    },
+                    Scope::new(Provider::Azure, s.as_str(), None),
                     p.clone(),
                 ));
             }
@@ -419,7 +411,7 @@ pub async fn collect(
                 continue;
             }
             let start = since(&c.scope.key());
-            match arm.activity(&c.scope.account, start, now).await {
+            match arm.activity(c.scope.account(), start, now).await {
                 Ok(records) => {
                     for rec in records {
                         match netdrift_provider_file::audit::azure::parse_event(&rec) {
@@ -435,13 +427,13 @@ pub async fn collect(
                         }
                     }
                     out.windows.push(netdrift_provider_api::AuditWindow {
-                        account: c.scope.account.clone(),
+                        account: c.scope.account().to_string(),
                         start: start.to_rfc3339(),
                         end: now.to_rfc3339(),
                     });
                 }
                 Err(p) => out.audit_failures.push(netdrift_snapshots::AuditFailure {
-                    account: c.scope.account.clone(),
+                    account: c.scope.account().to_string(),
                     region: None,
                     start: start.to_rfc3339(),
                     end: now.to_rfc3339(),

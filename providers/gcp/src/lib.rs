@@ -203,18 +203,18 @@ pub async fn collect(
             }
             let start = since(&c.scope.key());
             earliest = earliest.min(start);
-            let resource = format!("projects/{}", c.scope.account);
+            let resource = format!("projects/{}", c.scope.account());
             match rest.audit_entries(&[resource], start, now).await {
                 Ok(entries) => {
                     merge_events(&mut out.events, entries);
                     out.windows.push(netdrift_provider_api::AuditWindow {
-                        account: c.scope.account.clone(),
+                        account: c.scope.account().to_string(),
                         start: start.to_rfc3339(),
                         end: now.to_rfc3339(),
                     });
                 }
                 Err(p) => out.audit_failures.push(netdrift_snapshots::AuditFailure {
-                    account: c.scope.account.clone(),
+                    account: c.scope.account().to_string(),
                     region: None,
                     start: start.to_rfc3339(),
                     end: now.to_rfc3339(),
@@ -260,11 +260,7 @@ fn merge_events(into: &mut Vec<AuditEvent>, entries: Vec<serde_json::Value>) {
 }
 
 fn scope(project: &str) -> Scope {
-    Scope {
-        provider: Provider::Gcp,
-        account: project.to_string(),
-        region: None,
-    }
+    Scope::new(Provider::Gcp, project, None)
 }
 
 /// Assemble a project's snapshot from what could be read.
