@@ -21,31 +21,14 @@ use crate::config::{AttributionConfig, ChangeWindow};
 use crate::drift::Computed;
 use crate::findings::{ActorRef, Attribution, AttributionStatus};
 use crate::findings::{CoverageFinding, DriftItem};
-use crate::store::{parse_ts, ts, AuditFailureRow};
+use crate::store::{parse_ts, ts};
+pub use crate::store::{temporary_key, ItemInputs, MAX_CHAIN};
 
 /// What attribution is configured with.
 pub struct Settings<'a> {
     pub attribution: &'a AttributionConfig,
     pub change_windows: &'a [ChangeWindow],
     pub records: &'a [ChangeRecord],
-}
-
-/// Everything the attribution of one drift item depends on, read from the store beforehand.
-#[derive(Debug, Clone)]
-pub struct ItemInputs {
-    /// The window the events were looked for in (skew included).
-    pub window: (DateTime<Utc>, DateTime<Utc>),
-    /// Every event touching the item's ids in the window.
-    pub events: Vec<AuditEvent>,
-    /// The `AssumeRole*` event that issued each temporary key in the events' role chains.
-    pub issuers: HashMap<String, AuditEvent>,
-    /// Failed audit-log reads of the account overlapping the window.
-    pub failures: Vec<AuditFailureRow>,
-    /// Whether imported logs cover the window.
-    pub covered: bool,
-    /// The approved state of the resource, when an event's grade depends on it (a change-only
-    /// request is applied onto it; a deleted NACL entry is looked up in it).
-    pub before: Option<Resource>,
 }
 
 /// The attribution window: from the last snapshot before the drift snapshot that still showed
@@ -308,16 +291,6 @@ fn scope_account(scope: &str) -> String {
 }
 
 /// Follow a temporary key back through the `AssumeRole*` events that issued it.
-/// How far a temporary key is followed back through `AssumeRole*` events.
-pub const MAX_CHAIN: usize = 5;
-
-/// The temporary key a session called with, which an `AssumeRole*` event issued.
-pub fn temporary_key(a: &Actor) -> Option<&str> {
-    a.access_key_id
-        .as_deref()
-        .filter(|_| a.key_type == Some(KeyType::Temporary))
-}
-
 fn role_chain(
     issuers: &HashMap<String, AuditEvent>,
     actor: &Actor,
@@ -555,7 +528,7 @@ mod tests {
     //! what the logs cover go in; grade, status, actor and class come out. No database.
     use super::*;
     use crate::findings::CoverageCode;
-    use crate::store::{ScopeInputs, SnapshotRow};
+    use crate::store::{AuditFailureRow, ScopeInputs, SnapshotRow};
     use netdrift_snapshots::{Provider, Scope};
 
     const GROUP: &str = "sg-0a1b2c3d4e5f60001";

@@ -5,6 +5,7 @@
 //! structs live here; domain types never implement rusqlite traits.
 
 mod api;
+mod attribution_inputs;
 mod audit;
 mod baselines;
 mod inputs;
@@ -26,6 +27,7 @@ use netdrift_snapshots::{
 };
 
 pub use api::{Store, StoreError, StoreResult};
+pub use attribution_inputs::{temporary_key, AttributionQuery, ItemInputs, WindowRule, MAX_CHAIN};
 pub use audit::{AuditBatch, AuditFailureRow};
 pub use baselines::{BaselineRow, BaselineSelector, ExceptionRow, NewException};
 pub use inputs::ScopeInputs;

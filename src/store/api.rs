@@ -18,8 +18,8 @@ use chrono::{DateTime, Utc};
 use netdrift_snapshots::{Collected, Resource, Scope};
 
 use super::{
-    AuditBatch, BaselineSelector, NewException, RunRecord, RunRow, ScopeInputs, SnapshotRow,
-    SqliteStore,
+    AttributionQuery, AuditBatch, BaselineSelector, ItemInputs, NewException, RunRecord, RunRow,
+    ScopeInputs, SnapshotRow, SqliteStore, WindowRule,
 };
 
 /// What can go wrong in a store.
@@ -61,6 +61,13 @@ pub trait Store {
     fn add_exception(&mut self, e: &NewException<'_>, now: DateTime<Utc>) -> StoreResult<i64>;
     /// Drop what no retained run, baseline or latest snapshot references.
     fn prune(&mut self, before: DateTime<Utc>) -> StoreResult<usize>;
+    /// Everything attribution needs, per drift item; `window(i, last_seen)` is the caller's
+    /// (pure) window rule, given when the approved state was last seen.
+    fn load_attribution_inputs(
+        &self,
+        queries: &[AttributionQuery],
+        window: &WindowRule<'_>,
+    ) -> StoreResult<Vec<ItemInputs>>;
     /// Everything drift needs, per scope `select` accepts.
     fn load_drift_inputs(&self, select: &dyn Fn(&Scope) -> bool) -> StoreResult<Vec<ScopeInputs>>;
     fn snapshot(&self, id: i64) -> StoreResult<SnapshotRow>;
@@ -107,6 +114,13 @@ impl Store for SqliteStore {
     }
     fn load_drift_inputs(&self, select: &dyn Fn(&Scope) -> bool) -> StoreResult<Vec<ScopeInputs>> {
         Ok(SqliteStore::load_drift_inputs(self, select)?)
+    }
+    fn load_attribution_inputs(
+        &self,
+        queries: &[AttributionQuery],
+        window: &WindowRule<'_>,
+    ) -> StoreResult<Vec<ItemInputs>> {
+        Ok(SqliteStore::load_attribution_inputs(self, queries, window)?)
     }
     fn snapshot(&self, id: i64) -> StoreResult<SnapshotRow> {
         SqliteStore::snapshot(self, id)?.ok_or(StoreError::NotFound {

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use netdrift::store::{
-    AuditBatch, BaselineSelector, NewException, RunRecord, SqliteStore, Store, StoreError,
+    AttributionQuery, AuditBatch, BaselineSelector, NewException, RunRecord, SqliteStore, Store,
+    StoreError,
 };
 use netdrift_snapshots::{
     Collected, Direction, Problem, ProblemCode, Provider, Resource, Scope, SnapshotStatus,
@@ -30,7 +31,11 @@ fn scope() -> Scope {
 
 /// The demo's AWS security groups, converted as a file source converts them.
 fn groups() -> Vec<Resource> {
-    let path = repo().join("demo/aws/day1/security-groups.json");
+    groups_of("day1")
+}
+
+fn groups_of(day: &str) -> Vec<Resource> {
+    let path = repo().join(format!("demo/aws/{day}/security-groups.json"));
     let bytes = std::fs::read(&path).unwrap();
     let doc = netdrift_provider_file::parse_json("sg", &bytes).unwrap();
     netdrift_provider_file::convert_document(Provider::Aws, "111122223333", &doc).unwrap()
@@ -270,5 +275,86 @@ fn prune_keeps_what_is_still_referenced() {
         let i = &store.load_drift_inputs(&|_| true).unwrap()[0];
         assert_eq!(i.actual, groups(), "{name}: the latest snapshot is intact");
         assert!(store.schema_version().unwrap() >= 3, "{name}");
+    }
+}
+
+#[test]
+fn attribution_inputs_hold_the_window_its_events_and_their_role_chain() {
+    const GROUP: &str = "sg-0a1b2c3d4e5f60001";
+    for (name, mut store) in backends() {
+        let day1 = record(store.as_mut(), "2026-11-23T02:00:00Z");
+        store
+            .approve(
+                &BaselineSelector::All,
+                "ops",
+                "initial",
+                None,
+                at("2026-11-23T03:00:00Z"),
+            )
+            .unwrap();
+        let day2 = store
+            .record_collection(
+                &[(
+                    Collected::complete(scope(), groups_of("day2")),
+                    "file:a".into(),
+                )],
+                at("2026-11-25T02:00:00Z"),
+            )
+            .unwrap()[0];
+        assert!(day2 > day1);
+        let bytes = std::fs::read(repo().join("demo/audit/cloudtrail-2026-11-24.json")).unwrap();
+        let parsed =
+            netdrift_provider_file::audit::parse_file(Provider::Aws, "ct", &bytes).unwrap();
+        let covered = [(
+            "111122223333".to_string(),
+            "2026-11-23T00:00:00.000Z".to_string(),
+            "2026-11-25T03:00:00.000Z".to_string(),
+        )];
+        store
+            .record_audit(&[AuditBatch {
+                provider: Provider::Aws,
+                source: "ct",
+                events: &parsed.events,
+                windows: &covered,
+                failures: &[],
+            }])
+            .unwrap();
+        let before = groups()
+            .into_iter()
+            .find(|r| r.id.as_str() == GROUP)
+            .unwrap();
+        let query = AttributionQuery {
+            provider: Provider::Aws,
+            scope: scope().key(),
+            resource: GROUP.into(),
+            resource_kind: before.kind,
+            snapshot_id: day2,
+            baseline_state: Some(netdrift_snapshots::canonical::state_hash(&before)),
+            ids: vec![GROUP.into()],
+        };
+        let seen = std::cell::Cell::new(None);
+        let inputs = store
+            .load_attribution_inputs(std::slice::from_ref(&query), &|i, last_seen| {
+                assert_eq!(i, 0);
+                seen.set(last_seen);
+                Ok((last_seen.unwrap(), at("2026-11-25T02:00:00Z")))
+            })
+            .unwrap();
+        assert_eq!(
+            seen.get(),
+            Some(at("2026-11-23T02:00:00Z")),
+            "{name}: day 1 showed the approved state"
+        );
+        let i = &inputs[0];
+        let names: Vec<&str> = i.events.iter().map(|e| e.event_name.as_str()).collect();
+        assert!(
+            names.contains(&"AuthorizeSecurityGroupIngress"),
+            "{name}: {names:?}"
+        );
+        assert!(
+            i.issuers.contains_key("ASIAEXAMPLEALICE0001"),
+            "{name}: the AssumeRole behind alice's session"
+        );
+        assert!(i.covered && i.failures.is_empty(), "{name}");
     }
 }
