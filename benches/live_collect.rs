@@ -181,7 +181,12 @@ fn child(which: &str, url: &str) {
                 max_attempts: 3,
                 audit_logs: false,
             };
-            let c = rt.block_on(netdrift_provider_gcp::collect(&src, &since, Utc::now()));
+            let c = rt.block_on(netdrift_provider_gcp::collect(
+                &src,
+                &since,
+                Utc::now(),
+                &Default::default(),
+            ));
             assert!(c.problems.is_empty(), "{:?}", c.problems);
             let rules: usize = c
                 .scopes
@@ -203,7 +208,12 @@ fn child(which: &str, url: &str) {
                 max_attempts: 3,
                 activity_log: false,
             };
-            let c = rt.block_on(netdrift_provider_azure::collect(&src, &since, Utc::now()));
+            let c = rt.block_on(netdrift_provider_azure::collect(
+                &src,
+                &since,
+                Utc::now(),
+                &Default::default(),
+            ));
             assert!(c.problems.is_empty(), "{:?}", c.problems);
             let rules: usize = c
                 .scopes

@@ -39,9 +39,24 @@ pub fn window(
     last_seen: Option<DateTime<Utc>>,
     cfg: &AttributionConfig,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
-    let end = parse_ts(&item.snapshot_taken_at)?;
+    window_from(
+        &item.snapshot_taken_at,
+        item.baseline_approved_at.as_deref(),
+        last_seen,
+        cfg,
+    )
+}
+
+/// [`window`] from the two times of the item it reads.
+pub fn window_from(
+    snapshot_taken_at: &str,
+    baseline_approved_at: Option<&str>,
+    last_seen: Option<DateTime<Utc>>,
+    cfg: &AttributionConfig,
+) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
+    let end = parse_ts(snapshot_taken_at)?;
     let skew = Duration::seconds(cfg.clock_skew_seconds);
-    let start = match (last_seen, &item.baseline_approved_at) {
+    let start = match (last_seen, baseline_approved_at) {
         (Some(s), _) => s,
         (None, Some(a)) => parse_ts(a)?.min(end),
         (None, None) => end - Duration::days(cfg.log_retention_days),

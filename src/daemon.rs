@@ -4,8 +4,9 @@
 //! - One daemon per database: the database lock is held for the daemon's lifetime.
 //! - Missed runs: if the last reconcile is older than the last scheduled time, it runs once at
 //!   start.
-//! - SIGTERM/SIGINT: stop taking ticks, let the running job finish its transaction (or be rolled
-//!   back by SQLite at exit after the stop timeout), exit 0.
+//! - SIGTERM/SIGINT: stop taking ticks; a running collection stops reading live scopes (those
+//!   not read are recorded as failed, `cancelled`) and its run finishes its transaction (or is
+//!   rolled back by SQLite at exit after the stop timeout); exit 0.
 //! - SIGHUP: reload and validate the config; keep the old one if the new one is invalid.
 //! - systemd: `READY=1`, watchdog pings, and a status line.
 
@@ -45,6 +46,9 @@ struct State {
     store: Mutex<SqliteStore>,
     busy: Arc<tokio::sync::Mutex<()>>,
     status: Mutex<String>,
+    /// Triggered at SIGTERM/SIGINT: a running collection stops reading and records what it
+    /// could not read as `cancelled`.
+    shutdown: netdrift_provider_api::Shutdown,
 }
 
 fn notify(states: &[sd_notify::NotifyState<'_>]) {
@@ -94,6 +98,7 @@ fn run_job(state: &State, kind: JobKind) -> Result<String> {
                 &RunOptions {
                     at: None,
                     write_report: true,
+                    shutdown: state.shutdown.clone(),
                 },
             )?;
             let new = crate::report::previous_items(&store, o.run_id)?
@@ -117,7 +122,8 @@ fn run_job(state: &State, kind: JobKind) -> Result<String> {
             ))
         }
         JobKind::Snapshot => {
-            let snap = crate::reconcile::snapshot_once(&mut store, &cfg, Utc::now())?;
+            let snap =
+                crate::reconcile::snapshot_once(&mut store, &cfg, Utc::now(), &state.shutdown)?;
             for f in &snap.findings {
                 tracing::warn!(code = %f.code, scope = %f.scope, "{}", f.message);
             }
@@ -257,6 +263,7 @@ pub async fn run(config_path: PathBuf, db: Option<PathBuf>, stop_timeout: Durati
         .last()
         .and_then(|r| crate::store::parse_ts(&r.finished_at).ok());
     let state = Arc::new(State {
+        shutdown: netdrift_provider_api::Shutdown::new(),
         config_path: config_path.clone(),
         config: Mutex::new(cfg.clone()),
         store: Mutex::new(store),
@@ -316,7 +323,10 @@ pub async fn run(config_path: PathBuf, db: Option<PathBuf>, stop_timeout: Durati
         }
     }
     notify(&[sd_notify::NotifyState::Stopping]);
-    tracing::info!("stopping: no new ticks; waiting for the running job");
+    tracing::info!(
+        "stopping: no new ticks; the running job stops reading and records what it could not read"
+    );
+    state.shutdown.trigger();
     let _ = sched.shutdown().await;
     match tokio::time::timeout(stop_timeout, state.busy.lock()).await {
         Ok(_) => tracing::info!("stopped cleanly"),

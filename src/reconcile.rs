@@ -20,6 +20,10 @@ pub struct RunOptions {
     pub at: Option<DateTime<Utc>>,
     /// Write the report files.
     pub write_report: bool,
+    /// Triggered when netdrift is stopping (the daemon's SIGTERM): live scopes not yet read are
+    /// recorded as failed (`cancelled`), so the run still ends, truthfully, within the stop
+    /// timeout.
+    pub shutdown: netdrift_provider_api::Shutdown,
 }
 
 #[derive(Debug)]
@@ -159,6 +163,7 @@ pub fn collect_all(
     since: &(dyn Fn(&str) -> DateTime<Utc> + Sync),
     known: &dyn Fn(&str) -> Vec<netdrift_snapshots::Resource>,
     now: DateTime<Utc>,
+    shutdown: &netdrift_provider_api::Shutdown,
 ) -> Collection {
     let mut out = Collection::default();
     let files: Vec<&SourceConfig> = cfg
@@ -198,7 +203,12 @@ pub fn collect_all(
     if live.is_empty() {
         return out;
     }
-    let ctx = netdrift_provider_api::CollectContext { now, since, known };
+    let ctx = netdrift_provider_api::CollectContext {
+        now,
+        since,
+        known,
+        shutdown: shutdown.clone(),
+    };
     match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -266,6 +276,7 @@ pub fn collect_with_store(
     store: &SqliteStore,
     cfg: &Config,
     taken_at: DateTime<Utc>,
+    shutdown: &netdrift_provider_api::Shutdown,
 ) -> Result<Collection> {
     let since_map = audit_since(store)?;
     let default_since = taken_at - chrono::Duration::days(1);
@@ -276,7 +287,7 @@ pub fn collect_with_store(
             Vec::new()
         })
     };
-    Ok(collect_all(cfg, &since, &known, taken_at))
+    Ok(collect_all(cfg, &since, &known, taken_at, shutdown))
 }
 
 /// What one snapshot pass stored.
@@ -298,11 +309,12 @@ pub fn snapshot_once(
     store: &mut SqliteStore,
     cfg: &Config,
     taken_at: DateTime<Utc>,
+    shutdown: &netdrift_provider_api::Shutdown,
 ) -> Result<Snapshot> {
     if let Some(max) = cfg.max_decompressed {
         netdrift_provider_file::set_max_decompressed(max);
     }
-    let collection = collect_with_store(store, cfg, taken_at)?;
+    let collection = collect_with_store(store, cfg, taken_at, shutdown)?;
     let collected: Vec<(String, SnapshotStatus, usize)> = collection
         .items
         .iter()
@@ -332,7 +344,7 @@ pub fn reconcile_once(
 ) -> Result<RunOutcome> {
     let started = crate::clock::now();
     let taken_at = opts.at.unwrap_or(started);
-    let snap = snapshot_once(store, cfg, taken_at)?;
+    let snap = snapshot_once(store, cfg, taken_at, &opts.shutdown)?;
     let (summary, snapshot_ids, audit_events) =
         (snap.collected, snap.snapshot_ids, snap.audit_events);
     let now = opts.at.unwrap_or_else(Utc::now);

@@ -27,7 +27,9 @@ use netdrift_snapshots::{
 };
 
 pub use api::{Store, StoreError, StoreResult};
-pub use attribution_inputs::{temporary_key, AttributionQuery, ItemInputs, WindowRule, MAX_CHAIN};
+pub use attribution_inputs::{
+    temporary_key, AttributionQuery, InputsVisitor, ItemInputs, WindowRule, MAX_CHAIN,
+};
 pub use audit::{AuditBatch, AuditFailureRow};
 pub use baselines::{BaselineRow, BaselineSelector, ExceptionRow, NewException};
 pub use inputs::ScopeInputs;

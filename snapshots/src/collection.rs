@@ -62,6 +62,8 @@ pub enum ProblemCode {
     ApiError,
     /// The client could not be set up (endpoint, runtime).
     Setup,
+    /// netdrift was stopping (the service shut down) before this was read.
+    Cancelled,
     /// A code this version does not know (stored by another version).
     #[serde(other)]
     Unknown,
@@ -82,6 +84,7 @@ impl ProblemCode {
             ProblemCode::Rejected => "rejected",
             ProblemCode::ApiError => "api-error",
             ProblemCode::Setup => "setup",
+            ProblemCode::Cancelled => "cancelled",
             ProblemCode::Unknown => "unknown",
         }
     }
@@ -110,7 +113,7 @@ impl ProblemCode {
 impl From<&str> for ProblemCode {
     /// The code a kebab-case name stands for; a name this version does not know is `Unknown`.
     fn from(s: &str) -> ProblemCode {
-        const ALL: [ProblemCode; 12] = [
+        const ALL: [ProblemCode; 13] = [
             ProblemCode::Auth,
             ProblemCode::PermissionDenied,
             ProblemCode::Throttled,
@@ -123,6 +126,7 @@ impl From<&str> for ProblemCode {
             ProblemCode::Rejected,
             ProblemCode::ApiError,
             ProblemCode::Setup,
+            ProblemCode::Cancelled,
         ];
         ALL.into_iter()
             .find(|c| c.as_str() == s)

@@ -4,7 +4,7 @@
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
-use super::{apply_severity, attribute, ids_for, load_records, window, Settings};
+use super::{apply_severity, attribute, ids_for, load_records, window_from, Settings};
 use crate::config::Config;
 use crate::drift::Computed;
 use crate::findings::CoverageFinding;
@@ -38,22 +38,38 @@ pub fn attribute_all(
             ids: ids_for(c),
         })
         .collect();
-    let inputs = store.load_attribution_inputs(&queries, &|i, last_seen| {
-        window(&items[i].item, last_seen, &cfg.attribution)
-    })?;
+    // What the window rule reads, apart from the items attribution writes.
+    let spans: Vec<(String, Option<String>)> = items
+        .iter()
+        .map(|c| {
+            (
+                c.item.snapshot_taken_at.clone(),
+                c.item.baseline_approved_at.clone(),
+            )
+        })
+        .collect();
     let mut findings = Vec::new();
-    for (c, inputs) in items.iter_mut().zip(&inputs) {
-        let (attr, gap) = attribute(c, inputs, &settings, now);
-        apply_severity(&mut c.item, &attr, &cfg.attribution);
-        c.item.attribution = Some(attr);
-        if let Some(g) = gap {
-            if !findings
-                .iter()
-                .any(|f: &CoverageFinding| f.scope == g.scope && f.message == g.message)
-            {
-                findings.push(g);
+    store.load_attribution_inputs(
+        &queries,
+        &|i, last_seen| {
+            let (taken, approved) = &spans[i];
+            window_from(taken, approved.as_deref(), last_seen, &cfg.attribution)
+        },
+        &mut |i, inputs| {
+            let c = &mut items[i];
+            let (attr, gap) = attribute(c, &inputs, &settings, now);
+            apply_severity(&mut c.item, &attr, &cfg.attribution);
+            c.item.attribution = Some(attr);
+            if let Some(g) = gap {
+                if !findings
+                    .iter()
+                    .any(|f: &CoverageFinding| f.scope == g.scope && f.message == g.message)
+                {
+                    findings.push(g);
+                }
             }
-        }
-    }
+            Ok(())
+        },
+    )?;
     Ok(findings)
 }

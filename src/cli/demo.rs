@@ -144,6 +144,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
         &RunOptions {
             at: Some(parse_time("2026-11-24T02:00:00Z")?),
             write_report: false,
+            ..Default::default()
         },
     )?;
     for (scope, status, n) in &first.collected {
@@ -164,6 +165,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
         &RunOptions {
             at: Some(parse_time("2026-11-25T02:00:00Z")?),
             write_report: true,
+            ..Default::default()
         },
     )?;
     super::run::print_outcome(&second);

@@ -63,6 +63,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
         &RunOptions {
             at,
             write_report: true,
+            ..Default::default()
         },
     )?;
     print_outcome(&outcome);

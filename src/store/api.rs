@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use netdrift_snapshots::{Collected, Resource, Scope};
 
 use super::{
-    AttributionQuery, AuditBatch, BaselineSelector, ItemInputs, NewException, RunRecord, RunRow,
+    AttributionQuery, AuditBatch, BaselineSelector, InputsVisitor, NewException, RunRecord, RunRow,
     ScopeInputs, SnapshotRow, SqliteStore, WindowRule,
 };
 
@@ -61,13 +61,15 @@ pub trait Store {
     fn add_exception(&mut self, e: &NewException<'_>, now: DateTime<Utc>) -> StoreResult<i64>;
     /// Drop what no retained run, baseline or latest snapshot references.
     fn prune(&mut self, before: DateTime<Utc>) -> StoreResult<usize>;
-    /// Everything attribution needs, per drift item; `window(i, last_seen)` is the caller's
-    /// (pure) window rule, given when the approved state was last seen.
+    /// Everything attribution needs, per drift item, handed to `visit` in order (one item's
+    /// inputs in memory at a time); `window(i, last_seen)` is the caller's (pure) window rule,
+    /// given when the approved state was last seen.
     fn load_attribution_inputs(
         &self,
         queries: &[AttributionQuery],
         window: &WindowRule<'_>,
-    ) -> StoreResult<Vec<ItemInputs>>;
+        visit: &mut InputsVisitor<'_>,
+    ) -> StoreResult<()>;
     /// Everything drift needs, per scope `select` accepts.
     fn load_drift_inputs(&self, select: &dyn Fn(&Scope) -> bool) -> StoreResult<Vec<ScopeInputs>>;
     fn snapshot(&self, id: i64) -> StoreResult<SnapshotRow>;
@@ -119,8 +121,11 @@ impl Store for SqliteStore {
         &self,
         queries: &[AttributionQuery],
         window: &WindowRule<'_>,
-    ) -> StoreResult<Vec<ItemInputs>> {
-        Ok(SqliteStore::load_attribution_inputs(self, queries, window)?)
+        visit: &mut InputsVisitor<'_>,
+    ) -> StoreResult<()> {
+        Ok(SqliteStore::load_attribution_inputs(
+            self, queries, window, visit,
+        )?)
     }
     fn snapshot(&self, id: i64) -> StoreResult<SnapshotRow> {
         SqliteStore::snapshot(self, id)?.ok_or(StoreError::NotFound {

@@ -63,20 +63,25 @@ pub fn temporary_key(a: &netdrift_snapshots::Actor) -> Option<&str> {
 pub type WindowRule<'a> =
     dyn Fn(usize, Option<DateTime<Utc>>) -> Result<(DateTime<Utc>, DateTime<Utc>)> + 'a;
 
+/// Takes the inputs of query `i` as they are loaded (so one item's inputs are in memory at a
+/// time, whatever the number of items).
+pub type InputsVisitor<'a> = dyn FnMut(usize, ItemInputs) -> Result<()> + 'a;
+
 impl SqliteStore {
-    /// The inputs of every query, in order; `window(i, last_seen)` is the caller's window rule.
+    /// The inputs of every query, in order, handed to `visit`; `window(i, last_seen)` is the
+    /// caller's window rule.
     pub fn load_attribution_inputs(
         &self,
         queries: &[AttributionQuery],
         window: &WindowRule<'_>,
-    ) -> Result<Vec<ItemInputs>> {
+        visit: &mut InputsVisitor<'_>,
+    ) -> Result<()> {
         let mut loader = Loader::new(self);
-        let mut out = Vec::with_capacity(queries.len());
         for (i, q) in queries.iter().enumerate() {
             let last_seen = loader.last_approved_seen(q)?;
-            out.push(loader.inputs(q, window(i, last_seen)?)?);
+            visit(i, loader.inputs(q, window(i, last_seen)?)?)?;
         }
-        Ok(out)
+        Ok(())
     }
 }
 

@@ -316,3 +316,70 @@ fn a_job_that_panics_fails_alone_and_the_next_tick_works() {
     );
     consistent(&db);
 }
+
+/// SIGTERM during a live collection that hangs: the scopes not yet read are recorded as failed
+/// (`cancelled`), the run is recorded, and the daemon exits well within its stop timeout
+/// instead of waiting it out and recording nothing.
+#[cfg(feature = "azure")]
+#[test]
+fn sigterm_during_a_hanging_collection_records_the_unread_scopes_and_exits_promptly() {
+    use crate::fake::{Request, Response, Server};
+    let reached = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = reached.clone();
+    let server = Server::start(std::sync::Arc::new(move |_req: &Request| {
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        std::thread::sleep(Duration::from_secs(120));
+        Response::json(&serde_json::json!({"value": []}))
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("hang.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            r#"[schedule]
+reconcile = "0 0 3 * * *"
+timezone = "UTC"
+
+[report]
+directory = "reports"
+formats = ["json"]
+
+[[source]]
+provider = "azure"
+name = "slow"
+subscriptions = ["0b1f6471-1bf0-4dda-aec3-111122223333"]
+endpoint_url = "{}"
+credentials = {{ static_token_env = "NETDRIFT_TEST_HANG_TOKEN" }}
+max_attempts = 1
+activity_log = false
+"#,
+            server.url
+        ),
+    )
+    .unwrap();
+    let db = dir.path().join("d.db");
+    // No run yet: the daemon runs the missed reconcile at start, and it hangs on the fake.
+    let child = spawn(&db, &cfg, &[("NETDRIFT_TEST_HANG_TOKEN", "t0ken")]);
+    wait_for(
+        "the collection to reach the fake",
+        Duration::from_secs(30),
+        || reached.load(std::sync::atomic::Ordering::SeqCst),
+    );
+    let started = Instant::now();
+    let (code, err) = stop(child);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "stopped in {:?}, not within the 20 s stop timeout's margin: {err}",
+        started.elapsed()
+    );
+    assert_eq!(runs(&db), 1, "the cut-short run is recorded: {err}");
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let body: String = c
+        .query_row("SELECT body FROM coverage", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        body.contains("collection-failed") && body.contains("cancelled"),
+        "{body}"
+    );
+}

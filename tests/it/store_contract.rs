@@ -333,19 +333,28 @@ fn attribution_inputs_hold_the_window_its_events_and_their_role_chain() {
             ids: vec![GROUP.into()],
         };
         let seen = std::cell::Cell::new(None);
-        let inputs = store
-            .load_attribution_inputs(std::slice::from_ref(&query), &|i, last_seen| {
-                assert_eq!(i, 0);
-                seen.set(last_seen);
-                Ok((last_seen.unwrap(), at("2026-11-25T02:00:00Z")))
-            })
+        let mut inputs = Vec::new();
+        store
+            .load_attribution_inputs(
+                std::slice::from_ref(&query),
+                &|i, last_seen| {
+                    assert_eq!(i, 0);
+                    seen.set(last_seen);
+                    Ok((last_seen.unwrap(), at("2026-11-25T02:00:00Z")))
+                },
+                &mut |i, got| {
+                    inputs.push((i, got));
+                    Ok(())
+                },
+            )
             .unwrap();
+        assert_eq!(inputs.len(), 1, "{name}: one visit per query");
         assert_eq!(
             seen.get(),
             Some(at("2026-11-23T02:00:00Z")),
             "{name}: day 1 showed the approved state"
         );
-        let i = &inputs[0];
+        let i = &inputs[0].1;
         let names: Vec<&str> = i.events.iter().map(|e| e.event_name.as_str()).collect();
         assert!(
             names.contains(&"AuthorizeSecurityGroupIngress"),

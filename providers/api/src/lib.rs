@@ -19,6 +19,29 @@ use chrono::{DateTime, Utc};
 
 use netdrift_snapshots::{AuditEvent, AuditFailure, Collected, Problem, Provider, Resource, Scope};
 
+/// A stop request shared by everything one collection started (the daemon's SIGTERM): scopes
+/// not yet read come back as failed with code `cancelled`, never dropped and never as if they
+/// had been read. Cloning shares the request; the default is never triggered.
+#[derive(Debug, Clone, Default)]
+pub struct Shutdown(tokio_util::sync::CancellationToken);
+
+impl Shutdown {
+    pub fn new() -> Shutdown {
+        Shutdown::default()
+    }
+    /// Ask everything that watches this to stop.
+    pub fn trigger(&self) {
+        self.0.cancel();
+    }
+    pub fn is_triggered(&self) -> bool {
+        self.0.is_cancelled()
+    }
+    /// Completes once a stop was asked for.
+    pub async fn triggered(&self) {
+        self.0.cancelled().await
+    }
+}
+
 /// What the reconcile gives a source for one collection.
 pub struct CollectContext<'a> {
     /// The end of every audit window and the snapshots' time.
@@ -28,6 +51,8 @@ pub struct CollectContext<'a> {
     /// The resources netdrift already stored for a scope (by scope key), which a source may
     /// reuse instead of asking again (AWS: the `sgr-` ids of unchanged groups).
     pub known: &'a dyn Fn(&str) -> Vec<Resource>,
+    /// Set when netdrift is stopping: the scopes not yet read fail as `cancelled`.
+    pub shutdown: Shutdown,
 }
 
 /// An audit-log span a source looked at, recorded even when it held no event (so that silence
@@ -67,12 +92,14 @@ pub trait Source {
 }
 
 /// Run one task per scope, at most `concurrency` at a time, each within `timeout` when given.
-/// A task that times out, panics or is cancelled yields `failed(scope, problem)`: every scope
-/// handed in comes back, in the order given.
+/// A task that times out, panics or is cancelled yields `failed(scope, problem)`, and so does
+/// every task still running or waiting when `shutdown` is triggered (code `cancelled`): every
+/// scope handed in comes back, in the order given.
 pub async fn run_scopes<T, F>(
     tasks: Vec<(Scope, F)>,
     concurrency: usize,
     timeout: Option<Duration>,
+    shutdown: &Shutdown,
     failed: impl Fn(Scope, Problem) -> T,
 ) -> Vec<T>
 where
@@ -85,14 +112,24 @@ where
     for (i, (scope, fut)) in tasks.into_iter().enumerate() {
         let sem = sem.clone();
         let key = scope.key();
+        let stop = shutdown.clone();
         let handle = set.spawn(async move {
-            let _permit = sem
-                .acquire_owned()
-                .await
-                .expect("the semaphore is never closed");
-            match timeout {
-                Some(t) => tokio::time::timeout(t, fut).await.map_err(|_| t),
-                None => Ok(fut.await),
+            let work = async move {
+                let _permit = sem
+                    .acquire_owned()
+                    .await
+                    .expect("the semaphore is never closed");
+                match timeout {
+                    Some(t) => tokio::time::timeout(t, fut)
+                        .await
+                        .map_err(|_| Stopped::Timeout(t)),
+                    None => Ok(fut.await),
+                }
+            };
+            tokio::select! {
+                biased;
+                _ = stop.triggered() => Err(Stopped::Shutdown),
+                r = work => r,
             }
         });
         order.push((handle.id(), i, scope, key));
@@ -112,7 +149,7 @@ where
         };
         results[i] = Some(match outcome {
             Ok(Ok(v)) => v,
-            Ok(Err(t)) => failed(
+            Ok(Err(Stopped::Timeout(t))) => failed(
                 scope,
                 Problem {
                     code: netdrift_snapshots::ProblemCode::Timeout,
@@ -121,6 +158,17 @@ where
                     message: format!(
                         "collection of {key} did not finish within {} s",
                         t.as_secs()
+                    ),
+                },
+            ),
+            Ok(Err(Stopped::Shutdown)) => failed(
+                scope,
+                Problem {
+                    code: netdrift_snapshots::ProblemCode::Cancelled,
+                    kind: None,
+                    operation: None,
+                    message: format!(
+                        "collection of {key} was stopped before it finished: netdrift is shutting down"
                     ),
                 },
             ),
@@ -136,6 +184,12 @@ where
         });
     }
     results.into_iter().flatten().collect()
+}
+
+/// Why a scope task ended without its result.
+enum Stopped {
+    Timeout(Duration),
+    Shutdown,
 }
 
 /// The problem code of an HTTP status, the same for every provider and the webhook.
@@ -171,6 +225,55 @@ mod tests {
         Scope::new(Provider::Aws, format!("{n:012}"), Some("us-east-1".into()))
     }
 
+    /// A stop request: what finished is kept, what runs or waits comes back `cancelled`, at once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_shutdown_fails_the_unread_scopes_and_keeps_the_read_ones() {
+        type Task = std::pin::Pin<Box<dyn Future<Output = Collected> + Send>>;
+        let tasks: Vec<(Scope, Task)> = (0..5)
+            .map(|n| {
+                let s = scope(n);
+                let c = s.clone();
+                let fut: Task = if n == 0 {
+                    Box::pin(async move { Collected::complete(c, Vec::new()) })
+                } else {
+                    Box::pin(async move {
+                        tokio::time::sleep(Duration::from_secs(60)).await;
+                        Collected::complete(c, Vec::new())
+                    })
+                };
+                (s, fut)
+            })
+            .collect();
+        let stop = Shutdown::new();
+        let trigger = stop.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            trigger.trigger();
+        });
+        let started = std::time::Instant::now();
+        // Two at a time: scopes 3 and 4 are still waiting for a slot when the stop comes.
+        let out = run_scopes(tasks, 2, None, &stop, Collected::failed).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the stop is prompt"
+        );
+        assert!(stop.is_triggered());
+        assert_eq!(out.len(), 5, "no scope is dropped");
+        assert_eq!(out[0].status, SnapshotStatus::Complete);
+        for c in &out[1..] {
+            assert_eq!(c.status, SnapshotStatus::Failed, "{}", c.scope);
+            assert_eq!(
+                c.problems[0].code,
+                netdrift_snapshots::ProblemCode::Cancelled
+            );
+            assert!(
+                c.problems[0].message.contains("shutting down"),
+                "{}",
+                c.problems[0].message
+            );
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn every_scope_comes_back_even_when_its_task_panics_or_hangs() {
         type Task = std::pin::Pin<Box<dyn Future<Output = Collected> + Send>>;
@@ -193,6 +296,7 @@ mod tests {
             tasks,
             2,
             Some(Duration::from_millis(300)),
+            &Shutdown::new(),
             Collected::failed,
         )
         .await;
@@ -257,7 +361,7 @@ mod tests {
                 })
             })
             .collect();
-        let out = run_scopes(tasks, 3, None, |_, _| u32::MAX).await;
+        let out = run_scopes(tasks, 3, None, &Shutdown::new(), |_, _| u32::MAX).await;
         assert_eq!(out, (0..8).collect::<Vec<_>>());
         assert!(peak.load(Ordering::SeqCst) <= 3);
     }

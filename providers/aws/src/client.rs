@@ -80,7 +80,7 @@ impl netdrift_provider_api::Source for AwsSource {
                 .map(|r| (r.id.as_str().to_string(), r))
                 .collect()
         };
-        collect(self, ctx.since, &known, ctx.now).await
+        collect(self, ctx.since, &known, ctx.now, &ctx.shutdown).await
     }
 }
 
@@ -233,6 +233,7 @@ pub async fn collect(
     events_since: &(dyn Fn(&str) -> DateTime<Utc> + Sync),
     known: &dyn Fn(&str) -> KnownGroups,
     now: DateTime<Utc>,
+    shutdown: &netdrift_provider_api::Shutdown,
 ) -> Collection {
     let base = base_config(src).await;
     let mut out = Collection::default();
@@ -322,10 +323,11 @@ pub async fn collect(
     }
     // The scope timeout bounds the collection inside each task; a task that panics is a
     // failed scope.
-    let results = netdrift_provider_api::run_scopes(tasks, src.concurrency, None, |scope, p| {
-        (Collected::failed(scope, p), None, now)
-    })
-    .await;
+    let results =
+        netdrift_provider_api::run_scopes(tasks, src.concurrency, None, shutdown, |scope, p| {
+            (Collected::failed(scope, p), None, now)
+        })
+        .await;
     for (collected, events, since) in results {
         match events {
             Some(Ok(evs)) => {

@@ -71,7 +71,7 @@ impl netdrift_provider_api::Source for AzureSource {
         self.summary()
     }
     async fn collect(&self, ctx: &netdrift_provider_api::CollectContext<'_>) -> Collection {
-        collect(self, ctx.since, ctx.now).await
+        collect(self, ctx.since, ctx.now, &ctx.shutdown).await
     }
 }
 
@@ -360,6 +360,7 @@ pub async fn collect(
     src: &AzureSource,
     since: &(dyn Fn(&str) -> DateTime<Utc> + Sync),
     now: DateTime<Utc>,
+    shutdown: &netdrift_provider_api::Shutdown,
 ) -> Collection {
     let mut out = Collection::default();
     let arm = match Arm::new(src) {
@@ -400,6 +401,7 @@ pub async fn collect(
             tasks,
             src.concurrency,
             Some(src.scope_timeout),
+            shutdown,
             Collected::failed,
         )
         .await,

@@ -77,7 +77,7 @@ impl netdrift_provider_api::Source for GcpSource {
         self.summary()
     }
     async fn collect(&self, ctx: &netdrift_provider_api::CollectContext<'_>) -> Collection {
-        collect(self, ctx.since, ctx.now).await
+        collect(self, ctx.since, ctx.now, &ctx.shutdown).await
     }
 }
 
@@ -95,6 +95,7 @@ pub async fn collect(
     src: &GcpSource,
     since: &(dyn Fn(&str) -> DateTime<Utc> + Sync),
     now: DateTime<Utc>,
+    shutdown: &netdrift_provider_api::Shutdown,
 ) -> Collection {
     let mut out = Collection::default();
     let clients = match compute::Clients::new(src).await {
@@ -188,6 +189,7 @@ pub async fn collect(
             tasks,
             src.concurrency,
             Some(src.scope_timeout),
+            shutdown,
             Collected::failed,
         )
         .await,
