@@ -156,8 +156,21 @@ pub fn privileges_match(
             "{doc} grants {p}, which netdrift never uses"
         );
     }
-    for f in std::fs::read_dir(repo().join(src_dir)).unwrap() {
-        let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+    // Every source file of the crate, submodules included.
+    let mut files = Vec::new();
+    let mut dirs = vec![repo().join(src_dir)];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    for f in files {
+        let text = std::fs::read_to_string(f).unwrap();
         for word in text.split('"').filter(|w| is_privilege(w)) {
             assert!(listed.contains(&word), "{word} is used but not in {doc}");
         }

@@ -11,6 +11,7 @@
 
 mod client;
 mod config;
+mod discovery;
 mod errors;
 mod trail;
 mod wire;

@@ -22,8 +22,21 @@ fn called_operations() -> BTreeSet<String> {
         .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
         .join("src");
     let mut ops = BTreeSet::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+    // Every source file, submodules included (a call in one must be in the policy too).
+    let mut files = Vec::new();
+    let mut dirs = vec![dir];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    for path in files {
+        let text = std::fs::read_to_string(path).unwrap();
         for (i, _) in text.match_indices('.') {
             let rest = &text[i + 1..];
             let name: String = rest
