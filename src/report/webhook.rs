@@ -74,7 +74,7 @@ pub fn deliver(cfg: &WebhookConfig, text: &str) -> Delivery {
         .build()
         .new_agent();
     let body = serde_json::json!({ "text": text }).to_string();
-    let mut wait = cfg.backoff;
+    let mut backoff = netdrift_provider_api::Backoff::new(cfg.backoff, Duration::from_secs(300));
     let mut last_error = String::new();
     for attempt in 1..=cfg.attempts.max(1) {
         let res = agent
@@ -89,19 +89,14 @@ pub fn deliver(cfg: &WebhookConfig, text: &str) -> Delivery {
             }
             Ok(resp) => {
                 let status = resp.status();
-                retry_after = resp
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| {
-                        netdrift_provider_api::retry_after(
-                            v,
-                            chrono::Utc::now(),
-                            Duration::from_secs(60),
-                        )
-                    });
+                retry_after = netdrift_provider_api::retry_after_header(
+                    resp.headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok()),
+                );
                 last_error = format!("HTTP {status}");
-                if !(status.as_u16() == 429 || status.is_server_error()) {
+                let code = netdrift_provider_api::status_problem_code(status.as_u16());
+                if !netdrift_provider_api::is_retryable(code) {
                     tracing::warn!(attempt, error = %last_error, "webhook refused the message; not retrying");
                     return Delivery::Failed {
                         attempts: attempt,
@@ -113,8 +108,7 @@ pub fn deliver(cfg: &WebhookConfig, text: &str) -> Delivery {
         }
         tracing::warn!(attempt, error = %last_error, "webhook delivery failed");
         if attempt < cfg.attempts {
-            std::thread::sleep(retry_after.unwrap_or(wait));
-            wait *= 2;
+            std::thread::sleep(backoff.wait(retry_after));
         }
     }
     Delivery::Failed {

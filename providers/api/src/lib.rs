@@ -202,6 +202,36 @@ pub fn is_retryable(code: netdrift_snapshots::ProblemCode) -> bool {
     code.is_retryable()
 }
 
+/// The longest wait a server's `Retry-After` can impose on one attempt.
+pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(60);
+
+/// Exponential back-off between the attempts of one call: each wait is the server's
+/// `Retry-After` when it gave one, else the current step, which doubles up to `cap`. The GCP
+/// REST client and the webhook share it.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    next: Duration,
+    cap: Duration,
+}
+
+impl Backoff {
+    pub fn new(first: Duration, cap: Duration) -> Backoff {
+        Backoff { next: first, cap }
+    }
+
+    /// How long to wait before the next attempt.
+    pub fn wait(&mut self, retry_after: Option<Duration>) -> Duration {
+        let w = retry_after.unwrap_or(self.next);
+        self.next = (self.next * 2).min(self.cap);
+        w
+    }
+}
+
+/// The wait a response's `Retry-After` header value asks for (capped at [`RETRY_AFTER_CAP`]).
+pub fn retry_after_header(value: Option<&str>) -> Option<Duration> {
+    retry_after(value?, Utc::now(), RETRY_AFTER_CAP)
+}
+
 /// A `Retry-After` header as a wait: delta-seconds (`120`) or an HTTP-date
 /// (`Wed, 21 Oct 2026 07:28:00 GMT`), capped at `cap`; `None` when it is neither.
 pub fn retry_after(value: &str, now: DateTime<Utc>, cap: Duration) -> Option<Duration> {
@@ -220,6 +250,20 @@ pub fn retry_after(value: &str, now: DateTime<Utc>, cap: Duration) -> Option<Dur
 mod tests {
     use super::*;
     use netdrift_snapshots::SnapshotStatus;
+
+    #[test]
+    fn backoff_doubles_to_its_cap_and_yields_to_retry_after() {
+        let mut b = Backoff::new(Duration::from_millis(200), Duration::from_secs(1));
+        let waits: Vec<u128> = [None, None, Some(Duration::from_secs(7)), None, None]
+            .into_iter()
+            .map(|r| b.wait(r).as_millis())
+            .collect();
+        assert_eq!(waits, [200, 400, 7000, 1000, 1000]);
+        assert_eq!(retry_after_header(Some("120")), Some(RETRY_AFTER_CAP));
+        assert_eq!(retry_after_header(Some("3")), Some(Duration::from_secs(3)));
+        assert_eq!(retry_after_header(Some("soon")), None);
+        assert_eq!(retry_after_header(None), None);
+    }
 
     fn scope(n: u32) -> Scope {
         Scope::new(Provider::Aws, format!("{n:012}"), Some("us-east-1".into()))

@@ -93,7 +93,10 @@ impl Rest {
         op: &str,
         req: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<Value, Problem> {
-        let mut wait = Duration::from_millis(200);
+        let mut backoff = netdrift_provider_api::Backoff::new(
+            Duration::from_millis(200),
+            Duration::from_secs(20),
+        );
         let mut last = String::new();
         for attempt in 1..=self.max_attempts {
             let headers = self.auth_headers(op).await?;
@@ -118,17 +121,11 @@ impl Rest {
                 }
                 Ok(resp) => {
                     let status = resp.status();
-                    retry_after = resp
-                        .headers()
-                        .get("retry-after")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| {
-                            netdrift_provider_api::retry_after(
-                                v,
-                                chrono::Utc::now(),
-                                Duration::from_secs(60),
-                            )
-                        });
+                    retry_after = netdrift_provider_api::retry_after_header(
+                        resp.headers()
+                            .get("retry-after")
+                            .and_then(|v| v.to_str().ok()),
+                    );
                     let body = resp.text().await.unwrap_or_default();
                     let message = serde_json::from_str::<Value>(&body)
                         .ok()
@@ -164,8 +161,7 @@ impl Rest {
                 }
             }
             tracing::debug!(op, attempt, %last, "retrying");
-            tokio::time::sleep(retry_after.unwrap_or(wait)).await;
-            wait = (wait * 2).min(Duration::from_secs(20));
+            tokio::time::sleep(backoff.wait(retry_after)).await;
         }
         Err(problem(op, ProblemCode::Transient, last))
     }
