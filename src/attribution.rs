@@ -263,7 +263,7 @@ pub fn attribute(
     } else {
         let msg = format!("audit logs for {account} cover {from} to {to} but record no change to {}: possible logging gap", item.resource);
         gap = Some(CoverageFinding {
-            scope: item.scope.clone(),
+            subject: item.scope.clone().into(),
             provider: item.provider,
             code: crate::findings::CoverageCode::LoggingGap,
             message: msg.clone(),
@@ -299,10 +299,8 @@ fn has_payload(events: &[AuditEvent], id: &str) -> bool {
     })
 }
 
-fn scope_account(scope: &str) -> String {
-    netdrift_snapshots::Scope::parse_key(scope)
-        .map(|s| s.account().to_string())
-        .unwrap_or_default()
+fn scope_account(scope: &netdrift_snapshots::ScopeKey) -> String {
+    scope.scope().account().to_string()
 }
 
 /// Follow a temporary key back through the `AssumeRole*` events that issued it.

@@ -5,10 +5,10 @@ use std::path::Path;
 use anyhow::Result;
 use serde::Serialize;
 
-use netdrift_snapshots::Provider;
+use netdrift_snapshots::{Provider, Scope};
 
 use crate::config::Config;
-use crate::findings::CoverageFinding;
+use crate::findings::{CoverageFinding, Subject};
 use crate::store::{ts, AuditBatch, SqliteStore};
 
 #[derive(Debug, Default, Serialize)]
@@ -212,10 +212,9 @@ pub fn read_failed_finding(
     } else {
         f.account.clone()
     };
-    let scope = match (&f.region, f.account.as_str()) {
-        (_, "*") => source.to_string(),
-        (Some(r), a) => format!("{}:{a}:{r}", provider.as_str()),
-        (None, a) => format!("{}:{a}", provider.as_str()),
+    let subject = match f.account.as_str() {
+        "*" => Subject::Source(source.to_string()),
+        a => Subject::Scope(Scope::new(provider, a, f.region.clone()).key()),
     };
     let norm = |t: &str| {
         crate::store::parse_ts(t)
@@ -225,7 +224,7 @@ pub fn read_failed_finding(
     let op = f.problem.operation.as_deref().unwrap_or("read");
     let cause = f.problem.cause();
     CoverageFinding {
-        scope,
+        subject,
         provider,
         code: crate::findings::CoverageCode::AuditReadFailed,
         message: format!(

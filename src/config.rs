@@ -244,7 +244,10 @@ impl Config {
     }
 }
 
-type ExpectedPorts = Vec<(String, Vec<netdrift_snapshots::PortRange>)>;
+type ExpectedPorts = Vec<(
+    netdrift_snapshots::ScopeKey,
+    Vec<netdrift_snapshots::PortRange>,
+)>;
 
 impl Checker<'_> {
     /// Every `[[source]]`: names unique, each scope collected by one source.

@@ -125,7 +125,7 @@ fn run_job(state: &State, kind: JobKind) -> Result<String> {
             let snap =
                 crate::reconcile::snapshot_once(&mut store, &cfg, Utc::now(), &state.shutdown)?;
             for f in &snap.findings {
-                tracing::warn!(code = %f.code, scope = %f.scope, "{}", f.message);
+                tracing::warn!(code = %f.code, scope = %f.subject, "{}", f.message);
             }
             Ok(format!(
                 "last snapshot {} ({} scope(s), {} finding(s) about what could not be seen)",

@@ -65,7 +65,7 @@ pub fn compute(
         let (scope, snap) = (&input.scope, &input.snapshot);
         let key = scope.key();
         let finding = |code: CoverageCode, message: String| CoverageFinding {
-            scope: key.clone(),
+            subject: key.clone().into(),
             provider: scope.provider(),
             code,
             message,
@@ -286,7 +286,7 @@ mod tests {
             scope: Scope::new(Provider::Aws, "111122223333", Some("eu-west-1".into())),
             snapshot: SnapshotRow {
                 id: 7,
-                scope: "aws:111122223333:eu-west-1".into(),
+                scope: netdrift_snapshots::ScopeKey::parse("aws:111122223333:eu-west-1").unwrap(),
                 source: "file:a".into(),
                 taken_at: "2026-11-30T00:00:00Z".into(),
                 status: SnapshotStatus::parse(status).unwrap(),
@@ -311,7 +311,7 @@ mod tests {
         ExceptionRow {
             id,
             drift_id: "d-x".into(),
-            scope: "aws:111122223333:eu-west-1".into(),
+            scope: netdrift_snapshots::ScopeKey::parse("aws:111122223333:eu-west-1").unwrap(),
             resource: "sg-1".into(),
             direction: "ingress".into(),
             envelope,

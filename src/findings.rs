@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use netdrift_snapshots::{
-    AccessEntry, Change, Direction, Effect, KeyType, Problem, Provider, ResourceKind, Severity,
+    AccessEntry, Change, Direction, Effect, KeyType, Problem, Provider, ResourceKind, ScopeKey,
+    Severity,
 };
 
 /// What a coverage finding says could not be seen (docs/findings.md has one section per code,
@@ -74,7 +75,7 @@ pub struct DriftItem {
     /// Stable for the same change: hash of scope, resource, direction and both states.
     pub id: String,
     pub provider: Provider,
-    pub scope: String,
+    pub scope: ScopeKey,
     pub region: Option<String>,
     pub resource: String,
     pub resource_kind: ResourceKind,
@@ -110,9 +111,109 @@ impl DriftItem {
     }
 }
 
+/// What a coverage finding is about: one scope, or a whole source (discovery that failed, an
+/// audit read for every account of a source), named by its label (`aws:org`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Subject {
+    Scope(ScopeKey),
+    Source(String),
+}
+
+impl Subject {
+    /// The text of the `scope` field: the scope key, or the source label.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Subject::Scope(k) => k.as_str(),
+            Subject::Source(l) => l,
+        }
+    }
+
+    pub fn scope(&self) -> Option<&ScopeKey> {
+        match self {
+            Subject::Scope(k) => Some(k),
+            Subject::Source(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<ScopeKey> for Subject {
+    fn from(k: ScopeKey) -> Subject {
+        Subject::Scope(k)
+    }
+}
+
+/// A coverage finding as serialized (docs/drift-schema.md): `scope` is the scope key or the
+/// source label, and `source_wide` (written only when true) says which. Findings stored before
+/// `source_wide` existed are read by their code: `discovery-failed` is always about a source.
+#[derive(Serialize, Deserialize)]
+struct RawCoverageFinding {
+    scope: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    source_wide: bool,
+    provider: Provider,
+    code: CoverageCode,
+    message: String,
+    snapshot_id: Option<i64>,
+    taken_at: Option<String>,
+    problems: Vec<Problem>,
+    uncollected: Vec<ResourceKind>,
+}
+
+impl TryFrom<RawCoverageFinding> for CoverageFinding {
+    type Error = String;
+    fn try_from(r: RawCoverageFinding) -> Result<CoverageFinding, String> {
+        let subject = if r.source_wide || r.code == CoverageCode::DiscoveryFailed {
+            Subject::Source(r.scope)
+        } else {
+            Subject::Scope(
+                ScopeKey::parse(&r.scope)
+                    .map_err(|e| format!("coverage finding: scope {:?}: {e}", r.scope))?,
+            )
+        };
+        Ok(CoverageFinding {
+            subject,
+            provider: r.provider,
+            code: r.code,
+            message: r.message,
+            snapshot_id: r.snapshot_id,
+            taken_at: r.taken_at,
+            problems: r.problems,
+            uncollected: r.uncollected,
+        })
+    }
+}
+
+impl From<CoverageFinding> for RawCoverageFinding {
+    fn from(f: CoverageFinding) -> RawCoverageFinding {
+        let source_wide = matches!(f.subject, Subject::Source(_));
+        RawCoverageFinding {
+            scope: match f.subject {
+                Subject::Scope(k) => k.into(),
+                Subject::Source(l) => l,
+            },
+            source_wide,
+            provider: f.provider,
+            code: f.code,
+            message: f.message,
+            snapshot_id: f.snapshot_id,
+            taken_at: f.taken_at,
+            problems: f.problems,
+            uncollected: f.uncollected,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(try_from = "RawCoverageFinding", into = "RawCoverageFinding")]
 pub struct CoverageFinding {
-    pub scope: String,
+    /// Serialized as `scope` (with `source_wide` for a source).
+    pub subject: Subject,
     pub provider: Provider,
     pub code: CoverageCode,
     pub message: String,
@@ -172,6 +273,56 @@ pub struct Attribution {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn finding(subject: Subject, code: CoverageCode) -> CoverageFinding {
+        CoverageFinding {
+            subject,
+            provider: Provider::Aws,
+            code,
+            message: "m".into(),
+            snapshot_id: None,
+            taken_at: None,
+            problems: Vec::new(),
+            uncollected: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_coverage_finding_says_whether_it_names_a_scope_or_a_whole_source() {
+        // A source label can look like a scope key (`aws:org`): `source_wide` keeps them apart.
+        let src = finding(
+            Subject::Source("aws:org".into()),
+            CoverageCode::AuditReadFailed,
+        );
+        let text = serde_json::to_string(&src).unwrap();
+        assert!(
+            text.starts_with(r#"{"scope":"aws:org","source_wide":true,"#),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<CoverageFinding>(&text).unwrap(), src);
+        let key = netdrift_snapshots::ScopeKey::parse("aws:111122223333:us-east-1").unwrap();
+        let sc = finding(Subject::Scope(key), CoverageCode::NoBaseline);
+        let text = serde_json::to_string(&sc).unwrap();
+        assert!(
+            !text.contains("source_wide"),
+            "written only for a source: {text}"
+        );
+        assert_eq!(serde_json::from_str::<CoverageFinding>(&text).unwrap(), sc);
+        // Stored before `source_wide`: discovery-failed is always about a source.
+        let old = r#"{"scope":"gcp:prod","provider":"gcp","code":"discovery-failed","message":"m","snapshot_id":null,"taken_at":null,"problems":[],"uncollected":[]}"#;
+        let f: CoverageFinding = serde_json::from_str(old).unwrap();
+        assert_eq!(f.subject, Subject::Source("gcp:prod".into()));
+        // A scope finding whose key is not a scope key is refused, naming it.
+        let bad = old
+            .replace("discovery-failed", "no-baseline")
+            .replace("gcp:prod", "nope");
+        let e = serde_json::from_str::<CoverageFinding>(&bad)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"nope\""), "{e}");
+    }
+
     #[test]
     fn every_coverage_code_has_its_section_in_docs_findings_and_no_section_is_orphaned() {
         let doc = include_str!("../docs/findings.md");

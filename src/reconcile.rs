@@ -29,7 +29,7 @@ pub struct RunOptions {
 #[derive(Debug)]
 pub struct RunOutcome {
     pub run_id: i64,
-    pub collected: Vec<(String, SnapshotStatus, usize)>,
+    pub collected: Vec<(netdrift_snapshots::ScopeKey, SnapshotStatus, usize)>,
     pub report: DriftReport,
     pub report_files: Vec<PathBuf>,
     pub audit_events: usize,
@@ -66,7 +66,7 @@ fn source_finding(
     problems: Vec<Problem>,
 ) -> CoverageFinding {
     CoverageFinding {
-        scope: label.to_string(),
+        subject: crate::findings::Subject::Source(label.to_string()),
         provider,
         code: crate::findings::CoverageCode::DiscoveryFailed,
         message,
@@ -237,7 +237,7 @@ pub fn collect_all(
 /// Start of the audit window per scope: the latest stored snapshot, else a day ago.
 pub fn audit_since(
     store: &SqliteStore,
-) -> Result<std::collections::HashMap<String, DateTime<Utc>>> {
+) -> Result<std::collections::HashMap<netdrift_snapshots::ScopeKey, DateTime<Utc>>> {
     let mut m = std::collections::HashMap::new();
     for scope in store.scopes()? {
         if let Some(s) = store.latest_snapshot(&scope.key(), None)? {
@@ -294,7 +294,7 @@ pub fn collect_with_store(
 #[derive(Debug)]
 pub struct Snapshot {
     /// (scope key, status, resources) per collected scope.
-    pub collected: Vec<(String, SnapshotStatus, usize)>,
+    pub collected: Vec<(netdrift_snapshots::ScopeKey, SnapshotStatus, usize)>,
     pub snapshot_ids: Vec<i64>,
     /// New audit events stored.
     pub audit_events: usize,
@@ -315,7 +315,7 @@ pub fn snapshot_once(
         netdrift_provider_file::set_max_decompressed(max);
     }
     let collection = collect_with_store(store, cfg, taken_at, shutdown)?;
-    let collected: Vec<(String, SnapshotStatus, usize)> = collection
+    let collected: Vec<(netdrift_snapshots::ScopeKey, SnapshotStatus, usize)> = collection
         .items
         .iter()
         .map(|(c, _)| (c.scope.key(), c.status, c.resources.len()))
@@ -358,7 +358,7 @@ pub fn reconcile_once(
     for f in crate::attribution::attribute_all(store, cfg, &mut computed, now)? {
         if !source_findings
             .iter()
-            .any(|s| s.code == f.code && s.scope == f.scope && s.message == f.message)
+            .any(|s| s.code == f.code && s.subject == f.subject && s.message == f.message)
         {
             coverage.push(f);
         }
@@ -386,7 +386,7 @@ pub fn reconcile_once(
             .map(|i| {
                 (
                     i.id.clone(),
-                    i.scope.clone(),
+                    i.scope.to_string(),
                     i.severity.as_str().to_string(),
                     serde_json::to_value(i).expect("serializes"),
                 )
@@ -397,7 +397,7 @@ pub fn reconcile_once(
             .iter()
             .map(|c| {
                 (
-                    c.scope.clone(),
+                    c.subject.as_str().to_string(),
                     serde_json::to_value(c).expect("serializes"),
                 )
             })

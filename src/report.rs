@@ -205,7 +205,13 @@ pub fn markdown(ctx: &Context<'_>) -> String {
         let _ = writeln!(s, "Every configured scope was collected completely.");
     }
     for c in &report.coverage {
-        let _ = writeln!(s, "- **{}** {}: {}", c.code, md(&c.scope), md(&c.message));
+        let _ = writeln!(
+            s,
+            "- **{}** {}: {}",
+            c.code,
+            md(c.subject.as_str()),
+            md(&c.message)
+        );
         for p in &c.problems {
             let _ = writeln!(s, "  - {}: {}", p.code, md(&p.message));
         }

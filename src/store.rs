@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use netdrift_snapshots::{
     access_hash, canonical_json, state_hash, Collected, Problem, Resource, ResourceKind, Scope,
-    SnapshotStatus,
+    ScopeKey, SnapshotStatus,
 };
 
 pub use api::{Store, StoreError, StoreResult};
@@ -69,7 +69,7 @@ pub struct SqliteStore {
 #[derive(Debug, Clone, Serialize)]
 pub struct SnapshotRow {
     pub id: i64,
-    pub scope: String,
+    pub scope: ScopeKey,
     pub source: String,
     pub taken_at: String,
     pub status: SnapshotStatus,
@@ -397,13 +397,21 @@ fn create_private(path: &Path) -> Result<()> {
     }
 }
 
+/// A stored scope key, checked: a malformed one is a conversion error naming the column.
+pub(crate) fn scope_key_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<ScopeKey> {
+    let s: String = r.get(i)?;
+    ScopeKey::parse(&s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
 fn snapshot_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<SnapshotRow>> {
     let problems: String = r.get(5)?;
     let uncollected: String = r.get(6)?;
     let row = (|| -> Result<SnapshotRow> {
         Ok(SnapshotRow {
             id: r.get(0)?,
-            scope: r.get(1)?,
+            scope: scope_key_col(r, 1)?,
             source: r.get(2)?,
             taken_at: r.get(3)?,
             status: {
@@ -425,7 +433,7 @@ pub(crate) fn ensure_scope(tx: &Transaction<'_>, scope: &Scope) -> Result<()> {
     tx.execute(
         "INSERT OR IGNORE INTO scopes (key, provider, account, region) VALUES (?1, ?2, ?3, ?4)",
         params![
-            scope.key(),
+            scope.key().as_str(),
             scope.provider().as_str(),
             scope.account(),
             scope.region()
@@ -474,7 +482,7 @@ fn insert_snapshot_tx(
         tx.prepare_cached(
             "INSERT OR IGNORE INTO resource_index (resource_id, scope_key) VALUES (?1, ?2)",
         )?
-        .execute(params![r.id.as_str(), scope_key])?;
+        .execute(params![r.id.as_str(), scope_key.as_str()])?;
     }
     let manifest_hash = if c.status == SnapshotStatus::Failed {
         None
@@ -492,7 +500,7 @@ fn insert_snapshot_tx(
         "INSERT INTO snapshots (scope_key, source, taken_at, status, problems, uncollected, manifest_hash, \
          resource_count, rule_count, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
-            scope_key,
+            scope_key.as_str(),
             source,
             ts(taken_at),
             c.status.as_str(),

@@ -207,4 +207,30 @@ mod tests {
         assert_eq!(a.key(), "azure:abc-def");
         assert!(Scope::parse_key("nope:1").is_err());
     }
+
+    #[test]
+    fn scope_keys_are_normalised_and_checked_wherever_they_are_made() {
+        let k = ScopeKey::parse("azure:0B1F6471-1BF0-4DDA-AEC3-111122223333").unwrap();
+        assert_eq!(k, "azure:0b1f6471-1bf0-4dda-aec3-111122223333");
+        assert_eq!(k.scope().provider(), Provider::Azure);
+        let d: ScopeKey =
+            serde_json::from_str(r#""azure:0B1F6471-1BF0-4DDA-AEC3-111122223333""#).unwrap();
+        assert_eq!(d, k, "deserializing normalises");
+        assert_eq!(
+            serde_json::to_string(&d).unwrap(),
+            r#""azure:0b1f6471-1bf0-4dda-aec3-111122223333""#
+        );
+        for bad in [r#""""#, r#""aws""#, r#""aws:""#, r#""oracle:1""#] {
+            assert!(
+                serde_json::from_str::<ScopeKey>(bad).is_err(),
+                "{bad} is not a scope key"
+            );
+        }
+        let aws = ScopeKey::parse("aws:111122223333:eu-west-1").unwrap();
+        assert_eq!(aws.scope().region(), Some("eu-west-1"));
+        assert_eq!(
+            ScopeKey::parse("aws:111122223333:").unwrap(),
+            "aws:111122223333"
+        );
+    }
 }

@@ -63,7 +63,7 @@ pub fn attribute_all(
             if let Some(g) = gap {
                 if !findings
                     .iter()
-                    .any(|f: &CoverageFinding| f.scope == g.scope && f.message == g.message)
+                    .any(|f: &CoverageFinding| f.subject == g.subject && f.message == g.message)
                 {
                     findings.push(g);
                 }

@@ -28,7 +28,7 @@ fn computed(before: Option<Option<&str>>, after: Option<Option<&str>>) -> Comput
         scope: Scope::new(Provider::Aws, "111122223333", Some("us-east-1".into())),
         snapshot: SnapshotRow {
             id: 2,
-            scope: "aws:111122223333:us-east-1".into(),
+            scope: netdrift_snapshots::ScopeKey::parse("aws:111122223333:us-east-1").unwrap(),
             source: "file:a".into(),
             taken_at: "2026-11-25T02:00:00Z".into(),
             status: netdrift_snapshots::SnapshotStatus::Complete,

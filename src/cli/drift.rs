@@ -48,7 +48,7 @@ pub fn print_table(r: &DriftReport) {
             vec![
                 i.severity.as_str().to_uppercase(),
                 i.id.clone(),
-                i.scope.clone(),
+                i.scope.to_string(),
                 i.resource_name
                     .clone()
                     .map(|n| format!("{} ({n})", i.resource))
@@ -72,7 +72,12 @@ pub fn print_table(r: &DriftReport) {
     );
     for c in &r.coverage {
         let t = crate::text::terminal;
-        println!("coverage: {} {}: {}", c.code, t(&c.scope), t(&c.message));
+        println!(
+            "coverage: {} {}: {}",
+            c.code,
+            t(c.subject.as_str()),
+            t(&c.message)
+        );
         for p in &c.problems {
             // The cause, once: without the operation the message repeats, and not at all when
             // the finding's message already quotes it.
@@ -97,7 +102,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
     if let Some(f) = &a.scope {
         let known = store.scopes()?;
         if !known.iter().any(|s| drift::scope_matches(f, s)) {
-            let names: Vec<String> = known.iter().map(|s| s.key()).collect();
+            let names: Vec<String> = known.iter().map(|s| s.key().into()).collect();
             anyhow::bail!(
                 "no snapshot has scope {f:?}; known scopes: {}. A scope is a whole key \
                  (aws:ACCOUNT:REGION, gcp:PROJECT, azure:SUBSCRIPTION), a key prefix (aws:ACCOUNT) \

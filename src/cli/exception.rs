@@ -110,7 +110,7 @@ pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
                     .map(|e| {
                         vec![
                             e.id.to_string(),
-                            e.scope.clone(),
+                            e.scope.to_string(),
                             e.resource.clone(),
                             e.direction.clone(),
                             e.owner.clone(),

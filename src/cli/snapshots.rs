@@ -31,7 +31,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
                 .map(|r| {
                     vec![
                         r.id.to_string(),
-                        r.scope.clone(),
+                        r.scope.to_string(),
                         r.taken_at.clone(),
                         r.status.as_str().to_string(),
                         r.resource_count.to_string(),

@@ -38,7 +38,7 @@ impl Default for AttributionConfig {
 pub struct DriftSettings {
     pub severity: SeverityPolicy,
     /// Expected ports per scope key (not atypical there).
-    pub expected_ports: Vec<(String, Vec<PortRange>)>,
+    pub expected_ports: Vec<(netdrift_snapshots::ScopeKey, Vec<PortRange>)>,
 }
 
 #[derive(Deserialize)]

@@ -61,7 +61,7 @@ pub(super) struct RawAudit {
 /// One checked `[[source]]`, with the expected ports of its scope.
 pub(super) struct Checked {
     pub source: SourceConfig,
-    pub expected_ports: Option<(String, Vec<PortRange>)>,
+    pub expected_ports: Option<(netdrift_snapshots::ScopeKey, Vec<PortRange>)>,
 }
 
 /// A `[[source]]` table → its source, or every problem with it (each prefixed with the

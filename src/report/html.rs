@@ -141,7 +141,7 @@ pub fn render(ctx: &Context<'_>) -> String {
                 s,
                 "<tr><td><code>{}</code></td><td>{} <span class=\"mute\">{}</span></td><td>{}{}</td></tr>",
                 h(c.code.as_str()),
-                h(&c.scope),
+                h(c.subject.as_str()),
                 h(c.provider.as_str()),
                 h(&c.message),
                 if problems.is_empty() {

@@ -6,7 +6,7 @@
 use anyhow::Result;
 use serde_json::{json, Value};
 
-use netdrift_snapshots::{Provider, Scope, Severity};
+use netdrift_snapshots::{Provider, Severity};
 
 use super::headline;
 use crate::findings::AttributionStatus;
@@ -49,9 +49,7 @@ pub fn finding(i: &DriftItem, generated_at: &str) -> Value {
     } else {
         (1, "New")
     };
-    let account = Scope::parse_key(&i.scope)
-        .ok()
-        .map(|s| s.account().to_string());
+    let account = Some(i.scope.scope().account().to_string());
     let cloud_provider = match i.provider {
         Provider::Aws => "AWS",
         Provider::Gcp => "GCP",

@@ -62,7 +62,7 @@ pub fn render(report: &DriftReport) -> Result<String> {
             i.severity.as_str().into(),
             i.severity_code.clone(),
             i.provider.as_str().into(),
-            i.scope.clone(),
+            i.scope.to_string(),
             opt(i.region.as_ref()),
             i.resource.clone(),
             opt(i.resource_name.as_ref()),

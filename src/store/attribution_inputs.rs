@@ -11,7 +11,7 @@ use std::rc::Rc;
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
-use netdrift_snapshots::{AuditEvent, KeyType, Provider, Resource, ResourceKind, Scope};
+use netdrift_snapshots::{AuditEvent, KeyType, Provider, Resource, ResourceKind, ScopeKey};
 
 use super::{parse_ts, ts, AuditFailureRow, SnapshotRow, SqliteStore};
 
@@ -19,8 +19,7 @@ use super::{parse_ts, ts, AuditFailureRow, SnapshotRow, SqliteStore};
 #[derive(Debug, Clone)]
 pub struct AttributionQuery {
     pub provider: Provider,
-    /// The scope key.
-    pub scope: String,
+    pub scope: ScopeKey,
     pub resource: String,
     pub resource_kind: ResourceKind,
     /// The snapshot that showed the drift.
@@ -87,7 +86,7 @@ impl SqliteStore {
 
 struct Loader<'a> {
     store: &'a SqliteStore,
-    snapshots: HashMap<String, Rc<[SnapshotRow]>>,
+    snapshots: HashMap<ScopeKey, Rc<[SnapshotRow]>>,
     manifests: HashMap<i64, HashMap<String, String>>,
     failures: HashMap<(Provider, String), Vec<AuditFailureRow>>,
 }
@@ -155,7 +154,7 @@ impl<'a> Loader<'a> {
                 issuers.insert(key, issuer);
             }
         }
-        let account = Scope::parse_key(&item.scope)?.account().to_string();
+        let account = item.scope.scope().account().to_string();
         let key = (item.provider, account.to_ascii_lowercase());
         if !self.failures.contains_key(&key) {
             let all = self

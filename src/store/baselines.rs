@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
-use netdrift_snapshots::{Direction, Resource, ResourceKind, Scope};
+use netdrift_snapshots::{Direction, Resource, ResourceKind, Scope, ScopeKey};
 
 use super::{ensure_scope, put_state, ts, SqliteStore};
 
@@ -45,7 +45,7 @@ pub struct BaselineRow {
 pub struct ExceptionRow {
     pub id: i64,
     pub drift_id: String,
-    pub scope: String,
+    pub scope: ScopeKey,
     pub resource: String,
     pub direction: String,
     /// The newly allowed access the exception was granted for (an `AccessSet`).
@@ -87,7 +87,7 @@ impl SqliteStore {
         // Gather (scope, resource, state) before writing.
         let mut entries: Vec<(String, String, Option<String>)> = Vec::new();
         let scopes: Vec<String> = match selector {
-            BaselineSelector::All => self.scopes()?.iter().map(Scope::key).collect(),
+            BaselineSelector::All => self.scopes()?.iter().map(|s| s.key().into()).collect(),
             BaselineSelector::Scope(s) => vec![s.clone()],
             BaselineSelector::Resource(r) => self.scopes_of(r)?,
         };
@@ -155,7 +155,7 @@ impl SqliteStore {
     ) -> Result<(i64, usize)> {
         let mut previously: Vec<(String, Vec<(String, ResourceKind)>)> = Vec::new();
         for (scope, _) in scopes {
-            previously.push((scope.key(), self.approved_ids(&scope.key())?));
+            previously.push((scope.key().into(), self.approved_ids(&scope.key())?));
         }
         let tx = self.tx()?;
         tx.execute(
@@ -171,12 +171,12 @@ impl SqliteStore {
                 let h = put_state(&tx, r)?;
                 tx.execute(
                     "INSERT INTO baseline_entries (baseline_id, scope_key, resource_id, state_hash) VALUES (?1, ?2, ?3, ?4)",
-                    params![id, key, r.id.as_str(), h],
+                    params![id, key.as_str(), r.id.as_str(), h],
                 )
                 .with_context(|| format!("resource {} listed twice for {key}", r.id))?;
                 tx.execute(
                     "INSERT OR IGNORE INTO resource_index (resource_id, scope_key) VALUES (?1, ?2)",
-                    params![r.id.as_str(), key],
+                    params![r.id.as_str(), key.as_str()],
                 )?;
                 n += 1;
             }
@@ -184,7 +184,7 @@ impl SqliteStore {
                 if !resources.iter().any(|r| r.id.as_str() == rid) {
                     tx.execute(
                         "INSERT INTO baseline_entries (baseline_id, scope_key, resource_id, state_hash) VALUES (?1, ?2, ?3, NULL)",
-                        params![id, key, rid],
+                        params![id, key.as_str(), rid],
                     )?;
                     n += 1;
                 }
@@ -332,7 +332,7 @@ impl SqliteStore {
                 Ok(ExceptionRow {
                     id: r.get(0)?,
                     drift_id: r.get(1)?,
-                    scope: r.get(2)?,
+                    scope: super::scope_key_col(r, 2)?,
                     resource: r.get(3)?,
                     direction: r.get(4)?,
                     envelope: serde_json::from_str(&env).unwrap_or(serde_json::Value::Null),

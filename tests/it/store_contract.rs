@@ -152,7 +152,7 @@ fn approvals_and_exceptions_are_inputs() {
         record(store.as_mut(), "2026-11-01T00:00:00Z");
         let (baseline, entries) = store
             .approve(
-                &BaselineSelector::Scope(scope().key()),
+                &BaselineSelector::Scope(scope().key().into()),
                 "ops",
                 "initial",
                 Some("CHG-1"),

@@ -135,7 +135,10 @@ where
         order.push((handle.id(), i, scope, key));
     }
     let mut results: Vec<Option<T>> = (0..order.len()).map(|_| None).collect();
-    let mut pending: std::collections::HashMap<tokio::task::Id, (usize, Scope, String)> = order
+    let mut pending: std::collections::HashMap<
+        tokio::task::Id,
+        (usize, Scope, netdrift_snapshots::ScopeKey),
+    > = order
         .into_iter()
         .map(|(id, i, s, k)| (id, (i, s, k)))
         .collect();

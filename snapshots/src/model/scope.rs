@@ -70,11 +70,11 @@ impl Scope {
     }
 
     /// Stable textual key: `aws:111122223333:us-east-1`, `gcp:acme-prod`, `azure:<subscription>`.
-    pub fn key(&self) -> String {
-        match &self.region {
+    pub fn key(&self) -> ScopeKey {
+        ScopeKey(match &self.region {
             Some(r) => format!("{}:{}:{}", self.provider, self.account, r),
             None => format!("{}:{}", self.provider, self.account),
-        }
+        })
     }
 
     pub fn parse_key(key: &str) -> Result<Scope, ModelError> {
@@ -88,6 +88,98 @@ impl Scope {
             account,
             parts.next().map(str::to_string),
         ))
+    }
+}
+
+/// A scope's key, `provider:account[:region]`, as it travels between modules, into the store
+/// and into reports. Only made from a [`Scope`] or by parsing through [`Scope::parse_key`], so it
+/// is always normalised: two keys are equal exactly when their scopes are. Serialized as the
+/// plain string; deserializing checks and normalises it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ScopeKey(String);
+
+impl ScopeKey {
+    /// Parse and normalise a key (`Azure` subscription ids are lower-cased).
+    pub fn parse(key: &str) -> Result<ScopeKey, ModelError> {
+        Scope::parse_key(key).map(|s| s.key())
+    }
+
+    /// The scope this key names.
+    pub fn scope(&self) -> Scope {
+        Scope::parse_key(&self.0).expect("a ScopeKey is made only from a valid scope")
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ScopeKey {
+    type Error = ModelError;
+    fn try_from(s: String) -> Result<ScopeKey, ModelError> {
+        ScopeKey::parse(&s)
+    }
+}
+
+impl From<ScopeKey> for String {
+    fn from(k: ScopeKey) -> String {
+        k.0
+    }
+}
+
+impl std::ops::Deref for ScopeKey {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for ScopeKey {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for ScopeKey {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for ScopeKey {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for ScopeKey {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<ScopeKey> for str {
+    fn eq(&self, other: &ScopeKey) -> bool {
+        self == other.0
+    }
+}
+
+impl PartialEq<ScopeKey> for &str {
+    fn eq(&self, other: &ScopeKey) -> bool {
+        *self == other.0
+    }
+}
+
+impl fmt::Display for ScopeKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&Scope> for ScopeKey {
+    fn from(s: &Scope) -> ScopeKey {
+        s.key()
     }
 }
 
