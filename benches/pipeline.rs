@@ -336,8 +336,7 @@ fn bench_correlate() {
                 AuditEvent {
                     provider: Provider::Aws,
                     event_id: format!("aws:{chunk}-{i}"),
-                    event_time: (t0 + Duration::seconds(((chunk * 10_000 + i) % 86_000) as i64))
-                        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    event_time: t0 + Duration::seconds(((chunk * 10_000 + i) % 86_000) as i64),
                     account: Some("1".into()),
                     region: Some("us-east-1".into()),
                     event_name: "AuthorizeSecurityGroupIngress".into(),

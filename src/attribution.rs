@@ -21,7 +21,7 @@ use crate::config::{AttributionConfig, ChangeWindow};
 use crate::drift::Computed;
 use crate::findings::{ActorRef, Attribution, AttributionStatus};
 use crate::findings::{CoverageFinding, DriftItem};
-use crate::store::{parse_ts, ts};
+use crate::store::ts;
 pub use crate::store::{temporary_key, ItemInputs, MAX_CHAIN};
 
 /// What attribution is configured with.
@@ -40,8 +40,8 @@ pub fn window(
     cfg: &AttributionConfig,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
     window_from(
-        &item.snapshot_taken_at,
-        item.baseline_approved_at.as_deref(),
+        item.snapshot_taken_at,
+        item.baseline_approved_at,
         last_seen,
         cfg,
     )
@@ -49,16 +49,16 @@ pub fn window(
 
 /// [`window`] from the two times of the item it reads.
 pub fn window_from(
-    snapshot_taken_at: &str,
-    baseline_approved_at: Option<&str>,
+    snapshot_taken_at: DateTime<Utc>,
+    baseline_approved_at: Option<DateTime<Utc>>,
     last_seen: Option<DateTime<Utc>>,
     cfg: &AttributionConfig,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
-    let end = parse_ts(snapshot_taken_at)?;
+    let end = snapshot_taken_at;
     let skew = Duration::seconds(cfg.clock_skew_seconds);
     let start = match (last_seen, baseline_approved_at) {
         (Some(s), _) => s,
-        (None, Some(a)) => parse_ts(a)?.min(end),
+        (None, Some(a)) => a.min(end),
         (None, None) => end - Duration::days(cfg.log_retention_days),
     };
     Ok((start - skew, end + skew))
@@ -179,7 +179,8 @@ pub fn attribute(
     let item = &c.item;
     let cfg = settings.attribution;
     let (_, end) = inputs.window;
-    let (from, to) = (ts(inputs.window.0), ts(inputs.window.1));
+    let (from, to) = inputs.window;
+    let (from_s, to_s) = (ts(from), ts(to));
     let events = &inputs.events;
     let mut actors = Vec::new();
     let mut attempts = Vec::new();
@@ -212,8 +213,8 @@ pub fn attribute(
             } else {
                 f.account.as_str()
             },
-            f.start,
-            f.end,
+            ts(f.start),
+            ts(f.end),
             f.operation.as_deref().unwrap_or("read"),
             f.message
         )
@@ -241,8 +242,8 @@ pub fn attribute(
             &netdrift_snapshots::AuditFailure {
                 account: f.account.clone(),
                 region: f.region.clone(),
-                start: f.start.clone(),
-                end: f.end.clone(),
+                start: f.start,
+                end: f.end,
                 problem: netdrift_snapshots::Problem {
                     code: netdrift_snapshots::ProblemCode::from(f.code.as_str()),
                     kind: None,
@@ -258,17 +259,17 @@ pub fn attribute(
     } else if !inputs.covered {
         (
             AttributionStatus::Unattributed,
-            format!("no audit logs imported for {account} between {from} and {to}"),
+            format!("no audit logs imported for {account} between {from_s} and {to_s}"),
         )
     } else {
-        let msg = format!("audit logs for {account} cover {from} to {to} but record no change to {}: possible logging gap", item.resource);
+        let msg = format!("audit logs for {account} cover {from_s} to {to_s} but record no change to {}: possible logging gap", item.resource);
         gap = Some(CoverageFinding {
             subject: item.scope.clone().into(),
             provider: item.provider,
             code: crate::findings::CoverageCode::LoggingGap,
             message: msg.clone(),
             snapshot_id: Some(item.snapshot_id),
-            taken_at: Some(item.snapshot_taken_at.clone()),
+            taken_at: Some(item.snapshot_taken_at),
             problems: Vec::new(),
             uncollected: Vec::new(),
         });
@@ -327,7 +328,7 @@ fn role_chain(
             "{} assumed by {who} ({} at {})",
             cur.role.as_deref().unwrap_or("session"),
             issuer.event_name,
-            issuer.event_time
+            netdrift_snapshots::time::millis(issuer.event_time)
         ));
         root = Some(issuer.actor.clone());
         cur = issuer.actor;
@@ -370,7 +371,7 @@ fn actor_ref(
         user_agent: a.user_agent.clone(),
         tool: a.tool.clone(),
         event_id: ev.event_id.clone(),
-        event_time: ev.event_time.clone(),
+        event_time: ev.event_time,
         event_name: ev.event_name.clone(),
         succeeded: ev.succeeded,
         error: ev.error.clone(),
@@ -441,11 +442,7 @@ fn change_record_for(
     }
     let scope = [item.scope.as_str()];
     let all_inside = |check: &dyn Fn(&ActorRef, DateTime<Utc>) -> bool| {
-        actors.iter().all(|a| {
-            parse_ts(&a.event_time)
-                .map(|t| check(a, t))
-                .unwrap_or(false)
-        })
+        actors.iter().all(|a| check(a, a.event_time))
     };
     let actor_names = |a: &ActorRef| -> Vec<String> {
         let mut v: Vec<String> = [&a.principal, &a.role]

@@ -9,7 +9,8 @@ use netdrift_snapshots::{Provider, Scope};
 
 use crate::config::Config;
 use crate::findings::{CoverageFinding, Subject};
-use crate::store::{ts, AuditBatch, SqliteStore};
+use crate::store::{AuditBatch, AuditSpan, SqliteStore};
+use chrono::{DateTime, Utc};
 
 #[derive(Debug, Default, Serialize)]
 pub struct AuditImportSummary {
@@ -58,11 +59,11 @@ pub fn store_parsed(
 ) -> Result<AuditImportSummary> {
     let mut sum = AuditImportSummary::default();
     for (name, parsed) in files {
-        let windows: Vec<(String, String, String)> = match &parsed.window {
+        let windows: Vec<AuditSpan> = match parsed.window {
             Some((start, end)) => parsed
                 .accounts
                 .iter()
-                .map(|a| (a.clone(), start.clone(), end.clone()))
+                .map(|a| (a.clone(), start, end))
                 .collect(),
             None => Vec::new(),
         };
@@ -92,26 +93,23 @@ pub fn store_events(
     store: &mut SqliteStore,
     provider: Provider,
     events: &[netdrift_snapshots::AuditEvent],
-    windows: &[(String, String, String)],
+    windows: &[AuditSpan],
     source: &str,
 ) -> Result<usize> {
     // The span the events themselves show, for each account they name.
-    let mut span: Option<(String, String)> = None;
+    let mut span: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
     let mut accounts = std::collections::BTreeSet::new();
     for ev in events {
         if let Some(a) = &ev.account {
             accounts.insert(a.clone());
         }
         span = Some(match span {
-            None => (ev.event_time.clone(), ev.event_time.clone()),
-            Some((lo, hi)) => (lo.min(ev.event_time.clone()), hi.max(ev.event_time.clone())),
+            None => (ev.event_time, ev.event_time),
+            Some((lo, hi)) => (lo.min(ev.event_time), hi.max(ev.event_time)),
         });
     }
-    let mut all: Vec<(String, String, String)> = match span {
-        Some((start, end)) => accounts
-            .into_iter()
-            .map(|a| (a, start.clone(), end.clone()))
-            .collect(),
+    let mut all: Vec<AuditSpan> = match span {
+        Some((start, end)) => accounts.into_iter().map(|a| (a, start, end)).collect(),
         None => Vec::new(),
     };
     all.extend(windows.iter().cloned());
@@ -146,10 +144,8 @@ pub fn import_configured(
                         netdrift_snapshots::AuditFailure {
                             account: "*".into(),
                             region: None,
-                            start: ts(
-                                now - chrono::Duration::days(cfg.attribution.log_retention_days)
-                            ),
-                            end: ts(now),
+                            start: now - chrono::Duration::days(cfg.attribution.log_retention_days),
+                            end: now,
                             problem: netdrift_snapshots::Problem {
                                 code: netdrift_snapshots::ProblemCode::Decode,
                                 kind: None,
@@ -216,11 +212,7 @@ pub fn read_failed_finding(
         "*" => Subject::Source(source.to_string()),
         a => Subject::Scope(Scope::new(provider, a, f.region.clone()).key()),
     };
-    let norm = |t: &str| {
-        crate::store::parse_ts(t)
-            .map(ts)
-            .unwrap_or_else(|_| t.to_string())
-    };
+    let norm = |t: &DateTime<Utc>| netdrift_snapshots::time::secs(*t);
     let op = f.problem.operation.as_deref().unwrap_or("read");
     let cause = f.problem.cause();
     CoverageFinding {

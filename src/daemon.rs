@@ -258,10 +258,7 @@ pub async fn run(config_path: PathBuf, db: Option<PathBuf>, stop_timeout: Durati
         .unwrap_or_else(crate::paths::default_db);
     let _lock = DbLock::acquire(&db, Wait::Exit)?;
     let store = SqliteStore::open(&db)?;
-    let last_run = store
-        .runs(1)?
-        .last()
-        .and_then(|r| crate::store::parse_ts(&r.finished_at).ok());
+    let last_run = store.runs(1)?.last().map(|r| r.finished_at);
     let state = Arc::new(State {
         shutdown: netdrift_provider_api::Shutdown::new(),
         config_path: config_path.clone(),

@@ -20,7 +20,7 @@ use crate::config::DriftSettings;
 use crate::findings::{
     CoverageCode, CoverageFinding, DriftItem, DriftReport, ExceptionRef, SCHEMA_VERSION,
 };
-use crate::store::{parse_ts, ts, ScopeInputs};
+use crate::store::{ts, ScopeInputs};
 
 /// Stable drift id.
 pub fn drift_id(scope: &str, d: &ResourceDiff) -> String {
@@ -70,21 +70,21 @@ pub fn compute(
             code,
             message,
             snapshot_id: Some(snap.id),
-            taken_at: Some(snap.taken_at.clone()),
+            taken_at: Some(snap.taken_at),
             problems: snap.problems.clone(),
             uncollected: snap.uncollected.clone(),
         };
         match snap.status {
             SnapshotStatus::Failed => {
                 coverage.push(finding(CoverageCode::CollectionFailed,
-                    format!("collection of {key} failed at {}: no drift is computed for it (nothing is reported as removed)", snap.taken_at),
+                    format!("collection of {key} failed at {}: no drift is computed for it (nothing is reported as removed)", ts(snap.taken_at)),
                 ));
                 continue;
             }
             SnapshotStatus::Partial => coverage.push(finding(CoverageCode::CollectionPartial,
                 format!(
                     "collection of {key} was partial at {}: {} not read; their resources are not reported as removed",
-                    snap.taken_at,
+                    ts(snap.taken_at),
                     snap.uncollected.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
                 ),
             )),
@@ -174,7 +174,7 @@ fn to_item(
             if e.direction != d.direction.as_str() {
                 continue;
             }
-            let expires = parse_ts(&e.expires_at)?;
+            let expires = e.expires_at;
             let Ok(envelope) = serde_json::from_value::<AccessSet>(e.envelope.clone()) else {
                 reasons.push(format!(
                     "exception #{} has an unreadable envelope: it covers nothing",
@@ -183,7 +183,11 @@ fn to_item(
                 continue;
             };
             if expires <= now {
-                reasons.push(format!("exception #{} expired on {}", e.id, e.expires_at));
+                reasons.push(format!(
+                    "exception #{} expired on {}",
+                    e.id,
+                    ts(e.expires_at)
+                ));
             } else if !allowed.is_subset_of(&envelope) {
                 reasons.push(format!("exception #{} no longer covers this access: it widened beyond what was excepted", e.id));
             } else {
@@ -192,7 +196,7 @@ fn to_item(
                     owner: e.owner.clone(),
                     reason: e.reason.clone(),
                     ticket: e.ticket.clone(),
-                    expires_at: e.expires_at.clone(),
+                    expires_at: e.expires_at,
                 });
             }
         }
@@ -223,8 +227,8 @@ fn to_item(
         baseline_state: d.baseline_state.clone(),
         actual_state: d.actual_state.clone(),
         snapshot_id: snap.id,
-        snapshot_taken_at: snap.taken_at.clone(),
-        baseline_approved_at: input.approved_at.clone(),
+        snapshot_taken_at: snap.taken_at,
+        baseline_approved_at: input.approved_at,
         attribution: None,
     };
     let denied = d
@@ -253,7 +257,7 @@ pub fn report(
 ) -> DriftReport {
     DriftReport {
         schema_version: SCHEMA_VERSION,
-        generated_at: ts(now),
+        generated_at: now,
         drift: items,
         coverage,
     }
@@ -288,7 +292,7 @@ mod tests {
                 id: 7,
                 scope: netdrift_snapshots::ScopeKey::parse("aws:111122223333:eu-west-1").unwrap(),
                 source: "file:a".into(),
-                taken_at: "2026-11-30T00:00:00Z".into(),
+                taken_at: netdrift_snapshots::time::parse("t", "2026-11-30T00:00:00Z").unwrap(),
                 status: SnapshotStatus::parse(status).unwrap(),
                 problems: Vec::new(),
                 uncollected: Vec::new(),
@@ -302,7 +306,8 @@ mod tests {
                 group(actual)
             },
             baseline: baseline.map(group),
-            approved_at: baseline.map(|_| "2026-11-01T00:00:00Z".to_string()),
+            approved_at: baseline
+                .map(|_| netdrift_snapshots::time::parse("t", "2026-11-01T00:00:00Z").unwrap()),
             exceptions: Vec::new(),
         }
     }
@@ -318,8 +323,8 @@ mod tests {
             owner: "ops".into(),
             reason: "migration".into(),
             ticket: None,
-            expires_at: expires_at.into(),
-            created_at: "2026-11-01T00:00:00Z".into(),
+            expires_at: netdrift_snapshots::time::parse("t", expires_at).unwrap(),
+            created_at: netdrift_snapshots::time::parse("t", "2026-11-01T00:00:00Z").unwrap(),
         }
     }
 
@@ -362,7 +367,7 @@ mod tests {
         assert!(i.world && i.exception.is_none(), "{i:?}");
         assert_eq!(i.snapshot_id, 7);
         assert_eq!(
-            i.baseline_approved_at.as_deref(),
+            i.baseline_approved_at.map(ts).as_deref(),
             Some("2026-11-01T00:00:00Z")
         );
     }

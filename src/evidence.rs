@@ -49,7 +49,8 @@ pub struct FileEntry {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RunLink {
     pub id: i64,
-    pub finished_at: String,
+    #[serde(with = "netdrift_snapshots::time::as_secs")]
+    pub finished_at: DateTime<Utc>,
     pub prev_hash: String,
     pub hash: String,
 }
@@ -59,7 +60,8 @@ pub struct Manifest {
     pub format: String,
     pub format_version: u32,
     pub tool: Value,
-    pub created_at: String,
+    #[serde(with = "netdrift_snapshots::time::as_secs")]
+    pub created_at: DateTime<Utc>,
     pub period: Period,
     /// No run finished in the period: the bundle says so explicitly.
     pub empty: bool,
@@ -74,8 +76,10 @@ pub struct Manifest {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Period {
-    pub from: String,
-    pub to: String,
+    #[serde(with = "netdrift_snapshots::time::as_secs")]
+    pub from: DateTime<Utc>,
+    #[serde(with = "netdrift_snapshots::time::as_secs")]
+    pub to: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -98,8 +102,10 @@ pub struct SignatureFile {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunFile {
     pub id: i64,
-    pub started_at: String,
-    pub finished_at: String,
+    #[serde(with = "netdrift_snapshots::time::as_secs")]
+    pub started_at: DateTime<Utc>,
+    #[serde(with = "netdrift_snapshots::time::as_secs")]
+    pub finished_at: DateTime<Utc>,
     pub prev_hash: String,
     pub hash: String,
     pub record: String,
@@ -212,7 +218,7 @@ pub fn export(
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
 
     // Runs, their items and coverage.
-    let runs = store.runs_between(&from_s, &to_s)?;
+    let runs = store.runs_between(from, to)?;
     let RunRefs {
         links,
         mut snapshot_ids,
@@ -224,7 +230,7 @@ pub fn export(
 
     // Snapshots taken in the period, and those the runs used.
     for s in store.snapshots(None)? {
-        if s.taken_at >= from_s && s.taken_at <= to_s {
+        if s.taken_at >= from && s.taken_at <= to {
             snapshot_ids.insert(s.id);
         }
     }
@@ -232,11 +238,11 @@ pub fn export(
     counts.insert("snapshots".into(), snapshot_ids.len());
 
     // Baselines approved up to the end of the period, with the states they approve.
-    counts.insert("baselines".into(), add_baselines(&mut b, store, &to_s)?);
+    counts.insert("baselines".into(), add_baselines(&mut b, store, to)?);
     let exceptions: Vec<_> = store
         .exceptions(None, None)?
         .into_iter()
-        .filter(|e| e.created_at <= to_s && e.expires_at >= from_s)
+        .filter(|e| e.created_at <= to && e.expires_at >= from)
         .collect();
     counts.insert("exceptions".into(), exceptions.len());
     b.add_json("exceptions.json".into(), &exceptions)?;
@@ -267,10 +273,7 @@ pub fn export(
     let sealed = seal(
         &mut b,
         key.as_ref(),
-        Period {
-            from: from_s.clone(),
-            to: to_s.clone(),
-        },
+        Period { from, to },
         links,
         counts,
         now,
@@ -314,7 +317,7 @@ fn seal(
         format: FORMAT.into(),
         format_version: FORMAT_VERSION,
         tool: json!({"name": "netdrift", "version": env!("CARGO_PKG_VERSION")}),
-        created_at: ts(now),
+        created_at: now,
         period,
         empty: links.is_empty(),
         chain: match (links.first(), links.last()) {
@@ -383,7 +386,7 @@ fn add_runs(
     for (row, record) in runs {
         links.push(RunLink {
             id: row.id,
-            finished_at: row.finished_at.clone(),
+            finished_at: row.finished_at,
             prev_hash: row.prev_hash.clone(),
             hash: row.hash.clone(),
         });
@@ -391,8 +394,8 @@ fn add_runs(
             format!("runs/{:06}.json", row.id),
             &RunFile {
                 id: row.id,
-                started_at: row.started_at.clone(),
-                finished_at: row.finished_at.clone(),
+                started_at: row.started_at,
+                finished_at: row.finished_at,
                 prev_hash: row.prev_hash.clone(),
                 hash: row.hash.clone(),
                 record: record.clone(),
@@ -451,7 +454,7 @@ fn add_snapshots(b: &mut Bundle, store: &SqliteStore, ids: &BTreeSet<i64>) -> Re
                 "id": snap.id,
                 "scope": snap.scope,
                 "source": snap.source,
-                "taken_at": snap.taken_at,
+                "taken_at": ts(snap.taken_at),
                 "status": snap.status,
                 "problems": snap.problems,
                 "uncollected": snap.uncollected,
@@ -463,12 +466,12 @@ fn add_snapshots(b: &mut Bundle, store: &SqliteStore, ids: &BTreeSet<i64>) -> Re
     Ok(())
 }
 
-/// Baselines approved up to `to_s` with the states they approve; how many.
-fn add_baselines(b: &mut Bundle, store: &SqliteStore, to_s: &str) -> Result<usize> {
+/// Baselines approved up to `to` with the states they approve; how many.
+fn add_baselines(b: &mut Bundle, store: &SqliteStore, to: DateTime<Utc>) -> Result<usize> {
     let mut baselines = Vec::new();
     let mut states: BTreeMap<String, Value> = BTreeMap::new();
     for bl in store.baselines()? {
-        if bl.created_at.as_str() > to_s {
+        if bl.created_at > to {
             continue;
         }
         let mut entries = Vec::new();

@@ -2,6 +2,7 @@
 //! findings, the report document. Every module that computes, stores, renders or exports
 //! findings shares these types; this module depends on nothing in the crate.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use netdrift_snapshots::{
@@ -56,7 +57,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DriftReport {
     pub schema_version: u32,
-    pub generated_at: String,
+    #[serde(with = "netdrift_snapshots::time::as_secs")]
+    pub generated_at: DateTime<Utc>,
     pub drift: Vec<DriftItem>,
     pub coverage: Vec<CoverageFinding>,
 }
@@ -67,7 +69,8 @@ pub struct ExceptionRef {
     pub owner: String,
     pub reason: String,
     pub ticket: Option<String>,
-    pub expires_at: String,
+    #[serde(with = "netdrift_snapshots::time::as_secs")]
+    pub expires_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -98,9 +101,11 @@ pub struct DriftItem {
     pub baseline_state: Option<String>,
     pub actual_state: Option<String>,
     pub snapshot_id: i64,
-    pub snapshot_taken_at: String,
+    #[serde(with = "netdrift_snapshots::time::as_secs")]
+    pub snapshot_taken_at: DateTime<Utc>,
     /// When the approved state was approved (start of the attribution window).
-    pub baseline_approved_at: Option<String>,
+    #[serde(with = "netdrift_snapshots::time::as_secs::option")]
+    pub baseline_approved_at: Option<DateTime<Utc>>,
     pub attribution: Option<Attribution>,
 }
 
@@ -160,7 +165,8 @@ struct RawCoverageFinding {
     code: CoverageCode,
     message: String,
     snapshot_id: Option<i64>,
-    taken_at: Option<String>,
+    #[serde(with = "netdrift_snapshots::time::as_secs::option")]
+    taken_at: Option<DateTime<Utc>>,
     problems: Vec<Problem>,
     uncollected: Vec<ResourceKind>,
 }
@@ -218,7 +224,7 @@ pub struct CoverageFinding {
     pub code: CoverageCode,
     pub message: String,
     pub snapshot_id: Option<i64>,
-    pub taken_at: Option<String>,
+    pub taken_at: Option<DateTime<Utc>>,
     pub problems: Vec<Problem>,
     pub uncollected: Vec<ResourceKind>,
 }
@@ -249,7 +255,8 @@ pub struct ActorRef {
     pub user_agent: Option<String>,
     pub tool: Option<String>,
     pub event_id: String,
-    pub event_time: String,
+    #[serde(with = "netdrift_snapshots::time::as_millis")]
+    pub event_time: DateTime<Utc>,
     pub event_name: String,
     pub succeeded: bool,
     pub error: Option<String>,
@@ -267,8 +274,10 @@ pub struct Attribution {
     /// Failed attempts on the same resource in the window: evidence, never the change itself.
     pub attempts: Vec<ActorRef>,
     pub change_record: Option<serde_json::Value>,
-    pub window_start: String,
-    pub window_end: String,
+    #[serde(with = "netdrift_snapshots::time::as_secs")]
+    pub window_start: DateTime<Utc>,
+    #[serde(with = "netdrift_snapshots::time::as_secs")]
+    pub window_end: DateTime<Utc>,
 }
 
 #[cfg(test)]

@@ -40,7 +40,7 @@ pub struct RunOutcome {
 pub type LiveEvents = (
     netdrift_snapshots::Provider,
     Vec<netdrift_snapshots::AuditEvent>,
-    Vec<(String, String, String)>,
+    Vec<crate::store::AuditSpan>,
     String,
 );
 
@@ -241,7 +241,7 @@ pub fn audit_since(
     let mut m = std::collections::HashMap::new();
     for scope in store.scopes()? {
         if let Some(s) = store.latest_snapshot(&scope.key(), None)? {
-            m.insert(scope.key(), crate::store::parse_ts(&s.taken_at)?);
+            m.insert(scope.key(), s.taken_at);
         }
     }
     Ok(m)
@@ -369,8 +369,8 @@ pub fn reconcile_once(
     let report = drift::report(items, coverage, now);
     let record = RunRecord {
         config: cfg.redacted(),
-        started_at: ts(started),
-        finished_at: ts(crate::clock::now()),
+        started_at: started,
+        finished_at: crate::clock::now(),
         summary: serde_json::json!({
             "snapshot_time": ts(taken_at),
             "scopes": summary.iter().map(|(s, st, n)| serde_json::json!({"scope": s, "status": st.as_str(), "resources": n})).collect::<Vec<_>>(),

@@ -20,7 +20,7 @@ pub mod webhook;
 
 use crate::config::Config;
 use crate::findings::{DriftItem, DriftReport};
-use crate::store::{parse_ts, SqliteStore};
+use crate::store::SqliteStore;
 
 pub fn severity_counts(items: &[DriftItem]) -> BTreeMap<String, usize> {
     let mut m = BTreeMap::new();
@@ -112,7 +112,7 @@ pub fn who_line(i: &DriftItem) -> String {
                     .as_deref()
                     .map(|t| format!(" via {t}"))
                     .unwrap_or_default(),
-                x.event_time,
+                netdrift_snapshots::time::millis(x.event_time),
                 x.event_name,
                 label(x.grade)
             )
@@ -131,7 +131,8 @@ pub fn markdown(ctx: &Context<'_>) -> String {
     let _ = writeln!(
         s,
         "Generated {} (schema {}).\n",
-        report.generated_at, report.schema_version
+        crate::store::ts(report.generated_at),
+        report.schema_version
     );
     let counts = severity_counts(&report.drift);
     let _ = writeln!(
@@ -195,7 +196,7 @@ pub fn markdown(ctx: &Context<'_>) -> String {
                 "  - exception #{} by {} until {}: {}",
                 e.id,
                 md(&e.owner),
-                e.expires_at,
+                crate::store::ts(e.expires_at),
                 md(&e.reason)
             );
         }
@@ -228,7 +229,7 @@ pub fn markdown(ctx: &Context<'_>) -> String {
             md(&e.resource),
             e.direction,
             md(&e.scope),
-            e.expires_at,
+            crate::store::ts(e.expires_at),
             md(&e.owner),
             md(&e.reason)
         );
@@ -289,11 +290,7 @@ pub fn expiring(
     Ok(store
         .exceptions(None, None)?
         .into_iter()
-        .filter(|e| {
-            parse_ts(&e.expires_at)
-                .map(|t| t > now && t <= horizon)
-                .unwrap_or(false)
-        })
+        .filter(|e| e.expires_at > now && e.expires_at <= horizon)
         .collect())
 }
 
@@ -364,13 +361,14 @@ pub fn is_sensitive(i: &DriftItem) -> bool {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TrendPoint {
     pub run_id: i64,
-    pub finished_at: String,
+    #[serde(with = "netdrift_snapshots::time::as_secs")]
+    pub finished_at: DateTime<Utc>,
     /// provider -> [world-open, public, sensitive-port] item counts.
     pub counts: BTreeMap<String, [usize; 3]>,
 }
 
 impl TrendPoint {
-    pub fn of(run_id: i64, finished_at: &str, items: &[DriftItem]) -> TrendPoint {
+    pub fn of(run_id: i64, finished_at: DateTime<Utc>, items: &[DriftItem]) -> TrendPoint {
         let mut counts: BTreeMap<String, [usize; 3]> = BTreeMap::new();
         for i in items
             .iter()
@@ -383,7 +381,7 @@ impl TrendPoint {
         }
         TrendPoint {
             run_id,
-            finished_at: finished_at.to_string(),
+            finished_at,
             counts,
         }
     }
@@ -398,7 +396,7 @@ pub fn trend(store: &SqliteStore, run_id: i64, n: usize) -> Result<Vec<TrendPoin
     for r in picked {
         out.push(TrendPoint::of(
             r.id,
-            &r.finished_at,
+            r.finished_at,
             &run_items(store, r.id)?,
         ));
     }
@@ -431,13 +429,13 @@ pub fn write_reports(
     report: &DriftReport,
     notify: bool,
 ) -> Result<Vec<PathBuf>> {
-    let now = parse_ts(&report.generated_at)?;
+    let now = report.generated_at;
     let previous = previous_items(store, run_id)?;
     let expiring = expiring(store, now, 14)?;
     let mut trend = trend(store, run_id, 30)?;
     if trend.last().map(|t| t.run_id) != Some(run_id) {
         // A period report renders items that are not one stored run: show them as the last point.
-        trend.push(TrendPoint::of(run_id, &report.generated_at, &report.drift));
+        trend.push(TrendPoint::of(run_id, report.generated_at, &report.drift));
     }
     let ctx = Context {
         report,

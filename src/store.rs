@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Serialize;
 
@@ -30,7 +30,7 @@ pub use api::{Store, StoreError, StoreResult};
 pub use attribution_inputs::{
     temporary_key, AttributionQuery, InputsVisitor, ItemInputs, WindowRule, MAX_CHAIN,
 };
-pub use audit::{AuditBatch, AuditFailureRow};
+pub use audit::{AuditBatch, AuditFailureRow, AuditSpan};
 pub use baselines::{BaselineRow, BaselineSelector, ExceptionRow, NewException};
 pub use inputs::ScopeInputs;
 pub use runs::{RunRecord, RunRow};
@@ -48,8 +48,18 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ),
 ];
 
+/// A stored time, whole seconds (`netdrift_snapshots::time::secs`); audit event times are
+/// stored to the millisecond.
 pub fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+    netdrift_snapshots::time::secs(t)
+}
+
+/// A stored time column, checked: unreadable text is a conversion error naming the column.
+pub(crate) fn time_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<DateTime<Utc>> {
+    let s: String = r.get(i)?;
+    netdrift_snapshots::time::parse("time", &s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 pub fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
@@ -71,7 +81,8 @@ pub struct SnapshotRow {
     pub id: i64,
     pub scope: ScopeKey,
     pub source: String,
-    pub taken_at: String,
+    #[serde(with = "netdrift_snapshots::time::as_secs")]
+    pub taken_at: DateTime<Utc>,
     pub status: SnapshotStatus,
     pub problems: Vec<Problem>,
     pub uncollected: Vec<ResourceKind>,
@@ -413,7 +424,7 @@ fn snapshot_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<SnapshotRow>> 
             id: r.get(0)?,
             scope: scope_key_col(r, 1)?,
             source: r.get(2)?,
-            taken_at: r.get(3)?,
+            taken_at: time_col(r, 3)?,
             status: {
                 let s: String = r.get(4)?;
                 SnapshotStatus::parse(&s)

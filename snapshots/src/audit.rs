@@ -73,8 +73,9 @@ pub struct AuditEvent {
     /// Deduplication key: `aws:<eventID>`, `gcp:op:<operation id>` (first and last entries of one
     /// operation share it) or `gcp:<insertId>`, `azure:<correlation>:<operation>:<outcome>`.
     pub event_id: String,
-    /// RFC 3339, UTC.
-    pub event_time: String,
+    /// Written to the millisecond (`crate::time::millis`).
+    #[serde(with = "crate::time::as_millis")]
+    pub event_time: chrono::DateTime<chrono::Utc>,
     pub account: Option<String>,
     pub region: Option<String>,
     pub event_name: String,

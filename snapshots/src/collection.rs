@@ -219,9 +219,11 @@ pub fn all_kinds(provider: crate::model::Provider) -> Vec<ResourceKind> {
 pub struct AuditFailure {
     pub account: String,
     pub region: Option<String>,
-    /// RFC 3339 bounds of the window the read would have covered.
-    pub start: String,
-    pub end: String,
+    /// Bounds of the window the read would have covered.
+    #[serde(with = "crate::time::as_secs")]
+    pub start: chrono::DateTime<chrono::Utc>,
+    #[serde(with = "crate::time::as_secs")]
+    pub end: chrono::DateTime<chrono::Utc>,
     pub problem: Problem,
 }
 

@@ -12,6 +12,7 @@ pub mod diff;
 pub mod effective;
 pub mod model;
 pub mod severity;
+pub mod time;
 
 pub use access::{AccessEntry, AccessSet};
 pub use audit::{Actor, ActorType, AuditEvent, KeyType};

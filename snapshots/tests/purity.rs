@@ -37,6 +37,15 @@ fn snapshots_crate_has_no_io_async_sdk_or_sqlite_dependencies() {
         !deps.is_empty(),
         "parsed no dependencies: the check itself is broken"
     );
+    // Times are data here: the core never reads the system clock (chrono without `clock`).
+    let chrono = manifest
+        .lines()
+        .find(|l| l.starts_with("chrono"))
+        .expect("chrono is a dependency");
+    assert!(
+        chrono.contains("default-features = false") && !chrono.contains("clock"),
+        "snapshots/ must not read the clock: {chrono}"
+    );
 }
 
 #[test]

@@ -39,21 +39,16 @@ pub fn attribute_all(
         })
         .collect();
     // What the window rule reads, apart from the items attribution writes.
-    let spans: Vec<(String, Option<String>)> = items
+    let spans: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)> = items
         .iter()
-        .map(|c| {
-            (
-                c.item.snapshot_taken_at.clone(),
-                c.item.baseline_approved_at.clone(),
-            )
-        })
+        .map(|c| (c.item.snapshot_taken_at, c.item.baseline_approved_at))
         .collect();
     let mut findings = Vec::new();
     store.load_attribution_inputs(
         &queries,
         &|i, last_seen| {
             let (taken, approved) = &spans[i];
-            window_from(taken, approved.as_deref(), last_seen, &cfg.attribution)
+            window_from(*taken, *approved, last_seen, &cfg.attribution)
         },
         &mut |i, inputs| {
             let c = &mut items[i];

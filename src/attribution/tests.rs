@@ -30,7 +30,7 @@ fn computed(before: Option<Option<&str>>, after: Option<Option<&str>>) -> Comput
             id: 2,
             scope: netdrift_snapshots::ScopeKey::parse("aws:111122223333:us-east-1").unwrap(),
             source: "file:a".into(),
-            taken_at: "2026-11-25T02:00:00Z".into(),
+            taken_at: netdrift_snapshots::time::parse("t", "2026-11-25T02:00:00Z").unwrap(),
             status: netdrift_snapshots::SnapshotStatus::Complete,
             problems: Vec::new(),
             uncollected: Vec::new(),
@@ -40,7 +40,7 @@ fn computed(before: Option<Option<&str>>, after: Option<Option<&str>>) -> Comput
         },
         actual: after.map(group).unwrap_or_default(),
         baseline: Some(before.map(group).unwrap_or_default()),
-        approved_at: Some("2026-11-24T00:00:00Z".into()),
+        approved_at: Some(netdrift_snapshots::time::parse("t", "2026-11-24T00:00:00Z").unwrap()),
         exceptions: Vec::new(),
     };
     let now = "2026-11-25T03:00:00Z".parse().unwrap();
@@ -287,8 +287,8 @@ fn status_rows() {
         provider: Provider::Aws,
         account: "111122223333".into(),
         region: None,
-        start: "2026-11-24T00:00:00Z".into(),
-        end: "2026-11-25T00:00:00Z".into(),
+        start: netdrift_snapshots::time::parse("t", "2026-11-24T00:00:00Z").unwrap(),
+        end: netdrift_snapshots::time::parse("t", "2026-11-25T00:00:00Z").unwrap(),
         code: "permission-denied".into(),
         operation: Some("LookupEvents".into()),
         message: "AccessDenied".into(),

@@ -136,7 +136,7 @@ pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
                     .map(|b| {
                         vec![
                             b.id.to_string(),
-                            b.created_at.clone(),
+                            crate::store::ts(b.created_at),
                             b.approved_by.clone(),
                             b.selector.clone(),
                             b.entries.to_string(),
@@ -181,7 +181,11 @@ pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
             } else {
                 println!(
                     "baseline {} approved {} by {}: {} ({})",
-                    meta.id, meta.created_at, meta.approved_by, meta.reason, meta.selector
+                    meta.id,
+                    crate::store::ts(meta.created_at),
+                    meta.approved_by,
+                    meta.reason,
+                    meta.selector
                 );
                 for (s, r, res) in entries {
                     match res {

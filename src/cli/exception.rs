@@ -114,7 +114,7 @@ pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
                             e.resource.clone(),
                             e.direction.clone(),
                             e.owner.clone(),
-                            e.expires_at.clone(),
+                            crate::store::ts(e.expires_at),
                             e.reason.clone(),
                         ]
                     })

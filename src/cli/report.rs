@@ -8,7 +8,7 @@ use chrono::Utc;
 
 use crate::drift;
 use crate::findings::{CoverageFinding, DriftItem};
-use crate::store::{parse_ts, RunRow};
+use crate::store::RunRow;
 
 use super::{open_existing, parse_time, Outcome};
 
@@ -52,11 +52,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
                     .transpose()?
                     .unwrap_or_else(Utc::now);
             runs.into_iter()
-                .filter(|r| {
-                    parse_ts(&r.finished_at)
-                        .map(|t| t >= from && t <= to)
-                        .unwrap_or(false)
-                })
+                .filter(|r| r.finished_at >= from && r.finished_at <= to)
                 .collect()
         }
         (None, None) => runs.last().cloned().into_iter().collect(),
@@ -74,7 +70,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
         }
     }
     let coverage: Vec<CoverageFinding> = store.run_coverage(last.id)?;
-    let when = parse_ts(&last.finished_at).unwrap_or_else(|_| crate::clock::now());
+    let when = last.finished_at;
     let report = drift::report(drift::sorted(items), coverage, when);
     let files = crate::report::write_reports(&store, &cfg, last.id, &report, false)?;
     if selected.len() > 1 {
@@ -83,7 +79,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
             md += &format!(
                 "| {} | {} | {} | {} | {} |\n",
                 r.id,
-                r.finished_at,
+                crate::store::ts(r.finished_at),
                 r.summary["drift_items"],
                 r.summary["unapproved"],
                 r.summary["coverage_findings"]

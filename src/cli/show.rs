@@ -50,7 +50,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
     if a.format == Format::Json {
         let v: Vec<_> = found
             .iter()
-            .map(|(s, r)| serde_json::json!({"scope": s.scope, "snapshot_id": s.id, "taken_at": s.taken_at, "exists": r.is_some(), "resource": r}))
+            .map(|(s, r)| serde_json::json!({"scope": s.scope, "snapshot_id": s.id, "taken_at": crate::store::ts(s.taken_at), "exists": r.is_some(), "resource": r}))
             .collect();
         println!(
             "{}",
@@ -65,7 +65,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
             t(&id),
             snap.scope,
             snap.id,
-            snap.taken_at
+            crate::store::ts(snap.taken_at)
         );
         let Some(r) = res else {
             println!("  did not exist at that time");

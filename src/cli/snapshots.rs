@@ -32,7 +32,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
                     vec![
                         r.id.to_string(),
                         r.scope.to_string(),
-                        r.taken_at.clone(),
+                        crate::store::ts(r.taken_at),
                         r.status.as_str().to_string(),
                         r.resource_count.to_string(),
                         r.rule_count.to_string(),

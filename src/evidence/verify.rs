@@ -12,6 +12,7 @@ use ed25519_dalek::{Signature, VerifyingKey};
 
 use super::{key_fingerprint, sha256_hex, Manifest, RunFile, SignatureFile, FORMAT};
 use crate::store::runs::run_hash;
+use crate::store::ts;
 
 /// The verdict: what was checked, and every problem found.
 #[derive(Debug, Default)]
@@ -121,7 +122,7 @@ pub fn verify(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdict> {
             manifest.format
         ));
     }
-    v.period = Some((manifest.period.from.clone(), manifest.period.to.clone()));
+    v.period = Some((ts(manifest.period.from), ts(manifest.period.to)));
     v.empty = manifest.empty;
 
     // Every listed file is present and unchanged.

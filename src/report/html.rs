@@ -9,6 +9,8 @@ use netdrift_snapshots::Severity;
 
 use super::{headline, is_sensitive, label, severity_counts, Context, TrendPoint};
 use crate::findings::DriftItem;
+use crate::store::ts;
+use netdrift_snapshots::time::millis;
 
 /// Escape text for HTML element content and quoted attribute values.
 pub fn h(text: &str) -> String {
@@ -69,12 +71,12 @@ pub fn render(ctx: &Context<'_>) -> String {
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>netdrift report {}</title><style>{CSS}</style></head><body>\n",
-        h(&r.generated_at)
+        h(&ts(r.generated_at))
     );
     let _ = writeln!(
         s,
         "<h1>netdrift drift report</h1><p class=\"sub\">Generated {}{} &middot; schema {} &middot; netdrift {}</p>",
-        h(&r.generated_at),
+        h(&ts(r.generated_at)),
         ctx.run_id.map(|id| format!(" &middot; run {id}")).unwrap_or_default(),
         r.schema_version,
         env!("CARGO_PKG_VERSION")
@@ -165,7 +167,7 @@ pub fn render(ctx: &Context<'_>) -> String {
                 s,
                 "<tr><td>{}</td><td>{}</td><td><code>{}</code> {} <span class=\"mute\">{}</span></td><td>{}</td><td>{}{}</td></tr>",
                 e.id,
-                h(&e.expires_at),
+                h(&ts(e.expires_at)),
                 h(&e.resource),
                 h(&e.direction),
                 h(&e.scope),
@@ -265,7 +267,7 @@ fn item_row(s: &mut String, i: &DriftItem) {
                 "<div class=\"why\">exception #{} by {} until {}: {}</div>",
                 e.id,
                 h(&e.owner),
-                h(&e.expires_at),
+                h(&ts(e.expires_at)),
                 h(&e.reason)
             )
         })
@@ -315,7 +317,7 @@ fn who(i: &DriftItem) -> String {
             out,
             "<br>{} at {}{}{}",
             h(&x.event_name),
-            h(&x.event_time),
+            h(&millis(x.event_time)),
             x.source_ip
                 .as_deref()
                 .map(|ip| format!(" from {}", h(ip)))
@@ -364,8 +366,8 @@ pub fn chart(points: &[TrendPoint]) -> String {
         s,
         "<span class=\"mute\">{} run(s), {} to {}</span></div>",
         points.len(),
-        h(&points[0].finished_at),
-        h(&points[points.len() - 1].finished_at)
+        h(&ts(points[0].finished_at)),
+        h(&ts(points[points.len() - 1].finished_at))
     );
     s += "<div class=\"charts\" id=\"trend\">";
     let (w, ht, left, bottom, top, right) = (360.0f64, 170.0f64, 34.0, 22.0, 12.0, 10.0);

@@ -11,7 +11,7 @@ use netdrift_snapshots::{Provider, Severity};
 use super::headline;
 use crate::findings::AttributionStatus;
 use crate::findings::{DriftItem, DriftReport};
-use crate::store::parse_ts;
+use chrono::{DateTime, Utc};
 
 pub const OCSF_VERSION: &str = "1.3.0";
 pub const CLASS_UID: u32 = 2004;
@@ -26,8 +26,9 @@ fn severity(s: Severity) -> (u8, &'static str) {
     }
 }
 
-fn millis(t: &str) -> Option<i64> {
-    parse_ts(t).ok().map(|t| t.timestamp_millis())
+/// OCSF times are epoch milliseconds.
+fn millis(t: &DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
 }
 
 fn strip_nulls(v: &mut Value) {
@@ -42,7 +43,7 @@ fn strip_nulls(v: &mut Value) {
 }
 
 /// One drift item as a Detection Finding.
-pub fn finding(i: &DriftItem, generated_at: &str) -> Value {
+pub fn finding(i: &DriftItem, generated_at: &DateTime<Utc>) -> Value {
     let (severity_id, severity_name) = severity(i.severity);
     let (status_id, status) = if i.exception.is_some() {
         (3, "Suppressed")

@@ -95,16 +95,18 @@ pub fn render(report: &DriftReport) -> Result<String> {
             actor.and_then(|a| a.source_ip.clone()).unwrap_or_default(),
             actor.and_then(|a| a.tool.clone()).unwrap_or_default(),
             actor.map(|a| a.event_name.clone()).unwrap_or_default(),
-            actor.map(|a| a.event_time.clone()).unwrap_or_default(),
+            actor
+                .map(|a| netdrift_snapshots::time::millis(a.event_time))
+                .unwrap_or_default(),
             i.exception
                 .as_ref()
                 .map(|e| format!("#{} {}: {}", e.id, e.owner, e.reason))
                 .unwrap_or_default(),
             i.exception
                 .as_ref()
-                .map(|e| e.expires_at.clone())
+                .map(|e| crate::store::ts(e.expires_at))
                 .unwrap_or_default(),
-            i.snapshot_taken_at.clone(),
+            crate::store::ts(i.snapshot_taken_at),
             crate::controls::item_control_ids(i).join("; "),
         ];
         w.write_record(row.iter().map(|c| cell(c)))?;

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use netdrift_snapshots::{AuditEvent, KeyType, Provider, Resource, ResourceKind, ScopeKey};
 
-use super::{parse_ts, ts, AuditFailureRow, SnapshotRow, SqliteStore};
+use super::{AuditFailureRow, SnapshotRow, SqliteStore};
 
 /// What one drift item's attribution needs looked up.
 #[derive(Debug, Clone)]
@@ -120,7 +120,7 @@ impl<'a> Loader<'a> {
                 e.insert(self.store.manifest(snap)?.into_iter().collect());
             }
             if self.manifests[&snap.id].get(&item.resource) == item.baseline_state.as_ref() {
-                return Ok(Some(parse_ts(&snap.taken_at)?));
+                return Ok(Some(snap.taken_at));
             }
         }
         Ok(None)
@@ -132,10 +132,8 @@ impl<'a> Loader<'a> {
         item: &AttributionQuery,
         window: (DateTime<Utc>, DateTime<Utc>),
     ) -> Result<ItemInputs> {
-        let (from, to) = (ts(window.0), ts(window.1));
-        let events = self
-            .store
-            .events_for(item.provider, &item.ids, &from, &to)?;
+        let (from, to) = window;
+        let events = self.store.events_for(item.provider, &item.ids, from, to)?;
         let mut issuers = HashMap::new();
         for ev in events.iter().filter(|e| e.catalogued) {
             let mut cur = ev.actor.clone();
@@ -157,21 +155,17 @@ impl<'a> Loader<'a> {
         let account = item.scope.scope().account().to_string();
         let key = (item.provider, account.to_ascii_lowercase());
         if !self.failures.contains_key(&key) {
-            let all = self
-                .store
-                .audit_failures(item.provider, &account, "", "9999")?;
+            let all = self.store.audit_failures(item.provider, &account, None)?;
             self.failures.insert(key.clone(), all);
         }
         let failures = self.failures[&key]
             .iter()
-            .filter(|f| f.start.as_str() <= to.as_str() && f.end.as_str() >= from.as_str())
+            .filter(|f| f.start <= to && f.end >= from)
             .cloned()
             .collect();
         Ok(ItemInputs {
             window,
-            covered: self
-                .store
-                .audit_covers(item.provider, &account, &from, &to)?,
+            covered: self.store.audit_covers(item.provider, &account, from, to)?,
             // Only an event graded against the approved state needs it.
             before: if events.iter().any(needs_before) {
                 item.baseline_state

@@ -5,7 +5,10 @@ use rusqlite::{params, OptionalExtension, Transaction};
 
 use netdrift_snapshots::{AuditEvent, Provider};
 
-use super::SqliteStore;
+use chrono::{DateTime, Utc};
+use netdrift_snapshots::time::millis;
+
+use super::{time_col, ts, SqliteStore};
 
 /// Insert one event; true when it was new. A second copy of a GCP operation fills in the
 /// request payload if the first lacked it.
@@ -22,7 +25,7 @@ fn insert_event(tx: &Transaction<'_>, ev: &AuditEvent, source: &str, now: &str) 
     .execute(params![
         ev.event_id,
         ev.provider.as_str(),
-        ev.event_time,
+        netdrift_snapshots::time::millis(ev.event_time),
         ev.account,
         ev.region,
         ev.event_name,
@@ -56,14 +59,14 @@ fn insert_coverage(
     tx: &Transaction<'_>,
     provider: Provider,
     account: &str,
-    start: &str,
-    end: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
     source: &str,
     now: &str,
 ) -> Result<()> {
     tx.execute(
         "INSERT OR IGNORE INTO audit_coverage (provider, account, window_start, window_end, source, imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![provider.as_str(), account, start, end, source, now],
+        params![provider.as_str(), account, ts(start), ts(end), source, now],
     )?;
     Ok(())
 }
@@ -74,8 +77,8 @@ pub struct AuditFailureRow {
     pub provider: Provider,
     pub account: String,
     pub region: Option<String>,
-    pub start: String,
-    pub end: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
     pub code: String,
     pub operation: Option<String>,
     pub message: String,
@@ -91,7 +94,6 @@ fn insert_failure(
     source: &str,
     now: &str,
 ) -> Result<()> {
-    let norm = |t: &str| super::parse_ts(t).map(super::ts);
     tx.execute(
         "INSERT INTO audit_failures (provider, account, region, window_start, window_end, code, operation, message, source, recorded_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -99,8 +101,8 @@ fn insert_failure(
             provider.as_str(),
             f.account,
             f.region,
-            norm(&f.start)?,
-            norm(&f.end)?,
+            ts(f.start),
+            ts(f.end),
             f.problem.code.as_str(),
             f.problem.operation,
             f.problem.message,
@@ -111,6 +113,9 @@ fn insert_failure(
     Ok(())
 }
 
+/// An account's audit logs read from `start` to `end`.
+pub type AuditSpan = (String, DateTime<Utc>, DateTime<Utc>);
+
 /// One audit write: events (deduplicated by id), the (account, start, end) windows the logs
 /// were read for (recorded even when they held no event, so silence can be told from missing
 /// logs), and the reads that failed. Stored in one transaction, or not at all.
@@ -120,7 +125,7 @@ pub struct AuditBatch<'a> {
     /// The source label or file the batch came from.
     pub source: &'a str,
     pub events: &'a [AuditEvent],
-    pub windows: &'a [(String, String, String)],
+    pub windows: &'a [AuditSpan],
     pub failures: &'a [netdrift_snapshots::AuditFailure],
 }
 
@@ -139,7 +144,15 @@ impl SqliteStore {
                 }
             }
             for (account, start, end) in batch.windows {
-                insert_coverage(&tx, batch.provider, account, start, end, batch.source, &now)?;
+                insert_coverage(
+                    &tx,
+                    batch.provider,
+                    account,
+                    *start,
+                    *end,
+                    batch.source,
+                    &now,
+                )?;
             }
             for f in batch.failures {
                 insert_failure(&tx, batch.provider, f, batch.source, &now)?;
@@ -161,9 +174,12 @@ impl SqliteStore {
         &self,
         provider: Provider,
         resource_ids: &[String],
-        from: &str,
-        to: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
     ) -> Result<Vec<AuditEvent>> {
+        // Event times are stored to the millisecond: the bounds take the same form, so that an
+        // event in the first or last second of the window compares inside it.
+        let (from, to) = (millis(from), millis(to));
         let mut out: Vec<AuditEvent> = Vec::new();
         let mut stmt = self.conn().prepare_cached(
             "SELECT e.raw FROM audit_event_resources r CROSS JOIN audit_events e ON e.event_id = r.event_id \
@@ -171,7 +187,12 @@ impl SqliteStore {
         )?;
         for id in resource_ids {
             for raw in stmt.query_map(
-                params![id.to_ascii_lowercase(), provider.as_str(), from, to],
+                params![
+                    id.to_ascii_lowercase(),
+                    provider.as_str(),
+                    from.as_str(),
+                    to.as_str()
+                ],
                 |r| r.get::<_, String>(0),
             )? {
                 let ev = decode(raw?)?;
@@ -206,9 +227,10 @@ impl SqliteStore {
         &self,
         provider: Provider,
         account: &str,
-        from: &str,
-        to: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
     ) -> Result<bool> {
+        let (from, to) = (ts(from), ts(to));
         let n: i64 = self.conn().query_row(
             "SELECT COUNT(*) FROM audit_coverage WHERE provider = ?1 AND lower(account) = lower(?2) AND window_start <= ?4 AND window_end >= ?3",
             params![provider.as_str(), account, from, to],
@@ -218,17 +240,21 @@ impl SqliteStore {
     }
 
     /// Failed audit-log reads of this account (or of every account: `*`) whose window overlaps
-    /// `from..to`, oldest first.
+    /// `from..to` (any time: `None`), oldest first.
     pub fn audit_failures(
         &self,
         provider: Provider,
         account: &str,
-        from: &str,
-        to: &str,
+        window: Option<(DateTime<Utc>, DateTime<Utc>)>,
     ) -> Result<Vec<AuditFailureRow>> {
+        let (from, to) = match window {
+            Some((from, to)) => (Some(ts(from)), Some(ts(to))),
+            None => (None, None),
+        };
         let mut stmt = self.conn().prepare_cached(
             "SELECT account, region, window_start, window_end, code, operation, message, source FROM audit_failures \
-             WHERE provider = ?1 AND (lower(account) = lower(?2) OR account = '*') AND window_start <= ?4 AND window_end >= ?3 \
+             WHERE provider = ?1 AND (lower(account) = lower(?2) OR account = '*') \
+             AND (?4 IS NULL OR window_start <= ?4) AND (?3 IS NULL OR window_end >= ?3) \
              ORDER BY window_start, id",
         )?;
         let rows = stmt
@@ -237,8 +263,8 @@ impl SqliteStore {
                     provider,
                     account: r.get(0)?,
                     region: r.get(1)?,
-                    start: r.get(2)?,
-                    end: r.get(3)?,
+                    start: time_col(r, 2)?,
+                    end: time_col(r, 3)?,
                     code: r.get(4)?,
                     operation: r.get(5)?,
                     message: r.get(6)?,

@@ -32,7 +32,8 @@ impl BaselineSelector {
 #[derive(Debug, Clone, Serialize)]
 pub struct BaselineRow {
     pub id: i64,
-    pub created_at: String,
+    #[serde(with = "netdrift_snapshots::time::as_secs")]
+    pub created_at: DateTime<Utc>,
     pub approved_by: String,
     pub reason: String,
     pub ticket: Option<String>,
@@ -53,8 +54,10 @@ pub struct ExceptionRow {
     pub owner: String,
     pub reason: String,
     pub ticket: Option<String>,
-    pub expires_at: String,
-    pub created_at: String,
+    #[serde(with = "netdrift_snapshots::time::as_secs")]
+    pub expires_at: DateTime<Utc>,
+    #[serde(with = "netdrift_snapshots::time::as_secs")]
+    pub created_at: DateTime<Utc>,
 }
 
 pub struct NewException<'a> {
@@ -104,7 +107,7 @@ impl SqliteStore {
             if snap.status == netdrift_snapshots::SnapshotStatus::Failed {
                 bail!(
                     "the latest snapshot of {scope} failed ({}); collect it again before approving",
-                    snap.taken_at
+                    ts(snap.taken_at)
                 );
             }
             let manifest: BTreeMap<String, String> = self.manifest(&snap)?.into_iter().collect();
@@ -247,7 +250,7 @@ impl SqliteStore {
             .query_map([], |r| {
                 Ok(BaselineRow {
                     id: r.get(0)?,
-                    created_at: r.get(1)?,
+                    created_at: super::time_col(r, 1)?,
                     approved_by: r.get(2)?,
                     reason: r.get(3)?,
                     ticket: r.get(4)?,
@@ -339,8 +342,8 @@ impl SqliteStore {
                     owner: r.get(6)?,
                     reason: r.get(7)?,
                     ticket: r.get(8)?,
-                    expires_at: r.get(9)?,
-                    created_at: r.get(10)?,
+                    expires_at: super::time_col(r, 9)?,
+                    created_at: super::time_col(r, 10)?,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -351,14 +354,14 @@ impl SqliteStore {
 impl SqliteStore {
     /// When the newest baseline covering a scope was approved (none when no baseline covers it).
     /// A database error is an error, never "no baseline".
-    pub fn baseline_approved_at(&self, scope: &str) -> Result<Option<String>> {
+    pub fn baseline_approved_at(&self, scope: &str) -> Result<Option<DateTime<Utc>>> {
         Ok(self
             .conn()
             .query_row(
                 "SELECT b.created_at FROM baselines b JOIN baseline_entries e ON e.baseline_id = b.id \
                  WHERE e.scope_key = ?1 ORDER BY b.id DESC LIMIT 1",
                 [scope],
-                |r| r.get(0),
+                |r| super::time_col(r, 0),
             )
             .optional()?)
     }

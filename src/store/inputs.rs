@@ -2,6 +2,7 @@
 //! seam): drift takes [`ScopeInputs`] per scope and never reads the database itself.
 
 use anyhow::Result;
+use chrono::{DateTime, Utc};
 
 use netdrift_snapshots::{Resource, Scope};
 
@@ -18,7 +19,7 @@ pub struct ScopeInputs {
     /// The approved state; `None` when the scope was never approved.
     pub baseline: Option<Vec<Resource>>,
     /// When the newest baseline covering the scope was approved.
-    pub approved_at: Option<String>,
+    pub approved_at: Option<DateTime<Utc>>,
     /// The scope's exceptions, oldest first.
     pub exceptions: Vec<ExceptionRow>,
 }

@@ -5,13 +5,17 @@ use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::SqliteStore;
+use chrono::{DateTime, Utc};
+
+use super::{time_col, ts, SqliteStore};
 
 /// Everything one reconcile run records.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunRecord {
-    pub started_at: String,
-    pub finished_at: String,
+    #[serde(with = "netdrift_snapshots::time::as_secs")]
+    pub started_at: DateTime<Utc>,
+    #[serde(with = "netdrift_snapshots::time::as_secs")]
+    pub finished_at: DateTime<Utc>,
     pub summary: serde_json::Value,
     pub snapshot_ids: Vec<i64>,
     /// (item id, scope, severity, item JSON)
@@ -26,8 +30,10 @@ pub struct RunRecord {
 #[derive(Debug, Clone, Serialize)]
 pub struct RunRow {
     pub id: i64,
-    pub started_at: String,
-    pub finished_at: String,
+    #[serde(with = "netdrift_snapshots::time::as_secs")]
+    pub started_at: DateTime<Utc>,
+    #[serde(with = "netdrift_snapshots::time::as_secs")]
+    pub finished_at: DateTime<Utc>,
     pub summary: serde_json::Value,
     pub prev_hash: String,
     pub hash: String,
@@ -58,7 +64,7 @@ impl SqliteStore {
         let hash = run_hash(&prev, &body);
         tx.execute(
             "INSERT INTO runs (started_at, finished_at, summary, record, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![record.started_at, record.finished_at, record.summary.to_string(), body, prev, hash],
+            params![ts(record.started_at), ts(record.finished_at), record.summary.to_string(), body, prev, hash],
         )?;
         let id = tx.last_insert_rowid();
         for s in &record.snapshot_ids {
@@ -92,8 +98,8 @@ impl SqliteStore {
                 let s: String = r.get(3)?;
                 Ok(RunRow {
                     id: r.get(0)?,
-                    started_at: r.get(1)?,
-                    finished_at: r.get(2)?,
+                    started_at: time_col(r, 1)?,
+                    finished_at: time_col(r, 2)?,
                     summary: serde_json::from_str(&s).unwrap_or(serde_json::Value::Null),
                     prev_hash: r.get(4)?,
                     hash: r.get(5)?,
@@ -142,19 +148,23 @@ impl SqliteStore {
 
 impl SqliteStore {
     /// Runs that finished in `[from, to]`, with the exact record their hash covers, oldest first.
-    pub fn runs_between(&self, from: &str, to: &str) -> Result<Vec<(RunRow, String)>> {
+    pub fn runs_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(RunRow, String)>> {
         let mut stmt = self.conn().prepare(
             "SELECT id, started_at, finished_at, summary, prev_hash, hash, record FROM runs \
              WHERE finished_at >= ?1 AND finished_at <= ?2 ORDER BY id",
         )?;
         let rows = stmt
-            .query_map(params![from, to], |r| {
+            .query_map(params![ts(from), ts(to)], |r| {
                 let s: String = r.get(3)?;
                 Ok((
                     RunRow {
                         id: r.get(0)?,
-                        started_at: r.get(1)?,
-                        finished_at: r.get(2)?,
+                        started_at: time_col(r, 1)?,
+                        finished_at: time_col(r, 2)?,
                         summary: serde_json::from_str(&s).unwrap_or(serde_json::Value::Null),
                         prev_hash: r.get(4)?,
                         hash: r.get(5)?,

@@ -222,3 +222,36 @@ fn retention_keeps_referenced_snapshots() {
         aws_day("day1").len()
     );
 }
+
+#[test]
+fn an_event_in_the_first_or_last_second_of_a_window_is_inside_it() {
+    // Event times are stored to the millisecond; window bounds come in whole seconds. They are
+    // compared as instants, so an event at 14:03:11 is inside a window that starts or ends then.
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    netdrift::audit::import_files(
+        &mut store,
+        Provider::Aws,
+        &[repo().join("demo/audit/cloudtrail-2026-11-24.json")],
+    )
+    .unwrap();
+    let ids = ["sg-0a1b2c3d4e5f60001".to_string()];
+    let at = t("2026-11-24T14:03:11Z");
+    for (from, to) in [
+        (at, at),
+        (at, t("2026-11-24T15:00:00Z")),
+        (t("2026-11-24T14:00:00Z"), at),
+    ] {
+        let names: Vec<String> = store
+            .events_for(Provider::Aws, &ids, from, to)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event_name)
+            .collect();
+        assert_eq!(names, ["AuthorizeSecurityGroupIngress"], "{from}..{to}");
+    }
+    let before = t("2026-11-24T14:03:10Z");
+    assert!(store
+        .events_for(Provider::Aws, &ids, before, before)
+        .unwrap()
+        .is_empty());
+}

@@ -209,8 +209,8 @@ fn audit_events_deduplicate_and_a_batch_takes_failures() {
         let failure = netdrift_snapshots::AuditFailure {
             account: "111122223333".into(),
             region: None,
-            start: "2026-11-01T00:00:00Z".into(),
-            end: "2026-11-02T00:00:00Z".into(),
+            start: at("2026-11-01T00:00:00Z"),
+            end: at("2026-11-02T00:00:00Z"),
             problem: problem(ProblemCode::PermissionDenied, "LookupEvents"),
         };
         let batch = |failures| AuditBatch {
@@ -238,8 +238,8 @@ fn runs_chain_in_order() {
             ids.push(
                 store
                     .record_run(&RunRecord {
-                        started_at: format!("{day}T02:00:00.000Z"),
-                        finished_at: format!("{day}T02:01:00.000Z"),
+                        started_at: at(&format!("{day}T02:00:00.000Z")),
+                        finished_at: at(&format!("{day}T02:01:00.000Z")),
                         summary: serde_json::json!({"drift": 0}),
                         snapshot_ids: vec![snap],
                         items: Vec::new(),
@@ -307,8 +307,8 @@ fn attribution_inputs_hold_the_window_its_events_and_their_role_chain() {
             netdrift_provider_file::audit::parse_file(Provider::Aws, "ct", &bytes).unwrap();
         let covered = [(
             "111122223333".to_string(),
-            "2026-11-23T00:00:00.000Z".to_string(),
-            "2026-11-25T03:00:00.000Z".to_string(),
+            at("2026-11-23T00:00:00Z"),
+            at("2026-11-25T03:00:00Z"),
         )];
         store
             .record_audit(&[AuditBatch {

@@ -60,8 +60,8 @@ pub struct CollectContext<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditWindow {
     pub account: String,
-    pub start: String,
-    pub end: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
 }
 
 /// Everything one collection of one source produced.

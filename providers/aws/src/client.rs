@@ -194,16 +194,16 @@ pub async fn collect(
             Some(Ok(evs)) => {
                 out.windows.push(netdrift_provider_api::AuditWindow {
                     account: collected.scope.account().to_string(),
-                    start: ts(since),
-                    end: ts(now),
+                    start: since,
+                    end: now,
                 });
                 out.events.extend(evs);
             }
             Some(Err(p)) => out.audit_failures.push(AuditFailure {
                 account: collected.scope.account().to_string(),
                 region: collected.scope.region().map(str::to_string),
-                start: ts(since),
-                end: ts(now),
+                start: since,
+                end: now,
                 problem: p,
             }),
             None => {}
@@ -212,10 +212,6 @@ pub async fn collect(
     }
     out.scopes.sort_by_key(|c| c.scope.key());
     out
-}
-
-fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 fn convert(doc: Value) -> Result<Vec<Resource>, Problem> {

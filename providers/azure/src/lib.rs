@@ -430,15 +430,15 @@ pub async fn collect(
                     }
                     out.windows.push(netdrift_provider_api::AuditWindow {
                         account: c.scope.account().to_string(),
-                        start: start.to_rfc3339(),
-                        end: now.to_rfc3339(),
+                        start,
+                        end: now,
                     });
                 }
                 Err(p) => out.audit_failures.push(netdrift_snapshots::AuditFailure {
                     account: c.scope.account().to_string(),
                     region: None,
-                    start: start.to_rfc3339(),
-                    end: now.to_rfc3339(),
+                    start,
+                    end: now,
                     problem: p,
                 }),
             }

@@ -13,7 +13,7 @@ pub mod gcp;
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
 
 use netdrift_snapshots::{AuditEvent, Provider};
@@ -31,23 +31,24 @@ pub struct AuditParse {
     /// Accounts/projects/subscriptions the file has records for.
     pub accounts: BTreeSet<String>,
     /// Earliest and latest record times.
-    pub window: Option<(String, String)>,
+    pub window: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
 impl AuditParse {
-    fn see_time(&mut self, account: Option<&str>, t: &str) {
+    fn see_time(&mut self, account: Option<&str>, t: DateTime<Utc>) {
         if let Some(a) = account {
             self.accounts.insert(a.to_string());
         }
         self.window = Some(match self.window.take() {
-            None => (t.to_string(), t.to_string()),
-            Some((lo, hi)) => (lo.min(t.to_string()), hi.max(t.to_string())),
+            None => (t, t),
+            Some((lo, hi)) => (lo.min(t), hi.max(t)),
         });
     }
 }
 
-/// Normalize the timestamps the clouds and exports use to RFC 3339 UTC with milliseconds.
-pub fn normalize_time(raw: &str) -> Option<String> {
+/// Read the timestamps the clouds and exports use (RFC 3339, or the offset-less forms some
+/// exports write, taken as UTC).
+pub fn normalize_time(raw: &str) -> Option<DateTime<Utc>> {
     let s = raw.trim();
     let dt = DateTime::parse_from_rfc3339(s)
         .map(|d| d.with_timezone(&Utc))
@@ -62,7 +63,7 @@ pub fn normalize_time(raw: &str) -> Option<String> {
             .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
             .map(|n| n.and_utc())
         })?;
-    Some(dt.to_rfc3339_opts(SecondsFormat::Millis, true))
+    Some(dt)
 }
 
 /// Split a file into records, each with a location for messages. Whole-document forms come

@@ -1,7 +1,7 @@
 //! Every real and official sample imports or parses; conversion goldens; audit-log formats.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use netdrift_provider_file::audit::{self, AuditParse};
 use netdrift_provider_file::{convert_document, import_files, ImportError};

@@ -131,11 +131,14 @@ fn policies_convert_with_their_place_in_the_order() {
     assert!(!p.associations[0].before_classic);
 }
 
+/// (name, policy rules, VPC rules, expected open entries).
+type PolicyCase = (&'static str, Vec<Value>, Vec<Value>, Vec<String>);
+
 #[test]
 fn policy_cases() {
     let vpc_deny22 = vpc_rule("deny-ssh", 900, "denied", "22");
     let vpc_allow22 = vpc_rule("allow-ssh", 1000, "allowed", "22");
-    let cases: Vec<(&str, Vec<Value>, Vec<Value>, Vec<String>)> = vec![
+    let cases: Vec<PolicyCase> = vec![
         (
             "a permissive hierarchical rule overrides a VPC deny",
             vec![firewalls(vec![vpc_deny22.clone()]), org_policy(vec![])],

@@ -211,15 +211,15 @@ pub async fn collect(
                     merge_events(&mut out.events, entries);
                     out.windows.push(netdrift_provider_api::AuditWindow {
                         account: c.scope.account().to_string(),
-                        start: start.to_rfc3339(),
-                        end: now.to_rfc3339(),
+                        start,
+                        end: now,
                     });
                 }
                 Err(p) => out.audit_failures.push(netdrift_snapshots::AuditFailure {
                     account: c.scope.account().to_string(),
                     region: None,
-                    start: start.to_rfc3339(),
-                    end: now.to_rfc3339(),
+                    start,
+                    end: now,
                     problem: p,
                 }),
             }
@@ -237,8 +237,8 @@ pub async fn collect(
                 Err(p) => out.audit_failures.push(netdrift_snapshots::AuditFailure {
                     account: org.clone(),
                     region: None,
-                    start: earliest.to_rfc3339(),
-                    end: now.to_rfc3339(),
+                    start: earliest,
+                    end: now,
                     problem: p,
                 }),
             }

@@ -31,7 +31,7 @@ pub fn parse_file(file: &str, bytes: &[u8]) -> Result<AuditParse, ImportError> {
     for (loc, rec) in records {
         match parse_event(&rec) {
             Ok(Some(ev)) => {
-                out.see_time(ev.account.as_deref(), &ev.event_time);
+                out.see_time(ev.account.as_deref(), ev.event_time);
                 if let Some(prev) = out.events.iter_mut().find(|e| e.event_id == ev.event_id) {
                     if prev.payload.is_empty() {
                         prev.payload = ev.payload;

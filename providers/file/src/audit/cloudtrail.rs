@@ -66,12 +66,12 @@ pub fn parse_file(file: &str, bytes: &[u8]) -> Result<AuditParse, ImportError> {
         };
         match parse_record(&rec) {
             Ok(Some(ev)) => {
-                out.see_time(ev.account.as_deref(), &ev.event_time);
+                out.see_time(ev.account.as_deref(), ev.event_time);
                 out.events.push(ev);
             }
             Ok(None) => {
                 if let Some(t) = s(&rec, &["eventTime"]).and_then(normalize_time) {
-                    out.see_time(s(&rec, &["recipientAccountId"]), &t);
+                    out.see_time(s(&rec, &["recipientAccountId"]), t);
                 }
                 out.ignored += 1;
             }

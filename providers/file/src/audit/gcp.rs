@@ -62,7 +62,7 @@ pub fn parse_file(file: &str, bytes: &[u8]) -> Result<AuditParse, ImportError> {
     for (loc, rec) in records {
         match parse_entry(&rec) {
             Ok(Some(ev)) => {
-                out.see_time(ev.account.as_deref(), &ev.event_time);
+                out.see_time(ev.account.as_deref(), ev.event_time);
                 // First and last entries of one operation are one change: merge them.
                 if let Some(prev) = out.events.iter_mut().find(|e| e.event_id == ev.event_id) {
                     merge(prev, ev);
@@ -91,7 +91,7 @@ pub fn merge(into: &mut AuditEvent, other: AuditEvent) {
             into.resources.push(r);
         }
     }
-    into.event_time = into.event_time.clone().min(other.event_time);
+    into.event_time = into.event_time.min(other.event_time);
 }
 
 fn payload_removes_rule(suffix: &str) -> bool {
