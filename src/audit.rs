@@ -9,7 +9,7 @@ use netdrift_snapshots::{Provider, Scope};
 
 use crate::config::Config;
 use crate::findings::{CoverageFinding, Subject};
-use crate::store::{AuditBatch, AuditSpan, SqliteStore};
+use crate::store::{AuditBatch, AuditSpan, Store};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Default, Serialize)]
@@ -27,7 +27,7 @@ pub struct AuditImportSummary {
 /// is an error and stores nothing of itself; malformed records inside a file are skipped and
 /// counted.
 pub fn import_files(
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     provider: Provider,
     files: &[impl AsRef<Path>],
 ) -> Result<AuditImportSummary> {
@@ -53,7 +53,7 @@ pub fn parse_files(
 
 /// Store parsed audit files, one transaction per file.
 pub fn store_parsed(
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     provider: Provider,
     files: Vec<(String, netdrift_provider_file::audit::AuditParse)>,
 ) -> Result<AuditImportSummary> {
@@ -90,7 +90,7 @@ pub fn store_parsed(
 /// the (account, start, end) spans the source looked at, recorded as audit coverage even when
 /// they held no event (so silence can be told from missing logs).
 pub fn store_events(
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     provider: Provider,
     events: &[netdrift_snapshots::AuditEvent],
     windows: &[AuditSpan],
@@ -126,7 +126,7 @@ pub fn store_events(
 /// could not be read, each as a failed read of every account of its provider over the log
 /// retention window (the file's own window is unknown when it cannot be read).
 pub fn import_configured(
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     cfg: &Config,
 ) -> Result<(usize, Vec<SourceFailure>)> {
     let mut n = 0;
@@ -167,7 +167,7 @@ pub type SourceFailure = (Provider, String, netdrift_snapshots::AuditFailure);
 /// Record failed audit-log reads (one transaction) and return one `audit-read-failed` coverage
 /// finding per failure: the account and window whose changes cannot be attributed from logs.
 pub fn record_failures(
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     failures: &[SourceFailure],
 ) -> Result<Vec<CoverageFinding>> {
     let mut out = Vec::new();

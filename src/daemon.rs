@@ -93,7 +93,7 @@ fn run_job(state: &State, kind: JobKind) -> Result<String> {
     match kind {
         JobKind::Reconcile => {
             let o = reconcile_once(
-                &mut store,
+                &mut *store,
                 &cfg,
                 &RunOptions {
                     at: None,
@@ -101,7 +101,7 @@ fn run_job(state: &State, kind: JobKind) -> Result<String> {
                     shutdown: state.shutdown.clone(),
                 },
             )?;
-            let new = crate::report::previous_items(&store, o.run_id)?
+            let new = crate::report::previous_items(&*store, o.run_id)?
                 .map(|prev| {
                     let seen: std::collections::BTreeSet<&str> =
                         prev.iter().map(|p| p.id.as_str()).collect();
@@ -123,7 +123,7 @@ fn run_job(state: &State, kind: JobKind) -> Result<String> {
         }
         JobKind::Snapshot => {
             let snap =
-                crate::reconcile::snapshot_once(&mut store, &cfg, Utc::now(), &state.shutdown)?;
+                crate::reconcile::snapshot_once(&mut *store, &cfg, Utc::now(), &state.shutdown)?;
             for f in &snap.findings {
                 tracing::warn!(code = %f.code, scope = %f.subject, "{}", f.message);
             }

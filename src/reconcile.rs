@@ -12,7 +12,8 @@ use netdrift_snapshots::{AuditFailure, Collected, Problem, SnapshotStatus};
 use crate::config::{Config, SourceConfig, SourceKind};
 use crate::drift;
 use crate::findings::{CoverageFinding, DriftReport};
-use crate::store::{ts, RunRecord, SqliteStore, Store};
+use crate::store::{ts, RunRecord, Store, StoreError};
+use netdrift_snapshots::ScopeKey;
 
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -234,55 +235,22 @@ pub fn collect_all(
     out
 }
 
-/// Start of the audit window per scope: the latest stored snapshot, else a day ago.
-pub fn audit_since(
-    store: &SqliteStore,
-) -> Result<std::collections::HashMap<netdrift_snapshots::ScopeKey, DateTime<Utc>>> {
-    let mut m = std::collections::HashMap::new();
-    for scope in store.scopes()? {
-        if let Some(s) = store.latest_snapshot(&scope.key(), None)? {
-            m.insert(scope.key(), s.taken_at);
-        }
-    }
-    Ok(m)
-}
-
-/// What is stored for a scope, kind by kind: each kind's resources from the newest snapshot that
-/// read that kind (a partial snapshot does not hide what an earlier one read). None for a new
-/// scope.
-fn stored_resources(store: &SqliteStore, scope: &str) -> Result<Vec<netdrift_snapshots::Resource>> {
-    let provider = netdrift_snapshots::Scope::parse_key(scope)?.provider();
-    let mut loaded: Vec<(i64, Vec<netdrift_snapshots::Resource>)> = Vec::new();
-    let mut out = Vec::new();
-    for kind in netdrift_snapshots::collection::all_kinds(provider) {
-        let Some(snap) = store.latest_covering(scope, kind, None)? else {
-            continue;
-        };
-        if !loaded.iter().any(|(id, _)| *id == snap.id) {
-            loaded.push((snap.id, store.snapshot_resources(&snap)?));
-        }
-        let (_, resources) = loaded
-            .iter()
-            .find(|(id, _)| *id == snap.id)
-            .expect("loaded");
-        out.extend(resources.iter().filter(|r| r.kind == kind).cloned());
-    }
-    Ok(out)
-}
-
 /// Collect every source for a snapshot taken at `taken_at`, with the audit windows and stored
 /// resources the store gives.
 pub fn collect_with_store(
-    store: &SqliteStore,
+    store: &dyn Store,
     cfg: &Config,
     taken_at: DateTime<Utc>,
     shutdown: &netdrift_provider_api::Shutdown,
 ) -> Result<Collection> {
-    let since_map = audit_since(store)?;
+    let since_map = store.last_collected()?;
     let default_since = taken_at - chrono::Duration::days(1);
     let since = move |scope: &str| since_map.get(scope).copied().unwrap_or(default_since);
     let known = |scope: &str| {
-        stored_resources(store, scope).unwrap_or_else(|e| {
+        let stored = ScopeKey::parse(scope)
+            .map_err(|e| StoreError::Backend(e.into()))
+            .and_then(|k| store.known_resources(&k));
+        stored.unwrap_or_else(|e| {
             tracing::warn!(scope, error = %format!("{e:#}"), "cannot read the stored snapshot; everything is read afresh");
             Vec::new()
         })
@@ -306,7 +274,7 @@ pub struct Snapshot {
 /// what live sources fetched) and record the audit reads that failed. The first half of every
 /// cycle: the daemon's snapshot job runs it alone, `reconcile_once` goes on to drift.
 pub fn snapshot_once(
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     cfg: &Config,
     taken_at: DateTime<Utc>,
     shutdown: &netdrift_provider_api::Shutdown,
@@ -320,7 +288,8 @@ pub fn snapshot_once(
         .iter()
         .map(|(c, _)| (c.scope.key(), c.status, c.resources.len()))
         .collect();
-    let snapshot_ids = Store::record_collection(store, &collection.items, taken_at)
+    let snapshot_ids = store
+        .record_collection(&collection.items, taken_at)
         .context("storing snapshots")?;
     let (mut audit_events, mut failures) = crate::audit::import_configured(store, cfg)?;
     for (provider, events, windows, source) in &collection.events {
@@ -338,7 +307,7 @@ pub fn snapshot_once(
 }
 
 pub fn reconcile_once(
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     cfg: &Config,
     opts: &RunOptions,
 ) -> Result<RunOutcome> {

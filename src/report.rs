@@ -20,7 +20,7 @@ pub mod webhook;
 
 use crate::config::Config;
 use crate::findings::{DriftItem, DriftReport};
-use crate::store::SqliteStore;
+use crate::store::Store;
 
 pub fn severity_counts(items: &[DriftItem]) -> BTreeMap<String, usize> {
     let mut m = BTreeMap::new();
@@ -282,13 +282,13 @@ pub fn markdown(ctx: &Context<'_>) -> String {
 
 /// Exceptions expiring within `days` of `now`.
 pub fn expiring(
-    store: &SqliteStore,
+    store: &dyn Store,
     now: DateTime<Utc>,
     days: i64,
 ) -> Result<Vec<crate::store::ExceptionRow>> {
     let horizon = now + Duration::days(days);
     Ok(store
-        .exceptions(None, None)?
+        .exceptions()?
         .into_iter()
         .filter(|e| e.expires_at > now && e.expires_at <= horizon)
         .collect())
@@ -388,7 +388,7 @@ impl TrendPoint {
 }
 
 /// Open exposure of the last `n` runs up to and including `run_id`, oldest first.
-pub fn trend(store: &SqliteStore, run_id: i64, n: usize) -> Result<Vec<TrendPoint>> {
+pub fn trend(store: &dyn Store, run_id: i64, n: usize) -> Result<Vec<TrendPoint>> {
     let runs = store.runs(n.max(1) * 4 + 64)?;
     let picked: Vec<_> = runs.iter().filter(|r| r.id <= run_id).collect();
     let picked = &picked[picked.len().saturating_sub(n)..];
@@ -404,7 +404,7 @@ pub fn trend(store: &SqliteStore, run_id: i64, n: usize) -> Result<Vec<TrendPoin
 }
 
 /// The stored drift items of a run.
-pub fn run_items(store: &SqliteStore, run_id: i64) -> Result<Vec<DriftItem>> {
+pub fn run_items(store: &dyn Store, run_id: i64) -> Result<Vec<DriftItem>> {
     store
         .run_items(run_id)?
         .into_iter()
@@ -413,7 +413,7 @@ pub fn run_items(store: &SqliteStore, run_id: i64) -> Result<Vec<DriftItem>> {
 }
 
 /// The items of the run before `run_id`.
-pub fn previous_items(store: &SqliteStore, run_id: i64) -> Result<Option<Vec<DriftItem>>> {
+pub fn previous_items(store: &dyn Store, run_id: i64) -> Result<Option<Vec<DriftItem>>> {
     let runs = store.runs(64)?;
     match runs.iter().rev().find(|r| r.id < run_id) {
         Some(prev) => Ok(Some(run_items(store, prev.id)?)),
@@ -423,7 +423,7 @@ pub fn previous_items(store: &SqliteStore, run_id: i64) -> Result<Option<Vec<Dri
 
 /// Write the configured report formats for a run; returns the files written.
 pub fn write_reports(
-    store: &SqliteStore,
+    store: &dyn Store,
     cfg: &Config,
     run_id: i64,
     report: &DriftReport,

@@ -13,13 +13,15 @@
 //! SQLite is synchronous: callers on an async runtime call it from a blocking thread (the
 //! daemon does), and a network backend keeps the same shape behind one connection task.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
-use netdrift_snapshots::{Collected, Resource, Scope};
+use netdrift_snapshots::{Collected, Resource, Scope, ScopeKey};
 
 use super::{
-    AttributionQuery, AuditBatch, BaselineSelector, InputsVisitor, NewException, RunRecord, RunRow,
-    ScopeInputs, SnapshotRow, SqliteStore, WindowRule,
+    AttributionQuery, AuditBatch, BaselineSelector, ExceptionRow, InputsVisitor, NewException,
+    RunRecord, RunRow, ScopeInputs, SnapshotRow, SqliteStore, WindowRule,
 };
 
 /// What can go wrong in a store.
@@ -77,6 +79,17 @@ pub trait Store {
     fn state(&self, hash: &str) -> StoreResult<Resource>;
     /// The newest runs, oldest first.
     fn runs(&self, limit: usize) -> StoreResult<Vec<RunRow>>;
+    /// What a collection starts from: when each stored scope was last snapshotted (the audit
+    /// "since" of its next read).
+    fn last_collected(&self) -> StoreResult<HashMap<ScopeKey, DateTime<Utc>>>;
+    /// What is stored for a scope, kind by kind: each kind's resources from the newest snapshot
+    /// that read that kind (a partial snapshot does not hide what an earlier one read); empty for
+    /// a new scope. A provider uses it to skip re-reading what did not change.
+    fn known_resources(&self, scope: &ScopeKey) -> StoreResult<Vec<Resource>>;
+    /// The drift items a run recorded, as recorded (JSON bodies, in item order).
+    fn run_items(&self, run_id: i64) -> StoreResult<Vec<serde_json::Value>>;
+    /// Every exception, oldest first.
+    fn exceptions(&self) -> StoreResult<Vec<ExceptionRow>>;
 }
 
 impl Store for SqliteStore {
@@ -141,5 +154,38 @@ impl Store for SqliteStore {
     }
     fn runs(&self, limit: usize) -> StoreResult<Vec<RunRow>> {
         Ok(SqliteStore::runs(self, limit)?)
+    }
+    fn last_collected(&self) -> StoreResult<HashMap<ScopeKey, DateTime<Utc>>> {
+        let mut m = HashMap::new();
+        for scope in self.scopes()? {
+            if let Some(s) = self.latest_snapshot(&scope.key(), None)? {
+                m.insert(scope.key(), s.taken_at);
+            }
+        }
+        Ok(m)
+    }
+    fn known_resources(&self, scope: &ScopeKey) -> StoreResult<Vec<Resource>> {
+        let mut loaded: Vec<(i64, Vec<Resource>)> = Vec::new();
+        let mut out = Vec::new();
+        for kind in netdrift_snapshots::collection::all_kinds(scope.scope().provider()) {
+            let Some(snap) = self.latest_covering(scope, kind, None)? else {
+                continue;
+            };
+            if !loaded.iter().any(|(id, _)| *id == snap.id) {
+                loaded.push((snap.id, self.snapshot_resources(&snap)?));
+            }
+            let (_, resources) = loaded
+                .iter()
+                .find(|(id, _)| *id == snap.id)
+                .expect("loaded");
+            out.extend(resources.iter().filter(|r| r.kind == kind).cloned());
+        }
+        Ok(out)
+    }
+    fn run_items(&self, run_id: i64) -> StoreResult<Vec<serde_json::Value>> {
+        Ok(SqliteStore::run_items(self, run_id)?)
+    }
+    fn exceptions(&self) -> StoreResult<Vec<ExceptionRow>> {
+        Ok(SqliteStore::exceptions(self, None, None)?)
     }
 }

@@ -196,6 +196,10 @@ fn approvals_and_exceptions_are_inputs() {
             [ex],
             "{name}"
         );
+        let all = store.exceptions().unwrap();
+        assert_eq!(all.len(), 1, "{name}");
+        assert_eq!(all[0].expires_at, at("2027-01-01T00:00:00Z"), "{name}");
+        assert_eq!(all[0].scope, scope().key(), "{name}");
     }
 }
 
@@ -263,6 +267,77 @@ fn runs_chain_in_order() {
             );
         }
         assert_eq!(store.runs(2).unwrap().len(), 2, "{name}");
+    }
+}
+
+#[test]
+fn a_run_gives_back_its_items_as_recorded() {
+    for (name, mut store) in backends() {
+        let snap = record(store.as_mut(), "2026-11-01T00:00:00Z");
+        let body = serde_json::json!({"id": "d-1", "severity": "high", "nested": {"a": [1, 2]}});
+        let run = store
+            .record_run(&RunRecord {
+                started_at: at("2026-11-01T02:00:00Z"),
+                finished_at: at("2026-11-01T02:01:00Z"),
+                summary: serde_json::json!({}),
+                snapshot_ids: vec![snap],
+                items: vec![(
+                    "d-1".into(),
+                    scope().key().to_string(),
+                    "high".into(),
+                    body.clone(),
+                )],
+                coverage: Vec::new(),
+                config: serde_json::Value::Null,
+            })
+            .unwrap();
+        assert_eq!(store.run_items(run).unwrap(), vec![body], "{name}");
+    }
+}
+
+#[test]
+fn collection_state_is_the_last_snapshot_and_what_each_kind_last_showed() {
+    for (name, mut store) in backends() {
+        let key = scope().key();
+        assert!(store.last_collected().unwrap().is_empty(), "{name}");
+        assert!(
+            store.known_resources(&key).unwrap().is_empty(),
+            "{name}: a new scope"
+        );
+        record(store.as_mut(), "2026-11-01T00:00:00Z");
+        // A later snapshot that could not read security groups but read the network ACLs.
+        let acls = {
+            let path = repo().join("demo/aws/day1/network-acls.json");
+            let doc =
+                netdrift_provider_file::parse_json("acl", &std::fs::read(path).unwrap()).unwrap();
+            netdrift_provider_file::convert_document(Provider::Aws, "111122223333", &doc).unwrap()
+        };
+        let partial = Collected {
+            scope: scope(),
+            status: SnapshotStatus::Partial,
+            resources: acls.clone(),
+            problems: vec![problem(
+                ProblemCode::PermissionDenied,
+                "DescribeSecurityGroups",
+            )],
+            uncollected: vec![netdrift_snapshots::ResourceKind::AwsSecurityGroup],
+        };
+        store
+            .record_collection(&[(partial, "file:a".into())], at("2026-11-02T00:00:00Z"))
+            .unwrap();
+        assert_eq!(
+            store.last_collected().unwrap().get(&key),
+            Some(&at("2026-11-02T00:00:00Z")),
+            "{name}"
+        );
+        let mut known = store.known_resources(&key).unwrap();
+        known.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut want: Vec<Resource> = groups().into_iter().chain(acls).collect();
+        want.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(
+            known, want,
+            "{name}: the groups from the snapshot that read them, the ACLs from the newer one"
+        );
     }
 }
 
