@@ -101,6 +101,59 @@ acl2["Entries"] = [e for e in acl2["Entries"] if e["RuleNumber"] != 90]
 write("aws/day1/network-acls.json", {"NetworkAcls": [acl1]})
 write("aws/day2/network-acls.json", {"NetworkAcls": [acl2]})
 
+# Workloads (both days): the web tier's interface in the public subnet with a public address,
+# the database and batch interfaces in the private subnet (main route table: NAT only), and no
+# interface for the partner group. Reach: web SSH → internet; the NACL's RDP and the database
+# widening → internal; the partner group → unattached.
+VPC = "vpc-0c0ffee0c0ffee001"
+PUB, PRIV = "subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"
+
+def eni(eid, subnet, group, ip, instance, public=None):
+    n = {"NetworkInterfaceId": eid, "SubnetId": subnet, "VpcId": VPC, "AvailabilityZone": "us-east-1a",
+         "Description": "", "InterfaceType": "interface", "MacAddress": "0e:00:00:00:00:01", "OwnerId": ACCT,
+         "RequesterManaged": False, "SourceDestCheck": True, "Status": "in-use",
+         "Attachment": {"AttachmentId": "eni-attach-" + eid[4:], "DeviceIndex": 0, "InstanceId": instance,
+                        "InstanceOwnerId": ACCT, "Status": "attached", "DeleteOnTermination": True},
+         "Groups": [{"GroupId": group, "GroupName": group}],
+         "Ipv6Addresses": [], "PrivateIpAddress": ip,
+         "PrivateIpAddresses": [{"Primary": True, "PrivateIpAddress": ip}], "TagSet": []}
+    if public:
+        assoc = {"IpOwnerId": "amazon", "PublicDnsName": "ec2-" + public.replace(".", "-") + ".compute-1.amazonaws.com", "PublicIp": public}
+        n["Association"] = assoc
+        n["PrivateIpAddresses"][0]["Association"] = assoc
+    return n
+
+enis = [
+    eni("eni-0a1b2c3d4e5f60001", PUB, WEB, "10.0.1.10", "i-0a1b2c3d4e5f60001", public="54.210.167.204"),
+    eni("eni-0a1b2c3d4e5f60002", PRIV, DB, "10.0.2.20", "i-0a1b2c3d4e5f60002"),
+    eni("eni-0a1b2c3d4e5f60003", PRIV, BATCH, "10.0.2.30", "i-0a1b2c3d4e5f60003"),
+]
+subnets = [
+    {"SubnetId": PUB, "VpcId": VPC, "CidrBlock": "10.0.1.0/24", "AvailabilityZone": "us-east-1a",
+     "MapPublicIpOnLaunch": True, "State": "available", "OwnerId": ACCT, "Ipv6CidrBlockAssociationSet": [],
+     "Tags": [{"Key": "Name", "Value": "public-a"}]},
+    {"SubnetId": PRIV, "VpcId": VPC, "CidrBlock": "10.0.2.0/24", "AvailabilityZone": "us-east-1a",
+     "MapPublicIpOnLaunch": False, "State": "available", "OwnerId": ACCT, "Ipv6CidrBlockAssociationSet": [],
+     "Tags": [{"Key": "Name", "Value": "private-a"}]},
+]
+def rt_route(dest, key, target):
+    return {"DestinationCidrBlock": dest, key: target, "Origin": "CreateRoute" if target != "local" else "CreateRouteTable", "State": "active"}
+tables = [
+    {"RouteTableId": "rtb-0a1b2c3d4e5f60001", "VpcId": VPC, "OwnerId": ACCT, "PropagatingVgws": [],
+     "Associations": [{"Main": True, "RouteTableAssociationId": "rtbassoc-0a1b2c3d4e5f60001", "RouteTableId": "rtb-0a1b2c3d4e5f60001",
+                       "AssociationState": {"State": "associated"}}],
+     "Routes": [rt_route("10.0.0.0/16", "GatewayId", "local"), rt_route("0.0.0.0/0", "NatGatewayId", "nat-0a1b2c3d4e5f60001")],
+     "Tags": [{"Key": "Name", "Value": "main"}]},
+    {"RouteTableId": "rtb-0a1b2c3d4e5f60002", "VpcId": VPC, "OwnerId": ACCT, "PropagatingVgws": [],
+     "Associations": [{"Main": False, "SubnetId": PUB, "RouteTableAssociationId": "rtbassoc-0a1b2c3d4e5f60002",
+                       "RouteTableId": "rtb-0a1b2c3d4e5f60002", "AssociationState": {"State": "associated"}}],
+     "Routes": [rt_route("10.0.0.0/16", "GatewayId", "local"), rt_route("0.0.0.0/0", "GatewayId", "igw-0c0ffee0c0ffee001")],
+     "Tags": [{"Key": "Name", "Value": "public"}]},
+]
+write("aws/workloads/network-interfaces.json", {"NetworkInterfaces": enis})
+write("aws/workloads/subnets.json", {"Subnets": subnets})
+write("aws/workloads/route-tables.json", {"RouteTables": tables})
+
 # eu-west-1: day 2's dump is truncated (a failed collection must not read as "all deleted").
 eu = [sg("sg-0e0e0e0e0e0e0e001", "eu-web", "EU web", [perm("tcp", 443, 443, ["0.0.0.0/0"])])]
 write("aws-eu/day1/security-groups.json", {"SecurityGroups": eu})

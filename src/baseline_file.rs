@@ -218,13 +218,20 @@ pub fn load(path: &Path) -> Result<Vec<(Scope, Vec<Resource>)>> {
             },
         );
         let files: Vec<_> = s.files.iter().map(|f| base.join(f)).collect();
-        let mut resources =
-            netdrift_provider_file::import_files(provider, scope.account(), &files)?;
+        // Workload dumps among the files are not firewall state: a baseline leaves them out.
+        let mut resources: Vec<_> =
+            netdrift_provider_file::import_files(provider, scope.account(), &files)?
+                .into_iter()
+                .filter(|r| !r.kind.is_workload())
+                .collect();
         for (j, r) in s.resources.iter().enumerate() {
             let at = format!("{at}.resource[{j}] ({})", r.id);
             let kind: ResourceKind = r.kind.parse().with_context(|| format!("{at}: kind"))?;
             if kind.provider() != provider {
                 bail!("{at}: kind {kind} does not belong to provider {provider}");
+            }
+            if kind.is_workload() {
+                bail!("{at}: kind {kind} is a workload, not a firewall: a baseline does not approve it");
             }
             let id = if provider == Provider::Azure {
                 ResourceId::azure(&r.id)

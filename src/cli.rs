@@ -13,6 +13,7 @@ mod demo;
 mod drift;
 mod evidence;
 mod exception;
+mod exposure;
 mod import;
 mod report;
 mod run;
@@ -105,6 +106,8 @@ pub enum Command {
     Exception(exception::Cmd),
     /// Compute drift of the latest snapshots against the approved baselines.
     Drift(drift::Args),
+    /// The attack surface now: every internet-reachable workload, its ports and what opens them.
+    Exposure(exposure::Args),
     /// Write the drift report (Markdown and JSON) for the stored runs.
     Report(report::Args),
     /// Import control-plane audit logs for attribution.
@@ -277,6 +280,7 @@ pub fn main() -> ExitCode {
         Command::Baseline(c) => baseline::run(&cli.db, c),
         Command::Exception(c) => exception::run(&cli.db, c),
         Command::Drift(a) => drift::run(&cli.db, a),
+        Command::Exposure(a) => exposure::run(&cli.db, a),
         Command::Report(a) => report::run(&cli.db, a),
         Command::Audit(c) => audit::run(&cli.db, c),
         Command::Run(a) => run::run(&cli.db, a),

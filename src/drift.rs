@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use netdrift_snapshots::{
-    assess, diff_scope, AccessSet, Effect, Resource, ResourceDiff, ResourceKind, Scope,
-    SeverityPolicy, SnapshotStatus,
+    assess_with_reach, diff_scope, AccessSet, Effect, ReachVerdict, Resource, ResourceDiff,
+    ResourceKind, Scope, ScopeWorkloads, SeverityPolicy, SnapshotStatus,
 };
 
 use crate::config::DriftSettings;
@@ -106,13 +106,17 @@ pub fn compute(
                 .collect()
         };
         let (before, after) = (by_id(baseline), by_id(&input.actual));
+        let workloads = ScopeWorkloads::new(&input.actual, &uncollected);
         for d in diff_scope(baseline, &input.actual, &uncollected) {
             let id = d.resource.as_str();
             let states = [
                 before.get(id).map(|&i| &baseline[i]),
                 after.get(id).map(|&i| &input.actual[i]),
             ];
-            items.push(to_item(input, &d, &policy, states, now)?);
+            let allowed = d.allowed_union();
+            let reach = (!allowed.is_empty())
+                .then(|| workloads.reach(&d.resource, d.kind, d.direction, &allowed));
+            items.push(to_item(input, &d, &policy, states, reach, now)?);
         }
     }
     items.sort_by(|a, b| rank(&a.item).cmp(&rank(&b.item)));
@@ -157,11 +161,12 @@ fn to_item(
     d: &ResourceDiff,
     policy: &SeverityPolicy,
     states: [Option<&Resource>; 2],
+    reach: Option<ReachVerdict>,
     now: DateTime<Utc>,
 ) -> Result<Computed> {
     let (scope, snap) = (&input.scope, &input.snapshot);
     let key = scope.key();
-    let assessment = assess(d, policy);
+    let assessment = assess_with_reach(d, policy, reach.as_ref());
     let allowed = d.allowed_union();
     let mut reasons = assessment.reasons.clone();
     let mut exception = None;
@@ -218,6 +223,8 @@ fn to_item(
         world: d.world,
         public: d.public,
         attached: d.attached,
+        reach: reach.as_ref().map(|r| r.reach),
+        exposed: reach.map(|r| r.exposed).unwrap_or_default(),
         severity: assessment.severity,
         severity_code: assessment.code.to_string(),
         reasons,

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use netdrift_snapshots::{
-    AccessEntry, Change, Direction, Effect, KeyType, Problem, Provider, ResourceKind, ScopeKey,
-    Severity,
+    AccessEntry, Change, Direction, Effect, ExposedWorkload, KeyType, Problem, Provider, Reach,
+    ResourceKind, ScopeKey, Severity,
 };
 
 /// What a coverage finding says could not be seen (docs/findings.md has one section per code,
@@ -52,7 +52,7 @@ impl std::fmt::Display for CoverageCode {
 }
 
 /// Version of the `drift --format json` document (docs/drift-schema.md).
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DriftReport {
@@ -92,6 +92,13 @@ pub struct DriftItem {
     pub world: bool,
     pub public: bool,
     pub attached: Option<bool>,
+    /// What the newly allowed access reaches (schema 2): `internet`, `internal`, `unattached`,
+    /// `unknown`; null when nothing is newly allowed.
+    #[serde(default)]
+    pub reach: Option<Reach>,
+    /// The internet-reachable workloads, with their address and the newly reachable ports.
+    #[serde(default)]
+    pub exposed: Vec<ExposedWorkload>,
     pub severity: Severity,
     pub severity_code: String,
     pub reasons: Vec<String>,

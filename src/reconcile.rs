@@ -84,8 +84,8 @@ fn collect_files(
     scope: &netdrift_snapshots::Scope,
     files: &[PathBuf],
 ) -> Collected {
-    match netdrift_provider_file::import_files(scope.provider(), scope.account(), files) {
-        Ok(resources) => Collected::complete(scope.clone(), resources),
+    match netdrift_provider_file::import_scope(scope, files) {
+        Ok(collected) => collected,
         Err(e) => {
             let code = match &e {
                 netdrift_provider_file::ImportError::Io { .. } => {

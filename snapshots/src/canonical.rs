@@ -59,6 +59,30 @@ pub fn canonicalize(mut r: Resource) -> Resource {
         p.associations.sort();
         p.associations.dedup();
     }
+    if let Some(w) = r.workload.as_mut() {
+        use crate::model::Workload;
+        match w {
+            Workload::AwsInterface(i) => {
+                i.groups.sort();
+                i.groups.dedup();
+                i.private_ipv4.sort();
+                i.public_ipv4.sort();
+                i.public_ipv4.dedup();
+                i.ipv6.sort();
+            }
+            Workload::AwsSubnet(s) => {
+                for n in s.cidrs.iter_mut() {
+                    *n = n.trunc();
+                }
+                s.cidrs.sort();
+            }
+            Workload::AwsRouteTable(t) => {
+                t.subnets.sort();
+                t.subnets.dedup();
+                t.routes.sort();
+            }
+        }
+    }
     r.description = r.description.filter(|d| !d.is_empty());
     r
 }

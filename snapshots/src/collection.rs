@@ -200,8 +200,15 @@ impl Collected {
     }
 }
 
-/// Every resource kind of a provider.
+/// Every resource kind of a provider: its firewall kinds, then its workload kinds.
 pub fn all_kinds(provider: crate::model::Provider) -> Vec<ResourceKind> {
+    let mut v = firewall_kinds(provider);
+    v.extend(workload_kinds(provider));
+    v
+}
+
+/// The firewall kinds of a provider: what is diffed, approved and reported as drift.
+pub fn firewall_kinds(provider: crate::model::Provider) -> Vec<ResourceKind> {
     use crate::model::Provider;
     match provider {
         Provider::Aws => vec![ResourceKind::AwsSecurityGroup, ResourceKind::AwsNetworkAcl],
@@ -210,6 +217,19 @@ pub fn all_kinds(provider: crate::model::Provider) -> Vec<ResourceKind> {
             ResourceKind::GcpFirewallPolicy,
         ],
         Provider::Azure => vec![ResourceKind::AzureNsg],
+    }
+}
+
+/// The workload kinds of a provider: what reach is computed from.
+pub fn workload_kinds(provider: crate::model::Provider) -> Vec<ResourceKind> {
+    use crate::model::Provider;
+    match provider {
+        Provider::Aws => vec![
+            ResourceKind::AwsNetworkInterface,
+            ResourceKind::AwsSubnet,
+            ResourceKind::AwsRouteTable,
+        ],
+        Provider::Gcp | Provider::Azure => Vec::new(),
     }
 }
 

@@ -134,6 +134,10 @@ pub fn diff_scope(
         i += b.is_some() as usize;
         j += a.is_some() as usize;
         let kind = a.or(b).map(|r| r.kind).expect("one side exists");
+        // Workloads are not firewall state: reach reads them, drift does not.
+        if kind.is_workload() {
+            continue;
+        }
         if a.is_none() && uncollected.contains(&kind) {
             // Not read this time: assumed unchanged. GCP resources still take part in the
             // evaluation of the others (a hierarchical deny that could not be read still holds).

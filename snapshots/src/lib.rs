@@ -11,6 +11,7 @@ pub mod collection;
 pub mod diff;
 pub mod effective;
 pub mod model;
+pub mod reach;
 pub mod severity;
 pub mod time;
 
@@ -20,4 +21,5 @@ pub use canonical::{access_hash, canonical_json, canonicalize, cosmetic_hash, st
 pub use collection::{AuditFailure, Collected, Problem, ProblemCode, SnapshotStatus};
 pub use diff::{diff_scope, Change, Effect, ResourceDiff};
 pub use model::*;
-pub use severity::{assess, Assessment, Severity, SeverityPolicy};
+pub use reach::{ExposedWorkload, Reach, ReachVerdict, ScopeWorkloads, SurfaceEntry};
+pub use severity::{assess, assess_with_reach, Assessment, Severity, SeverityPolicy};

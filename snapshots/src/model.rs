@@ -13,11 +13,13 @@ mod peer;
 mod ports;
 mod resource;
 mod scope;
+mod workload;
 
 pub use peer::*;
 pub use ports::*;
 pub use resource::*;
 pub use scope::*;
+pub use workload::*;
 
 /// Error raised when a raw value cannot be turned into the model.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::access::{AccessBox, AccessSet, AddrSet};
 use crate::diff::{Effect, ResourceDiff};
 use crate::model::{Direction, PortRange};
+use crate::reach::{Reach, ReachVerdict};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -172,6 +173,7 @@ pub struct Exposure {
     pub all_ports: bool,
     pub atypical: bool,
     pub attached: Option<bool>,
+    pub reach: Option<Reach>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -197,8 +199,21 @@ fn port_set(ranges: &[(u16, u16)]) -> AccessSet {
     crate::access::evaluate(&boxes)
 }
 
-/// Assess one drift item.
+/// Assess one drift item, without knowing which workloads it reaches.
 pub fn assess(item: &ResourceDiff, policy: &SeverityPolicy) -> Assessment {
+    assess_with_reach(item, policy, None)
+}
+
+/// Assess one drift item with what its newly allowed access reaches (`crate::reach`): a change
+/// that reaches the internet keeps its level (and is at least medium when it lets the public in);
+/// an internal one is one level lower, an unattached one two, never below low (an expansion is
+/// never `info`); unknown reach changes nothing (the attachment flag still lowers an unattached
+/// resource one level, as without reach).
+pub fn assess_with_reach(
+    item: &ResourceDiff,
+    policy: &SeverityPolicy,
+    reach: Option<&ReachVerdict>,
+) -> Assessment {
     let allowed = item.allowed_union();
     let mut all_protocols = false;
     let mut all_ports = false;
@@ -238,6 +253,7 @@ pub fn assess(item: &ResourceDiff, policy: &SeverityPolicy) -> Assessment {
         all_ports,
         atypical,
         attached: item.attached,
+        reach: reach.map(|r| r.reach),
     };
     let ingress = item.direction == Direction::Ingress;
     let expands = matches!(item.effect, Effect::Expands | Effect::Mixed);
@@ -291,12 +307,7 @@ pub fn assess(item: &ResourceDiff, policy: &SeverityPolicy) -> Assessment {
                 reasons.push("raised one level: atypical port".into());
             }
         }
-        if item.attached == Some(false) && severity > Severity::Info {
-            severity = severity.lowered();
-            reasons.push(
-                "lowered one level: not attached to any network interface (latent exposure)".into(),
-            );
-        }
+        severity = adjust_for_reach(severity, &mut reasons, reach, item, ingress);
     }
     Assessment {
         severity,
@@ -304,6 +315,63 @@ pub fn assess(item: &ResourceDiff, policy: &SeverityPolicy) -> Assessment {
         reasons,
         exposure,
     }
+}
+
+/// The reach adjustment (docs/severity.md, "reach") of an expansion's severity.
+fn adjust_for_reach(
+    mut severity: Severity,
+    reasons: &mut Vec<String>,
+    reach: Option<&ReachVerdict>,
+    item: &ResourceDiff,
+    ingress: bool,
+) -> Severity {
+    // Reach never takes an expansion below low: `info` is for what opens nothing, and is
+    // never raised again by who made the change.
+    let floor = Severity::Low;
+    let lower = |s: Severity, n: usize| (0..n).fold(s, |s, _| s.lowered()).max(floor.min(s));
+    match reach.map(|r| (r.reach, r.why.as_str())) {
+        Some((Reach::Internet, why)) => {
+            reasons.push(why.to_string());
+            if ingress && (item.world || item.public) && severity < Severity::Medium {
+                severity = Severity::Medium;
+                reasons.push("raised to medium: it lets the internet reach a workload".into());
+            }
+        }
+        Some((Reach::Internal, why)) => {
+            let to = lower(severity, 1);
+            reasons.push(why.to_string());
+            if to < severity {
+                severity = to;
+                reasons.push("lowered one level: no workload it reaches is internet-facing".into());
+            }
+        }
+        Some((Reach::Unattached, why)) => {
+            let to = lower(severity, 2);
+            reasons.push(format!("unattached: {why}"));
+            if to < severity {
+                reasons.push(format!(
+                    "lowered {}: nothing uses it (latent exposure)",
+                    if to == severity.lowered() {
+                        "one level"
+                    } else {
+                        "two levels"
+                    }
+                ));
+                severity = to;
+            }
+        }
+        // Unknown reach changes nothing, and says nothing: the item's `reach` shows it.
+        _ => {
+            if item.attached == Some(false) && severity > Severity::Info {
+                severity = severity.lowered();
+                reasons.push(
+                    "lowered one level: not attached to any network interface (latent exposure)"
+                        .into(),
+                );
+            }
+        }
+    }
+    severity
 }
 
 fn strip_addrs(set: &AccessSet) -> AccessSet {

@@ -53,6 +53,18 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../demo/aws/day2/security-groups.json"),
     ),
     (
+        "aws/workloads/network-interfaces.json",
+        include_str!("../../demo/aws/workloads/network-interfaces.json"),
+    ),
+    (
+        "aws/workloads/route-tables.json",
+        include_str!("../../demo/aws/workloads/route-tables.json"),
+    ),
+    (
+        "aws/workloads/subnets.json",
+        include_str!("../../demo/aws/workloads/subnets.json"),
+    ),
+    (
         "azure/day1/nsgs.json",
         include_str!("../../demo/azure/day1/nsgs.json"),
     ),

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use chrono::Utc;
 
-use netdrift_snapshots::{Collected, Provider, Scope};
+use netdrift_snapshots::{Provider, Scope};
 
 use super::{open_store, parse_time, Outcome};
 
@@ -44,9 +44,9 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
     };
     let scope = Scope::new(a.provider, a.scope.clone(), region);
     // Convert everything before touching the database: a bad file stores nothing.
-    let resources = netdrift_provider_file::import_files(a.provider, scope.account(), &a.files)?;
-    let rules: usize = resources.iter().map(|r| r.rules.len()).sum();
-    let n = resources.len();
+    let collected = netdrift_provider_file::import_scope(&scope, &a.files)?;
+    let rules: usize = collected.resources.iter().map(|r| r.rules.len()).sum();
+    let n = collected.resources.len();
     let mut store = open_store(db)?;
     let source = format!(
         "import:{}",
@@ -56,7 +56,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
             .collect::<Vec<_>>()
             .join(",")
     );
-    let id = store.insert_snapshot(&Collected::complete(scope.clone(), resources), &source, at)?;
+    let id = store.insert_snapshot(&collected, &source, at)?;
     println!(
         "snapshot {id}: {} at {}: {n} resources, {rules} rules",
         scope.key(),

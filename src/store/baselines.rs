@@ -112,13 +112,23 @@ impl SqliteStore {
             }
             let manifest: BTreeMap<String, String> = self.manifest(&snap)?.into_iter().collect();
             let uncollected: Vec<ResourceKind> = snap.uncollected.clone();
+            // Workloads (interfaces, subnets, route tables) are not firewall state: a baseline
+            // approves firewalls only.
+            let workload = |h: &str| self.is_workload_state(h);
             match selector {
                 BaselineSelector::Resource(r) => {
+                    if let Some(h) = manifest.get(r) {
+                        if workload(h)? {
+                            bail!("{r} is a workload, not a firewall: a baseline approves security groups, network ACLs, firewall rules and policies, and NSGs");
+                        }
+                    }
                     entries.push((scope.clone(), r.clone(), manifest.get(r).cloned()));
                 }
                 _ => {
                     for (id, h) in &manifest {
-                        entries.push((scope.clone(), id.clone(), Some(h.clone())));
+                        if !workload(h)? {
+                            entries.push((scope.clone(), id.clone(), Some(h.clone())));
+                        }
                     }
                     for (id, kind) in self.approved_ids(scope)? {
                         if !manifest.contains_key(&id) && !uncollected.contains(&kind) {
@@ -352,6 +362,15 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
+    /// Whether a stored state is a workload's (an interface, subnet or route table).
+    fn is_workload_state(&self, hash: &str) -> Result<bool> {
+        let kind: String = self
+            .conn()
+            .prepare_cached("SELECT kind FROM resource_states WHERE hash = ?1")?
+            .query_row([hash], |r| r.get(0))?;
+        Ok(kind.parse::<ResourceKind>()?.is_workload())
+    }
+
     /// When the newest baseline covering a scope was approved (none when no baseline covers it).
     /// A database error is an error, never "no baseline".
     pub fn baseline_approved_at(&self, scope: &str) -> Result<Option<DateTime<Utc>>> {

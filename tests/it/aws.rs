@@ -442,3 +442,110 @@ fn failed_discovery_and_unreadable_cloudtrail_are_findings() {
         "only the refused scope: {out}"
     );
 }
+
+#[test]
+fn live_reach_names_the_interface_its_elastic_ip_exposes() {
+    // moto: a VPC with an internet gateway, a public subnet routed to it with an instance whose
+    // interface holds an Elastic IP (moto hands those out from 127.0.0.0/8: the association
+    // and the route make it internet-facing, whatever its range), and a private instance.
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("aws.db");
+    let w: Value = serde_json::from_str(&emu.seed(&["workload", A, "us-east-1"])).unwrap();
+    let cfg = config(dir.path(), &emu.endpoint, "cloudtrail = false");
+    run(&db, &cfg);
+    ok(
+        &db,
+        &[
+            "baseline", "approve", "--all", "--by", "sec", "--reason", "initial",
+        ],
+        0,
+    );
+    for g in ["web", "db"] {
+        emu.seed(&["open-ssh", A, "us-east-1", w[g].as_str().unwrap()]);
+    }
+    let (code, out, err) = run(&db, &cfg);
+    assert_eq!(code, 1, "{out}\n{err}");
+    let v = json(&std::fs::read_to_string(dir.path().join("reports/latest.json")).unwrap());
+    let item = |g: &str| {
+        v["drift"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["resource"] == w[g])
+            .unwrap_or_else(|| panic!("no drift item for {g}: {v}"))
+            .clone()
+    };
+    let web = item("web");
+    assert_eq!(web["reach"], "internet", "{web}");
+    assert_eq!(
+        web["exposed"],
+        serde_json::json!([{"id": w["web_eni"], "instance": w["web_instance"],
+            "address": w["address"], "ports": ["tcp/22"]}]),
+        "{web}"
+    );
+    assert_eq!(web["severity"], "critical", "{web}");
+    let db_item = item("db");
+    assert_eq!(db_item["reach"], "internal", "no public address: {db_item}");
+    assert_eq!(db_item["severity"], "high", "one level lower: {db_item}");
+    // Every workload list is read once per scope.
+    for action in [
+        "DescribeNetworkInterfaces",
+        "DescribeSubnets",
+        "DescribeRouteTables",
+    ] {
+        assert!(
+            emu.calls().iter().any(|c| c["action"] == action),
+            "{action} is called"
+        );
+    }
+}
+
+#[test]
+fn a_workload_list_that_is_denied_makes_reach_unknown_and_names_the_permission() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("aws.db");
+    let w: Value = serde_json::from_str(&emu.seed(&["workload", A, "us-east-1"])).unwrap();
+    let cfg = config(dir.path(), &emu.endpoint, "cloudtrail = false");
+    run(&db, &cfg);
+    ok(
+        &db,
+        &[
+            "baseline", "approve", "--all", "--by", "sec", "--reason", "initial",
+        ],
+        0,
+    );
+    emu.seed(&["open-ssh", A, "us-east-1", w["web"].as_str().unwrap()]);
+    emu.faults(serde_json::json!([
+        {"action": "DescribeRouteTables", "account": A, "region": "us-east-1", "mode": "deny"},
+    ]));
+    let (code, out, err) = run(&db, &cfg);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        out.contains(&format!("collected aws:{A}:us-east-1: partial")),
+        "{out}"
+    );
+    let v = json(&std::fs::read_to_string(dir.path().join("reports/latest.json")).unwrap());
+    let web = v["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["resource"] == w["web"])
+        .unwrap()
+        .clone();
+    assert_eq!(web["reach"], "unknown", "{web}");
+    assert_eq!(
+        web["severity"], "critical",
+        "unknown reach changes nothing: {web}"
+    );
+    let cov = v["coverage"].to_string();
+    assert!(
+        cov.contains("the role needs ec2:DescribeRouteTables"),
+        "{cov}"
+    );
+    assert!(
+        cov.contains("aws_route_table"),
+        "the uncollected kind is named: {cov}"
+    );
+}

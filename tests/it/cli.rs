@@ -178,7 +178,49 @@ fn demo_runs_the_whole_cycle() {
     assert!(!r.stdout.contains("eu-west-1  "), "{}", r.stdout);
     assert!(out.join("reports/latest.md").exists());
     let report = json(&std::fs::read_to_string(out.join("reports/latest.json")).unwrap());
-    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["schema_version"], 2);
+    // The demo's workloads give every reach value (issue 15): the web tier's SSH reaches its
+    // public interface, the NACL's RDP and the database widening reach only private ones, the
+    // partner group has no interface, and GCP and Azure workloads are not collected.
+    let reach_of = |resource: &str| -> Vec<String> {
+        report["drift"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["resource"] == resource)
+            .map(|i| i["reach"].as_str().unwrap_or("null").to_string())
+            .collect()
+    };
+    assert_eq!(reach_of("sg-0a1b2c3d4e5f60001"), ["internet"]);
+    assert_eq!(reach_of("acl-0a1b2c3d4e5f60001"), ["internal"]);
+    assert_eq!(reach_of("sg-0a1b2c3d4e5f60002"), ["internal"]);
+    assert_eq!(reach_of("sg-0a1b2c3d4e5f60004"), ["unattached"]);
+    assert!(
+        reach_of("projects/acme-prod/global/firewalls/deny-ssh-internet")
+            .iter()
+            .all(|r| r == "unknown")
+    );
+    let web = report["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["resource"] == "sg-0a1b2c3d4e5f60001")
+        .unwrap();
+    assert_eq!(
+        web["exposed"],
+        serde_json::json!([{"id": "eni-0a1b2c3d4e5f60001", "instance": "i-0a1b2c3d4e5f60001",
+            "address": "54.210.167.204", "ports": ["tcp/22"]}])
+    );
+    assert!(
+        web["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.as_str().unwrap().starts_with(
+                "exposed: i-0a1b2c3d4e5f60001 (eni-0a1b2c3d4e5f60001) at 54.210.167.204 on tcp/22"
+            )),
+        "{web}"
+    );
 }
 
 #[test]
@@ -362,4 +404,60 @@ fn quiet_verbose_and_color_flags_shape_the_log() {
     );
     let r = netdrift(&dir.path().join("d.db"), &["-q", "-v", "snapshots"]);
     assert_eq!(r.code, 2, "-q and -v conflict: {}", r.stderr);
+}
+
+#[test]
+fn exposure_lists_the_attack_surface_and_says_what_it_could_not_assess() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let db = out.join("netdrift.db");
+    ok(&db, &["demo", "--dir", &out.display().to_string()], 1);
+    let r = ok(&db, &["exposure", "--format", "json"], 0);
+    let v = json(&r.stdout);
+    assert_eq!(
+        v["exposed"],
+        serde_json::json!([{"scope": "aws:111122223333:us-east-1", "id": "eni-0a1b2c3d4e5f60001",
+            "instance": "i-0a1b2c3d4e5f60001", "address": "54.210.167.204",
+            "ports": ["tcp/22", "tcp/443"], "opened_by": ["sg-0a1b2c3d4e5f60001"],
+            "sensitive": ["tcp/22"]}]),
+        "only the web tier's public interface; the private ones are not listed"
+    );
+    let not = v["not_assessed"].to_string();
+    for scope in [
+        "aws:111122223333:eu-west-1",
+        "gcp:acme-prod",
+        "azure:0b1f6471-1bf0-4dda-aec3-111122223333",
+    ] {
+        assert!(not.contains(scope), "{scope} is said, not left out: {not}");
+    }
+    let t = ok(&db, &["exposure"], 0).stdout;
+    assert!(t.starts_with("SCOPE"), "{t}");
+    assert!(
+        t.contains("i-0a1b2c3d4e5f60001 (eni-0a1b2c3d4e5f60001)  54.210.167.204"),
+        "{t}"
+    );
+    assert!(
+        t.contains("not assessed: gcp:acme-prod: the workloads of gcp are not collected yet"),
+        "{t}"
+    );
+    let m = ok(
+        &db,
+        &[
+            "exposure",
+            "--format",
+            "markdown",
+            "--scope",
+            "aws:111122223333",
+        ],
+        0,
+    )
+    .stdout;
+    assert!(m.starts_with("| SCOPE | WORKLOAD |"), "{m}");
+    assert!(!m.contains("gcp:"), "--scope selects: {m}");
+    let e = ok(&db, &["exposure", "--scope", "nope"], 2);
+    assert!(
+        e.stderr.contains("no stored snapshot matches --scope nope"),
+        "{}",
+        e.stderr
+    );
 }

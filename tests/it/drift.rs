@@ -78,10 +78,12 @@ fn no_baseline_is_a_coverage_finding_then_drift_after_approval() {
         "reasons",
         "exception",
         "attribution",
+        "reach",
+        "exposed",
     ] {
         assert!(drift[0].get(key).is_some(), "drift items carry {key}");
     }
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     let web = drift
         .iter()
         .find(|i| i["resource"] == "sg-0a1b2c3d4e5f60001")

@@ -176,3 +176,102 @@ fn every_row_of_the_matrix() {
     let all_codes: BTreeSet<&str> = MATRIX.iter().map(|(c, _, _)| *c).collect();
     assert_eq!(seen, all_codes, "every documented row has its case");
 }
+
+/// The reach adjustments of docs/severity.md ("reach"), one row each: (the change, the reach
+/// of its newly allowed access) → severity.
+#[test]
+fn reach_adjusts_the_level_as_documented() {
+    use netdrift_snapshots::severity::assess_with_reach;
+    use netdrift_snapshots::{Reach, ReachVerdict};
+    let verdict = |reach: Reach| ReachVerdict {
+        reach,
+        exposed: Vec::new(),
+        why: format!("{} (test)", reach.as_str()),
+    };
+    let rows: &[(&str, String, String, Option<Reach>, Severity)] = &[
+        (
+            "world ssh, internet: kept",
+            String::new(),
+            tcp(22, "0.0.0.0/0"),
+            Some(Reach::Internet),
+            Severity::Critical,
+        ),
+        (
+            "world ssh, internal: one lower",
+            String::new(),
+            tcp(22, "0.0.0.0/0"),
+            Some(Reach::Internal),
+            Severity::High,
+        ),
+        (
+            "world ssh, unattached: two lower",
+            String::new(),
+            tcp(22, "0.0.0.0/0"),
+            Some(Reach::Unattached),
+            Severity::Medium,
+        ),
+        (
+            "world 8443, unattached: two lower but not below low",
+            String::new(),
+            tcp(8443, "0.0.0.0/0"),
+            Some(Reach::Unattached),
+            Severity::Low,
+        ),
+        (
+            "world ssh, unknown: unchanged",
+            String::new(),
+            tcp(22, "0.0.0.0/0"),
+            Some(Reach::Unknown),
+            Severity::Critical,
+        ),
+        (
+            "world ssh, no reach computed: unchanged",
+            String::new(),
+            tcp(22, "0.0.0.0/0"),
+            None,
+            Severity::Critical,
+        ),
+        (
+            "private widening, unattached: not below low",
+            tcp(8443, "10.1.0.0/16"),
+            tcp(8443, "10.0.0.0/8"),
+            Some(Reach::Unattached),
+            Severity::Low,
+        ),
+        (
+            "private widening, internal: not below low",
+            tcp(8443, "10.1.0.0/16"),
+            tcp(8443, "10.0.0.0/8"),
+            Some(Reach::Internal),
+            Severity::Low,
+        ),
+        (
+            "public 8443, internet: medium kept",
+            String::new(),
+            tcp(8443, "8.8.8.8/32"),
+            Some(Reach::Internet),
+            Severity::Medium,
+        ),
+    ];
+    for (name, before, after, reach, want) in rows {
+        let items = diff_scope(
+            &group("d", before, ""),
+            &group("d", after, ""),
+            &BTreeSet::new(),
+        );
+        let item = items
+            .iter()
+            .find(|i| i.direction == netdrift_snapshots::Direction::Ingress)
+            .unwrap_or_else(|| panic!("{name}: no ingress item"));
+        let v = reach.map(verdict);
+        let a = assess_with_reach(item, &SeverityPolicy::default(), v.as_ref());
+        assert_eq!(a.severity, *want, "{name}: {:?}", a.reasons);
+        if let Some(r) = reach.filter(|r| *r != Reach::Unknown) {
+            assert!(
+                a.reasons.iter().any(|x| x.contains(r.as_str())),
+                "{name}: the reasons say what reach decided: {:?}",
+                a.reasons
+            );
+        }
+    }
+}

@@ -5,6 +5,9 @@ aws_seed.py ENDPOINT seed ACCOUNT REGION N_GROUPS RULES_PER_GROUP  -> prints {"g
 aws_seed.py ENDPOINT open-ssh ACCOUNT REGION GROUP_ID              -> AuthorizeSecurityGroupIngress 0.0.0.0/0:22
 aws_seed.py ENDPOINT widen ACCOUNT REGION GROUP_ID                 -> ModifySecurityGroupRules in place, prints the rule id
 aws_seed.py ENDPOINT org ACCOUNT REGION N                          -> an organization with N member accounts, prints their ids
+aws_seed.py ENDPOINT workload ACCOUNT REGION                       -> a VPC with an internet gateway, a public subnet routed to it
+                                                                      and a private one, an instance in each (one group each), an
+                                                                      Elastic IP on the public one; prints the ids and the address
 ACCOUNT other than moto's default is reached through STS AssumeRole into role NetdriftAudit.
 """
 import json
@@ -54,5 +57,27 @@ elif cmd == "org":
         req = org.create_account(Email="member%d@example.com" % i, AccountName="member%d" % i)["CreateAccountStatus"]
         ids.append(org.describe_create_account_status(CreateAccountRequestId=req["Id"])["CreateAccountStatus"]["AccountId"])
     print(json.dumps(ids))
+elif cmd == "workload":
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    public = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    private = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.2.0/24")["Subnet"]["SubnetId"]
+    rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    ec2.associate_route_table(RouteTableId=rtb, SubnetId=public)
+    web = ec2.create_security_group(GroupName="nd-web", Description="web", VpcId=vpc)["GroupId"]
+    db = ec2.create_security_group(GroupName="nd-db", Description="db", VpcId=vpc)["GroupId"]
+    ami = ec2.describe_images()["Images"][0]["ImageId"]
+    def instance(subnet, group):
+        i = ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1, InstanceType="t3.micro",
+                              NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": subnet, "Groups": [group]}])["Instances"][0]
+        return i["InstanceId"], i["NetworkInterfaces"][0]["NetworkInterfaceId"]
+    web_i, web_eni = instance(public, web)
+    db_i, db_eni = instance(private, db)
+    eip = ec2.allocate_address(Domain="vpc")
+    ec2.associate_address(AllocationId=eip["AllocationId"], NetworkInterfaceId=web_eni)
+    print(json.dumps({"vpc": vpc, "web": web, "db": db, "web_instance": web_i, "web_eni": web_eni,
+                      "db_instance": db_i, "db_eni": db_eni, "address": eip["PublicIp"]}))
 else:
     sys.exit("unknown command " + cmd)

@@ -19,6 +19,7 @@ use crate::errors::classify;
 use crate::wire;
 
 mod rules;
+mod workloads;
 
 use rules::{enrich_security_groups, fetch_rule_rows, RuleIds};
 
@@ -227,10 +228,13 @@ fn convert(doc: Value) -> Result<Vec<Resource>, Problem> {
 /// read is marked uncollected so that it is never reported as deleted.
 pub async fn collect_scope(config: &SdkConfig, scope: Scope, known: &KnownGroups) -> Collected {
     let ec2 = aws_sdk_ec2::Client::new(config);
-    // Security groups (with their enrichment) and network ACLs are independent: fetch them
-    // concurrently.
-    let ((sgs, mut problems), (acls, acl_problems)) =
-        tokio::join!(collect_groups(&ec2, known), collect_acls(&ec2));
+    // Security groups (with their enrichment), network ACLs and the workloads are independent:
+    // fetch them concurrently.
+    let ((mut sgs, mut problems), (acls, acl_problems), workloads) = tokio::join!(
+        collect_groups(&ec2, known),
+        collect_acls(&ec2),
+        workloads::collect_workloads(&ec2)
+    );
     problems.extend(acl_problems);
     let (sg_ok, acl_ok) = (sgs.is_some(), acls.is_some());
     let mut uncollected = Vec::new();
@@ -240,10 +244,32 @@ pub async fn collect_scope(config: &SdkConfig, scope: Scope, known: &KnownGroups
     if !acl_ok {
         uncollected.push(ResourceKind::AwsNetworkAcl);
     }
+    let mut workload_resources = Vec::new();
+    let mut attached = None;
+    for (kind, listed) in workloads {
+        match listed {
+            Ok(rs) => {
+                if kind == ResourceKind::AwsNetworkInterface {
+                    attached = Some(workloads::attached_groups(&rs));
+                }
+                workload_resources.extend(rs);
+            }
+            Err(p) => {
+                uncollected.push(kind);
+                problems.push(p);
+            }
+        }
+    }
+    // Whether a network interface uses each group: unknown when the interfaces could not be
+    // listed.
+    for g in sgs.iter_mut().flatten() {
+        g.attached = attached.as_ref().map(|s| s.contains(g.id.as_str()));
+    }
     let resources: Vec<Resource> = sgs
         .into_iter()
         .flatten()
         .chain(acls.into_iter().flatten())
+        .chain(workload_resources)
         .collect();
 
     let status = if !sg_ok && !acl_ok {

@@ -16,6 +16,8 @@ pub const ACTIONS: &[&str] = &[
     "ec2:DescribeManagedPrefixLists",
     "ec2:GetManagedPrefixListEntries",
     "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeRouteTables",
     "cloudtrail:LookupEvents",
 ];
 

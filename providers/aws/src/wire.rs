@@ -127,3 +127,142 @@ pub fn network_acl(a: &NetworkAcl) -> Value {
         "Tags": tags(a.tags()),
     })
 }
+
+pub fn network_interface(n: &aws_sdk_ec2::types::NetworkInterface) -> Value {
+    let assoc = |a: Option<&aws_sdk_ec2::types::NetworkInterfaceAssociation>| {
+        a.map(|a| json!({"PublicIp": a.public_ip(), "IpOwnerId": a.ip_owner_id(), "AllocationId": a.allocation_id()}))
+    };
+    let mut m = Map::new();
+    put(&mut m, "NetworkInterfaceId", n.network_interface_id());
+    put(&mut m, "SubnetId", n.subnet_id());
+    put(&mut m, "VpcId", n.vpc_id());
+    put(&mut m, "Description", n.description());
+    put(
+        &mut m,
+        "InterfaceType",
+        n.interface_type().map(|t| t.as_str()),
+    );
+    put(&mut m, "RequesterManaged", n.requester_managed());
+    put(&mut m, "Status", n.status().map(|s| s.as_str()));
+    put(&mut m, "PrivateIpAddress", n.private_ip_address());
+    put(&mut m, "Association", assoc(n.association()));
+    put(
+        &mut m,
+        "Attachment",
+        n.attachment().map(
+            |a| json!({"InstanceId": a.instance_id(), "Status": a.status().map(|s| s.as_str())}),
+        ),
+    );
+    m.insert(
+        "Groups".into(),
+        n.groups()
+            .iter()
+            .map(|g| json!({"GroupId": g.group_id(), "GroupName": g.group_name()}))
+            .collect(),
+    );
+    m.insert(
+        "PrivateIpAddresses".into(),
+        n.private_ip_addresses()
+            .iter()
+            .map(|p| {
+                let mut e = Map::new();
+                put(&mut e, "PrivateIpAddress", p.private_ip_address());
+                put(&mut e, "Primary", p.primary());
+                put(&mut e, "Association", assoc(p.association()));
+                Value::Object(e)
+            })
+            .collect(),
+    );
+    m.insert(
+        "Ipv6Addresses".into(),
+        n.ipv6_addresses()
+            .iter()
+            .map(|a| json!({"Ipv6Address": a.ipv6_address()}))
+            .collect(),
+    );
+    m.insert("TagSet".into(), tags(n.tag_set()));
+    Value::Object(m)
+}
+
+pub fn subnet(s: &aws_sdk_ec2::types::Subnet) -> Value {
+    let mut m = Map::new();
+    put(&mut m, "SubnetId", s.subnet_id());
+    put(&mut m, "VpcId", s.vpc_id());
+    put(&mut m, "CidrBlock", s.cidr_block());
+    put(&mut m, "MapPublicIpOnLaunch", s.map_public_ip_on_launch());
+    m.insert(
+        "Ipv6CidrBlockAssociationSet".into(),
+        s.ipv6_cidr_block_association_set()
+            .iter()
+            .map(|a| json!({"Ipv6CidrBlock": a.ipv6_cidr_block(), "AssociationId": a.association_id()}))
+            .collect(),
+    );
+    m.insert("Tags".into(), tags(s.tags()));
+    Value::Object(m)
+}
+
+pub fn route_table(t: &aws_sdk_ec2::types::RouteTable) -> Value {
+    let mut m = Map::new();
+    put(&mut m, "RouteTableId", t.route_table_id());
+    put(&mut m, "VpcId", t.vpc_id());
+    m.insert(
+        "Associations".into(),
+        t.associations()
+            .iter()
+            .map(|a| {
+                let mut e = Map::new();
+                put(&mut e, "Main", a.main());
+                put(&mut e, "SubnetId", a.subnet_id());
+                put(&mut e, "GatewayId", a.gateway_id());
+                put(
+                    &mut e,
+                    "RouteTableAssociationId",
+                    a.route_table_association_id(),
+                );
+                Value::Object(e)
+            })
+            .collect(),
+    );
+    m.insert(
+        "Routes".into(),
+        t.routes()
+            .iter()
+            .map(|r| {
+                let mut e = Map::new();
+                put(&mut e, "DestinationCidrBlock", r.destination_cidr_block());
+                put(
+                    &mut e,
+                    "DestinationIpv6CidrBlock",
+                    r.destination_ipv6_cidr_block(),
+                );
+                put(
+                    &mut e,
+                    "DestinationPrefixListId",
+                    r.destination_prefix_list_id(),
+                );
+                put(&mut e, "GatewayId", r.gateway_id());
+                put(&mut e, "NatGatewayId", r.nat_gateway_id());
+                put(
+                    &mut e,
+                    "EgressOnlyInternetGatewayId",
+                    r.egress_only_internet_gateway_id(),
+                );
+                put(&mut e, "TransitGatewayId", r.transit_gateway_id());
+                put(
+                    &mut e,
+                    "VpcPeeringConnectionId",
+                    r.vpc_peering_connection_id(),
+                );
+                put(&mut e, "NetworkInterfaceId", r.network_interface_id());
+                put(&mut e, "InstanceId", r.instance_id());
+                put(&mut e, "CarrierGatewayId", r.carrier_gateway_id());
+                put(&mut e, "LocalGatewayId", r.local_gateway_id());
+                put(&mut e, "CoreNetworkArn", r.core_network_arn());
+                put(&mut e, "State", r.state().map(|s| s.as_str()));
+                Value::Object(e)
+            })
+            .collect(),
+    );
+    m.insert("Tags".into(), tags(t.tags()));
+    Value::Object(m)
+}

@@ -1,5 +1,7 @@
 //! AWS EC2 dumps: `describe-security-groups`, `describe-security-group-rules`,
-//! `describe-network-acls` (the CLI prints the API response in PascalCase).
+//! `describe-network-acls`, and the workload dumps of `crate::aws_workloads`
+//! (`describe-network-interfaces`, `describe-subnets`, `describe-route-tables`; the CLI prints
+//! the API response in PascalCase).
 
 use std::collections::BTreeMap;
 
@@ -14,6 +16,7 @@ use crate::json::{unique_ids, ConvertError, Node};
 pub fn detect(root: &Node<'_>) -> Option<&'static str> {
     ["SecurityGroups", "SecurityGroupRules", "NetworkAcls"]
         .into_iter()
+        .chain(crate::aws_workloads::KEYS)
         .find(|k| root.child(k).is_some())
 }
 
@@ -33,9 +36,24 @@ pub fn convert(root: &Node<'_>) -> Result<Vec<Resource>, ConvertError> {
                 .map(|n| Ok((n.path.clone(), network_acl(n)?)))
                 .collect::<Result<_, ConvertError>>()?,
         ),
+        Some(key @ ("NetworkInterfaces" | "Subnets" | "RouteTables")) => {
+            let one = match key {
+                "NetworkInterfaces" => crate::aws_workloads::interface,
+                "Subnets" => crate::aws_workloads::subnet,
+                _ => crate::aws_workloads::route_table,
+            };
+            unique_ids(
+                root.list(key)?
+                    .iter()
+                    .map(|n| Ok((n.path.clone(), one(n)?)))
+                    .collect::<Result<_, ConvertError>>()?,
+            )
+        }
         _ => Err(root.err(
-            "not an AWS EC2 dump: expected a top-level SecurityGroups, SecurityGroupRules or NetworkAcls key \
-             (aws ec2 describe-security-groups, describe-security-group-rules or describe-network-acls output)",
+            "not an AWS EC2 dump: expected a top-level SecurityGroups, SecurityGroupRules, NetworkAcls, \
+             NetworkInterfaces, Subnets or RouteTables key (aws ec2 describe-security-groups, \
+             describe-security-group-rules, describe-network-acls, describe-network-interfaces, \
+             describe-subnets or describe-route-tables output)",
         )),
     }
 }

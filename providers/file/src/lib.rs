@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod aws;
+pub mod aws_workloads;
 pub mod azure;
 pub mod gcp;
 pub mod gcp_policy;
@@ -151,6 +152,38 @@ pub fn import_files(
     account: &str,
     files: &[impl AsRef<Path>],
 ) -> Result<Vec<Resource>, ImportError> {
+    Ok(import_files_read(provider, account, files)?.0)
+}
+
+/// Import the dump files of one scope as its snapshot. The firewall kinds count as read (the
+/// files are what the scope has); a workload kind counts as read only when a dump of it is
+/// among the files, else it is `uncollected`, so that reach says `unknown` rather than
+/// concluding from an absence.
+pub fn import_scope(
+    scope: &netdrift_snapshots::Scope,
+    files: &[impl AsRef<Path>],
+) -> Result<netdrift_snapshots::Collected, ImportError> {
+    let (resources, read) = import_files_read(scope.provider(), scope.account(), files)?;
+    let mut c = netdrift_snapshots::Collected::complete(scope.clone(), resources);
+    c.uncollected = netdrift_snapshots::collection::workload_kinds(scope.provider())
+        .into_iter()
+        .filter(|k| !read.contains(k))
+        .collect();
+    Ok(c)
+}
+
+/// [`import_files`], and the workload kinds whose dumps were among the files.
+fn import_files_read(
+    provider: Provider,
+    account: &str,
+    files: &[impl AsRef<Path>],
+) -> Result<
+    (
+        Vec<Resource>,
+        std::collections::BTreeSet<netdrift_snapshots::ResourceKind>,
+    ),
+    ImportError,
+> {
     let mut docs = Vec::new();
     for f in files {
         let path = f.as_ref();
@@ -173,11 +206,15 @@ pub fn import_files(
             }
         }
     }
+    let mut read = std::collections::BTreeSet::new();
     let mut all = Vec::new();
     for (name, doc) in docs {
+        if provider == Provider::Aws {
+            read.extend(aws::detect(&Node::root(&doc)).and_then(aws_workloads::kind_of));
+        }
         let resources = convert_with(provider, account, &doc, &before_classic)
             .map_err(|source| ImportError::Convert { file: name, source })?;
         all.extend(resources);
     }
-    Ok(aws::merge_rule_ids(all))
+    Ok((aws::merge_rule_ids(all), read))
 }

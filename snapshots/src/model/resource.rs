@@ -44,6 +44,10 @@ pub enum ResourceKind {
     /// A GCP hierarchical, global network or regional network firewall policy.
     GcpFirewallPolicy,
     AzureNsg,
+    /// Workloads: what a firewall applies to and how it is routed (`Resource::workload`).
+    AwsNetworkInterface,
+    AwsSubnet,
+    AwsRouteTable,
 }
 
 impl ResourceKind {
@@ -54,12 +58,30 @@ impl ResourceKind {
             ResourceKind::GcpFirewallRule => "gcp_firewall_rule",
             ResourceKind::GcpFirewallPolicy => "gcp_firewall_policy",
             ResourceKind::AzureNsg => "azure_nsg",
+            ResourceKind::AwsNetworkInterface => "aws_network_interface",
+            ResourceKind::AwsSubnet => "aws_subnet",
+            ResourceKind::AwsRouteTable => "aws_route_table",
         }
+    }
+
+    /// A workload kind (network interfaces, subnets, route tables): it carries no rules, is never
+    /// diffed or approved, and tells which workloads a firewall change reaches.
+    pub fn is_workload(self) -> bool {
+        matches!(
+            self,
+            ResourceKind::AwsNetworkInterface
+                | ResourceKind::AwsSubnet
+                | ResourceKind::AwsRouteTable
+        )
     }
 
     pub fn provider(self) -> Provider {
         match self {
-            ResourceKind::AwsSecurityGroup | ResourceKind::AwsNetworkAcl => Provider::Aws,
+            ResourceKind::AwsSecurityGroup
+            | ResourceKind::AwsNetworkAcl
+            | ResourceKind::AwsNetworkInterface
+            | ResourceKind::AwsSubnet
+            | ResourceKind::AwsRouteTable => Provider::Aws,
             ResourceKind::GcpFirewallRule | ResourceKind::GcpFirewallPolicy => Provider::Gcp,
             ResourceKind::AzureNsg => Provider::Azure,
         }
@@ -89,6 +111,9 @@ impl FromStr for ResourceKind {
             "gcp_firewall_rule" => ResourceKind::GcpFirewallRule,
             "gcp_firewall_policy" => ResourceKind::GcpFirewallPolicy,
             "azure_nsg" => ResourceKind::AzureNsg,
+            "aws_network_interface" => ResourceKind::AwsNetworkInterface,
+            "aws_subnet" => ResourceKind::AwsSubnet,
+            "aws_route_table" => ResourceKind::AwsRouteTable,
             _ => return Err(ModelError::new(s, "unknown resource kind")),
         })
     }
@@ -201,6 +226,10 @@ pub struct Resource {
     /// Where a GCP firewall policy sits in the evaluation order and what it applies to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<PolicyPlacement>,
+    /// What a workload kind says about itself (none for firewall kinds, so their canonical
+    /// form and state hashes are what they were before workloads existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload: Option<Workload>,
 }
 
 /// A GCP firewall policy's place in the evaluation order: hierarchical policies (organization,
@@ -249,6 +278,7 @@ impl Resource {
             rules: Vec::new(),
             prefix_lists: BTreeMap::new(),
             policy: None,
+            workload: None,
         }
     }
 }

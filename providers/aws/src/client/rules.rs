@@ -1,11 +1,12 @@
 //! What a security group needs beyond DescribeSecurityGroups: its rules' `sgr-` ids (kept from
 //! the stored snapshot for an unchanged group, else DescribeSecurityGroupRules, filtered by
-//! group when few changed), its prefix lists resolved, and whether a network interface uses it.
+//! group when few changed) and its prefix lists resolved. Whether a network interface uses it
+//! comes from the workloads (`workloads.rs`).
 
 use super::*;
 
-/// Rule ids (stored ones for unchanged groups, DescribeSecurityGroupRules for the others),
-/// resolved prefix lists and attachment (network interfaces), fetched concurrently. A failure
+/// Rule ids (stored ones for unchanged groups, DescribeSecurityGroupRules for the others) and
+/// resolved prefix lists, fetched concurrently. A failure
 /// here degrades the data (problem, partial snapshot) but keeps the groups.
 pub(super) async fn enrich_security_groups(
     ec2: &aws_sdk_ec2::Client,
@@ -52,12 +53,9 @@ pub(super) async fn enrich_security_groups(
             None => fetch_rule_rows(ec2, wanted).await,
         }
     };
-    let ((rows, p1), (resolved, p2), (attached, p3)) = tokio::join!(
-        rule_rows,
-        fetch_prefix_lists(ec2, &referenced),
-        fetch_attached(ec2)
-    );
-    problems.extend(p1.into_iter().chain(p2).chain(p3));
+    let ((rows, p1), (resolved, p2)) =
+        tokio::join!(rule_rows, fetch_prefix_lists(ec2, &referenced));
+    problems.extend(p1.into_iter().chain(p2));
     if let Some(rows) = rows.filter(|r| !r.is_empty()) {
         if let Ok(with_ids) = convert(json!({ "SecurityGroupRules": rows })) {
             let mut all = std::mem::take(sgs);
@@ -74,7 +72,6 @@ pub(super) async fn enrich_security_groups(
                 r.prefix_lists.insert(id.clone(), nets.clone());
             }
         }
-        r.attached = attached.as_ref().map(|s| s.contains(r.id.as_str()));
     }
 }
 
@@ -207,33 +204,6 @@ pub(super) async fn fetch_prefix_lists(
         }
     }
     (resolved, problems)
-}
-
-/// Group ids attached to a network interface: `None` when that could not be read.
-pub(super) async fn fetch_attached(
-    ec2: &aws_sdk_ec2::Client,
-) -> (Option<BTreeSet<String>>, Vec<Problem>) {
-    let mut attached = BTreeSet::new();
-    let mut pages = ec2
-        .describe_network_interfaces()
-        .max_results(1000)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        match page {
-            Ok(p) => {
-                for ni in p.network_interfaces() {
-                    attached.extend(
-                        ni.groups()
-                            .iter()
-                            .filter_map(|g| g.group_id().map(str::to_string)),
-                    );
-                }
-            }
-            Err(e) => return (None, vec![classify("DescribeNetworkInterfaces", None, &e)]),
-        }
-    }
-    (Some(attached), Vec::new())
 }
 
 #[cfg(test)]

@@ -1,0 +1,540 @@
+//! Reach: which workloads a change of access really opens to the internet, and on which address.
+//!
+//! AWS (docs/semantics.md, "Reach"): a security group's network interfaces; an interface is
+//! reachable from the internet over IPv4 when it has a public IPv4 address (auto-assigned or an
+//! Elastic IP) and its subnet's route table (the explicit association, else the VPC's main table)
+//! routes the source addresses to an internet gateway; over IPv6 when it has an IPv6 address and
+//! an internet-gateway route covers the source (an egress-only gateway admits nothing inbound).
+//! The subnet's network ACL must let the traffic in and, being stateless, its replies out (to
+//! an ephemeral port, 1024-65535, for TCP and UDP). Egress: the destinations must be routed to an
+//! internet gateway (with a public address) or, for IPv4, a NAT gateway, and allowed out by the
+//! ACL with replies allowed back in. A network ACL change reaches the interfaces of the subnets
+//! it is associated with, through their security groups.
+//!
+//! Whatever was not collected makes the answer `unknown`, never `unattached` or `internal`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::access::{evaluate, AccessBox, AccessSet, AddrSet};
+use crate::effective::{unit_access, UnitRule};
+use crate::model::{
+    AwsInterface, AwsRouteTable, Direction, Resource, ResourceId, ResourceKind, RouteDestination,
+    RouteTarget, Workload,
+};
+
+/// Whether the newly allowed access reaches a workload from (or to) the internet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reach {
+    /// At least one workload is reachable from the newly allowed public addresses (ingress), or
+    /// reaches the newly allowed public destinations (egress).
+    Internet,
+    /// It applies to workloads, none of them reachable from (or reaching) outside.
+    Internal,
+    /// Nothing uses it.
+    Unattached,
+    /// The workloads were not collected (or not all that decides): nothing is concluded.
+    Unknown,
+}
+
+impl Reach {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reach::Internet => "internet",
+            Reach::Internal => "internal",
+            Reach::Unattached => "unattached",
+            Reach::Unknown => "unknown",
+        }
+    }
+}
+
+/// A workload the change exposes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ExposedWorkload {
+    /// The network interface (`eni-…`).
+    pub id: String,
+    /// The instance it belongs to, when one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// The public address it is reached on (or reaches out from): an IPv4 or IPv6 address, or
+    /// the NAT gateway its egress leaves through (`via nat-…`).
+    pub address: Option<String>,
+    /// The newly reachable protocols and ports (`tcp/22`, `udp/53`, `all`).
+    pub ports: Vec<String>,
+}
+
+/// The answer for one drift item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReachVerdict {
+    pub reach: Reach,
+    pub exposed: Vec<ExposedWorkload>,
+    /// One line for the reasons: what decided it.
+    pub why: String,
+}
+
+impl ReachVerdict {
+    fn unknown(why: impl Into<String>) -> ReachVerdict {
+        ReachVerdict {
+            reach: Reach::Unknown,
+            exposed: Vec::new(),
+            why: format!("reach unknown: {}", why.into()),
+        }
+    }
+}
+
+/// One scope's workloads, indexed once for all its drift items.
+pub struct ScopeWorkloads<'a> {
+    uncollected: &'a BTreeSet<ResourceKind>,
+    /// (interface resource, its data), in id order.
+    interfaces: Vec<(&'a Resource, &'a AwsInterface)>,
+    vpc_of_subnet: HashMap<&'a str, &'a str>,
+    tables: Vec<&'a AwsRouteTable>,
+    acl_of_subnet: HashMap<&'a str, &'a Resource>,
+    acls: HashMap<&'a str, &'a Resource>,
+    groups: HashMap<&'a str, &'a Resource>,
+}
+
+/// What one interface is, for one item.
+enum Verdict {
+    /// The workload, and the part of the access that reaches it.
+    Internet(ExposedWorkload, AccessSet),
+    Internal,
+    Unknown(String),
+}
+
+impl<'a> ScopeWorkloads<'a> {
+    pub fn new(resources: &'a [Resource], uncollected: &'a BTreeSet<ResourceKind>) -> Self {
+        let mut w = ScopeWorkloads {
+            uncollected,
+            interfaces: Vec::new(),
+            vpc_of_subnet: HashMap::new(),
+            tables: Vec::new(),
+            acl_of_subnet: HashMap::new(),
+            acls: HashMap::new(),
+            groups: HashMap::new(),
+        };
+        for r in resources {
+            match (&r.workload, r.kind) {
+                (Some(Workload::AwsInterface(i)), _) => w.interfaces.push((r, i)),
+                (Some(Workload::AwsSubnet(s)), _) => {
+                    w.vpc_of_subnet.insert(r.id.as_str(), s.vpc.as_str());
+                }
+                (Some(Workload::AwsRouteTable(t)), _) => w.tables.push(t),
+                (None, ResourceKind::AwsNetworkAcl) => {
+                    w.acls.insert(r.id.as_str(), r);
+                    for s in &r.attachments {
+                        w.acl_of_subnet.insert(s.as_str(), r);
+                    }
+                }
+                (None, ResourceKind::AwsSecurityGroup) => {
+                    w.groups.insert(r.id.as_str(), r);
+                }
+                _ => {}
+            }
+        }
+        w.interfaces.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+        w
+    }
+
+    /// Reach of the access a change newly allows (`allowed`) on one resource, in one direction.
+    pub fn reach(
+        &self,
+        resource: &ResourceId,
+        kind: ResourceKind,
+        direction: Direction,
+        allowed: &AccessSet,
+    ) -> ReachVerdict {
+        match kind {
+            ResourceKind::AwsSecurityGroup | ResourceKind::AwsNetworkAcl => {}
+            other => {
+                return ReachVerdict::unknown(format!(
+                    "the workloads of {} are not collected yet",
+                    other.provider()
+                ))
+            }
+        }
+        if self
+            .uncollected
+            .contains(&ResourceKind::AwsNetworkInterface)
+        {
+            return ReachVerdict::unknown("network interfaces were not collected");
+        }
+        let id = resource.as_str();
+        let members: Vec<&(&Resource, &AwsInterface)> = match kind {
+            ResourceKind::AwsSecurityGroup => self
+                .interfaces
+                .iter()
+                .filter(|(_, i)| i.groups.iter().any(|g| g == id))
+                .collect(),
+            _ => {
+                let Some(acl) = self.acls.get(id) else {
+                    return ReachVerdict::unknown("the network ACL is not in the snapshot");
+                };
+                self.interfaces
+                    .iter()
+                    .filter(|(_, i)| acl.attachments.contains(&i.subnet))
+                    .collect()
+            }
+        };
+        if members.is_empty() {
+            return ReachVerdict {
+                reach: Reach::Unattached,
+                exposed: Vec::new(),
+                why: match kind {
+                    ResourceKind::AwsSecurityGroup => "no network interface uses it".into(),
+                    _ => "no network interface is in a subnet it is associated with".into(),
+                },
+            };
+        }
+        let public = allowed.public_part();
+        let mut exposed = Vec::new();
+        let mut unknown: Vec<String> = Vec::new();
+        for (r, i) in &members {
+            let v = if public.is_empty() {
+                Verdict::Internal
+            } else {
+                self.interface(r, i, kind, direction, &public)
+            };
+            match v {
+                Verdict::Internet(e, _) => exposed.push(e),
+                Verdict::Internal => {}
+                Verdict::Unknown(why) => unknown.push(format!("{}: {why}", r.id)),
+            }
+        }
+        summarize(
+            kind,
+            direction,
+            members.len(),
+            public.is_empty(),
+            exposed,
+            unknown,
+        )
+    }
+
+    /// The attack surface now, independent of any baseline: every interface the internet
+    /// reaches through what its security groups allow in, with the groups that open it. `Err`
+    /// says why it cannot be told (the workloads were not collected); an interface whose reach
+    /// cannot be told is listed in the second vector with the reason.
+    pub fn surface(&self) -> Result<(Vec<SurfaceEntry>, Vec<String>), String> {
+        if self
+            .uncollected
+            .contains(&ResourceKind::AwsNetworkInterface)
+        {
+            return Err("network interfaces were not collected".into());
+        }
+        let mut out = Vec::new();
+        let mut unknown = Vec::new();
+        for (r, i) in &self.interfaces {
+            let groups: Vec<&Resource> = i
+                .groups
+                .iter()
+                .filter_map(|g| self.groups.get(g.as_str()).copied())
+                .collect();
+            let access: Vec<(&Resource, AccessSet)> = groups
+                .iter()
+                .map(|g| (*g, resource_access(g, Direction::Ingress).public_part()))
+                .collect();
+            let all = access
+                .iter()
+                .fold(AccessSet::default(), |acc, (_, a)| acc.union(a));
+            if all.is_empty() {
+                continue;
+            }
+            match self.interface(
+                r,
+                i,
+                ResourceKind::AwsSecurityGroup,
+                Direction::Ingress,
+                &all,
+            ) {
+                Verdict::Internet(e, reachable) => {
+                    let opened_by = access
+                        .iter()
+                        .filter(|(_, a)| !a.intersection(&reachable).is_empty())
+                        .map(|(g, _)| g.id.as_str().to_string())
+                        .collect();
+                    out.push(SurfaceEntry {
+                        workload: e,
+                        opened_by,
+                    });
+                }
+                Verdict::Internal => {}
+                Verdict::Unknown(why) => unknown.push(format!("{}: {why}", r.id)),
+            }
+        }
+        Ok((out, unknown))
+    }
+
+    /// One interface against the public part of the newly allowed access.
+    fn interface(
+        &self,
+        r: &Resource,
+        i: &AwsInterface,
+        kind: ResourceKind,
+        direction: Direction,
+        public: &AccessSet,
+    ) -> Verdict {
+        if self.uncollected.contains(&ResourceKind::AwsRouteTable) {
+            return Verdict::Unknown("route tables were not collected".into());
+        }
+        let vpc = i
+            .vpc
+            .as_deref()
+            .or_else(|| self.vpc_of_subnet.get(i.subnet.as_str()).copied());
+        let table = self
+            .tables
+            .iter()
+            .find(|t| t.subnets.contains(&i.subnet))
+            .or_else(|| {
+                self.tables
+                    .iter()
+                    .find(|t| t.main && Some(t.vpc.as_str()) == vpc)
+            });
+        let Some(table) = table else {
+            return Verdict::Unknown(format!(
+                "no route table of subnet {} is in the snapshot",
+                i.subnet
+            ));
+        };
+        let ingress = direction == Direction::Ingress;
+        let (to_internet, nat) = internet_routes(table, i, ingress);
+        let mut reachable = restrict(public, &to_internet);
+        // A security group's change still passes the subnet's network ACL; a network ACL's
+        // change still passes the interface's security groups.
+        match kind {
+            ResourceKind::AwsSecurityGroup => {
+                if let Some(acl) = self.acl_of_subnet.get(i.subnet.as_str()) {
+                    reachable = through_acl(&reachable, acl, direction);
+                }
+            }
+            _ => {
+                if let Some(acl) = self.acl_of_subnet.get(i.subnet.as_str()) {
+                    reachable = replies_pass(&reachable, acl, direction);
+                }
+                let groups: Vec<&Resource> = i
+                    .groups
+                    .iter()
+                    .filter_map(|g| self.groups.get(g.as_str()).copied())
+                    .collect();
+                if groups.len() == i.groups.len() {
+                    let sg = groups.iter().fold(AccessSet::default(), |acc, g| {
+                        acc.union(&resource_access(g, direction))
+                    });
+                    reachable = reachable.intersection(&sg);
+                }
+            }
+        }
+        if reachable.is_empty() {
+            return Verdict::Internal;
+        }
+        let uses_v4 = reachable.cells().any(|(_, _, _, _, a)| !a.v4.is_empty());
+        let address = if uses_v4 {
+            i.public_ipv4
+                .first()
+                .map(IpAddr::to_string)
+                .or_else(|| nat.map(|n| format!("via {n}")))
+        } else {
+            i.ipv6.first().map(IpAddr::to_string)
+        };
+        Verdict::Internet(
+            ExposedWorkload {
+                id: r.id.as_str().to_string(),
+                instance: i.instance.clone(),
+                address,
+                ports: ports_of(&reachable),
+            },
+            reachable,
+        )
+    }
+}
+
+/// One internet-reachable workload of the attack surface.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SurfaceEntry {
+    #[serde(flatten)]
+    pub workload: ExposedWorkload,
+    /// The security groups whose rules open what is reachable.
+    pub opened_by: Vec<String>,
+}
+
+/// The addresses an interface exchanges traffic with the internet for, through its subnet's
+/// route table, in one direction; and the NAT gateway its IPv4 egress leaves through, if any.
+fn internet_routes<'t>(
+    table: &'t AwsRouteTable,
+    i: &AwsInterface,
+    ingress: bool,
+) -> (AddrSet, Option<&'t str>) {
+    // Where the subnet can exchange traffic with the internet, per address family.
+    let mut v4 = AddrSet::default();
+    let mut v6 = AddrSet::default();
+    let mut nat: Option<&str> = None;
+    for route in table.routes.iter().filter(|r| r.active) {
+        let RouteDestination::Cidr(net) = &route.destination else {
+            continue;
+        };
+        let to_internet = match &route.target {
+            RouteTarget::InternetGateway(_) => true,
+            RouteTarget::NatGateway(id) if !ingress && net.addr().is_ipv4() => {
+                nat.get_or_insert(id);
+                true
+            }
+            RouteTarget::EgressOnlyInternetGateway(_) => !ingress && net.addr().is_ipv6(),
+            _ => false,
+        };
+        if !to_internet {
+            continue;
+        }
+        let set = AddrSet::from_net(net);
+        if net.addr().is_ipv4() {
+            // Through an internet gateway an IPv4 packet needs the interface's public
+            // address; through a NAT gateway (egress only) it does not.
+            let via_nat = matches!(route.target, RouteTarget::NatGateway(_));
+            if via_nat || !i.public_ipv4.is_empty() {
+                v4 = v4.union(&set);
+            }
+        } else if !i.ipv6.is_empty() {
+            v6 = v6.union(&set);
+        }
+    }
+    (v4.union(&v6), nat)
+}
+
+/// The verdict of an item from what its interfaces said.
+fn summarize(
+    kind: ResourceKind,
+    direction: Direction,
+    n: usize,
+    nothing_public: bool,
+    exposed: Vec<ExposedWorkload>,
+    unknown: Vec<String>,
+) -> ReachVerdict {
+    let plural = if n == 1 { "interface" } else { "interfaces" };
+    if let Some(first) = exposed.first() {
+        let more = match exposed.len() {
+            1 => String::new(),
+            k => format!(" (and {} more)", k - 1),
+        };
+        let what = match &first.instance {
+            Some(inst) => format!("{inst} ({})", first.id),
+            None => first.id.clone(),
+        };
+        let at = first
+            .address
+            .as_deref()
+            .map(|a| format!(" at {a}"))
+            .unwrap_or_default();
+        return ReachVerdict {
+            reach: Reach::Internet,
+            why: format!("exposed: {what}{at} on {}{more}", first.ports.join(", ")),
+            exposed,
+        };
+    }
+    if !unknown.is_empty() {
+        return ReachVerdict::unknown(unknown.join("; "));
+    }
+    let why = if nothing_public {
+        format!("latent: {n} {plural}, and the newly allowed access is not from the internet")
+    } else if kind == ResourceKind::AwsNetworkAcl {
+        let way = if direction == Direction::Ingress {
+            "in"
+        } else {
+            "out"
+        };
+        format!("latent: {n} {plural}, none whose security groups, public address and internet route let the newly allowed traffic {way}")
+    } else if direction == Direction::Ingress {
+        format!("latent: {n} {plural}, none with a public address, an internet route and a network ACL that let the newly allowed traffic in")
+    } else {
+        format!(
+            "latent: {n} {plural}, none with a route to the internet for the newly allowed traffic"
+        )
+    };
+    ReachVerdict {
+        reach: Reach::Internal,
+        exposed,
+        why,
+    }
+}
+
+/// `set` restricted to the addresses `addrs` (every protocol and port).
+fn restrict(set: &AccessSet, addrs: &AddrSet) -> AccessSet {
+    set.intersection(&evaluate(&[AccessBox {
+        proto: (0, 255),
+        ports: (0, 65535),
+        addrs: addrs.clone(),
+        allow: true,
+    }]))
+}
+
+/// What one resource allows in one direction, on its own.
+pub fn resource_access(r: &Resource, direction: Direction) -> AccessSet {
+    let rules: Vec<UnitRule<'_>> = r.rules.iter().map(|x| (x, r)).collect();
+    let classes: BTreeSet<_> = [None].into_iter().collect();
+    unit_access(&rules, r.kind.semantics(), direction, &classes)
+        .remove(&None)
+        .unwrap_or_default()
+}
+
+/// The traffic a stateless network ACL lets through in `direction` and whose replies it lets
+/// back.
+fn through_acl(set: &AccessSet, acl: &Resource, direction: Direction) -> AccessSet {
+    replies_pass(
+        &set.intersection(&resource_access(acl, direction)),
+        acl,
+        direction,
+    )
+}
+
+/// The part of `set` whose replies the ACL lets back the other way: for TCP and UDP, to at
+/// least one ephemeral port (1024-65535; clients pick theirs in that range); for any other
+/// protocol, that protocol at all.
+fn replies_pass(set: &AccessSet, acl: &Resource, direction: Direction) -> AccessSet {
+    let back = match direction {
+        Direction::Ingress => Direction::Egress,
+        Direction::Egress => Direction::Ingress,
+    };
+    let replies = resource_access(acl, back);
+    // Per protocol, the addresses a reply may go to.
+    let mut ok: BTreeMap<u8, AddrSet> = BTreeMap::new();
+    for (plo, phi, _, qhi, addrs) in replies.cells() {
+        for p in plo..=phi {
+            let ported = p == 6 || p == 17;
+            if ported && qhi < 1024 {
+                continue;
+            }
+            let e = ok.entry(p).or_default();
+            *e = e.union(addrs);
+        }
+    }
+    let boxes: Vec<AccessBox> = ok
+        .into_iter()
+        .map(|(p, addrs)| AccessBox {
+            proto: (p, p),
+            ports: (0, 65535),
+            addrs,
+            allow: true,
+        })
+        .collect();
+    set.intersection(&evaluate(&boxes))
+}
+
+/// `tcp/22`, `udp/1000-2000`, `icmp`, `all`: the protocols and ports of a set, any address.
+fn ports_of(set: &AccessSet) -> Vec<String> {
+    let mut out: Vec<String> = set
+        .footprint()
+        .render()
+        .into_iter()
+        .map(|e| {
+            if e.ports == "all" {
+                e.protocol
+            } else {
+                format!("{}/{}", e.protocol, e.ports)
+            }
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
