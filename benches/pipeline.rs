@@ -6,6 +6,10 @@
 //!   NACLs, GCP networks, Azure NSGs) where 10 % of resources changed, and where every resource
 //!   changed (nothing skipped by the access hash).
 //! - `correlate`: 10,000 drift items against 1,000,000 stored audit events.
+//! - `reach`: one AWS scope with 5,000 network interfaces (1,000 security groups, 20 subnets,
+//!   their route tables and ACLs): converting the workload dumps, and the reach of every drift
+//!   item when 10 % of the groups open SSH to the world, against the diff and severity of the
+//!   same items.
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -403,6 +407,106 @@ fn bench_correlate() {
     );
 }
 
+fn bench_reach() {
+    use netdrift_snapshots::{assess, assess_with_reach, ScopeWorkloads, SeverityPolicy};
+    let (n_groups, n_enis, n_subnets) = (1_000usize, 5_000usize, 20usize);
+    let subnet = |i: usize| format!("subnet-{i:017x}");
+    let group = |i: usize| format!("sg-{i:017x}");
+    let sg = |i: usize, open: bool| {
+        let mut perms: Vec<Value> = (0..5)
+            .map(|r| json!({"IpProtocol": "tcp", "FromPort": 8000 + r, "ToPort": 8000 + r,
+                "IpRanges": [{"CidrIp": format!("10.{}.0.0/16", r)}], "Ipv6Ranges": [], "PrefixListIds": [], "UserIdGroupPairs": []}))
+            .collect();
+        if open {
+            perms.push(json!({"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+                "Ipv6Ranges": [], "PrefixListIds": [], "UserIdGroupPairs": []}));
+        }
+        json!({"GroupId": group(i), "GroupName": group(i), "Description": "d", "VpcId": "vpc-1",
+            "IpPermissions": perms, "IpPermissionsEgress": []})
+    };
+    let groups_doc = |day2: bool| json!({"SecurityGroups": (0..n_groups).map(|i| sg(i, day2 && i % 10 == 0)).collect::<Vec<_>>()});
+    let enis = json!({"NetworkInterfaces": (0..n_enis).map(|i| {
+        let mut n = json!({"NetworkInterfaceId": format!("eni-{i:017x}"), "SubnetId": subnet(i % n_subnets), "VpcId": "vpc-1",
+            "InterfaceType": "interface", "RequesterManaged": false, "Status": "in-use",
+            "Attachment": {"InstanceId": format!("i-{i:017x}")},
+            "Groups": [{"GroupId": group(i % n_groups)}, {"GroupId": group((i * 7) % n_groups)}],
+            "PrivateIpAddress": format!("10.0.{}.{}", i / 250, i % 250),
+            "PrivateIpAddresses": [{"Primary": true, "PrivateIpAddress": format!("10.0.{}.{}", i / 250, i % 250)}],
+            "Ipv6Addresses": [], "TagSet": []});
+        if i % 3 == 0 {
+            n["Association"] = json!({"PublicIp": format!("54.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256)});
+        }
+        n
+    }).collect::<Vec<_>>()});
+    let subnets = json!({"Subnets": (0..n_subnets).map(|i| json!({"SubnetId": subnet(i), "VpcId": "vpc-1",
+        "CidrBlock": format!("10.0.{}.0/24", i), "MapPublicIpOnLaunch": i % 2 == 0})).collect::<Vec<_>>()});
+    let mut tables = vec![
+        json!({"RouteTableId": "rtb-main", "VpcId": "vpc-1", "Associations": [{"Main": true}],
+        "Routes": [{"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "State": "active"},
+                   {"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-1", "State": "active"}]}),
+    ];
+    tables.push(json!({"RouteTableId": "rtb-public", "VpcId": "vpc-1",
+        "Associations": (0..n_subnets).step_by(2).map(|i| json!({"Main": false, "SubnetId": subnet(i)})).collect::<Vec<_>>(),
+        "Routes": [{"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "State": "active"},
+                   {"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-1", "State": "active"}]}));
+    let acls = json!({"NetworkAcls": [{"NetworkAclId": "acl-1", "VpcId": "vpc-1",
+        "Associations": (0..n_subnets).map(|i| json!({"SubnetId": subnet(i)})).collect::<Vec<_>>(),
+        "Entries": [
+            {"RuleNumber": 100, "Egress": false, "Protocol": "-1", "RuleAction": "allow", "CidrBlock": "0.0.0.0/0"},
+            {"RuleNumber": 32767, "Egress": false, "Protocol": "-1", "RuleAction": "deny", "CidrBlock": "0.0.0.0/0"},
+            {"RuleNumber": 100, "Egress": true, "Protocol": "-1", "RuleAction": "allow", "CidrBlock": "0.0.0.0/0"},
+            {"RuleNumber": 32767, "Egress": true, "Protocol": "-1", "RuleAction": "deny", "CidrBlock": "0.0.0.0/0"}]}]});
+    let conv = |d: &Value| netdrift_provider_file::convert_document(Provider::Aws, "1", d).unwrap();
+    let t = Instant::now();
+    let mut workloads = conv(&enis);
+    workloads.extend(conv(&subnets));
+    workloads.extend(conv(&json!({ "RouteTables": tables })));
+    let convert = t.elapsed();
+    let mut before = conv(&groups_doc(false));
+    before.extend(conv(&acls));
+    let t = Instant::now();
+    let mut after = conv(&groups_doc(true));
+    after.extend(conv(&acls));
+    let convert_firewalls = t.elapsed();
+    after.extend(workloads);
+    let empty = BTreeSet::new();
+    let policy = SeverityPolicy::default();
+    // The drift step without reach: diff and severity.
+    let t = Instant::now();
+    let diffs = diff_scope(&before, &after, &empty);
+    let mut sev = 0usize;
+    for d in &diffs {
+        sev += assess(d, &policy).severity as usize;
+    }
+    let plain = t.elapsed();
+    // Reach: the index, then each item's reach and its severity with it.
+    let t = Instant::now();
+    let w = ScopeWorkloads::new(&after, &empty);
+    let mut internet = 0;
+    for d in &diffs {
+        let v = w.reach(&d.resource, d.kind, d.direction, &d.allowed_union());
+        internet += (v.reach == netdrift_snapshots::Reach::Internet) as usize;
+        sev += assess_with_reach(d, &policy, Some(&v)).severity as usize;
+    }
+    let reach = t.elapsed();
+    let t = Instant::now();
+    let (surface, _) = w.surface().unwrap();
+    let surface_t = t.elapsed();
+    // What a scheduled run computes without reach: converting what it read, diff, severity.
+    let run = convert_firewalls + plain;
+    println!(
+        "reach: {n_enis} interfaces, {n_groups} groups, {} drift items ({internet} internet): converting the workload dumps {:.3}s; a run's conversion + diff + severity without them {:.3}s; reach + severity {:.3}s: with the workloads' conversion {:.0} % more CPU; attack surface ({} exposed) {:.3}s; peak {} MiB [{sev}]",
+        diffs.len(),
+        convert.as_secs_f64(),
+        run.as_secs_f64(),
+        reach.as_secs_f64(),
+        100.0 * (reach + convert).as_secs_f64() / run.as_secs_f64(),
+        surface.len(),
+        surface_t.as_secs_f64(),
+        peak_kib() / 1024
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -414,11 +518,12 @@ fn main() {
             "diff-100k" => bench_diff(100_000),
             "diff-1m" => bench_diff(1_000_000),
             "correlate" => bench_correlate(),
+            "reach" => bench_reach(),
             other => panic!("unknown benchmark {other}"),
         }
         return;
     }
-    let all = ["import", "diff-100k", "diff-1m", "correlate"];
+    let all = ["import", "diff-100k", "diff-1m", "correlate", "reach"];
     let chosen: Vec<&str> = all
         .iter()
         .copied()

@@ -14,6 +14,7 @@ pub mod controls;
 pub mod daemon;
 pub mod drift;
 pub mod evidence;
+pub mod exposure;
 pub mod findings;
 pub mod lock;
 pub mod paths;

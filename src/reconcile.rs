@@ -317,11 +317,10 @@ pub fn reconcile_once(
     let (summary, snapshot_ids, audit_events) =
         (snap.collected, snap.snapshot_ids, snap.audit_events);
     let now = opts.at.unwrap_or_else(Utc::now);
-    let (mut computed, mut coverage) = drift::compute(
-        &store.load_drift_inputs(&drift::selector(None))?,
-        &cfg.drift,
-        now,
-    )?;
+    let inputs = store.load_drift_inputs(&drift::selector(None))?;
+    let (mut computed, mut coverage) = drift::compute(&inputs, &cfg.drift, now)?;
+    let surface = crate::exposure::surface(&inputs);
+    drop(inputs);
     // What the sources themselves could not see comes first: discovery, then the logs.
     let mut source_findings = snap.findings;
     for f in crate::attribution::attribute_all(store, cfg, &mut computed, now)? {
@@ -374,7 +373,7 @@ pub fn reconcile_once(
     };
     let run_id = store.record_run(&record)?;
     let report_files = if opts.write_report {
-        crate::report::write_reports(store, cfg, run_id, &report, true)?
+        crate::report::write_reports(store, cfg, run_id, &report, Some(&surface), true)?
     } else {
         Vec::new()
     };

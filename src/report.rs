@@ -303,6 +303,9 @@ pub struct Context<'a> {
     pub expiring: &'a [crate::store::ExceptionRow],
     /// Open exposure of the last runs, oldest first.
     pub trend: &'a [TrendPoint],
+    /// The attack surface at this run's snapshots (a reconcile's report; `None` for a report
+    /// of stored runs, whose snapshots' surface is not recomputed).
+    pub surface: Option<&'a crate::exposure::Surface>,
 }
 
 /// What changed since the previous report.
@@ -427,6 +430,7 @@ pub fn write_reports(
     cfg: &Config,
     run_id: i64,
     report: &DriftReport,
+    surface: Option<&crate::exposure::Surface>,
     notify: bool,
 ) -> Result<Vec<PathBuf>> {
     let now = report.generated_at;
@@ -443,6 +447,7 @@ pub fn write_reports(
         previous: previous.as_deref(),
         expiring: &expiring,
         trend: &trend,
+        surface,
     };
     let files = write_formats(cfg, &ctx, now)?;
     if let (true, Some(hook)) = (notify, &cfg.report.webhook) {

@@ -94,6 +94,10 @@ pub struct ScopeWorkloads<'a> {
     tables: Vec<&'a AwsRouteTable>,
     acl_of_subnet: HashMap<&'a str, &'a Resource>,
     acls: HashMap<&'a str, &'a Resource>,
+    /// Per network ACL, computed once: what it lets through and whose replies it lets back.
+    acl_sets: HashMap<&'a str, AclSets>,
+    /// Per (security group, direction), computed when first needed.
+    group_access: std::cell::RefCell<HashMap<(&'a str, Direction), AccessSet>>,
     groups: HashMap<&'a str, &'a Resource>,
 }
 
@@ -114,6 +118,8 @@ impl<'a> ScopeWorkloads<'a> {
             tables: Vec::new(),
             acl_of_subnet: HashMap::new(),
             acls: HashMap::new(),
+            acl_sets: HashMap::new(),
+            group_access: Default::default(),
             groups: HashMap::new(),
         };
         for r in resources {
@@ -125,6 +131,7 @@ impl<'a> ScopeWorkloads<'a> {
                 (Some(Workload::AwsRouteTable(t)), _) => w.tables.push(t),
                 (None, ResourceKind::AwsNetworkAcl) => {
                     w.acls.insert(r.id.as_str(), r);
+                    w.acl_sets.insert(r.id.as_str(), AclSets::of(r));
                     for s in &r.attachments {
                         w.acl_of_subnet.insert(s.as_str(), r);
                     }
@@ -214,6 +221,15 @@ impl<'a> ScopeWorkloads<'a> {
         )
     }
 
+    /// What a security group allows in one direction (computed once per scope).
+    fn group(&self, g: &'a Resource, direction: Direction) -> AccessSet {
+        self.group_access
+            .borrow_mut()
+            .entry((g.id.as_str(), direction))
+            .or_insert_with(|| resource_access(g, direction))
+            .clone()
+    }
+
     /// The attack surface now, independent of any baseline: every interface the internet
     /// reaches through what its security groups allow in, with the groups that open it. `Err`
     /// says why it cannot be told (the workloads were not collected); an interface whose reach
@@ -235,7 +251,7 @@ impl<'a> ScopeWorkloads<'a> {
                 .collect();
             let access: Vec<(&Resource, AccessSet)> = groups
                 .iter()
-                .map(|g| (*g, resource_access(g, Direction::Ingress).public_part()))
+                .map(|g| (*g, self.group(g, Direction::Ingress).public_part()))
                 .collect();
             let all = access
                 .iter()
@@ -307,12 +323,12 @@ impl<'a> ScopeWorkloads<'a> {
         match kind {
             ResourceKind::AwsSecurityGroup => {
                 if let Some(acl) = self.acl_of_subnet.get(i.subnet.as_str()) {
-                    reachable = through_acl(&reachable, acl, direction);
+                    reachable = self.acl_sets[acl.id.as_str()].through(&reachable, direction);
                 }
             }
             _ => {
                 if let Some(acl) = self.acl_of_subnet.get(i.subnet.as_str()) {
-                    reachable = replies_pass(&reachable, acl, direction);
+                    reachable = self.acl_sets[acl.id.as_str()].replies_pass(&reachable, direction);
                 }
                 let groups: Vec<&Resource> = i
                     .groups
@@ -321,7 +337,7 @@ impl<'a> ScopeWorkloads<'a> {
                     .collect();
                 if groups.len() == i.groups.len() {
                     let sg = groups.iter().fold(AccessSet::default(), |acc, g| {
-                        acc.union(&resource_access(g, direction))
+                        acc.union(&self.group(g, direction))
                     });
                     reachable = reachable.intersection(&sg);
                 }
@@ -477,28 +493,52 @@ pub fn resource_access(r: &Resource, direction: Direction) -> AccessSet {
         .unwrap_or_default()
 }
 
-/// The traffic a stateless network ACL lets through in `direction` and whose replies it lets
-/// back.
-fn through_acl(set: &AccessSet, acl: &Resource, direction: Direction) -> AccessSet {
-    replies_pass(
-        &set.intersection(&resource_access(acl, direction)),
-        acl,
-        direction,
-    )
+/// What one stateless network ACL lets through each way, and where replies may go back.
+struct AclSets {
+    ingress: AccessSet,
+    egress: AccessSet,
+    /// The traffic whose replies pass back out (for inbound traffic) / back in (outbound).
+    replies_out: AccessSet,
+    replies_in: AccessSet,
 }
 
-/// The part of `set` whose replies the ACL lets back the other way: for TCP and UDP, to at
-/// least one ephemeral port (1024-65535; clients pick theirs in that range); for any other
-/// protocol, that protocol at all.
-fn replies_pass(set: &AccessSet, acl: &Resource, direction: Direction) -> AccessSet {
-    let back = match direction {
-        Direction::Ingress => Direction::Egress,
-        Direction::Egress => Direction::Ingress,
-    };
-    let replies = resource_access(acl, back);
+impl AclSets {
+    fn of(acl: &Resource) -> AclSets {
+        let ingress = resource_access(acl, Direction::Ingress);
+        let egress = resource_access(acl, Direction::Egress);
+        AclSets {
+            replies_out: reply_ok(&egress),
+            replies_in: reply_ok(&ingress),
+            ingress,
+            egress,
+        }
+    }
+
+    /// The traffic it lets through in `direction` and whose replies it lets back.
+    fn through(&self, set: &AccessSet, direction: Direction) -> AccessSet {
+        let pass = match direction {
+            Direction::Ingress => &self.ingress,
+            Direction::Egress => &self.egress,
+        };
+        self.replies_pass(&set.intersection(pass), direction)
+    }
+
+    /// The part of `set` whose replies it lets back the other way.
+    fn replies_pass(&self, set: &AccessSet, direction: Direction) -> AccessSet {
+        set.intersection(match direction {
+            Direction::Ingress => &self.replies_out,
+            Direction::Egress => &self.replies_in,
+        })
+    }
+}
+
+/// The traffic whose replies `back` (what the ACL allows the other way) lets through: for TCP
+/// and UDP, replies to at least one ephemeral port (1024-65535; clients pick theirs in that
+/// range); for any other protocol, that protocol at all. Any port of the original traffic.
+fn reply_ok(back: &AccessSet) -> AccessSet {
     // Per protocol, the addresses a reply may go to.
     let mut ok: BTreeMap<u8, AddrSet> = BTreeMap::new();
-    for (plo, phi, _, qhi, addrs) in replies.cells() {
+    for (plo, phi, _, qhi, addrs) in back.cells() {
         for p in plo..=phi {
             let ported = p == 6 || p == 17;
             if ported && qhi < 1024 {
@@ -517,7 +557,7 @@ fn replies_pass(set: &AccessSet, acl: &Resource, direction: Direction) -> Access
             allow: true,
         })
         .collect();
-    set.intersection(&evaluate(&boxes))
+    evaluate(&boxes)
 }
 
 /// `tcp/22`, `udp/1000-2000`, `icmp`, `all`: the protocols and ports of a set, any address.

@@ -143,6 +143,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
                 previous: None,
                 expiring: &crate::report::expiring(&store, now, 14)?,
                 trend: &[],
+                surface: None,
             })
         ),
         Format::Table => print_table(&report),

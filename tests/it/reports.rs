@@ -102,6 +102,28 @@ fn html_report_renders_in_chromium_with_its_chart_and_no_injected_script() {
     assert!(html.contains("default-src 'none'"));
     // The hostile name is there, as escaped text.
     assert!(html.contains("&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;"));
+    // Reach (issue 15): the attack surface, and per item what its new access reaches.
+    assert!(
+        html.contains("<h2>Internet-exposed workloads</h2>"),
+        "the surface section"
+    );
+    assert!(
+        html.contains("<tr><td><code>eni-0a1b2c3d4e5f60001</code><br>i-0a1b2c3d4e5f60001"),
+        "the web tier's interface is in it"
+    );
+    assert!(
+        html.contains("<b>tcp/22</b>"),
+        "its sensitive port stands out"
+    );
+    assert!(
+        html.contains("id=\"not-assessed\""),
+        "what was not assessed is said"
+    );
+    assert!(
+        html.contains("reach: <b>internet</b><ul><li><code>eni-0a1b2c3d4e5f60001</code> (i-0a1b2c3d4e5f60001) at <code>54.210.167.204</code> on tcp/22</li></ul>"),
+        "the web item names its exposed interface"
+    );
+    assert!(html.contains("reach: <b>unattached</b>"));
     for section in [
         "Open exposure, last runs",
         "Drift, riskiest first",
