@@ -484,7 +484,7 @@ fn bench_reach() {
     let w = ScopeWorkloads::new(&after, &empty);
     let mut internet = 0;
     for d in &diffs {
-        let v = w.reach(&d.resource, d.kind, d.direction, &d.allowed_union());
+        let v = w.reach(d);
         internet += (v.reach == netdrift_snapshots::Reach::Internet) as usize;
         sev += assess_with_reach(d, &policy, Some(&v)).severity as usize;
     }

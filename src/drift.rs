@@ -114,8 +114,7 @@ pub fn compute(
                 after.get(id).map(|&i| &input.actual[i]),
             ];
             let allowed = d.allowed_union();
-            let reach = (!allowed.is_empty())
-                .then(|| workloads.reach(&d.resource, d.kind, d.direction, &allowed));
+            let reach = (!allowed.is_empty()).then(|| workloads.reach(&d));
             items.push(to_item(input, &d, &policy, states, reach, now)?);
         }
     }

@@ -79,11 +79,11 @@ pub fn surface(inputs: &[ScopeInputs]) -> Surface {
         }
         let uncollected: std::collections::BTreeSet<ResourceKind> =
             input.snapshot.uncollected.iter().copied().collect();
-        if netdrift_snapshots::collection::workload_kinds(input.scope.provider()).is_empty() {
+        if input.scope.provider() != netdrift_snapshots::Provider::Aws {
             doc.not_assessed.push(NotAssessed {
                 scope: key.to_string(),
                 why: format!(
-                    "the workloads of {} are not collected yet",
+                    "the attack surface of {} is not computed yet (drift items still say their reach)",
                     input.scope.provider()
                 ),
             });

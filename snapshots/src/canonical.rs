@@ -81,6 +81,24 @@ pub fn canonicalize(mut r: Resource) -> Resource {
                 t.subnets.dedup();
                 t.routes.sort();
             }
+            Workload::AzureNic(n) => {
+                n.subnets.sort();
+                n.subnets.dedup();
+                n.public_ips.sort();
+                n.public_ips.dedup();
+                n.private_ips.sort();
+            }
+            Workload::AzurePublicIp(_) => {}
+            Workload::GcpInstance(g) => {
+                g.tags.sort();
+                g.tags.dedup();
+                g.service_accounts.sort();
+                g.service_accounts.dedup();
+                for i in g.interfaces.iter_mut() {
+                    i.external_ipv4.sort();
+                    i.external_ipv6.sort();
+                }
+            }
         }
     }
     r.description = r.description.filter(|d| !d.is_empty());

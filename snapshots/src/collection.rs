@@ -229,7 +229,8 @@ pub fn workload_kinds(provider: crate::model::Provider) -> Vec<ResourceKind> {
             ResourceKind::AwsSubnet,
             ResourceKind::AwsRouteTable,
         ],
-        Provider::Gcp | Provider::Azure => Vec::new(),
+        Provider::Gcp => vec![ResourceKind::GcpInstance],
+        Provider::Azure => vec![ResourceKind::AzureNic, ResourceKind::AzurePublicIp],
     }
 }
 

@@ -18,11 +18,14 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+mod azure;
+mod gcp;
+
 use crate::access::{evaluate, AccessBox, AccessSet, AddrSet};
 use crate::effective::{unit_access, UnitRule};
 use crate::model::{
-    AwsInterface, AwsRouteTable, Direction, Resource, ResourceId, ResourceKind, RouteDestination,
-    RouteTarget, Workload,
+    AwsInterface, AwsRouteTable, Direction, GcpInstance, Resource, ResourceId, ResourceKind,
+    RouteDestination, RouteTarget, Workload,
 };
 
 /// Whether the newly allowed access reaches a workload from (or to) the internet.
@@ -76,7 +79,7 @@ pub struct ReachVerdict {
 }
 
 impl ReachVerdict {
-    fn unknown(why: impl Into<String>) -> ReachVerdict {
+    pub(crate) fn unknown(why: impl Into<String>) -> ReachVerdict {
         ReachVerdict {
             reach: Reach::Unknown,
             exposed: Vec::new(),
@@ -90,6 +93,9 @@ pub struct ScopeWorkloads<'a> {
     uncollected: &'a BTreeSet<ResourceKind>,
     /// (interface resource, its data), in id order.
     interfaces: Vec<(&'a Resource, &'a AwsInterface)>,
+    /// GCP instances, in id order.
+    instances: Vec<(&'a Resource, &'a GcpInstance)>,
+    azure: azure::AzureIndex<'a>,
     vpc_of_subnet: HashMap<&'a str, &'a str>,
     tables: Vec<&'a AwsRouteTable>,
     acl_of_subnet: HashMap<&'a str, &'a Resource>,
@@ -114,6 +120,13 @@ impl<'a> ScopeWorkloads<'a> {
         let mut w = ScopeWorkloads {
             uncollected,
             interfaces: Vec::new(),
+            instances: Vec::new(),
+            azure: azure::AzureIndex {
+                nics: Vec::new(),
+                addresses: HashMap::new(),
+                nsgs: HashMap::new(),
+                subnet_nsg: HashMap::new(),
+            },
             vpc_of_subnet: HashMap::new(),
             tables: Vec::new(),
             acl_of_subnet: HashMap::new(),
@@ -125,6 +138,17 @@ impl<'a> ScopeWorkloads<'a> {
         for r in resources {
             match (&r.workload, r.kind) {
                 (Some(Workload::AwsInterface(i)), _) => w.interfaces.push((r, i)),
+                (Some(Workload::GcpInstance(g)), _) => w.instances.push((r, g)),
+                (Some(Workload::AzureNic(n)), _) => w.azure.nics.push((r, n)),
+                (Some(Workload::AzurePublicIp(p)), _) => {
+                    w.azure.addresses.insert(r.id.as_str(), p.address);
+                }
+                (None, ResourceKind::AzureNsg) => {
+                    w.azure.nsgs.insert(r.id.as_str(), r);
+                    for a in r.attachments.iter().filter(|a| a.contains("/subnets/")) {
+                        w.azure.subnet_nsg.insert(a.as_str(), r);
+                    }
+                }
                 (Some(Workload::AwsSubnet(s)), _) => {
                     w.vpc_of_subnet.insert(r.id.as_str(), s.vpc.as_str());
                 }
@@ -143,11 +167,33 @@ impl<'a> ScopeWorkloads<'a> {
             }
         }
         w.interfaces.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+        w.instances.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+        w.azure.nics.sort_by(|a, b| a.0.id.cmp(&b.0.id));
         w
     }
 
     /// Reach of the access a change newly allows (`allowed`) on one resource, in one direction.
-    pub fn reach(
+    pub fn reach(&self, d: &crate::diff::ResourceDiff) -> ReachVerdict {
+        match d.kind {
+            ResourceKind::GcpFirewallRule | ResourceKind::GcpFirewallPolicy => {
+                if self.uncollected.contains(&ResourceKind::GcpInstance) {
+                    return ReachVerdict::unknown("instances were not collected");
+                }
+                gcp::reach(&self.instances, d)
+            }
+            ResourceKind::AzureNsg => {
+                if self.uncollected.contains(&ResourceKind::AzureNic) {
+                    return ReachVerdict::unknown("network interfaces were not collected");
+                }
+                self.azure
+                    .reach(d, !self.uncollected.contains(&ResourceKind::AzurePublicIp))
+            }
+            _ => self.aws(&d.resource, d.kind, d.direction, &d.allowed_union()),
+        }
+    }
+
+    /// AWS: a security group's or network ACL's change through the interfaces it applies to.
+    fn aws(
         &self,
         resource: &ResourceId,
         kind: ResourceKind,
@@ -419,7 +465,7 @@ fn internet_routes<'t>(
 }
 
 /// The verdict of an item from what its interfaces said.
-fn summarize(
+pub(crate) fn summarize(
     kind: ResourceKind,
     direction: Direction,
     n: usize,
@@ -475,7 +521,7 @@ fn summarize(
 }
 
 /// `set` restricted to the addresses `addrs` (every protocol and port).
-fn restrict(set: &AccessSet, addrs: &AddrSet) -> AccessSet {
+pub(crate) fn restrict(set: &AccessSet, addrs: &AddrSet) -> AccessSet {
     set.intersection(&evaluate(&[AccessBox {
         proto: (0, 255),
         ports: (0, 65535),
@@ -561,7 +607,7 @@ fn reply_ok(back: &AccessSet) -> AccessSet {
 }
 
 /// `tcp/22`, `udp/1000-2000`, `icmp`, `all`: the protocols and ports of a set, any address.
-fn ports_of(set: &AccessSet) -> Vec<String> {
+pub(crate) fn ports_of(set: &AccessSet) -> Vec<String> {
     let mut out: Vec<String> = set
         .footprint()
         .render()

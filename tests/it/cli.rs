@@ -437,7 +437,7 @@ fn exposure_lists_the_attack_surface_and_says_what_it_could_not_assess() {
         "{t}"
     );
     assert!(
-        t.contains("not assessed: gcp:acme-prod: the workloads of gcp are not collected yet"),
+        t.contains("not assessed: gcp:acme-prod: the attack surface of gcp is not computed yet"),
         "{t}"
     );
     let m = ok(

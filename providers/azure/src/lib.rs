@@ -312,7 +312,14 @@ impl Arm {
             Ok(items) => {
                 let doc = json!({ "value": items });
                 match netdrift_provider_file::azure::convert(&Node::root(&doc)) {
-                    Ok(resources) => Collected::complete(scope, resources),
+                    Ok(resources) => {
+                        // Network interfaces and public IPs are not listed live yet: reach is
+                        // `unknown`, never concluded from an absence.
+                        let mut c = Collected::complete(scope, resources);
+                        c.uncollected =
+                            netdrift_snapshots::collection::workload_kinds(Provider::Azure);
+                        c
+                    }
                     Err(e) => Collected::failed(
                         scope,
                         problem(

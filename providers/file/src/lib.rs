@@ -9,7 +9,9 @@ pub mod audit;
 pub mod aws;
 pub mod aws_workloads;
 pub mod azure;
+pub mod azure_workloads;
 pub mod gcp;
+pub mod gcp_instances;
 pub mod gcp_policy;
 pub mod json;
 
@@ -131,6 +133,7 @@ pub fn convert_with(
     match provider {
         Provider::Aws => aws::convert(&root),
         Provider::Gcp if gcp::is_networks(&root) => Ok(Vec::new()),
+        Provider::Gcp if gcp_instances::detect(&root) => gcp_instances::convert(&root, account),
         Provider::Gcp if gcp_policy::detect(&root) => gcp_policy::convert(
             &root,
             &gcp_policy::PolicyContext {
@@ -140,7 +143,10 @@ pub fn convert_with(
             },
         ),
         Provider::Gcp => gcp::convert(&root, account),
-        Provider::Azure => azure::convert(&root),
+        Provider::Azure => match azure_workloads::detect(&root) {
+            Some(kind) => azure_workloads::convert(&root, kind),
+            None => azure::convert(&root),
+        },
     }
 }
 
@@ -211,6 +217,12 @@ fn import_files_read(
     for (name, doc) in docs {
         if provider == Provider::Aws {
             read.extend(aws::detect(&Node::root(&doc)).and_then(aws_workloads::kind_of));
+        }
+        if provider == Provider::Azure {
+            read.extend(azure_workloads::detect(&Node::root(&doc)));
+        }
+        if provider == Provider::Gcp && gcp_instances::detect(&Node::root(&doc)) {
+            read.insert(netdrift_snapshots::ResourceKind::GcpInstance);
         }
         let resources = convert_with(provider, account, &doc, &before_classic)
             .map_err(|source| ImportError::Convert { file: name, source })?;

@@ -201,7 +201,7 @@ fn reach_of(e: Estate) -> Vec<String> {
         if allowed.is_empty() {
             continue;
         }
-        let v = w.reach(&d.resource, d.kind, d.direction, &allowed);
+        let v = w.reach(&d);
         let mut line = format!("{} {}", d.resource, v.reach.as_str());
         for x in &v.exposed {
             line += &format!(
@@ -542,4 +542,388 @@ fn workload_dumps_convert_and_name_the_field_that_is_wrong() {
         bad.contains("NetworkInterfaces[0].Association.PublicIp") && bad.contains("54.1.2"),
         "{bad}"
     );
+}
+
+// ---------------- GCP ----------------
+
+fn gcp_rule(name: &str, direction: &str, port: &str, ranges: &str, target: Value) -> Value {
+    let mut r = json!({"kind": "compute#firewall", "name": name, "network": "https://www.googleapis.com/compute/v1/projects/p1/global/networks/default",
+        "priority": 1000, "direction": direction, "disabled": false,
+        "allowed": [{"IPProtocol": "tcp", "ports": [port]}],
+        "selfLink": format!("https://www.googleapis.com/compute/v1/projects/p1/global/firewalls/{name}")});
+    r[if direction == "INGRESS" {
+        "sourceRanges"
+    } else {
+        "destinationRanges"
+    }] = json!([ranges]);
+    if let Value::Object(t) = target {
+        for (k, v) in t {
+            r[k] = v;
+        }
+    }
+    r
+}
+
+fn vm(name: &str, status: &str, tags: &[&str], sa: &str, nat: Option<&str>) -> Value {
+    json!({"kind": "compute#instance", "name": name, "status": status,
+        "zone": "https://www.googleapis.com/compute/v1/projects/p1/zones/us-central1-a",
+        "selfLink": format!("https://www.googleapis.com/compute/v1/projects/p1/zones/us-central1-a/instances/{name}"),
+        "tags": {"items": tags, "fingerprint": "x"},
+        "serviceAccounts": [{"email": sa, "scopes": []}],
+        "networkInterfaces": [{"name": "nic0", "network": "https://www.googleapis.com/compute/v1/projects/p1/global/networks/default",
+            "networkIP": "10.128.0.2",
+            "accessConfigs": nat.map(|ip| vec![json!({"type": "ONE_TO_ONE_NAT", "name": "External NAT", "natIP": ip})]).unwrap_or_default()}]})
+}
+
+/// A deny-all egress rule below everything, in both states (GCP's implied egress allows all).
+fn deny_egress() -> Value {
+    json!({"kind": "compute#firewall", "name": "deny-egress", "network": "https://www.googleapis.com/compute/v1/projects/p1/global/networks/default",
+        "priority": 65000, "direction": "EGRESS", "disabled": false, "denied": [{"IPProtocol": "all"}],
+        "destinationRanges": ["0.0.0.0/0"],
+        "selfLink": "https://www.googleapis.com/compute/v1/projects/p1/global/firewalls/deny-egress"})
+}
+
+fn gcp_reach(rule: Value, instances: Option<Vec<Value>>) -> Vec<String> {
+    let conv =
+        |d: &Value| convert_document(Provider::Gcp, "p1", d).unwrap_or_else(|e| panic!("{e}"));
+    let baseline: Vec<Resource> = conv(&json!([deny_egress()]));
+    let mut actual = conv(&json!([deny_egress(), rule]));
+    let mut uncollected = BTreeSet::new();
+    match instances {
+        Some(vms) => actual.extend(conv(&json!(vms))),
+        None => {
+            uncollected.insert(ResourceKind::GcpInstance);
+        }
+    }
+    let w = ScopeWorkloads::new(&actual, &uncollected);
+    diff_scope(&baseline, &actual, &uncollected)
+        .iter()
+        .filter(|d| !d.allowed_union().is_empty())
+        .map(|d| {
+            let v = w.reach(d);
+            let mut line = v.reach.as_str().to_string();
+            for x in &v.exposed {
+                line += &format!(
+                    " {} {} {}",
+                    x.instance.as_deref().unwrap_or("-"),
+                    x.address.as_deref().unwrap_or("-"),
+                    x.ports.join(",")
+                );
+            }
+            line
+        })
+        .collect()
+}
+
+#[test]
+fn gcp_reach_cases() {
+    let tag = |t: &str| json!({"targetTags": [t]});
+    let ssh = |target: Value| gcp_rule("allow-ssh", "INGRESS", "22", "0.0.0.0/0", target);
+    let web = || {
+        vm(
+            "web-1",
+            "RUNNING",
+            &["web"],
+            "web@p1.iam.gserviceaccount.com",
+            Some("34.120.1.2"),
+        )
+    };
+    let cases: Vec<(&str, Value, Option<Vec<Value>>, &str)> = vec![
+        (
+            "a target tag on a running instance with an external IP",
+            ssh(tag("web")),
+            Some(vec![web()]),
+            "internet web-1 34.120.1.2 tcp/22",
+        ),
+        (
+            "the tag matches only an instance without an external IP",
+            ssh(tag("db")),
+            Some(vec![
+                web(),
+                vm(
+                    "db-1",
+                    "RUNNING",
+                    &["db"],
+                    "db@p1.iam.gserviceaccount.com",
+                    None,
+                ),
+            ]),
+            "internal",
+        ),
+        (
+            "the same rule matching an instance with one",
+            ssh(tag("db")),
+            Some(vec![vm(
+                "db-1",
+                "RUNNING",
+                &["db"],
+                "db@p1.iam.gserviceaccount.com",
+                Some("34.120.9.9"),
+            )]),
+            "internet db-1 34.120.9.9 tcp/22",
+        ),
+        (
+            "a stopped instance is not exposed",
+            ssh(tag("web")),
+            Some(vec![vm(
+                "web-1",
+                "TERMINATED",
+                &["web"],
+                "web@p1.iam.gserviceaccount.com",
+                Some("34.120.1.2"),
+            )]),
+            "internal",
+        ),
+        (
+            "no instance has the tag",
+            ssh(tag("legacy")),
+            Some(vec![web()]),
+            "unattached",
+        ),
+        (
+            "no target: every instance of the network",
+            ssh(json!({})),
+            Some(vec![web()]),
+            "internet web-1 34.120.1.2 tcp/22",
+        ),
+        (
+            "a target service account",
+            ssh(json!({"targetServiceAccounts": ["web@p1.iam.gserviceaccount.com"]})),
+            Some(vec![
+                web(),
+                vm(
+                    "db-1",
+                    "RUNNING",
+                    &["db"],
+                    "db@p1.iam.gserviceaccount.com",
+                    Some("34.120.9.9"),
+                ),
+            ]),
+            "internet web-1 34.120.1.2 tcp/22",
+        ),
+        ("instances not collected", ssh(tag("web")), None, "unknown"),
+        (
+            "egress without an external IP may leave through Cloud NAT: unknown, never internal",
+            gcp_rule("allow-out", "EGRESS", "443", "0.0.0.0/0", tag("db")),
+            Some(vec![vm(
+                "db-1",
+                "RUNNING",
+                &["db"],
+                "db@p1.iam.gserviceaccount.com",
+                None,
+            )]),
+            "unknown",
+        ),
+        (
+            "from private ranges only",
+            gcp_rule("allow-int", "INGRESS", "22", "10.0.0.0/8", tag("web")),
+            Some(vec![web()]),
+            "internal",
+        ),
+    ];
+    for (name, rule, vms, want) in cases {
+        assert_eq!(gcp_reach(rule, vms), [want], "{name}");
+    }
+}
+
+#[test]
+fn gcp_instances_read_from_gcloud_and_from_aggregated_list_pages_alike() {
+    let conv =
+        |d: &Value| convert_document(Provider::Gcp, "p1", d).unwrap_or_else(|e| panic!("{e}"));
+    let a = vm(
+        "web-1",
+        "RUNNING",
+        &["web", "ssh"],
+        "web@p1.iam.gserviceaccount.com",
+        Some("34.120.1.2"),
+    );
+    let mut b = vm(
+        "db-1",
+        "RUNNING",
+        &["db"],
+        "db@p1.iam.gserviceaccount.com",
+        None,
+    );
+    b["zone"] = json!("https://www.googleapis.com/compute/v1/projects/p1/zones/europe-west1-b");
+    b["selfLink"] = json!(
+        "https://www.googleapis.com/compute/v1/projects/p1/zones/europe-west1-b/instances/db-1"
+    );
+    let flat = conv(&json!([a.clone(), b.clone()]));
+    let aggregated = conv(&json!({"kind": "compute#instanceAggregatedList", "items": {
+        "zones/us-central1-a": {"instances": [a]},
+        "zones/europe-west1-b": {"instances": [b]},
+        "zones/asia-east1-a": {"warning": {"code": "NO_RESULTS_ON_PAGE"}}}}));
+    let ids = |rs: &[Resource]| {
+        let mut v: Vec<String> = rs.iter().map(|r| r.id.to_string()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        ids(&flat),
+        [
+            "projects/p1/zones/europe-west1-b/instances/db-1",
+            "projects/p1/zones/us-central1-a/instances/web-1"
+        ]
+    );
+    assert_eq!(ids(&flat), ids(&aggregated));
+    let text = serde_json::to_string(
+        &flat
+            .iter()
+            .find(|r| r.name.as_deref() == Some("web-1"))
+            .unwrap()
+            .workload,
+    )
+    .unwrap();
+    assert!(
+        text.contains(r#""tags":["ssh","web"]"#)
+            && text.contains(r#""external_ipv4":["34.120.1.2"]"#)
+            && text.contains(r#""network":"projects/p1/global/networks/default""#),
+        "{text}"
+    );
+    let bad = convert_document(Provider::Gcp, "p1", &json!([{"kind": "compute#instance", "name": "x", "status": "RUNNING",
+        "zone": "z", "networkInterfaces": [{"network": "n", "accessConfigs": [{"natIP": "34.1"}]}]}]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        bad.contains("[0].networkInterfaces[0].accessConfigs[0].natIP") && bad.contains("34.1"),
+        "{bad}"
+    );
+}
+
+// ---------------- Azure ----------------
+
+const SUB: &str = "/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/rg/providers/Microsoft.Network";
+
+fn az_nsg(name: &str, rules: Vec<Value>, nics: &[&str], subnets: &[&str]) -> Value {
+    json!({"id": format!("{SUB}/networkSecurityGroups/{name}"), "name": name, "location": "westeurope",
+        "type": "Microsoft.Network/networkSecurityGroups",
+        "properties": {"securityRules": rules,
+            "networkInterfaces": nics.iter().map(|n| json!({"id": format!("{SUB}/networkInterfaces/{n}")})).collect::<Vec<_>>(),
+            "subnets": subnets.iter().map(|s| json!({"id": format!("{SUB}/virtualNetworks/vnet/subnets/{s}")})).collect::<Vec<_>>()}})
+}
+
+fn az_rule(name: &str, prio: u32, port: &str, source: &str, access: &str) -> Value {
+    json!({"name": name, "properties": {"protocol": "Tcp", "sourcePortRange": "*", "destinationPortRange": port,
+        "sourceAddressPrefix": source, "destinationAddressPrefix": "*", "access": access, "priority": prio, "direction": "Inbound"}})
+}
+
+/// An interface in `subnet`, with its own NSG and public IP when given; ARM shape.
+fn az_nic(name: &str, subnet: &str, nsg: Option<&str>, pip: Option<&str>) -> Value {
+    let mut ipc = json!({"name": "ipconfig1", "properties": {"privateIPAddress": "10.0.1.4",
+        "subnet": {"id": format!("{SUB}/virtualNetworks/vnet/subnets/{subnet}")}}});
+    if let Some(p) = pip {
+        ipc["properties"]["publicIPAddress"] =
+            json!({"id": format!("{SUB}/publicIPAddresses/{p}")});
+    }
+    let mut n = json!({"id": format!("{SUB}/networkInterfaces/{name}"), "name": name, "location": "westeurope",
+        "type": "Microsoft.Network/networkInterfaces",
+        "properties": {"ipConfigurations": [ipc],
+            "virtualMachine": {"id": "/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"}}});
+    if let Some(g) = nsg {
+        n["properties"]["networkSecurityGroup"] =
+            json!({"id": format!("{SUB}/networkSecurityGroups/{g}")});
+    }
+    n
+}
+
+/// The az CLI shape of the public IP list (flattened properties).
+fn az_pips() -> Value {
+    json!([{"id": format!("{SUB}/publicIPAddresses/pip1"), "name": "pip1", "type": "Microsoft.Network/publicIPAddresses",
+        "ipAddress": "20.50.1.2", "publicIPAllocationMethod": "Static"}])
+}
+
+/// The reach of what changes from `before` to `after` (NSG lists), with these interfaces.
+fn az_reach(before: Vec<Value>, after: Vec<Value>, nics: Option<Vec<Value>>) -> Vec<String> {
+    let conv = |d: &Value| {
+        convert_document(Provider::Azure, "0b1f6471-1bf0-4dda-aec3-111122223333", d)
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let baseline = conv(&json!({ "value": before }));
+    let mut actual = conv(&json!({ "value": after }));
+    let mut uncollected = BTreeSet::new();
+    match nics {
+        Some(n) => {
+            actual.extend(conv(&json!({ "value": n })));
+            actual.extend(conv(&az_pips()));
+        }
+        None => {
+            uncollected.insert(ResourceKind::AzureNic);
+        }
+    }
+    let w = ScopeWorkloads::new(&actual, &uncollected);
+    diff_scope(&baseline, &actual, &uncollected)
+        .iter()
+        .filter(|d| !d.allowed_union().is_empty())
+        .map(|d| {
+            let v = w.reach(d);
+            let mut line = v.reach.as_str().to_string();
+            for x in &v.exposed {
+                line += &format!(
+                    " {} {} {}",
+                    x.instance.as_deref().unwrap_or("-"),
+                    x.address.as_deref().unwrap_or("-"),
+                    x.ports.join(",")
+                );
+            }
+            line
+        })
+        .collect()
+}
+
+#[test]
+fn azure_reach_cases() {
+    let rdp = || az_rule("allow-rdp", 100, "3389", "Internet", "Allow");
+    let cases: Vec<(&str, Vec<Value>, Vec<Value>, Option<Vec<Value>>, &str)> = vec![
+        (
+            "the NIC's NSG admits RDP from the Internet, no subnet NSG, a public IP",
+            vec![az_nsg("nic-nsg", vec![], &["nic1"], &[])],
+            vec![az_nsg("nic-nsg", vec![rdp()], &["nic1"], &[])],
+            Some(vec![az_nic("nic1", "app", Some("nic-nsg"), Some("pip1"))]),
+            "internet vm1 20.50.1.2 tcp/3389",
+        ),
+        (
+            "a subnet NSG that still denies (its defaults) under a NIC NSG allow",
+            vec![
+                az_nsg("nic-nsg", vec![], &["nic1"], &[]),
+                az_nsg("subnet-nsg", vec![], &[], &["app"]),
+            ],
+            vec![
+                az_nsg("nic-nsg", vec![rdp()], &["nic1"], &[]),
+                az_nsg("subnet-nsg", vec![], &[], &["app"]),
+            ],
+            Some(vec![az_nic("nic1", "app", Some("nic-nsg"), Some("pip1"))]),
+            "internal",
+        ),
+        (
+            "a subnet NSG change, the NIC without an NSG of its own: reachable",
+            vec![az_nsg("subnet-nsg", vec![], &[], &["app"])],
+            vec![az_nsg("subnet-nsg", vec![rdp()], &[], &["app"])],
+            Some(vec![az_nic("nic1", "app", None, Some("pip1"))]),
+            "internet vm1 20.50.1.2 tcp/3389",
+        ),
+        (
+            "no public IP",
+            vec![az_nsg("nic-nsg", vec![], &["nic1"], &[])],
+            vec![az_nsg("nic-nsg", vec![rdp()], &["nic1"], &[])],
+            Some(vec![az_nic("nic1", "app", Some("nic-nsg"), None)]),
+            "internal",
+        ),
+        (
+            "an NSG on nothing",
+            vec![az_nsg("spare", vec![], &[], &[])],
+            vec![az_nsg("spare", vec![rdp()], &[], &[])],
+            Some(vec![az_nic("nic1", "app", None, Some("pip1"))]),
+            "unattached",
+        ),
+        (
+            "network interfaces not collected",
+            vec![az_nsg("nic-nsg", vec![], &["nic1"], &[])],
+            vec![az_nsg("nic-nsg", vec![rdp()], &["nic1"], &[])],
+            None,
+            "unknown",
+        ),
+    ];
+    for (name, before, after, nics, want) in cases {
+        assert_eq!(az_reach(before, after, nics), [want], "{name}");
+    }
 }

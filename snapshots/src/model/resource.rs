@@ -48,6 +48,9 @@ pub enum ResourceKind {
     AwsNetworkInterface,
     AwsSubnet,
     AwsRouteTable,
+    GcpInstance,
+    AzureNic,
+    AzurePublicIp,
 }
 
 impl ResourceKind {
@@ -61,6 +64,9 @@ impl ResourceKind {
             ResourceKind::AwsNetworkInterface => "aws_network_interface",
             ResourceKind::AwsSubnet => "aws_subnet",
             ResourceKind::AwsRouteTable => "aws_route_table",
+            ResourceKind::GcpInstance => "gcp_instance",
+            ResourceKind::AzureNic => "azure_nic",
+            ResourceKind::AzurePublicIp => "azure_public_ip",
         }
     }
 
@@ -72,6 +78,9 @@ impl ResourceKind {
             ResourceKind::AwsNetworkInterface
                 | ResourceKind::AwsSubnet
                 | ResourceKind::AwsRouteTable
+                | ResourceKind::GcpInstance
+                | ResourceKind::AzureNic
+                | ResourceKind::AzurePublicIp
         )
     }
 
@@ -82,8 +91,12 @@ impl ResourceKind {
             | ResourceKind::AwsNetworkInterface
             | ResourceKind::AwsSubnet
             | ResourceKind::AwsRouteTable => Provider::Aws,
-            ResourceKind::GcpFirewallRule | ResourceKind::GcpFirewallPolicy => Provider::Gcp,
-            ResourceKind::AzureNsg => Provider::Azure,
+            ResourceKind::GcpFirewallRule
+            | ResourceKind::GcpFirewallPolicy
+            | ResourceKind::GcpInstance => Provider::Gcp,
+            ResourceKind::AzureNsg | ResourceKind::AzureNic | ResourceKind::AzurePublicIp => {
+                Provider::Azure
+            }
         }
     }
 
@@ -114,6 +127,9 @@ impl FromStr for ResourceKind {
             "aws_network_interface" => ResourceKind::AwsNetworkInterface,
             "aws_subnet" => ResourceKind::AwsSubnet,
             "aws_route_table" => ResourceKind::AwsRouteTable,
+            "gcp_instance" => ResourceKind::GcpInstance,
+            "azure_nic" => ResourceKind::AzureNic,
+            "azure_public_ip" => ResourceKind::AzurePublicIp,
             _ => return Err(ModelError::new(s, "unknown resource kind")),
         })
     }

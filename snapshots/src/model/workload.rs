@@ -13,6 +13,57 @@ pub enum Workload {
     AwsInterface(AwsInterface),
     AwsSubnet(AwsSubnet),
     AwsRouteTable(AwsRouteTable),
+    GcpInstance(GcpInstance),
+    AzureNic(AzureNic),
+    AzurePublicIp(AzurePublicIp),
+}
+
+/// An Azure network interface (`az network nic list`, `networkInterfaces` list). Ids are
+/// lower-cased, as ARM ids compare.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AzureNic {
+    /// The subnets of its IP configurations, sorted.
+    pub subnets: Vec<String>,
+    /// Its own network security group.
+    pub nsg: Option<String>,
+    /// The public IP address resources its IP configurations use, sorted.
+    pub public_ips: Vec<String>,
+    /// Private addresses, sorted.
+    pub private_ips: Vec<IpAddr>,
+    /// The virtual machine it is attached to.
+    pub vm: Option<String>,
+}
+
+/// An Azure public IP address resource (`az network public-ip list`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AzurePublicIp {
+    /// The address, once allocated.
+    pub address: Option<IpAddr>,
+}
+
+/// A Compute Engine instance (`gcloud compute instances list`, `instances.aggregatedList`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GcpInstance {
+    /// The zone's short name (`us-central1-a`).
+    pub zone: String,
+    /// `RUNNING`, `TERMINATED`, `STOPPING`, … : only a running instance is exposed.
+    pub status: String,
+    /// Network tags, sorted.
+    pub tags: Vec<String>,
+    /// Service account emails, sorted.
+    pub service_accounts: Vec<String>,
+    pub interfaces: Vec<GcpInterface>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct GcpInterface {
+    /// The VPC network, as GCP firewall resources name it (`projects/P/global/networks/N`).
+    pub network: String,
+    pub internal_ip: Option<IpAddr>,
+    /// `accessConfigs[].natIP`.
+    pub external_ipv4: Vec<IpAddr>,
+    /// `ipv6AccessConfigs[].externalIpv6`.
+    pub external_ipv6: Vec<IpAddr>,
 }
 
 /// An elastic network interface (`describe-network-interfaces`).
