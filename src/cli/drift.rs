@@ -54,6 +54,14 @@ pub fn print_table(r: &DriftReport) {
                     .map(|n| format!("{} ({n})", i.resource))
                     .unwrap_or_else(|| i.resource.clone()),
                 format!("{:?}/{:?}", i.change, i.effect).to_lowercase(),
+                match (
+                    i.reach,
+                    i.exposed.first().and_then(|e| e.address.as_deref()),
+                ) {
+                    (Some(r), Some(a)) => format!("{} {a}", r.as_str()),
+                    (Some(r), None) => r.as_str().to_string(),
+                    (None, _) => "-".into(),
+                },
                 crate::report::headline(i),
                 if i.exception.is_some() {
                     "excepted".into()
@@ -66,7 +74,7 @@ pub fn print_table(r: &DriftReport) {
     print!(
         "{}",
         table(
-            &["SEVERITY", "ID", "SCOPE", "RESOURCE", "CHANGE", "WHAT", "WHO"],
+            &["SEVERITY", "ID", "SCOPE", "RESOURCE", "CHANGE", "REACH", "WHAT", "WHO",],
             &rows
         )
     );

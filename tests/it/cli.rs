@@ -179,6 +179,12 @@ fn demo_runs_the_whole_cycle() {
     assert!(out.join("reports/latest.md").exists());
     let report = json(&std::fs::read_to_string(out.join("reports/latest.json")).unwrap());
     assert_eq!(report["schema_version"], 2);
+    assert!(
+        r.stdout
+            .contains("modified/expands  internet 54.210.167.204  ingress now allows tcp/22"),
+        "the table says what the web tier's change reaches: {}",
+        r.stdout
+    );
     // The demo's workloads give every reach value (issue 15): the web tier's SSH reaches its
     // public interface, the NACL's RDP and the database widening reach only private ones, the
     // partner group has no interface, and GCP and Azure workloads are not collected.
