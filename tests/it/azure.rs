@@ -19,6 +19,9 @@ const TOKEN: &str = "test-token-abc";
 struct State {
     url: String,
     nsgs: Vec<(String, Value)>,
+    /// Network interfaces and public IP addresses, per subscription.
+    nics: Vec<(String, Value)>,
+    pips: Vec<(String, Value)>,
     activity: Vec<(String, Value)>,
     /// The tenant shows no subscription at all.
     no_subscriptions: bool,
@@ -67,6 +70,27 @@ fn route(state: &Mutex<State>, req: &Request) -> Response {
             assert_eq!(req.param("api-version"), Some("2024-03-01"));
             let items: Vec<Value> = s
                 .nsgs
+                .iter()
+                .filter(|(x, _)| x == sub)
+                .map(|(_, n)| n.clone())
+                .collect();
+            Response::json(&arm_page(
+                &s.url,
+                &req.path,
+                "api-version=2024-03-01",
+                &items,
+                skip,
+            ))
+        }
+        ["subscriptions", sub, "providers", "Microsoft.Network", list @ ("networkInterfaces" | "publicIPAddresses")] =>
+        {
+            assert_eq!(req.param("api-version"), Some("2024-03-01"));
+            let from = if *list == "networkInterfaces" {
+                &s.nics
+            } else {
+                &s.pips
+            };
+            let items: Vec<Value> = from
                 .iter()
                 .filter(|(x, _)| x == sub)
                 .map(|(_, n)| n.clone())
@@ -137,6 +161,31 @@ fn day1() -> State {
     for n in sample["value"].as_array().unwrap() {
         s.nsgs.push((SUB_B.into(), n.clone()));
     }
+    // A web server in app-nsg's subnet, with a public IP (ARM shapes, as the API returns them).
+    let rg = format!("/subscriptions/{SUB_A}/resourceGroups/prod-rg/providers/Microsoft.Network");
+    s.nics.push((SUB_A.into(), json!({
+        "id": format!("{rg}/networkInterfaces/web-nic"), "name": "web-nic", "location": "westeurope",
+        "type": "Microsoft.Network/networkInterfaces",
+        "properties": {"provisioningState": "Succeeded",
+            "ipConfigurations": [{"id": format!("{rg}/networkInterfaces/web-nic/ipConfigurations/ipconfig1"), "name": "ipconfig1",
+                "properties": {"privateIPAddress": "10.20.1.4", "privateIPAllocationMethod": "Dynamic",
+                    "subnet": {"id": format!("{rg}/virtualNetworks/prod-vnet/subnets/app")},
+                    "publicIPAddress": {"id": format!("{rg}/publicIPAddresses/web-pip")}}}],
+            "virtualMachine": {"id": format!("/subscriptions/{SUB_A}/resourceGroups/prod-rg/providers/Microsoft.Compute/virtualMachines/web-vm")}}})));
+    // Two pages: a second interface without a public IP.
+    s.nics.push((SUB_A.into(), json!({
+        "id": format!("{rg}/networkInterfaces/db-nic"), "name": "db-nic", "location": "westeurope",
+        "type": "Microsoft.Network/networkInterfaces",
+        "properties": {"ipConfigurations": [{"id": format!("{rg}/networkInterfaces/db-nic/ipConfigurations/ipconfig1"), "name": "ipconfig1",
+            "properties": {"privateIPAddress": "10.20.2.4", "subnet": {"id": format!("{rg}/virtualNetworks/prod-vnet/subnets/data")}}}]}})));
+    s.nics.push((SUB_A.into(), json!({
+        "id": format!("{rg}/networkInterfaces/spare-nic"), "name": "spare-nic", "location": "westeurope",
+        "type": "Microsoft.Network/networkInterfaces",
+        "properties": {"ipConfigurations": []}})));
+    s.pips.push((SUB_A.into(), json!({
+        "id": format!("{rg}/publicIPAddresses/web-pip"), "name": "web-pip", "location": "westeurope",
+        "type": "Microsoft.Network/publicIPAddresses",
+        "properties": {"ipAddress": "20.61.10.20", "publicIPAllocationMethod": "Static", "publicIPAddressVersion": "IPv4"}})));
     for name in ["b-web", "b-jump", "b-batch"] {
         let mut n = doc["value"][1].clone();
         let id = format!("/subscriptions/{SUB_B}/resourceGroups/b-rg/providers/Microsoft.Network/networkSecurityGroups/{name}");
@@ -232,7 +281,7 @@ fn azure_collect_change_collect_names_the_actor_and_role() {
     let r = run(&db, &cfg, "2026-11-24T02:00:00Z", 3);
     assert!(
         r.stdout
-            .contains(&format!("collected azure:{SUB_A}: complete (2 resources)")),
+            .contains(&format!("collected azure:{SUB_A}: complete (6 resources)")),
         "{}\n{}",
         r.stdout,
         r.stderr
@@ -292,6 +341,23 @@ fn azure_collect_change_collect_names_the_actor_and_role() {
         })
         .unwrap_or_else(|| panic!("app-nsg drift: {rep}"));
     assert_eq!(app["severity"], "critical");
+    // Reach, live: the web server behind app-nsg's subnet, on its public IP.
+    assert_eq!(app["reach"], "internet", "{app}");
+    assert_eq!(
+        app["exposed"],
+        json!([{"id": format!("/subscriptions/{SUB_A}/resourcegroups/prod-rg/providers/microsoft.network/networkinterfaces/web-nic"),
+            "instance": "web-vm", "address": "20.61.10.20", "ports": ["tcp/3389"]}]),
+        "{app}"
+    );
+    assert!(
+        server
+            .requests(&format!(
+                "/subscriptions/{SUB_A}/providers/Microsoft.Network/networkInterfaces"
+            ))
+            .iter()
+            .any(|(r, _)| r.param("$skiptoken") == Some("2")),
+        "the interface list is paged"
+    );
     assert_eq!(app["newly_allowed"][0]["ports"], "3389");
     assert_eq!(app["newly_allowed"][0]["peer"], "Internet");
     let a = &app["attribution"];
@@ -330,14 +396,15 @@ fn azure_failures_become_coverage_never_removal() {
         ],
         0,
     );
+    // The NSG lists fail (the workload lists, read alongside, answer).
     server.fault(
-        &format!("/subscriptions/{SUB_A}/providers/Microsoft.Network"),
+        &format!("/subscriptions/{SUB_A}/providers/Microsoft.Network/networkSecurityGroups"),
         Fault::Status(403, None),
     );
     // Five 500s in a row: more than the four attempts allowed.
     for _ in 0..5 {
         server.fault(
-            &format!("/subscriptions/{SUB_B}/providers/Microsoft.Network"),
+            &format!("/subscriptions/{SUB_B}/providers/Microsoft.Network/networkSecurityGroups"),
             Fault::Status(500, None),
         );
     }
@@ -371,7 +438,7 @@ fn azure_failures_become_coverage_never_removal() {
 
     // A malformed body: that subscription fails with a decode problem, the other completes.
     server.fault(
-        &format!("/subscriptions/{SUB_B}/providers/Microsoft.Network"),
+        &format!("/subscriptions/{SUB_B}/providers/Microsoft.Network/networkSecurityGroups"),
         Fault::Malformed,
     );
     let r = run(&db, &cfg, "2026-11-26T02:00:00Z", 3);
@@ -387,6 +454,19 @@ fn azure_failures_become_coverage_never_removal() {
         "{}",
         r.stdout
     );
+    // A malformed interface list: partial, the kind named, never an empty estate.
+    server.fault(
+        &format!("/subscriptions/{SUB_A}/providers/Microsoft.Network/networkInterfaces"),
+        Fault::Malformed,
+    );
+    let r = run(&db, &cfg, "2026-11-27T02:00:00Z", 3);
+    assert!(
+        r.stdout
+            .contains(&format!("collected azure:{SUB_A}: partial")),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("azure_nic not read"), "{}", r.stdout);
 }
 
 #[test]

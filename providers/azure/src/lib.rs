@@ -31,8 +31,52 @@ use netdrift_snapshots::{Collected, Problem, ProblemCode, Provider, ResourceKind
 pub const ACTIONS: &[&str] = &[
     "Microsoft.Resources/subscriptions/read",
     "Microsoft.Network/networkSecurityGroups/read",
+    "Microsoft.Network/networkInterfaces/read",
+    "Microsoft.Network/publicIPAddresses/read",
     "Microsoft.Insights/eventtypes/values/read",
 ];
+
+/// Every page of one azure_mgmt_network `list_all` of a subscription, each item as ARM JSON.
+macro_rules! list_all {
+    ($self:ident, $client:ident, $subscription:expr, $op:literal, $kind:expr) => {{
+        let (op, kind) = ($op, Some($kind));
+        let mut pages = $self
+            .network
+            .$client()
+            .list_all($subscription)
+            .into_stream();
+        let mut out = Vec::new();
+        let mut failed = None;
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(page) => {
+                    for item in page.value {
+                        match serde_json::to_value(&item) {
+                            Ok(v) => out.push(v),
+                            Err(e) => {
+                                failed = Some(problem(
+                                    ProblemCode::Decode,
+                                    kind,
+                                    op,
+                                    format!("{op}: {e}"),
+                                ));
+                                break;
+                            }
+                        }
+                    }
+                }
+                Err(e) => failed = Some(classify(op, kind, &e)),
+            }
+            if failed.is_some() {
+                break;
+            }
+        }
+        match failed {
+            Some(p) => Err::<Vec<Value>, Problem>(p),
+            None => Ok(out),
+        }
+    }};
+}
 
 const ARM: &str = "https://management.azure.com";
 const SUBSCRIPTIONS_API: &str = "2022-12-01";
@@ -284,40 +328,91 @@ impl Arm {
 
     /// Every NSG of a subscription, as ARM JSON, through azure_mgmt_network.
     async fn nsgs(&self, subscription: &str) -> Result<Vec<Value>, Problem> {
-        let op = "Microsoft.Network/networkSecurityGroups/read";
-        let kind = Some(ResourceKind::AzureNsg);
-        let mut pages = self
-            .network
-            .network_security_groups_client()
-            .list_all(subscription)
-            .into_stream();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify(op, kind, &e))?;
-            for nsg in page.value {
-                out.push(
-                    serde_json::to_value(&nsg).map_err(|e| {
-                        problem(ProblemCode::Decode, kind, op, format!("{op}: {e}"))
-                    })?,
-                );
+        list_all!(
+            self,
+            network_security_groups_client,
+            subscription,
+            "Microsoft.Network/networkSecurityGroups/read",
+            ResourceKind::AzureNsg
+        )
+    }
+
+    /// The workloads of a subscription: network interfaces and public IP addresses, each
+    /// converted, or the problem that kept it from being read.
+    async fn workloads(
+        &self,
+        subscription: &str,
+    ) -> Vec<(
+        ResourceKind,
+        Result<Vec<netdrift_snapshots::Resource>, Problem>,
+    )> {
+        let (nics, pips) = futures::join!(
+            async {
+                list_all!(
+                    self,
+                    network_interfaces_client,
+                    subscription,
+                    "Microsoft.Network/networkInterfaces/read",
+                    ResourceKind::AzureNic
+                )
+            },
+            async {
+                list_all!(
+                    self,
+                    public_ip_addresses_client,
+                    subscription,
+                    "Microsoft.Network/publicIPAddresses/read",
+                    ResourceKind::AzurePublicIp
+                )
             }
-        }
-        Ok(out)
+        );
+        [
+            (ResourceKind::AzureNic, nics),
+            (ResourceKind::AzurePublicIp, pips),
+        ]
+        .into_iter()
+        .map(|(kind, listed)| {
+            let converted = listed.and_then(|items| {
+                let doc = json!({ "value": items });
+                netdrift_provider_file::azure_workloads::convert(&Node::root(&doc), kind).map_err(
+                    |e| {
+                        problem(
+                            ProblemCode::Decode,
+                            Some(kind),
+                            "list",
+                            format!("unexpected API data: {e}"),
+                        )
+                    },
+                )
+            });
+            (kind, converted)
+        })
+        .collect()
     }
 
     async fn collect_subscription(&self, subscription: &str) -> Collected {
         let scope = Scope::new(Provider::Azure, subscription, None);
-        match self.nsgs(subscription).await {
+        let (listed, workloads) =
+            futures::join!(self.nsgs(subscription), self.workloads(subscription));
+        match listed {
             Err(p) => Collected::failed(scope, p),
             Ok(items) => {
                 let doc = json!({ "value": items });
                 match netdrift_provider_file::azure::convert(&Node::root(&doc)) {
                     Ok(resources) => {
-                        // Network interfaces and public IPs are not listed live yet: reach is
-                        // `unknown`, never concluded from an absence.
+                        // A workload list that fails is a problem and its kind uncollected:
+                        // reach is then `unknown`, never concluded from an absence.
                         let mut c = Collected::complete(scope, resources);
-                        c.uncollected =
-                            netdrift_snapshots::collection::workload_kinds(Provider::Azure);
+                        for (kind, got) in workloads {
+                            match got {
+                                Ok(rs) => c.resources.extend(rs),
+                                Err(p) => {
+                                    c.uncollected.push(kind);
+                                    c.problems.push(p);
+                                    c.status = netdrift_snapshots::SnapshotStatus::Partial;
+                                }
+                            }
+                        }
                         c
                     }
                     Err(e) => Collected::failed(
