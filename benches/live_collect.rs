@@ -116,6 +116,9 @@ fn gcp_server() -> Server {
             ["compute", "v1", "projects", _, "global", "networks"] => {
                 list(&[], "compute#networkList")
             }
+            ["compute", "v1", "projects", _, "aggregated", "instances"] => {
+                Response::json(&json!({"kind": "compute#instanceAggregatedList", "items": {}}))
+            }
             ["compute", "v1", "projects", _, "global", "firewallPolicies"]
             | ["compute", "v1", "projects", _, "regions", _, "firewallPolicies"] => {
                 list(&[], "compute#firewallPolicyList")
@@ -150,6 +153,9 @@ fn azure_server() -> Server {
                     ));
                 }
                 Response::json(&v)
+            }
+            ["subscriptions", _, "providers", "Microsoft.Network", "networkInterfaces" | "publicIPAddresses"] => {
+                Response::json(&json!({"value": []}))
             }
             _ => Response::error(404, "no route"),
         }

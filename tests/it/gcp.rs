@@ -24,6 +24,8 @@ pub struct State {
     hierarchical: BTreeMap<String, Vec<Value>>,
     folders: BTreeMap<String, Vec<Value>>,
     projects: BTreeMap<String, Vec<Value>>,
+    /// Instances per project (served by `instances.aggregatedList`, zone-keyed pages).
+    instances: BTreeMap<String, Vec<Value>>,
     entries: Vec<Value>,
 }
 
@@ -132,6 +134,25 @@ fn route(state: &Mutex<State>, req: &Request) -> Response {
             "items",
             "compute#firewallList",
         )),
+        ["compute", "v1", "projects", p, "aggregated", "instances"] => {
+            let page = gcp_page(
+                s.instances.get(*p).unwrap_or(&empty),
+                token,
+                PAGE,
+                "instances",
+                "page",
+            );
+            let mut v = json!({"kind": "compute#instanceAggregatedList",
+                "id": format!("projects/{p}/aggregated/instances"),
+                "items": {
+                    "zones/us-central1-a": {"instances": page["instances"]},
+                    "zones/europe-west1-b": {"warning": {"code": "NO_RESULTS_ON_PAGE",
+                        "message": "There are no results for scope 'zones/europe-west1-b' on this page."}}}});
+            if let Some(t) = page.get("nextPageToken") {
+                v["nextPageToken"] = t.clone();
+            }
+            Response::json(&v)
+        }
         ["compute", "v1", "projects", p, "global", "networks"] => Response::json(&gcp_page(
             s.networks.get(*p).unwrap_or(&empty),
             token,
@@ -231,6 +252,27 @@ fn route(state: &Mutex<State>, req: &Request) -> Response {
 /// acme-dev directly under the organization.
 pub fn day1() -> State {
     let mut s = State::default();
+    // acme-prod's VMs in network vpc: one with an external address, two without.
+    let vm = |name: &str, nat: Option<&str>| {
+        json!({"kind": "compute#instance", "id": "77", "name": name, "status": "RUNNING",
+            "zone": format!("{BASE}/projects/acme-prod/zones/us-central1-a"),
+            "selfLink": format!("{BASE}/projects/acme-prod/zones/us-central1-a/instances/{name}"),
+            "tags": {"items": ["web"], "fingerprint": "abc="},
+            "serviceAccounts": [{"email": "web@acme-prod.iam.gserviceaccount.com", "scopes": ["https://www.googleapis.com/auth/cloud-platform"]}],
+            "networkInterfaces": [{"kind": "compute#networkInterface", "name": "nic0",
+                "network": format!("{BASE}/projects/acme-prod/global/networks/vpc"),
+                "subnetwork": format!("{BASE}/projects/acme-prod/regions/us-central1/subnetworks/vpc"),
+                "networkIP": "10.128.0.10",
+                "accessConfigs": nat.map(|ip| vec![json!({"kind": "compute#accessConfig", "type": "ONE_TO_ONE_NAT", "name": "External NAT", "natIP": ip, "networkTier": "PREMIUM"})]).unwrap_or_default()}]})
+    };
+    s.instances.insert(
+        "acme-prod".into(),
+        vec![
+            vm("web-1", Some("34.120.50.60")),
+            vm("worker-1", None),
+            vm("worker-2", None),
+        ],
+    );
     s.projects.insert(
         "organizations/123".into(),
         vec![json!({"name": "projects/2002", "projectId": "acme-dev", "parent": "organizations/123", "state": "ACTIVE", "displayName": "acme-dev"})],
@@ -481,6 +523,21 @@ fn gcp_collect_change_collect_names_the_actor() {
         .unwrap_or_else(|| panic!("folder policy drift: {}\n{}", r.stdout, r.stderr));
     assert_eq!(folder["scope"], "gcp:acme-prod");
     assert_eq!(folder["severity"], "critical");
+    // Reach, live: the folder's allow reaches web-1 on its external address.
+    assert_eq!(folder["reach"], "internet", "{folder}");
+    assert_eq!(
+        folder["exposed"][0],
+        json!({"id": "projects/acme-prod/zones/us-central1-a/instances/web-1", "instance": "web-1",
+            "address": "34.120.50.60", "ports": ["tcp/22"]}),
+        "{folder}"
+    );
+    assert!(
+        fake.server
+            .requests("/projects/acme-prod/aggregated/instances")
+            .iter()
+            .any(|(r, _)| r.param("pageToken") == Some("2")),
+        "the instance list is paged"
+    );
     assert!(folder["world"].as_bool().unwrap());
     assert_eq!(folder["newly_allowed"][0]["ports"], "22");
     let a = &folder["attribution"];

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use google_cloud_compute_v1::client::{
-    FirewallPolicies, Firewalls, NetworkFirewallPolicies, Networks, RegionNetworkFirewallPolicies,
-    Regions,
+    FirewallPolicies, Firewalls, Instances, NetworkFirewallPolicies, Networks,
+    RegionNetworkFirewallPolicies, Regions,
 };
 use google_cloud_gax::exponential_backoff::ExponentialBackoffBuilder;
 use google_cloud_gax::paginator::Paginator as _;
@@ -28,6 +28,7 @@ pub struct Clients {
     network_policies: NetworkFirewallPolicies,
     region_policies: RegionNetworkFirewallPolicies,
     hierarchical: FirewallPolicies,
+    instances: Instances,
     pub rest: Rest,
 }
 
@@ -97,6 +98,7 @@ impl Clients {
             network_policies: build!(NetworkFirewallPolicies, src, creds),
             region_policies: build!(RegionNetworkFirewallPolicies, src, creds),
             hierarchical: build!(FirewallPolicies, src, creds),
+            instances: build!(Instances, src, creds),
             rest: Rest::new(src, creds.clone())?,
         })
     }
@@ -110,6 +112,30 @@ impl Clients {
     async fn list_firewalls(&self, project: &str) -> Result<Vec<Value>, Problem> {
         let pages = self.firewalls.list().set_project(project);
         list_json!(pages, "compute.firewalls.list", GcpFirewallRule)
+    }
+
+    /// Every instance of the project (`instances.aggregatedList`: pages keyed by zone), as
+    /// REST JSON.
+    async fn list_instances(&self, project: &str) -> Result<Vec<Value>, Problem> {
+        let op = "compute.instances.list";
+        let mut pages = self
+            .instances
+            .aggregated_list()
+            .set_project(project)
+            .set_max_results(500_u32)
+            .by_page();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify(op, Some(ResourceKind::GcpInstance), &e))?;
+            let mut zones: Vec<_> = page.items.into_iter().collect();
+            zones.sort_by(|a, b| a.0.cmp(&b.0));
+            for (_, scoped) in zones {
+                for i in scoped.instances {
+                    out.push(to_json(&i, op)?);
+                }
+            }
+        }
+        Ok(out)
     }
 
     async fn list_networks(&self, project: &str) -> Result<Vec<Value>, Problem> {
@@ -163,9 +189,10 @@ impl Clients {
         regions: Option<&[String]>,
     ) -> Collected {
         let project = t.project.as_str();
-        let (firewalls, policies) = tokio::join!(
+        let (firewalls, policies, instances) = tokio::join!(
             self.list_firewalls(project),
-            self.project_policies(project, regions)
+            self.project_policies(project, regions),
+            self.list_instances(project)
         );
         let mut problems = Vec::new();
         let mut resources: Vec<Resource> = Vec::new();
@@ -244,6 +271,16 @@ impl Clients {
         if let Some(p) = policy_problem {
             resources.retain(|r| r.kind != ResourceKind::GcpFirewallPolicy);
             problems.push(p);
+        }
+        // Instances, through the offline converter; a failure leaves them uncollected.
+        let converted = instances.and_then(|items| {
+            let doc = serde_json::json!(items);
+            netdrift_provider_file::gcp_instances::convert(&Node::root(&doc), project)
+                .map_err(|e| decode_problem("compute.instances.list", ResourceKind::GcpInstance, e))
+        });
+        match converted {
+            Ok(rs) => resources.extend(rs),
+            Err(p) => problems.push(p),
         }
         crate::assemble(project, resources, problems)
     }

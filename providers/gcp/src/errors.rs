@@ -12,6 +12,7 @@ pub const PERMISSIONS: &[&str] = &[
     "compute.networkFirewallPolicies.list",
     "compute.regionNetworkFirewallPolicies.list",
     "compute.firewallPolicies.list",
+    "compute.instances.list",
     "resourcemanager.projects.list",
     "resourcemanager.folders.list",
     "logging.logEntries.list",

@@ -271,7 +271,7 @@ fn assemble(
     resources: Vec<netdrift_snapshots::Resource>,
     problems: Vec<Problem>,
 ) -> Collected {
-    let mut uncollected: BTreeSet<ResourceKind> = problems.iter().filter_map(|p| p.kind).collect();
+    let uncollected: BTreeSet<ResourceKind> = problems.iter().filter_map(|p| p.kind).collect();
     let all = netdrift_snapshots::collection::all_kinds(Provider::Gcp);
     let firewalls = netdrift_snapshots::collection::firewall_kinds(Provider::Gcp);
     let status = if problems.is_empty() {
@@ -283,11 +283,6 @@ fn assemble(
     } else {
         SnapshotStatus::Partial
     };
-    // The live source does not list instances yet: their reach is `unknown`, never concluded
-    // from an absence.
-    uncollected.extend(netdrift_snapshots::collection::workload_kinds(
-        Provider::Gcp,
-    ));
     Collected {
         scope: scope(project),
         status,
