@@ -188,6 +188,30 @@ pub fn markdown(ctx: &Context<'_>) -> String {
             label(i.effect),
             md(&headline(i)),
         );
+        if let Some(r) = i.reach {
+            let exposed: Vec<String> = i
+                .exposed
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} at {} on {}",
+                        e.instance.as_deref().unwrap_or(&e.id),
+                        e.address.as_deref().unwrap_or("?"),
+                        e.ports.join(", ")
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                s,
+                "  - reach: {}{}",
+                r.as_str(),
+                if exposed.is_empty() {
+                    String::new()
+                } else {
+                    md(&format!(" ({})", exposed.join("; ")))
+                }
+            );
+        }
         let _ = writeln!(s, "  - why: {}", md(&i.reasons.join("; ")));
         let _ = writeln!(s, "  - who: {}", md(&who_line(i)));
         if let Some(e) = &i.exception {

@@ -176,7 +176,12 @@ fn demo_runs_the_whole_cycle() {
     assert!(!r.stdout.contains("db-nsg"), "{}", r.stdout);
     // The failed region reports no removal.
     assert!(!r.stdout.contains("eu-west-1  "), "{}", r.stdout);
-    assert!(out.join("reports/latest.md").exists());
+    let md = std::fs::read_to_string(out.join("reports/latest.md")).unwrap();
+    assert!(
+        md.contains("  - reach: internet (i-0a1b2c3d4e5f60001 at 54.210.167.204 on tcp/22)"),
+        "the Markdown report says what each change reaches: {md}"
+    );
+    assert!(md.contains("  - reach: unattached\n"), "{md}");
     let report = json(&std::fs::read_to_string(out.join("reports/latest.json")).unwrap());
     assert_eq!(report["schema_version"], 2);
     assert!(
