@@ -319,7 +319,8 @@ pub fn reconcile_once(
     let now = opts.at.unwrap_or_else(Utc::now);
     let inputs = store.load_drift_inputs(&drift::selector(None))?;
     let (mut computed, mut coverage) = drift::compute(&inputs, &cfg.drift, now)?;
-    let surface = crate::exposure::surface(&inputs);
+    // The attack surface is for the report: computed only when one is written.
+    let surface = opts.write_report.then(|| crate::exposure::surface(&inputs));
     drop(inputs);
     // What the sources themselves could not see comes first: discovery, then the logs.
     let mut source_findings = snap.findings;
@@ -373,7 +374,7 @@ pub fn reconcile_once(
     };
     let run_id = store.record_run(&record)?;
     let report_files = if opts.write_report {
-        crate::report::write_reports(store, cfg, run_id, &report, Some(&surface), true)?
+        crate::report::write_reports(store, cfg, run_id, &report, surface.as_ref(), true)?
     } else {
         Vec::new()
     };

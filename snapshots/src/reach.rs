@@ -13,19 +13,23 @@
 //!
 //! Whatever was not collected makes the answer `unknown`, never `unattached` or `internal`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+mod aws_paths;
 mod azure;
 mod gcp;
+mod verdict;
+
+use aws_paths::{internet_routes, AclSets};
 
 use crate::access::{evaluate, AccessBox, AccessSet, AddrSet};
 use crate::effective::{unit_access, UnitRule};
 use crate::model::{
     AwsInterface, AwsRouteTable, Direction, GcpInstance, Resource, ResourceId, ResourceKind,
-    RouteDestination, RouteTarget, Workload,
+    Workload,
 };
 
 /// Whether the newly allowed access reaches a workload from (or to) the internet.
@@ -422,48 +426,6 @@ pub struct SurfaceEntry {
     pub opened_by: Vec<String>,
 }
 
-/// The addresses an interface exchanges traffic with the internet for, through its subnet's
-/// route table, in one direction; and the NAT gateway its IPv4 egress leaves through, if any.
-fn internet_routes<'t>(
-    table: &'t AwsRouteTable,
-    i: &AwsInterface,
-    ingress: bool,
-) -> (AddrSet, Option<&'t str>) {
-    // Where the subnet can exchange traffic with the internet, per address family.
-    let mut v4 = AddrSet::default();
-    let mut v6 = AddrSet::default();
-    let mut nat: Option<&str> = None;
-    for route in table.routes.iter().filter(|r| r.active) {
-        let RouteDestination::Cidr(net) = &route.destination else {
-            continue;
-        };
-        let to_internet = match &route.target {
-            RouteTarget::InternetGateway(_) => true,
-            RouteTarget::NatGateway(id) if !ingress && net.addr().is_ipv4() => {
-                nat.get_or_insert(id);
-                true
-            }
-            RouteTarget::EgressOnlyInternetGateway(_) => !ingress && net.addr().is_ipv6(),
-            _ => false,
-        };
-        if !to_internet {
-            continue;
-        }
-        let set = AddrSet::from_net(net);
-        if net.addr().is_ipv4() {
-            // Through an internet gateway an IPv4 packet needs the interface's public
-            // address; through a NAT gateway (egress only) it does not.
-            let via_nat = matches!(route.target, RouteTarget::NatGateway(_));
-            if via_nat || !i.public_ipv4.is_empty() {
-                v4 = v4.union(&set);
-            }
-        } else if !i.ipv6.is_empty() {
-            v6 = v6.union(&set);
-        }
-    }
-    (v4.union(&v6), nat)
-}
-
 /// The verdict of an item from what its interfaces said.
 pub(crate) fn summarize(
     kind: ResourceKind,
@@ -474,50 +436,26 @@ pub(crate) fn summarize(
     unknown: Vec<String>,
 ) -> ReachVerdict {
     let plural = if n == 1 { "interface" } else { "interfaces" };
-    if let Some(first) = exposed.first() {
-        let more = match exposed.len() {
-            1 => String::new(),
-            k => format!(" (and {} more)", k - 1),
-        };
-        let what = match &first.instance {
-            Some(inst) => format!("{inst} ({})", first.id),
-            None => first.id.clone(),
-        };
-        let at = first
-            .address
-            .as_deref()
-            .map(|a| format!(" at {a}"))
-            .unwrap_or_default();
-        return ReachVerdict {
-            reach: Reach::Internet,
-            why: format!("exposed: {what}{at} on {}{more}", first.ports.join(", ")),
-            exposed,
-        };
-    }
-    if !unknown.is_empty() {
-        return ReachVerdict::unknown(unknown.join("; "));
-    }
-    let why = if nothing_public {
-        format!("latent: {n} {plural}, and the newly allowed access is not from the internet")
-    } else if kind == ResourceKind::AwsNetworkAcl {
-        let way = if direction == Direction::Ingress {
-            "in"
-        } else {
-            "out"
-        };
-        format!("latent: {n} {plural}, none whose security groups, public address and internet route let the newly allowed traffic {way}")
-    } else if direction == Direction::Ingress {
-        format!("latent: {n} {plural}, none with a public address, an internet route and a network ACL that let the newly allowed traffic in")
-    } else {
-        format!(
-            "latent: {n} {plural}, none with a route to the internet for the newly allowed traffic"
-        )
+    let name = |e: &ExposedWorkload| match &e.instance {
+        Some(inst) => format!("{inst} ({})", e.id),
+        None => e.id.clone(),
     };
-    ReachVerdict {
-        reach: Reach::Internal,
-        exposed,
-        why,
-    }
+    verdict::conclude(exposed, unknown, name, || {
+        if nothing_public {
+            format!("latent: {n} {plural}, and the newly allowed access is not from the internet")
+        } else if kind == ResourceKind::AwsNetworkAcl {
+            let way = if direction == Direction::Ingress {
+                "in"
+            } else {
+                "out"
+            };
+            format!("latent: {n} {plural}, none whose security groups, public address and internet route let the newly allowed traffic {way}")
+        } else if direction == Direction::Ingress {
+            format!("latent: {n} {plural}, none with a public address, an internet route and a network ACL that let the newly allowed traffic in")
+        } else {
+            format!("latent: {n} {plural}, none with a route to the internet for the newly allowed traffic")
+        }
+    })
 }
 
 /// `set` restricted to the addresses `addrs` (every protocol and port).
@@ -537,73 +475,6 @@ pub fn resource_access(r: &Resource, direction: Direction) -> AccessSet {
     unit_access(&rules, r.kind.semantics(), direction, &classes)
         .remove(&None)
         .unwrap_or_default()
-}
-
-/// What one stateless network ACL lets through each way, and where replies may go back.
-struct AclSets {
-    ingress: AccessSet,
-    egress: AccessSet,
-    /// The traffic whose replies pass back out (for inbound traffic) / back in (outbound).
-    replies_out: AccessSet,
-    replies_in: AccessSet,
-}
-
-impl AclSets {
-    fn of(acl: &Resource) -> AclSets {
-        let ingress = resource_access(acl, Direction::Ingress);
-        let egress = resource_access(acl, Direction::Egress);
-        AclSets {
-            replies_out: reply_ok(&egress),
-            replies_in: reply_ok(&ingress),
-            ingress,
-            egress,
-        }
-    }
-
-    /// The traffic it lets through in `direction` and whose replies it lets back.
-    fn through(&self, set: &AccessSet, direction: Direction) -> AccessSet {
-        let pass = match direction {
-            Direction::Ingress => &self.ingress,
-            Direction::Egress => &self.egress,
-        };
-        self.replies_pass(&set.intersection(pass), direction)
-    }
-
-    /// The part of `set` whose replies it lets back the other way.
-    fn replies_pass(&self, set: &AccessSet, direction: Direction) -> AccessSet {
-        set.intersection(match direction {
-            Direction::Ingress => &self.replies_out,
-            Direction::Egress => &self.replies_in,
-        })
-    }
-}
-
-/// The traffic whose replies `back` (what the ACL allows the other way) lets through: for TCP
-/// and UDP, replies to at least one ephemeral port (1024-65535; clients pick theirs in that
-/// range); for any other protocol, that protocol at all. Any port of the original traffic.
-fn reply_ok(back: &AccessSet) -> AccessSet {
-    // Per protocol, the addresses a reply may go to.
-    let mut ok: BTreeMap<u8, AddrSet> = BTreeMap::new();
-    for (plo, phi, _, qhi, addrs) in back.cells() {
-        for p in plo..=phi {
-            let ported = p == 6 || p == 17;
-            if ported && qhi < 1024 {
-                continue;
-            }
-            let e = ok.entry(p).or_default();
-            *e = e.union(addrs);
-        }
-    }
-    let boxes: Vec<AccessBox> = ok
-        .into_iter()
-        .map(|(p, addrs)| AccessBox {
-            proto: (p, p),
-            ports: (0, 65535),
-            addrs,
-            allow: true,
-        })
-        .collect();
-    evaluate(&boxes)
 }
 
 /// `tcp/22`, `udp/1000-2000`, `icmp`, `all`: the protocols and ports of a set, any address.

@@ -1,8 +1,6 @@
 //! AWS workload dumps: `describe-network-interfaces`, `describe-subnets`, `describe-route-tables`
 //! (the CLI prints the API response in PascalCase). Reach reads what these say.
 
-use std::net::IpAddr;
-
 use ipnet::IpNet;
 use netdrift_snapshots::{
     canonicalize, AwsInterface, AwsRoute, AwsRouteTable, AwsSubnet, Resource, ResourceId,
@@ -22,15 +20,6 @@ pub fn kind_of(key: &str) -> Option<ResourceKind> {
         "RouteTables" => Some(ResourceKind::AwsRouteTable),
         _ => None,
     }
-}
-
-fn addr(n: &Node<'_>, key: &str) -> Result<Option<IpAddr>, ConvertError> {
-    n.str(key)?
-        .map(|s| {
-            s.parse::<IpAddr>()
-                .map_err(|_| n.child(key).expect("present").err("not an IP address"))
-        })
-        .transpose()
 }
 
 fn net(n: &Node<'_>, key: &str) -> Result<Option<IpNet>, ConvertError> {
@@ -81,18 +70,18 @@ pub fn interface(n: &Node<'_>) -> Result<Resource, ConvertError> {
     // The primary address's association, and each private address's (secondary addresses can
     // carry Elastic IPs of their own).
     if let Some(a) = n.child("Association") {
-        i.public_ipv4.extend(addr(&a, "PublicIp")?);
+        i.public_ipv4.extend(a.ip("PublicIp")?);
     }
-    i.private_ipv4.extend(addr(n, "PrivateIpAddress")?);
+    i.private_ipv4.extend(n.ip("PrivateIpAddress")?);
     for p in n.list("PrivateIpAddresses")? {
-        i.private_ipv4.extend(addr(&p, "PrivateIpAddress")?);
+        i.private_ipv4.extend(p.ip("PrivateIpAddress")?);
         if let Some(a) = p.child("Association") {
-            i.public_ipv4.extend(addr(&a, "PublicIp")?);
+            i.public_ipv4.extend(a.ip("PublicIp")?);
         }
     }
     i.private_ipv4.dedup();
     for a in n.list("Ipv6Addresses")? {
-        i.ipv6.extend(addr(&a, "Ipv6Address")?);
+        i.ipv6.extend(a.ip("Ipv6Address")?);
     }
     r.attachments = i.instance.iter().cloned().collect();
     r.attached = Some(i.status.as_deref() == Some("in-use") || i.instance.is_some());

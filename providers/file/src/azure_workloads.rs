@@ -78,13 +78,7 @@ fn nic(n: &Node<'_>) -> Result<Resource, ConvertError> {
         let c = props(&c);
         w.subnets.extend(id_of(&c, "subnet")?);
         w.public_ips.extend(id_of(&c, "publicIPAddress")?);
-        if let Some(a) = c.str("privateIPAddress")? {
-            w.private_ips.push(a.parse::<IpAddr>().map_err(|_| {
-                c.child("privateIPAddress")
-                    .expect("present")
-                    .err("not an IP address")
-            })?);
-        }
+        w.private_ips.extend(c.ip("privateIPAddress")?);
     }
     r.attached = Some(w.vm.is_some());
     r.attachments = w.vm.iter().cloned().collect();

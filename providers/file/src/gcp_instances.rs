@@ -2,8 +2,6 @@
 //! `compute#instance`), an `instances.list` page (`items`) or an `instances.aggregatedList` page
 //! (`items` keyed by zone, each with `instances`). Reach reads what they say.
 
-use std::net::IpAddr;
-
 use netdrift_snapshots::{
     canonicalize, GcpInstance, GcpInterface, Resource, ResourceId, ResourceKind, Workload,
 };
@@ -31,15 +29,6 @@ pub fn detect(root: &Node<'_>) -> bool {
         ),
         _ => false,
     }
-}
-
-fn addr(n: &Node<'_>, key: &str) -> Result<Option<IpAddr>, ConvertError> {
-    n.str(key)?
-        .map(|s| {
-            s.parse::<IpAddr>()
-                .map_err(|_| n.child(key).expect("present").err("not an IP address"))
-        })
-        .transpose()
 }
 
 /// The last path segment of a URL (`…/zones/us-central1-a` → `us-central1-a`).
@@ -77,15 +66,15 @@ fn instance(n: &Node<'_>, project: &str) -> Result<Resource, ConvertError> {
     for nic in n.list("networkInterfaces")? {
         let mut i = GcpInterface {
             network: crate::gcp::network_key(nic.req_str("network")?, project),
-            internal_ip: addr(&nic, "networkIP")?,
+            internal_ip: nic.ip("networkIP")?,
             external_ipv4: Vec::new(),
             external_ipv6: Vec::new(),
         };
         for a in nic.list("accessConfigs")? {
-            i.external_ipv4.extend(addr(&a, "natIP")?);
+            i.external_ipv4.extend(a.ip("natIP")?);
         }
         for a in nic.list("ipv6AccessConfigs")? {
-            i.external_ipv6.extend(addr(&a, "externalIpv6")?);
+            i.external_ipv6.extend(a.ip("externalIpv6")?);
         }
         r.network.get_or_insert_with(|| i.network.clone());
         g.interfaces.push(i);

@@ -132,6 +132,16 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// An IP address field, strictly parsed.
+    pub fn ip(&self, key: &str) -> Result<Option<std::net::IpAddr>, ConvertError> {
+        self.str(key)?
+            .map(|s| {
+                s.parse()
+                    .map_err(|_| self.child(key).expect("present").err("not an IP address"))
+            })
+            .transpose()
+    }
+
     pub fn bool(&self, key: &str) -> Result<Option<bool>, ConvertError> {
         let Some(n) = self.child(key) else {
             return Ok(None);

@@ -96,41 +96,15 @@ impl AzureIndex<'_> {
                 why: "no network interface is behind it".into(),
             };
         }
-        if let Some(first) = exposed.first() {
-            let more = match exposed.len() {
-                1 => String::new(),
-                k => format!(" (and {} more)", k - 1),
-            };
-            let why = format!(
-                "exposed: {}{} on {}{more}",
-                first.instance.as_deref().unwrap_or(&first.id),
-                first
-                    .address
-                    .as_deref()
-                    .map(|a| format!(" at {a}"))
-                    .unwrap_or_default(),
-                first.ports.join(", ")
-            );
-            return ReachVerdict {
-                reach: Reach::Internet,
-                exposed,
-                why,
-            };
-        }
-        if !unknown.is_empty() {
-            return ReachVerdict::unknown(unknown.join("; "));
-        }
         let plural = if members == 1 {
             "interface"
         } else {
             "interfaces"
         };
-        ReachVerdict {
-            reach: Reach::Internal,
-            exposed,
-            why: format!(
+        super::verdict::conclude(exposed, unknown, super::verdict::by_instance, || {
+            format!(
                 "latent: {members} {plural}, none with a public IP that both network security groups on its path let the newly allowed traffic reach"
-            ),
-        }
+            )
+        })
     }
 }

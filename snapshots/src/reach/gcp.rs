@@ -104,40 +104,14 @@ pub(super) fn reach(instances: &[(&Resource, &GcpInstance)], d: &ResourceDiff) -
             why: "no instance in its network is selected by it".into(),
         };
     }
-    if let Some(first) = exposed.first() {
-        let more = match exposed.len() {
-            1 => String::new(),
-            k => format!(" (and {} more)", k - 1),
-        };
-        let why = format!(
-            "exposed: {}{} on {}{more}",
-            first.instance.as_deref().unwrap_or(&first.id),
-            first
-                .address
-                .as_deref()
-                .map(|a| format!(" at {a}"))
-                .unwrap_or_default(),
-            first.ports.join(", ")
-        );
-        return ReachVerdict {
-            reach: Reach::Internet,
-            exposed,
-            why,
-        };
-    }
-    if !unknown.is_empty() {
-        return ReachVerdict::unknown(unknown.join("; "));
-    }
     let plural = if matched == 1 {
         "instance"
     } else {
         "instances"
     };
-    ReachVerdict {
-        reach: Reach::Internal,
-        exposed,
-        why: format!(
+    super::verdict::conclude(exposed, unknown, super::verdict::by_instance, || {
+        format!(
             "latent: {matched} {plural}, none running with an external address for the newly allowed traffic"
-        ),
-    }
+        )
+    })
 }
