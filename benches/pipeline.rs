@@ -490,7 +490,7 @@ fn bench_reach() {
     }
     let reach = t.elapsed();
     let t = Instant::now();
-    let (surface, _) = w.surface().unwrap();
+    let (surface, _) = w.surface(netdrift_snapshots::Provider::Aws).unwrap();
     let surface_t = t.elapsed();
     // What a scheduled run computes without reach: converting what it read, diff, severity.
     let run = convert_firewalls + plain;

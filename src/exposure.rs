@@ -79,17 +79,7 @@ pub fn surface(inputs: &[ScopeInputs]) -> Surface {
         }
         let uncollected: std::collections::BTreeSet<ResourceKind> =
             input.snapshot.uncollected.iter().copied().collect();
-        if input.scope.provider() != netdrift_snapshots::Provider::Aws {
-            doc.not_assessed.push(NotAssessed {
-                scope: key.to_string(),
-                why: format!(
-                    "the attack surface of {} is not computed yet (drift items still say their reach)",
-                    input.scope.provider()
-                ),
-            });
-            continue;
-        }
-        match ScopeWorkloads::new(&input.actual, &uncollected).surface() {
+        match ScopeWorkloads::new(&input.actual, &uncollected).surface(input.scope.provider()) {
             Ok((entries, unknown)) => {
                 for entry in entries {
                     doc.exposed.push(Row {

@@ -5,7 +5,7 @@
 //! exposes a lower-priority allow expands. Resources whose access hash did not change cost no
 //! evaluation.
 
-mod gcp;
+pub(crate) mod gcp;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 mod aws_paths;
 mod azure;
 mod gcp;
+mod surface;
 mod verdict;
 
 use aws_paths::{internet_routes, AclSets};
@@ -99,6 +100,8 @@ pub struct ScopeWorkloads<'a> {
     interfaces: Vec<(&'a Resource, &'a AwsInterface)>,
     /// GCP instances, in id order.
     instances: Vec<(&'a Resource, &'a GcpInstance)>,
+    /// GCP firewall rules and policies (the attack surface evaluates them per instance).
+    gcp_firewalls: Vec<&'a Resource>,
     azure: azure::AzureIndex<'a>,
     vpc_of_subnet: HashMap<&'a str, &'a str>,
     tables: Vec<&'a AwsRouteTable>,
@@ -125,6 +128,7 @@ impl<'a> ScopeWorkloads<'a> {
             uncollected,
             interfaces: Vec::new(),
             instances: Vec::new(),
+            gcp_firewalls: Vec::new(),
             azure: azure::AzureIndex {
                 nics: Vec::new(),
                 addresses: HashMap::new(),
@@ -166,6 +170,9 @@ impl<'a> ScopeWorkloads<'a> {
                 }
                 (None, ResourceKind::AwsSecurityGroup) => {
                     w.groups.insert(r.id.as_str(), r);
+                }
+                (None, ResourceKind::GcpFirewallRule | ResourceKind::GcpFirewallPolicy) => {
+                    w.gcp_firewalls.push(r);
                 }
                 _ => {}
             }
@@ -280,60 +287,6 @@ impl<'a> ScopeWorkloads<'a> {
             .clone()
     }
 
-    /// The attack surface now, independent of any baseline: every interface the internet
-    /// reaches through what its security groups allow in, with the groups that open it. `Err`
-    /// says why it cannot be told (the workloads were not collected); an interface whose reach
-    /// cannot be told is listed in the second vector with the reason.
-    pub fn surface(&self) -> Result<(Vec<SurfaceEntry>, Vec<String>), String> {
-        if self
-            .uncollected
-            .contains(&ResourceKind::AwsNetworkInterface)
-        {
-            return Err("network interfaces were not collected".into());
-        }
-        let mut out = Vec::new();
-        let mut unknown = Vec::new();
-        for (r, i) in &self.interfaces {
-            let groups: Vec<&Resource> = i
-                .groups
-                .iter()
-                .filter_map(|g| self.groups.get(g.as_str()).copied())
-                .collect();
-            let access: Vec<(&Resource, AccessSet)> = groups
-                .iter()
-                .map(|g| (*g, self.group(g, Direction::Ingress).public_part()))
-                .collect();
-            let all = access
-                .iter()
-                .fold(AccessSet::default(), |acc, (_, a)| acc.union(a));
-            if all.is_empty() {
-                continue;
-            }
-            match self.interface(
-                r,
-                i,
-                ResourceKind::AwsSecurityGroup,
-                Direction::Ingress,
-                &all,
-            ) {
-                Verdict::Internet(e, reachable) => {
-                    let opened_by = access
-                        .iter()
-                        .filter(|(_, a)| !a.intersection(&reachable).is_empty())
-                        .map(|(g, _)| g.id.as_str().to_string())
-                        .collect();
-                    out.push(SurfaceEntry {
-                        workload: e,
-                        opened_by,
-                    });
-                }
-                Verdict::Internal => {}
-                Verdict::Unknown(why) => unknown.push(format!("{}: {why}", r.id)),
-            }
-        }
-        Ok((out, unknown))
-    }
-
     /// One interface against the public part of the newly allowed access.
     fn interface(
         &self,
@@ -422,7 +375,8 @@ impl<'a> ScopeWorkloads<'a> {
 pub struct SurfaceEntry {
     #[serde(flatten)]
     pub workload: ExposedWorkload,
-    /// The security groups whose rules open what is reachable.
+    /// What opens it: the security groups (AWS), firewall rules and policies (GCP) or network
+    /// security groups (Azure) whose rules allow what is reachable.
     pub opened_by: Vec<String>,
 }
 

@@ -349,6 +349,17 @@ fn azure_collect_change_collect_names_the_actor_and_role() {
             "instance": "web-vm", "address": "20.61.10.20", "ports": ["tcp/3389"]}]),
         "{app}"
     );
+    // The attack surface now, from the live snapshot: web-vm through both NSGs on its path.
+    let surface = parse(&ok(&db, &["exposure", "--format", "json"], 0).stdout);
+    let web = surface["exposed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["instance"] == "web-vm")
+        .unwrap_or_else(|| panic!("web-vm in the attack surface: {surface}"));
+    assert_eq!(web["address"], "20.61.10.20", "{web}");
+    assert!(web["ports"].to_string().contains("tcp/3389"), "{web}");
+    assert!(web["opened_by"].to_string().contains("/app-nsg"), "{web}");
     assert!(
         server
             .requests(&format!(

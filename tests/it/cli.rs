@@ -448,7 +448,7 @@ fn exposure_lists_the_attack_surface_and_says_what_it_could_not_assess() {
         "{t}"
     );
     assert!(
-        t.contains("not assessed: gcp:acme-prod: the attack surface of gcp is not computed yet"),
+        t.contains("not assessed: gcp:acme-prod: instances were not collected"),
         "{t}"
     );
     let m = ok(

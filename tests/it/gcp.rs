@@ -531,6 +531,23 @@ fn gcp_collect_change_collect_names_the_actor() {
             "address": "34.120.50.60", "ports": ["tcp/22"]}),
         "{folder}"
     );
+    // The attack surface now, from the live snapshot: web-1 through the folder's SSH.
+    let surface = parse(&ok(&db, &["exposure", "--format", "json"], 0).stdout);
+    let web = surface["exposed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["instance"] == "web-1")
+        .unwrap_or_else(|| panic!("web-1 in the attack surface: {surface}"));
+    assert_eq!(web["scope"], "gcp:acme-prod", "{web}");
+    assert_eq!(web["address"], "34.120.50.60", "{web}");
+    assert!(
+        web["opened_by"]
+            .to_string()
+            .contains("locations/global/firewallPolicies/7001"),
+        "{web}"
+    );
+    assert!(web["sensitive"].to_string().contains("tcp/22"), "{web}");
     assert!(
         fake.server
             .requests("/projects/acme-prod/aggregated/instances")

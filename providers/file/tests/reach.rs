@@ -792,6 +792,15 @@ fn gcp_instances_read_from_gcloud_and_from_aggregated_list_pages_alike() {
 
 // ---------------- Azure ----------------
 
+/// (case, NSGs before, NSGs after, interfaces (none: not collected), expected line).
+type AzReachCase = (
+    &'static str,
+    Vec<Value>,
+    Vec<Value>,
+    Option<Vec<Value>>,
+    &'static str,
+);
+
 const SUB: &str = "/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/rg/providers/Microsoft.Network";
 
 fn az_nsg(name: &str, rules: Vec<Value>, nics: &[&str], subnets: &[&str]) -> Value {
@@ -873,7 +882,7 @@ fn az_reach(before: Vec<Value>, after: Vec<Value>, nics: Option<Vec<Value>>) -> 
 #[test]
 fn azure_reach_cases() {
     let rdp = || az_rule("allow-rdp", 100, "3389", "Internet", "Allow");
-    let cases: Vec<(&str, Vec<Value>, Vec<Value>, Option<Vec<Value>>, &str)> = vec![
+    let cases: Vec<AzReachCase> = vec![
         (
             "the NIC's NSG admits RDP from the Internet, no subnet NSG, a public IP",
             vec![az_nsg("nic-nsg", vec![], &["nic1"], &[])],
@@ -925,5 +934,246 @@ fn azure_reach_cases() {
     ];
     for (name, before, after, nics, want) in cases {
         assert_eq!(az_reach(before, after, nics), [want], "{name}");
+    }
+}
+
+// ---------------- The attack surface (GCP, Azure) ----------------
+
+/// (case, firewall resources, workloads (none: not collected), expected line or "").
+type SurfaceCase = (&'static str, Vec<Value>, Option<Vec<Value>>, &'static str);
+
+/// `instance address ports [opened by, last path segment]` of each exposed workload, or the
+/// reason the surface cannot be told.
+fn surface_lines(
+    provider: Provider,
+    actual: &[Resource],
+    uncollected: &BTreeSet<ResourceKind>,
+) -> Vec<String> {
+    match ScopeWorkloads::new(actual, uncollected).surface(provider) {
+        Err(why) => vec![format!("not assessed: {why}")],
+        Ok((entries, unknown)) => entries
+            .iter()
+            .map(|e| {
+                let by: Vec<&str> = e
+                    .opened_by
+                    .iter()
+                    .map(|o| o.rsplit('/').next().unwrap_or(o))
+                    .collect();
+                format!(
+                    "{} {} {} [{}]",
+                    e.workload.instance.as_deref().unwrap_or(&e.workload.id),
+                    e.workload.address.as_deref().unwrap_or("-"),
+                    e.workload.ports.join(","),
+                    by.join(",")
+                )
+            })
+            .chain(unknown.into_iter().map(|u| format!("unknown: {u}")))
+            .collect(),
+    }
+}
+
+fn gcp_surface(rules: Vec<Value>, instances: Option<Vec<Value>>) -> Vec<String> {
+    let conv =
+        |d: &Value| convert_document(Provider::Gcp, "p1", d).unwrap_or_else(|e| panic!("{e}"));
+    let mut actual = conv(&json!(rules));
+    let mut uncollected = BTreeSet::new();
+    match instances {
+        Some(vms) => actual.extend(conv(&json!(vms))),
+        None => {
+            uncollected.insert(ResourceKind::GcpInstance);
+        }
+    }
+    surface_lines(Provider::Gcp, &actual, &uncollected)
+}
+
+#[test]
+fn gcp_attack_surface_cases() {
+    let tag = |t: &str| json!({"targetTags": [t]});
+    let ssh = |target: Value| gcp_rule("allow-ssh", "INGRESS", "22", "0.0.0.0/0", target);
+    let deny_ssh = |target: Value| {
+        let mut r = gcp_rule("deny-ssh", "INGRESS", "22", "0.0.0.0/0", target);
+        r["priority"] = json!(100);
+        r["denied"] = r["allowed"].take();
+        r.as_object_mut().expect("object").remove("allowed");
+        r
+    };
+    let vm_tags = |tags: &[&str], nat: Option<&str>| {
+        vm(
+            "web-1",
+            "RUNNING",
+            tags,
+            "web@p1.iam.gserviceaccount.com",
+            nat,
+        )
+    };
+    let cases: Vec<SurfaceCase> = vec![
+        (
+            "a tag rule on a running instance with an external IP",
+            vec![ssh(tag("web"))],
+            Some(vec![vm_tags(&["web"], Some("34.120.1.2"))]),
+            "web-1 34.120.1.2 tcp/22 [allow-ssh]",
+        ),
+        (
+            "no external IP",
+            vec![ssh(tag("web"))],
+            Some(vec![vm_tags(&["web"], None)]),
+            "",
+        ),
+        (
+            "a stopped instance",
+            vec![ssh(json!({}))],
+            Some(vec![vm(
+                "web-1",
+                "TERMINATED",
+                &["web"],
+                "web@p1.iam.gserviceaccount.com",
+                Some("34.120.1.2"),
+            )]),
+            "",
+        ),
+        (
+            "a higher-priority deny for the same tag",
+            vec![ssh(tag("web")), deny_ssh(tag("web"))],
+            Some(vec![vm_tags(&["web"], Some("34.120.1.2"))]),
+            "",
+        ),
+        (
+            "a deny for a tag the instance does not carry",
+            vec![ssh(tag("web")), deny_ssh(tag("db"))],
+            Some(vec![vm_tags(&["web"], Some("34.120.1.2"))]),
+            "web-1 34.120.1.2 tcp/22 [allow-ssh]",
+        ),
+        (
+            "the allow by one tag, the deny by another: the instance carries both",
+            vec![ssh(tag("web")), deny_ssh(tag("db"))],
+            Some(vec![vm_tags(&["db", "web"], Some("34.120.1.2"))]),
+            "",
+        ),
+        (
+            "a service-account target",
+            vec![ssh(
+                json!({"targetServiceAccounts": ["web@p1.iam.gserviceaccount.com"]}),
+            )],
+            Some(vec![vm_tags(&[], Some("34.120.1.2"))]),
+            "web-1 34.120.1.2 tcp/22 [allow-ssh]",
+        ),
+        (
+            "only from private addresses",
+            vec![gcp_rule(
+                "allow-ssh",
+                "INGRESS",
+                "22",
+                "10.0.0.0/8",
+                json!({}),
+            )],
+            Some(vec![vm_tags(&["web"], Some("34.120.1.2"))]),
+            "",
+        ),
+        (
+            "instances not collected",
+            vec![ssh(json!({}))],
+            None,
+            "not assessed: instances were not collected",
+        ),
+    ];
+    for (name, rules, vms, want) in cases {
+        let want: Vec<&str> = if want.is_empty() { vec![] } else { vec![want] };
+        assert_eq!(gcp_surface(rules, vms), want, "{name}");
+    }
+}
+
+fn az_surface(nsgs: Vec<Value>, nics: Option<Vec<Value>>) -> Vec<String> {
+    let conv = |d: &Value| {
+        convert_document(Provider::Azure, "0b1f6471-1bf0-4dda-aec3-111122223333", d)
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let mut actual = conv(&json!({ "value": nsgs }));
+    let mut uncollected = BTreeSet::new();
+    match nics {
+        Some(n) => {
+            actual.extend(conv(&json!({ "value": n })));
+            actual.extend(conv(&az_pips()));
+        }
+        None => {
+            uncollected.insert(ResourceKind::AzureNic);
+        }
+    }
+    surface_lines(Provider::Azure, &actual, &uncollected)
+}
+
+#[test]
+fn azure_attack_surface_cases() {
+    let rdp = || az_rule("allow-rdp", 200, "3389", "Internet", "Allow");
+    let to = |mut r: Value, key: &str, v: Value| {
+        r["properties"][key] = v;
+        r
+    };
+    let deny_to_asg = || {
+        let r = az_rule("deny-rdp-asg", 100, "3389", "*", "Deny");
+        let mut r = to(
+            r,
+            "destinationApplicationSecurityGroups",
+            json!([{"id": format!("{SUB}/applicationSecurityGroups/web")}]),
+        );
+        r["properties"]
+            .as_object_mut()
+            .expect("object")
+            .remove("destinationAddressPrefix");
+        r
+    };
+    let nic = || az_nic("nic1", "app", Some("nic-nsg"), Some("pip1"));
+    let cases: Vec<SurfaceCase> = vec![
+        (
+            "the NIC's NSG admits RDP from the Internet, a public IP",
+            vec![az_nsg("nic-nsg", vec![rdp()], &["nic1"], &[])],
+            Some(vec![nic()]),
+            "vm1 20.50.1.2 tcp/3389 [nic-nsg]",
+        ),
+        (
+            "the subnet's NSG (its defaults) still denies",
+            vec![az_nsg("nic-nsg", vec![rdp()], &["nic1"], &[]), az_nsg("subnet-nsg", vec![], &[], &["app"])],
+            Some(vec![nic()]),
+            "",
+        ),
+        (
+            "no NSG anywhere: everything reaches it",
+            vec![],
+            Some(vec![az_nic("nic1", "app", None, Some("pip1"))]),
+            "vm1 20.50.1.2 all []",
+        ),
+        (
+            "no public IP",
+            vec![az_nsg("nic-nsg", vec![rdp()], &["nic1"], &[])],
+            Some(vec![az_nic("nic1", "app", Some("nic-nsg"), None)]),
+            "",
+        ),
+        (
+            "the allow names another interface's private address",
+            vec![az_nsg("nic-nsg", vec![to(rdp(), "destinationAddressPrefix", json!("10.0.1.5/32"))], &["nic1"], &[])],
+            Some(vec![nic()]),
+            "",
+        ),
+        (
+            "the allow names this interface's private address",
+            vec![az_nsg("nic-nsg", vec![to(rdp(), "destinationAddressPrefix", json!("10.0.1.4"))], &["nic1"], &[])],
+            Some(vec![nic()]),
+            "vm1 20.50.1.2 tcp/3389 [nic-nsg]",
+        ),
+        (
+            "a deny for an application security group, whose members are not collected, is not relied on",
+            vec![az_nsg("nic-nsg", vec![deny_to_asg(), rdp()], &["nic1"], &[])],
+            Some(vec![nic()]),
+            "vm1 20.50.1.2 tcp/3389 [nic-nsg]",
+        ),
+        (
+            "network interfaces not collected",
+            vec![az_nsg("nic-nsg", vec![rdp()], &["nic1"], &[])],
+            None,
+            "not assessed: network interfaces were not collected",
+        ),
+    ];
+    for (name, nsgs, nics, want) in cases {
+        let want: Vec<&str> = if want.is_empty() { vec![] } else { vec![want] };
+        assert_eq!(az_surface(nsgs, nics), want, "{name}");
     }
 }

@@ -131,6 +131,19 @@ fn gcp_levels<'a>(
     levels
 }
 
+/// The evaluation levels of one VPC network given a GCP scope's firewall rules and policies
+/// (the attack surface evaluates them per instance); empty when there are none.
+pub(crate) fn network_levels<'a>(
+    resources: &[&'a Resource],
+    network: &'a str,
+    implied: &'a [Rule],
+) -> Vec<Vec<(Cow<'a, Rule>, &'a Resource)>> {
+    match resources.first() {
+        None => Vec::new(),
+        Some(anchor) => gcp_levels(&GcpSide::new(resources), Some(network), implied, anchor),
+    }
+}
+
 fn as_unit<'a>(levels: &'a [Vec<(Cow<'a, Rule>, &'a Resource)>]) -> Vec<Vec<UnitRule<'a>>> {
     levels
         .iter()

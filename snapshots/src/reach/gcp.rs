@@ -30,6 +30,25 @@ fn selects(target: &Option<Target>, g: &GcpInstance, nic: &GcpInterface) -> bool
     }
 }
 
+/// The address families the internet reaches an interface over (or leaves it from): IPv4 with
+/// an external IPv4 address, IPv6 with an external IPv6 address.
+pub(super) fn families(nic: &GcpInterface) -> AddrSet {
+    let mut families = AddrSet::default();
+    if !nic.external_ipv4.is_empty() {
+        let mut v4 = AddrSet::everything();
+        v4.v6 = Default::default();
+        v4.sym = Default::default();
+        families = families.union(&v4);
+    }
+    if !nic.external_ipv6.is_empty() {
+        let mut v6 = AddrSet::everything();
+        v6.v4 = Default::default();
+        v6.sym = Default::default();
+        families = families.union(&v6);
+    }
+    families
+}
+
 pub(super) fn reach(instances: &[(&Resource, &GcpInstance)], d: &ResourceDiff) -> ReachVerdict {
     let ingress = d.direction == Direction::Ingress;
     let mut matched = 0;
@@ -58,22 +77,7 @@ pub(super) fn reach(instances: &[(&Resource, &GcpInstance)], d: &ResourceDiff) -
             if public.is_empty() {
                 continue;
             }
-            // Over IPv4 the external address is what the internet reaches (or leaves from);
-            // over IPv6 the external IPv6 address.
-            let mut families = AddrSet::default();
-            if !nic.external_ipv4.is_empty() {
-                let mut v4 = AddrSet::everything();
-                v4.v6 = Default::default();
-                v4.sym = Default::default();
-                families = families.union(&v4);
-            }
-            if !nic.external_ipv6.is_empty() {
-                let mut v6 = AddrSet::everything();
-                v6.v4 = Default::default();
-                v6.sym = Default::default();
-                families = families.union(&v6);
-            }
-            let reachable = restrict(&public, &families);
+            let reachable = restrict(&public, &families(nic));
             if reachable.is_empty() {
                 if !ingress {
                     unknown.push(format!(
