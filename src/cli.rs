@@ -15,6 +15,7 @@ mod evidence;
 mod exception;
 mod exposure;
 mod import;
+mod plan;
 mod report;
 mod run;
 mod show;
@@ -108,6 +109,9 @@ pub enum Command {
     Drift(drift::Args),
     /// The attack surface now: every internet-reachable workload, its ports and what opens them.
     Exposure(exposure::Args),
+    /// What a Terraform plan (`terraform show -json PLANFILE`) would open beyond the approved
+    /// baseline: exit 1 when it opens something not excepted, 0 when nothing.
+    Plan(plan::Args),
     /// Write the drift report (Markdown and JSON) for the stored runs.
     Report(report::Args),
     /// Import control-plane audit logs for attribution.
@@ -281,6 +285,7 @@ pub fn main() -> ExitCode {
         Command::Exception(c) => exception::run(&cli.db, c),
         Command::Drift(a) => drift::run(&cli.db, a),
         Command::Exposure(a) => exposure::run(&cli.db, a),
+        Command::Plan(a) => plan::run(&cli.db, a),
         Command::Report(a) => report::run(&cli.db, a),
         Command::Audit(c) => audit::run(&cli.db, c),
         Command::Run(a) => run::run(&cli.db, a),

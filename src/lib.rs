@@ -18,6 +18,7 @@ pub mod exposure;
 pub mod findings;
 pub mod lock;
 pub mod paths;
+pub mod plan;
 pub mod reconcile;
 pub mod report;
 pub mod sources;

@@ -14,6 +14,7 @@ pub mod gcp;
 pub mod gcp_instances;
 pub mod gcp_policy;
 pub mod json;
+pub mod terraform;
 
 use std::io::Read;
 use std::path::Path;
