@@ -36,6 +36,8 @@ pub struct Config {
     pub attribution: AttributionConfig,
     pub change_windows: Vec<ChangeWindow>,
     pub change_records: Vec<PathBuf>,
+    /// Terraform state files (`[[iac]] terraform_state`).
+    pub iac: Vec<PathBuf>,
     /// How many scopes are collected at once.
     pub concurrency: usize,
     /// Bound on what one gzip input may decompress to (`max_decompressed_mib`); unset: the
@@ -67,6 +69,17 @@ struct RawConfig {
     change_window: Vec<Spanned<toml::Table>>,
     #[serde(default)]
     change_records: Vec<String>,
+    #[serde(default)]
+    iac: Vec<Spanned<toml::Table>>,
+}
+
+/// `[[iac]]`: a Terraform state file (`terraform show -json` of a state) whose resources are
+/// managed by Terraform; drift on them says so (docs/drift-schema.md, `iac`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIac {
+    /// The state's JSON (`terraform show -json > state.json`).
+    terraform_state: String,
 }
 
 #[derive(Deserialize)]
@@ -215,6 +228,22 @@ impl Config {
                 }
             }
         }
+        let mut iac = Vec::new();
+        for t in &raw.iac {
+            if let Some(i) = ck.table::<RawIac>(t, "iac") {
+                let p = resolve(&i.terraform_state);
+                if !p.is_file() {
+                    ck.at(
+                        t.span(),
+                        format!(
+                            "[[iac]] terraform_state: {} does not exist or is not a file",
+                            p.display()
+                        ),
+                    );
+                }
+                iac.push(p);
+            }
+        }
         if raw.concurrency == Some(0) {
             ck.problems.push("concurrency: must be at least 1".into());
         }
@@ -238,6 +267,7 @@ impl Config {
             attribution,
             change_windows,
             change_records: raw.change_records.iter().map(|p| resolve(p)).collect(),
+            iac,
             concurrency: raw.concurrency.unwrap_or(4),
             max_decompressed: raw.max_decompressed_mib.map(|m| m.saturating_mul(1 << 20)),
         })

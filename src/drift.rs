@@ -236,6 +236,7 @@ fn to_item(
         snapshot_taken_at: snap.taken_at,
         baseline_approved_at: input.approved_at,
         attribution: None,
+        iac: None,
     };
     let denied = d
         .newly_denied

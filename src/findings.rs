@@ -114,6 +114,25 @@ pub struct DriftItem {
     #[serde(with = "netdrift_snapshots::time::as_secs::option")]
     pub baseline_approved_at: Option<DateTime<Utc>>,
     pub attribution: Option<Attribution>,
+    /// What the Terraform state files say of the resource (only when some are configured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iac: Option<IacRef>,
+}
+
+/// What a drift item's resource is to Terraform (docs/drift-schema.md, `iac`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IacRef {
+    /// Whether a state file manages it (the resource itself, or rules on it).
+    pub managed: bool,
+    /// The Terraform address(es) that manage it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub address: Vec<String>,
+    /// Whether the actual state has the access the state file says (null when unmanaged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matches_actual: Option<bool>,
+    /// The state file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 impl DriftItem {

@@ -16,6 +16,7 @@ pub mod drift;
 pub mod evidence;
 pub mod exposure;
 pub mod findings;
+pub mod iac;
 pub mod lock;
 pub mod paths;
 pub mod plan;

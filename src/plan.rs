@@ -104,21 +104,6 @@ impl PlanReport {
     }
 }
 
-/// Terraform names a group of the same account by its id alone (`sg-…`); EC2 (and so every
-/// stored snapshot) qualifies it with the account (`111122223333/sg-…`). Qualify, so the same
-/// group is the same peer.
-fn qualify(rules: &mut [netdrift_snapshots::Rule], account: &str) {
-    for r in rules {
-        for p in &mut r.peers {
-            if let netdrift_snapshots::Peer::SecurityGroup(g) = p {
-                if !g.contains('/') && g.starts_with("sg-") {
-                    *g = format!("{account}/{g}");
-                }
-            }
-        }
-    }
-}
-
 /// Where a resource is in the planned state.
 #[derive(Clone, Copy)]
 struct At {
@@ -206,7 +191,7 @@ impl<'a> Planner<'a> {
     fn qualify(&self, scope: usize, rules: &mut [netdrift_snapshots::Rule]) {
         let sc = &self.inputs[scope].scope;
         if sc.provider() == Provider::Aws {
-            qualify(rules, sc.account());
+            crate::iac::qualify(rules, sc.account());
         }
     }
 

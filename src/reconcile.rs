@@ -319,6 +319,7 @@ pub fn reconcile_once(
     let now = opts.at.unwrap_or_else(Utc::now);
     let inputs = store.load_drift_inputs(&drift::selector(None))?;
     let (mut computed, mut coverage) = drift::compute(&inputs, &cfg.drift, now)?;
+    crate::iac::mark(&mut computed, &inputs, &crate::iac::load(&cfg.iac)?);
     // The attack surface is for the report: computed only when one is written.
     let surface = opts.write_report.then(|| crate::exposure::surface(&inputs));
     drop(inputs);
@@ -332,6 +333,7 @@ pub fn reconcile_once(
             coverage.push(f);
         }
     }
+    crate::iac::judge(&mut computed);
     source_findings.extend(coverage);
     let coverage = source_findings;
     let items = drift::sorted(computed.into_iter().map(|c| c.item).collect());

@@ -212,6 +212,21 @@ pub fn markdown(ctx: &Context<'_>) -> String {
                 }
             );
         }
+        if let Some(iac) = &i.iac {
+            let _ = writeln!(
+                s,
+                "  - terraform: {}",
+                md(&match (iac.managed, iac.matches_actual) {
+                    (false, _) => "unmanaged: no state file manages it".to_string(),
+                    (true, Some(false)) => format!(
+                        "managed by {}, changed outside Terraform",
+                        iac.address.join(", ")
+                    ),
+                    (true, _) =>
+                        format!("managed by {}, matches its state", iac.address.join(", ")),
+                })
+            );
+        }
         let _ = writeln!(s, "  - why: {}", md(&i.reasons.join("; ")));
         let _ = writeln!(s, "  - who: {}", md(&who_line(i)));
         if let Some(e) = &i.exception {

@@ -20,6 +20,10 @@ pub struct Args {
     /// Configuration (severity, expected ports, identities, change windows) [default: built-in defaults].
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Terraform state JSON (`terraform show -json` of a state), added to the
+    /// configuration's `[[iac]]`: each item says whether Terraform manages its resource.
+    #[arg(long = "terraform-state", num_args = 1.., value_name = "FILE")]
+    terraform_state: Vec<PathBuf>,
 }
 
 /// The configuration to use for settings, or the defaults.
@@ -125,17 +129,19 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
     }
     let cfg = settings(a.config.as_deref())?;
     let now = crate::clock::now();
-    let (mut computed, mut coverage) = drift::compute(
-        &store.load_drift_inputs(&drift::selector(a.scope.as_deref()))?,
-        &cfg.drift,
-        now,
-    )?;
+    let inputs = store.load_drift_inputs(&drift::selector(a.scope.as_deref()))?;
+    let (mut computed, mut coverage) = drift::compute(&inputs, &cfg.drift, now)?;
+    let mut states = cfg.iac.clone();
+    states.extend(a.terraform_state.iter().cloned());
+    crate::iac::mark(&mut computed, &inputs, &crate::iac::load(&states)?);
+    drop(inputs);
     coverage.extend(crate::attribution::attribute_all(
         &store,
         &cfg,
         &mut computed,
         now,
     )?);
+    crate::iac::judge(&mut computed);
     let report = drift::report(
         drift::sorted(computed.into_iter().map(|c| c.item).collect()),
         coverage,

@@ -18,6 +18,10 @@ pub struct Args {
     at: Option<String>,
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
+    /// Terraform state JSON (`terraform show -json` of a state): say whether Terraform
+    /// manages the resource and whether it matches that state.
+    #[arg(long = "terraform-state", num_args = 1.., value_name = "FILE")]
+    terraform_state: Vec<PathBuf>,
 }
 
 pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
@@ -43,6 +47,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
                 .join("\n  ")
         ),
     };
+    let states = crate::iac::load(&a.terraform_state)?;
     let found = store.resource_at(&id, at)?;
     if found.is_empty() {
         bail!("no snapshot contains resource {:?}", a.resource);
@@ -50,7 +55,13 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
     if a.format == Format::Json {
         let v: Vec<_> = found
             .iter()
-            .map(|(s, r)| serde_json::json!({"scope": s.scope, "snapshot_id": s.id, "taken_at": crate::store::ts(s.taken_at), "exists": r.is_some(), "resource": r}))
+            .map(|(s, r)| {
+                let mut v = serde_json::json!({"scope": s.scope, "snapshot_id": s.id, "taken_at": crate::store::ts(s.taken_at), "exists": r.is_some(), "resource": r});
+                if let (Some(r), false) = (r, states.is_empty()) {
+                    v["iac"] = serde_json::json!(crate::iac::describe(r, &s.scope.scope(), &states));
+                }
+                v
+            })
             .collect();
         println!(
             "{}",
@@ -78,6 +89,24 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
             t(r.network.as_deref().unwrap_or("-"))
         );
         println!("  state {}", netdrift_snapshots::state_hash(&r));
+        if !states.is_empty() {
+            let iac = crate::iac::describe(&r, &snap.scope.scope(), &states);
+            println!(
+                "  terraform {}",
+                match iac.matches_actual {
+                    None => "unmanaged: no state file manages it".to_string(),
+                    Some(m) => format!(
+                        "{} ({})",
+                        iac.address.join(", "),
+                        if m {
+                            "matches its state"
+                        } else {
+                            "differs from its state: changed outside Terraform"
+                        }
+                    ),
+                }
+            );
+        }
         for rule in &r.rules {
             let ports = match &rule.ports {
                 Ports::All => "all".to_string(),

@@ -265,3 +265,9 @@ state = {"format_version": "1.0", "terraform_version": "1.9.8", "values": {"root
          "sensitive_values": {}},
     ]}]}}}
 write("state.json", state)
+
+# 12. State after Terraform itself applied day 2's SSH on web-prod: drift made through Terraform.
+state2 = copy.deepcopy(state)
+state2["values"]["root_module"]["resources"][0]["values"] = with_ingress(
+    WEB, WEB_INGRESS + [block("tcp", 22, 22, ["0.0.0.0/0"])])
+write("state-web-applied.json", state2)

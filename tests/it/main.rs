@@ -17,6 +17,7 @@ mod fuzz;
 #[cfg(feature = "gcp")]
 mod gcp;
 mod golden;
+mod iac;
 mod plan;
 mod reports;
 mod severity;
