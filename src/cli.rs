@@ -17,6 +17,7 @@ mod exposure;
 mod import;
 mod plan;
 mod report;
+mod revert;
 mod run;
 mod show;
 mod snapshots;
@@ -112,6 +113,8 @@ pub enum Command {
     /// What a Terraform plan (`terraform show -json PLANFILE`) would open beyond the approved
     /// baseline: exit 1 when it opens something not excepted, 0 when nothing.
     Plan(plan::Args),
+    /// The exact, minimal calls that restore one drift item's approved access.
+    Revert(revert::Args),
     /// Write the drift report (Markdown and JSON) for the stored runs.
     Report(report::Args),
     /// Import control-plane audit logs for attribution.
@@ -286,6 +289,7 @@ pub fn main() -> ExitCode {
         Command::Drift(a) => drift::run(&cli.db, a),
         Command::Exposure(a) => exposure::run(&cli.db, a),
         Command::Plan(a) => plan::run(&cli.db, a),
+        Command::Revert(a) => revert::run(&cli.db, a),
         Command::Report(a) => report::run(&cli.db, a),
         Command::Audit(c) => audit::run(&cli.db, c),
         Command::Run(a) => run::run(&cli.db, a),

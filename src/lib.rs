@@ -22,6 +22,7 @@ pub mod paths;
 pub mod plan;
 pub mod reconcile;
 pub mod report;
+pub mod revert;
 pub mod sources;
 pub mod store;
 pub mod text;

@@ -549,3 +549,109 @@ fn a_workload_list_that_is_denied_makes_reach_unknown_and_names_the_permission()
         "the uncollected kind is named: {cov}"
     );
 }
+
+#[test]
+fn revert_steps_applied_through_boto3_leave_no_drift() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("aws.db");
+    let seeded: Value =
+        serde_json::from_str(&emu.seed(&["seed", A, "us-east-1", "2", "2"])).unwrap();
+    let g: Vec<String> = seeded["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect();
+    let acl = emu.seed(&["nacl", A, "us-east-1", seeded["vpc"].as_str().unwrap()]);
+    let cfg = config(dir.path(), &emu.endpoint, "");
+    let (code, out, err) = run(&db, &cfg);
+    assert_eq!(code, 3, "{out}\n{err}");
+    ok(
+        &db,
+        &[
+            "baseline", "approve", "--all", "--by", "sec", "--reason", "initial",
+        ],
+        0,
+    );
+    // Added and removed on one group, widened in place on the other, a network ACL reordered.
+    emu.seed(&["open-ssh", A, "us-east-1", &g[0]]);
+    emu.seed(&["revoke", A, "us-east-1", &g[0]]);
+    let widened = emu.seed(&["widen", A, "us-east-1", &g[1]]);
+    emu.seed(&["drift-nacl", A, "us-east-1", &acl]);
+    let (code, out, err) = run(&db, &cfg);
+    assert_eq!(code, 1, "{out}\n{err}");
+    let drift = json(&ok(&db, &["drift", "--format", "json"], 1).stdout);
+    let items: Vec<Value> = drift["drift"].as_array().unwrap().clone();
+    let mut calls = Vec::new();
+    for resource in [&g[0], &g[1], &acl] {
+        let item = items
+            .iter()
+            .find(|i| i["resource"] == resource.as_str())
+            .unwrap_or_else(|| panic!("{resource}: {drift:#}"));
+        let plan = ok(
+            &db,
+            &["revert", item["id"].as_str().unwrap(), "--format", "json"],
+            0,
+        )
+        .stdout;
+        let v = json(&plan);
+        assert!(!v["steps"].as_array().unwrap().is_empty(), "{v:#}");
+        let f = dir.path().join(format!("{resource}.json"));
+        std::fs::write(&f, &plan).unwrap();
+        calls.push((resource.clone(), v));
+        emu.seed(&["apply", A, "us-east-1", &f.display().to_string()]);
+    }
+    let names = |v: &Value| -> Vec<String> {
+        v["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["call"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        names(&calls[0].1),
+        [
+            "RevokeSecurityGroupIngress",
+            "AuthorizeSecurityGroupIngress"
+        ]
+    );
+    assert_eq!(
+        calls[0].1["steps"][0]["params"]["SecurityGroupRuleIds"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "the added rule is revoked by its sgr- id: {:#}",
+        calls[0].1
+    );
+    assert_eq!(names(&calls[1].1), ["ModifySecurityGroupRules"]);
+    assert_eq!(
+        calls[1].1["steps"][0]["params"]["SecurityGroupRules"][0]["SecurityGroupRuleId"],
+        widened.as_str()
+    );
+    assert_eq!(
+        names(&calls[2].1),
+        [
+            "CreateNetworkAclEntry",
+            "DeleteNetworkAclEntry",
+            "ReplaceNetworkAclEntry"
+        ],
+        "narrowing first: the deny comes back, the added allow goes, then the widened entry narrows: {:#}",
+        calls[2].1
+    );
+    assert!(calls[2].1["commands"][0]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!(
+            "aws ec2 create-network-acl-entry --network-acl-id {acl} --rule-number 110 --ingress"
+        )));
+    std::thread::sleep(Duration::from_millis(1100));
+    let (_, out, err) = run(&db, &cfg);
+    let after = json(&ok(&db, &["drift", "--format", "json"], 0).stdout);
+    assert_eq!(
+        after["drift"],
+        serde_json::json!([]),
+        "no drift after the steps, not even cosmetic\n{out}\n{err}"
+    );
+}

@@ -20,6 +20,7 @@ mod golden;
 mod iac;
 mod plan;
 mod reports;
+mod revert;
 mod severity;
 mod store;
 mod store_contract;

@@ -8,6 +8,12 @@ aws_seed.py ENDPOINT org ACCOUNT REGION N                          -> an organiz
 aws_seed.py ENDPOINT workload ACCOUNT REGION                       -> a VPC with an internet gateway, a public subnet routed to it
                                                                       and a private one, an instance in each (one group each), an
                                                                       Elastic IP on the public one; prints the ids and the address
+aws_seed.py ENDPOINT nacl ACCOUNT REGION VPC                        -> a network ACL (100 allow tcp/443, 110 deny tcp/22, from
+                                                                      0.0.0.0/0, inbound), prints its id
+aws_seed.py ENDPOINT drift-nacl ACCOUNT REGION ACL                  -> 100 widened to every TCP port, 110 deleted, 120 added
+aws_seed.py ENDPOINT revoke ACCOUNT REGION GROUP_ID                 -> revoke the group's tcp/8001 rule
+aws_seed.py ENDPOINT apply ACCOUNT REGION FILE                      -> make each step of a `netdrift revert --format json`
+                                                                      file: the boto3 method named by `call`, with `params`
 ACCOUNT other than moto's default is reached through STS AssumeRole into role NetdriftAudit.
 """
 import json
@@ -79,5 +85,28 @@ elif cmd == "workload":
     ec2.associate_address(AllocationId=eip["AllocationId"], NetworkInterfaceId=web_eni)
     print(json.dumps({"vpc": vpc, "web": web, "db": db, "web_instance": web_i, "web_eni": web_eni,
                       "db_instance": db_i, "db_eni": db_eni, "address": eip["PublicIp"]}))
+elif cmd == "nacl":
+    acl = ec2.create_network_acl(VpcId=sys.argv[5])["NetworkAcl"]["NetworkAclId"]
+    ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=100, Protocol="6", RuleAction="allow", Egress=False,
+                                 CidrBlock="0.0.0.0/0", PortRange={"From": 443, "To": 443})
+    ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=110, Protocol="6", RuleAction="deny", Egress=False,
+                                 CidrBlock="0.0.0.0/0", PortRange={"From": 22, "To": 22})
+    print(acl)
+elif cmd == "drift-nacl":
+    acl = sys.argv[5]
+    ec2.replace_network_acl_entry(NetworkAclId=acl, RuleNumber=100, Protocol="6", RuleAction="allow", Egress=False,
+                                  CidrBlock="0.0.0.0/0", PortRange={"From": 0, "To": 65535})
+    ec2.delete_network_acl_entry(NetworkAclId=acl, RuleNumber=110, Egress=False)
+    ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=120, Protocol="17", RuleAction="allow", Egress=False,
+                                 CidrBlock="0.0.0.0/0", PortRange={"From": 53, "To": 53})
+elif cmd == "revoke":
+    ec2.revoke_security_group_ingress(GroupId=sys.argv[5], IpPermissions=[{"IpProtocol": "tcp", "FromPort": 8001, "ToPort": 8001, "IpRanges": [{"CidrIp": "10.1.0.0/16"}]}])
+elif cmd == "apply":
+    import re
+    plan = json.load(open(sys.argv[5]))
+    for step in plan["steps"]:
+        method = re.sub(r"(?<!^)(?=[A-Z])", "_", step["call"]).lower()
+        getattr(ec2, method)(**step["params"])
+        print(step["call"])
 else:
     sys.exit("unknown command " + cmd)
