@@ -10,6 +10,8 @@
 //! - `snapshots/<id>.json`: every snapshot taken in the period or used by a run, with its
 //!   resources in canonical JSON (the form their content hashes cover).
 //! - `baselines.json`, `baseline-states.json`, `exceptions.json`: approvals in force.
+//! - `remediations.json`: the reverts made in the period (`netdrift revert --apply`): who, when,
+//!   the ticket, each call and its outcome, the states before and after.
 //! - `audit-events.json`: the raw audit records behind every attribution.
 //! - `config.json`: the effective configuration with secrets removed.
 //! - `controls.json`: the finding-to-control mapping (docs/controls.md).
@@ -177,6 +179,14 @@ pub fn export(
         .collect();
     counts.insert("exceptions".into(), exceptions.len());
     b.add_json("exceptions.json".into(), &exceptions)?;
+    // Remediations made in the period (`netdrift revert --apply`).
+    let remediations: Vec<_> = store
+        .remediations()?
+        .into_iter()
+        .filter(|r| r.started_at <= to && r.finished_at >= from)
+        .collect();
+    counts.insert("remediations".into(), remediations.len());
+    b.add_json("remediations.json".into(), &remediations)?;
 
     // The raw audit events behind the attributions.
     let mut events = Vec::new();

@@ -21,6 +21,7 @@ pub mod lock;
 pub mod paths;
 pub mod plan;
 pub mod reconcile;
+pub mod remediation;
 pub mod report;
 pub mod revert;
 pub mod sources;

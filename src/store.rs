@@ -10,6 +10,7 @@ mod audit;
 mod baselines;
 mod inputs;
 mod open;
+mod remediations;
 mod retention;
 pub mod runs;
 
@@ -33,6 +34,7 @@ pub use attribution_inputs::{
 pub use audit::{AuditBatch, AuditFailureRow, AuditSpan};
 pub use baselines::{BaselineRow, BaselineSelector, ExceptionRow, NewException};
 pub use inputs::ScopeInputs;
+pub use remediations::RemediationRow;
 pub use runs::{RunRecord, RunRow};
 
 /// Embedded, append-only, numbered migrations.
@@ -45,6 +47,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0003_audit_failures",
         include_str!("../migrations/0003_audit_failures.sql"),
+    ),
+    (
+        "0004_remediations",
+        include_str!("../migrations/0004_remediations.sql"),
     ),
 ];
 

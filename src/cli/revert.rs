@@ -16,9 +16,25 @@ pub struct Args {
     /// table (the commands, each with why) or json (the steps in each API's request shape).
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
-    /// Configuration (severity settings).
+    /// Configuration (severity settings, and the live sources `--apply` makes its calls
+    /// through).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Make the calls through the cloud's SDK (the live source of --config that collects the
+    /// item's scope). The resource is collected again first and nothing is done unless it is
+    /// still in the drifted state; afterwards it is collected once more and the item must be
+    /// gone. Recorded with who ran it, when and the ticket.
+    #[arg(long)]
+    apply: bool,
+    /// With --apply: do not ask for confirmation.
+    #[arg(long, requires = "apply")]
+    yes: bool,
+    /// With --apply: the change ticket recorded with the remediation.
+    #[arg(long, requires = "apply")]
+    ticket: Option<String>,
+    /// Apply even though an exception covers the item.
+    #[arg(long, requires = "apply")]
+    force: bool,
 }
 
 /// The plan for one current drift item, and the item.
@@ -27,14 +43,23 @@ pub fn plan_for(
     cfg: &crate::config::Config,
     item: &str,
 ) -> Result<(crate::revert::RevertPlan, crate::findings::DriftItem)> {
+    plan_matching(store, cfg, &|i| i.id == item).with_context(|| {
+        format!("no current drift item {item:?} (run `netdrift drift` to list them)")
+    })
+}
+
+/// The plan for the current drift item `select` picks.
+fn plan_matching(
+    store: &dyn Store,
+    cfg: &crate::config::Config,
+    select: &dyn Fn(&crate::findings::DriftItem) -> bool,
+) -> Result<(crate::revert::RevertPlan, crate::findings::DriftItem)> {
     let inputs = store.load_drift_inputs(&crate::drift::selector(None))?;
     let (items, _) = crate::drift::compute(&inputs, &cfg.drift, crate::clock::now())?;
     let c = items
         .into_iter()
-        .find(|c| c.item.id == item)
-        .with_context(|| {
-            format!("no current drift item {item:?} (run `netdrift drift` to list them)")
-        })?;
+        .find(|c| select(&c.item))
+        .context("no such drift item now")?;
     let input = inputs
         .iter()
         .find(|i| i.scope.key() == c.item.scope)
@@ -58,9 +83,70 @@ pub fn plan_for(
 }
 
 pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
-    let store = open_existing(db)?;
+    let mut store = open_existing(db)?;
     let cfg = super::drift::settings(a.config.as_deref())?;
     let (plan, item) = plan_for(&store, &cfg, &a.item)?;
+    if a.apply {
+        if let (Some(e), false) = (&item.exception, a.force) {
+            anyhow::bail!(
+                "{} is covered by exception #{} ({}, until {}): not reverted without --force",
+                item.id,
+                e.id,
+                e.reason,
+                crate::store::ts(e.expires_at)
+            );
+        }
+        let (resource, direction) = (item.resource.clone(), item.direction);
+        let replan = |s: &dyn Store| {
+            plan_matching(s, &cfg, &|i| {
+                i.resource == resource && i.direction == direction
+            })
+        };
+        let done = crate::remediation::apply(
+            &mut store,
+            &cfg,
+            &plan,
+            &item,
+            a.yes,
+            a.ticket.as_deref(),
+            &replan,
+        )?;
+        if a.format == Format::Json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "schema_version": 1, "remediation": done.row_id, "item": item.id,
+                    "outcomes": done.outcomes, "confirmed": done.confirmed,
+                }))?
+            );
+        } else {
+            for o in &done.outcomes {
+                println!(
+                    "{} {}: {}",
+                    if o.ok { "done" } else { "FAILED" },
+                    o.call,
+                    crate::text::terminal(&o.detail)
+                );
+            }
+            println!(
+                "remediation #{} recorded; {}",
+                done.row_id,
+                if done.confirmed {
+                    format!("{} is gone on the next collection", item.id)
+                } else {
+                    format!(
+                        "{} is NOT gone on the next collection: run `netdrift drift`",
+                        item.id
+                    )
+                }
+            );
+        }
+        return Ok(if done.confirmed {
+            Outcome::Ok
+        } else {
+            Outcome::Invalid
+        });
+    }
     match a.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&plan)?),
         Format::Table | Format::Markdown => {

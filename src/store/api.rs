@@ -21,7 +21,7 @@ use netdrift_snapshots::{Collected, Resource, Scope, ScopeKey};
 
 use super::{
     AttributionQuery, AuditBatch, BaselineSelector, ExceptionRow, InputsVisitor, NewException,
-    RunRecord, RunRow, ScopeInputs, SnapshotRow, SqliteStore, WindowRule,
+    RemediationRow, RunRecord, RunRow, ScopeInputs, SnapshotRow, SqliteStore, WindowRule,
 };
 
 /// What can go wrong in a store.
@@ -90,6 +90,10 @@ pub trait Store {
     fn run_items(&self, run_id: i64) -> StoreResult<Vec<serde_json::Value>>;
     /// Every exception, oldest first.
     fn exceptions(&self) -> StoreResult<Vec<ExceptionRow>>;
+    /// Record a remediation (`netdrift revert --apply`); one transaction.
+    fn record_remediation(&mut self, r: &RemediationRow) -> StoreResult<i64>;
+    /// Every remediation, oldest first.
+    fn remediations(&self) -> StoreResult<Vec<RemediationRow>>;
 }
 
 impl Store for SqliteStore {
@@ -187,5 +191,11 @@ impl Store for SqliteStore {
     }
     fn exceptions(&self) -> StoreResult<Vec<ExceptionRow>> {
         Ok(SqliteStore::exceptions(self, None, None)?)
+    }
+    fn record_remediation(&mut self, r: &RemediationRow) -> StoreResult<i64> {
+        Ok(SqliteStore::record_remediation(self, r)?)
+    }
+    fn remediations(&self) -> StoreResult<Vec<RemediationRow>> {
+        Ok(SqliteStore::remediations(self)?)
     }
 }

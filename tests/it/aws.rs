@@ -655,3 +655,161 @@ fn revert_steps_applied_through_boto3_leave_no_drift() {
         "no drift after the steps, not even cosmetic\n{out}\n{err}"
     );
 }
+
+/// `netdrift ARGS` with the emulator's credentials.
+fn aws_cli(db: &Path, args: &[&str]) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_netdrift"));
+    cmd.args(args).env("NETDRIFT_DB", db).stdin(Stdio::null());
+    let out = aws_env(&mut cmd).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn revert_apply_refuses_a_changed_resource_then_reverts_and_records_it() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("aws.db");
+    let seeded: Value =
+        serde_json::from_str(&emu.seed(&["seed", A, "us-east-1", "1", "2"])).unwrap();
+    let g = seeded["groups"][0].as_str().unwrap().to_string();
+    let cfg = config(dir.path(), &emu.endpoint, "");
+    let c = cfg.display().to_string();
+    assert_eq!(run(&db, &cfg).0, 3);
+    ok(
+        &db,
+        &[
+            "baseline", "approve", "--all", "--by", "sec", "--reason", "initial",
+        ],
+        0,
+    );
+    emu.seed(&["open-ssh", A, "us-east-1", &g]);
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(run(&db, &cfg).0, 1);
+    let item_of = |db: &Path| {
+        let d = json(&ok(db, &["drift", "--format", "json"], 1).stdout);
+        d["drift"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["resource"] == g.as_str())
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let item = item_of(&db);
+    // Without a terminal, --apply needs --yes.
+    let (code, _, err) = aws_cli(&db, &["revert", &item, "--apply", "--config", &c]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("pass --yes"), "{err}");
+    // The group changes again before the revert: refused, naming the difference, no call made.
+    emu.seed(&["revoke", A, "us-east-1", &g]);
+    std::thread::sleep(Duration::from_millis(1100));
+    let mark = emu.calls().len();
+    let (code, _, err) = aws_cli(&db, &["revert", &item, "--apply", "--yes", "--config", &c]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("changed since the item was computed"), "{err}");
+    assert!(
+        err.contains("no longer has: ingress allow tcp 10.1.0.0/16"),
+        "{err}"
+    );
+    let writes = |from: usize| -> Vec<String> {
+        emu.calls()[from..]
+            .iter()
+            .filter_map(|c| c["action"].as_str())
+            .filter(|a| {
+                !a.starts_with("Describe")
+                    && !a.starts_with("Get")
+                    && !a.starts_with("Lookup")
+                    && *a != "AssumeRole"
+            })
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(writes(mark), Vec::<String>::new(), "nothing was changed");
+    // The current item: revert it through the SDK, with a ticket.
+    let item = item_of(&db);
+    let mark = emu.calls().len();
+    let (code, out, err) = aws_cli(
+        &db,
+        &[
+            "revert", &item, "--apply", "--yes", "--ticket", "CHG-42", "--config", &c,
+        ],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains(&format!("{item} is gone on the next collection")),
+        "{out}"
+    );
+    assert_eq!(
+        writes(mark),
+        [
+            "RevokeSecurityGroupIngress",
+            "AuthorizeSecurityGroupIngress"
+        ],
+        "exactly the plan's calls"
+    );
+    assert_eq!(
+        json(&ok(&db, &["drift", "--format", "json"], 0).stdout)["drift"],
+        serde_json::json!([])
+    );
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (ticket, confirmed, by, outcomes): (String, bool, String, String) = conn
+        .query_row(
+            "SELECT ticket, confirmed, run_by, outcomes FROM remediations",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!((ticket.as_str(), confirmed), ("CHG-42", true));
+    assert!(!by.is_empty());
+    assert!(outcomes.contains("\"ok\":true"), "{outcomes}");
+    // The evidence bundle carries it.
+    let tar = dir.path().join("evidence.tar");
+    ok(
+        &db,
+        &[
+            "evidence",
+            "export",
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2100-01-01",
+            "--out",
+            &tar.display().to_string(),
+        ],
+        0,
+    );
+    let listing = std::process::Command::new("tar")
+        .args(["-xOf", &tar.display().to_string(), "remediations.json"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&listing.stdout).contains("CHG-42"));
+    // An item under an exception is not reverted without --force.
+    emu.seed(&["open-ssh", A, "us-east-1", &g]);
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(run(&db, &cfg).0, 1);
+    let item = item_of(&db);
+    ok(
+        &db,
+        &[
+            "exception",
+            "add",
+            &item,
+            "--by",
+            "alice",
+            "--reason",
+            "migration",
+            "--expires",
+            "2099-01-01",
+        ],
+        0,
+    );
+    let (code, _, err) = aws_cli(&db, &["revert", &item, "--apply", "--yes", "--config", &c]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not reverted without --force"), "{err}");
+}

@@ -442,3 +442,32 @@ fn attribution_inputs_hold_the_window_its_events_and_their_role_chain() {
         assert!(i.covered && i.failures.is_empty(), "{name}");
     }
 }
+
+#[test]
+fn remediations_read_back_as_recorded() {
+    for (name, mut store) in backends() {
+        let r = netdrift::store::RemediationRow {
+            id: 0,
+            item: "d-1".into(),
+            scope: scope().key(),
+            resource: "sg-0a1b2c3d4e5f60001".into(),
+            direction: "ingress".into(),
+            run_by: "alice (sudo by root)".into(),
+            started_at: at("2026-11-25T03:00:00Z"),
+            finished_at: at("2026-11-25T03:00:05Z"),
+            ticket: Some("CHG-7".into()),
+            steps: serde_json::json!([{"call": "RevokeSecurityGroupIngress"}]),
+            outcomes: serde_json::json!([{"call": "RevokeSecurityGroupIngress", "ok": true, "detail": "done"}]),
+            before_state: Some("a".into()),
+            after_state: Some("b".into()),
+            confirmed: true,
+        };
+        let id = store.record_remediation(&r).unwrap();
+        let back = store.remediations().unwrap();
+        assert_eq!(
+            back,
+            vec![netdrift::store::RemediationRow { id, ..r }],
+            "{name}"
+        );
+    }
+}

@@ -89,6 +89,27 @@ pub trait Source {
     /// Collect every scope the source covers. Never fails as a whole: what could not be read is
     /// in the output (failed scopes, audit failures, source problems).
     async fn collect(&self, ctx: &CollectContext<'_>) -> SourceOutput;
+    /// Whether this source collects `scope` (`netdrift revert --apply` makes its calls through
+    /// the source that collects the item's scope).
+    fn covers(&self, _scope: &netdrift_snapshots::Scope) -> bool {
+        false
+    }
+    /// Make remediation calls in `scope`, in order, stopping at the first failure (the rest
+    /// are reported as not made). A source that makes no changes fails each, saying so.
+    async fn apply(&self, _scope: &netdrift_snapshots::Scope, calls: &[Call]) -> Vec<CallOutcome> {
+        calls
+            .iter()
+            .map(|c| {
+                CallOutcome::failed(
+                    c,
+                    format!(
+                        "the {} source makes no changes: make the calls `netdrift revert` prints",
+                        self.provider()
+                    ),
+                )
+            })
+            .collect()
+    }
 }
 
 /// Run one task per scope, at most `concurrency` at a time, each within `timeout` when given.
@@ -411,5 +432,39 @@ mod tests {
         let out = run_scopes(tasks, 3, None, &Shutdown::new(), |_, _| u32::MAX).await;
         assert_eq!(out, (0..8).collect::<Vec<_>>());
         assert!(peak.load(Ordering::SeqCst) <= 3);
+    }
+}
+
+/// One remediation call (`netdrift revert --apply`): an API operation and its request in the
+/// API's own shape.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Call {
+    pub call: String,
+    pub params: serde_json::Value,
+}
+
+/// What became of one call.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CallOutcome {
+    pub call: String,
+    pub ok: bool,
+    /// `done`, or the failure in one line.
+    pub detail: String,
+}
+
+impl CallOutcome {
+    pub fn done(c: &Call, detail: String) -> CallOutcome {
+        CallOutcome {
+            call: c.call.clone(),
+            ok: true,
+            detail,
+        }
+    }
+    pub fn failed(c: &Call, detail: String) -> CallOutcome {
+        CallOutcome {
+            call: c.call.clone(),
+            ok: false,
+            detail,
+        }
     }
 }

@@ -47,6 +47,8 @@ pub struct AwsSource {
     pub max_attempts: u32,
     /// Fetch CloudTrail events (LookupEvents) for each collected scope.
     pub cloudtrail: bool,
+    /// The role name `revert --apply` assumes in an item's account.
+    pub remediation_role: Option<String>,
 }
 
 /// The security groups netdrift already stored for a scope (the newest snapshot that read
@@ -83,6 +85,16 @@ impl netdrift_provider_api::Source for AwsSource {
                 .collect()
         };
         collect(self, ctx.since, &known, ctx.now, &ctx.shutdown).await
+    }
+    fn covers(&self, scope: &Scope) -> bool {
+        scope.provider() == Provider::Aws && crate::remediate::covers(self, scope)
+    }
+    async fn apply(
+        &self,
+        scope: &Scope,
+        calls: &[netdrift_provider_api::Call],
+    ) -> Vec<netdrift_provider_api::CallOutcome> {
+        crate::remediate::apply(self, scope, calls).await
     }
 }
 

@@ -38,6 +38,10 @@ pub struct AwsConfig {
     pub max_attempts: Option<u32>,
     /// Read CloudTrail (LookupEvents) for attribution (default true).
     pub cloudtrail: Option<bool>,
+    /// `netdrift revert --apply`: the role name assumed in the item's account for the calls
+    /// (`arn:aws:iam::ACCOUNT:role/NAME`, granted docs/iam/aws-remediate.json). Unset: the
+    /// credentials collection uses, which a read-only audit role refuses.
+    pub remediation_role: Option<String>,
 }
 
 impl AwsConfig {
@@ -83,6 +87,7 @@ impl AwsConfig {
             scope_timeout: common.scope_timeout,
             max_attempts: common.max_attempts,
             cloudtrail: self.cloudtrail.unwrap_or(true),
+            remediation_role: self.remediation_role,
         })
     }
 }

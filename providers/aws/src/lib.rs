@@ -7,12 +7,14 @@
 //! Inside: `client` (SDK configuration, credentials, role assumption, paging, retries),
 //! `wire` (SDK structs → the JSON the AWS CLI prints, converted by `netdrift-provider-file`, so
 //! live and offline collection share one conversion), `errors` (what the caller does next),
-//! `trail` (CloudTrail LookupEvents).
+//! `trail` (CloudTrail LookupEvents), `remediate` (`netdrift revert --apply`: the revert plan's
+//! EC2 calls through the SDK, with their own least-privilege policy, docs/iam/aws-remediate.json).
 
 mod client;
 mod config;
 mod discovery;
 mod errors;
+pub mod remediate;
 mod trail;
 mod wire;
 

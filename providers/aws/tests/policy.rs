@@ -112,3 +112,72 @@ fn every_called_action_is_in_the_policy_and_the_action_list() {
     .iter()
     .any(|w| a.contains(w))));
 }
+
+/// Write operations called in `remediate.rs`: `ec2.revoke_security_group_ingress()` …
+fn remediation_calls() -> BTreeSet<String> {
+    let path = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
+        .join("src/remediate.rs");
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut ops = BTreeSet::new();
+    for (i, _) in text.match_indices('.') {
+        let rest = &text[i + 1..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+            .collect();
+        let is_write = [
+            "revoke_",
+            "authorize_",
+            "modify_",
+            "create_",
+            "replace_",
+            "delete_",
+        ]
+        .iter()
+        .any(|p| name.starts_with(p));
+        if is_write && rest[name.len()..].trim_start().starts_with("()") {
+            ops.insert(pascal(&name));
+        }
+    }
+    ops
+}
+
+#[test]
+fn the_remediation_policy_allows_exactly_what_revert_apply_calls() {
+    let policy: serde_json::Value =
+        serde_json::from_str(include_str!("../../../docs/iam/aws-remediate.json")).unwrap();
+    let allowed: BTreeSet<String> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| {
+            s["Action"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap().to_string())
+        })
+        .collect();
+    let listed: BTreeSet<String> = netdrift_provider_aws::remediate::REMEDIATION_ACTIONS
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    assert_eq!(
+        allowed, listed,
+        "docs/iam/aws-remediate.json and REMEDIATION_ACTIONS"
+    );
+    let called: BTreeSet<String> = remediation_calls()
+        .into_iter()
+        .map(|op| format!("ec2:{op}"))
+        .collect();
+    assert_eq!(
+        called, listed,
+        "what remediate.rs calls and REMEDIATION_ACTIONS"
+    );
+    // Nothing that reads or deletes whole resources.
+    assert!(listed
+        .iter()
+        .all(|a| !a.contains("DeleteSecurityGroup") && !a.contains("DeleteNetworkAcl\"")));
+}
