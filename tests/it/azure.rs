@@ -25,6 +25,65 @@ struct State {
     activity: Vec<(String, Value)>,
     /// The tenant shows no subscription at all.
     no_subscriptions: bool,
+    /// The writes made (method, path, body), for `revert --apply`.
+    writes: Vec<(String, String, String)>,
+}
+
+/// A security rule written or deleted (`revert --apply`): answered asynchronously, with an
+/// `Azure-AsyncOperation` URL that reports success.
+fn write(s: &mut State, req: &Request) -> Response {
+    if req.header("authorization") != Some(&format!("Bearer {TOKEN}")) {
+        return Response::error(401, "missing or wrong bearer token");
+    }
+    assert_eq!(req.param("api-version"), Some("2024-03-01"));
+    s.writes
+        .push((req.method.clone(), req.path.clone(), req.body.clone()));
+    let parts: Vec<&str> = req.path.trim_matches('/').split('/').collect();
+    let ["subscriptions", sub, "resourceGroups", rg, "providers", "Microsoft.Network", "networkSecurityGroups", nsg, "securityRules", rule] =
+        parts.as_slice()
+    else {
+        return Response::error(404, &format!("no write route for {}", req.path));
+    };
+    let Some((_, n)) = s.nsgs.iter_mut().find(|(x, n)| {
+        x.eq_ignore_ascii_case(sub)
+            && n["name"].as_str().unwrap_or("").eq_ignore_ascii_case(nsg)
+            && n["id"]
+                .as_str()
+                .unwrap_or("")
+                .to_ascii_lowercase()
+                .contains(&format!("/resourcegroups/{}/", rg.to_ascii_lowercase()))
+    }) else {
+        return Response::error(404, "ResourceNotFound");
+    };
+    let rules = n["properties"]["securityRules"].as_array_mut().unwrap();
+    let at = rules
+        .iter()
+        .position(|r| r["name"].as_str().unwrap_or("").eq_ignore_ascii_case(rule));
+    if req.method == "DELETE" {
+        match at {
+            Some(i) => {
+                rules.remove(i);
+            }
+            None => return Response::error(404, "NotFound"),
+        }
+    } else {
+        let body: Value = serde_json::from_str(&req.body).unwrap();
+        let id = format!("{}/securityRules/{rule}", n["id"].as_str().unwrap());
+        let r = json!({"name": rule, "id": id, "type": "Microsoft.Network/networkSecurityGroups/securityRules",
+            "properties": body["properties"]});
+        let rules = n["properties"]["securityRules"].as_array_mut().unwrap();
+        match at {
+            Some(i) => rules[i] = r,
+            None => rules.push(r),
+        }
+    }
+    let mut rsp = Response::json(&json!({}));
+    rsp.status = if req.method == "DELETE" { 202 } else { 201 };
+    rsp.headers.push((
+        "Azure-AsyncOperation".into(),
+        format!("{}/subscriptions/{sub}/providers/Microsoft.Network/locations/westeurope/operations/op-1?api-version=2024-03-01", s.url),
+    ));
+    rsp
 }
 
 /// One page of `items` with an absolute `nextLink` carrying `$skiptoken` (ARM's form).
@@ -38,7 +97,10 @@ fn arm_page(url: &str, path: &str, query: &str, items: &[Value], skip: usize) ->
 }
 
 fn route(state: &Mutex<State>, req: &Request) -> Response {
-    let s = state.lock().unwrap();
+    let mut s = state.lock().unwrap();
+    if matches!(req.method.as_str(), "PUT" | "DELETE") {
+        return write(&mut s, req);
+    }
     if req.method != "GET" || !req.body.is_empty() {
         return Response::error(405, "ARM reads are GETs without a body");
     }
@@ -51,6 +113,9 @@ fn route(state: &Mutex<State>, req: &Request) -> Response {
         .unwrap_or(0);
     let parts: Vec<&str> = req.path.trim_matches('/').split('/').collect();
     match parts.as_slice() {
+        ["subscriptions", _, "providers", "Microsoft.Network", "locations", _, "operations", _] => {
+            Response::json(&json!({"status": "Succeeded"}))
+        }
         ["subscriptions"] if s.no_subscriptions => Response::json(&json!({"value": []})),
         ["subscriptions"] => {
             let subs: Vec<Value> = [SUB_A, SUB_B]
@@ -503,8 +568,92 @@ fn azure_role_document_matches_the_code() {
         "Actions",
         netdrift_provider_azure::ACTIONS,
         "providers/azure/src",
-        |w| w.starts_with("Microsoft.") && w.ends_with("/read"),
+        // The remediation's operation read is the remediation role's (checked below).
+        |w| {
+            w.starts_with("Microsoft.")
+                && w.ends_with("/read")
+                && w != "Microsoft.Network/locations/operations/read"
+        },
     );
+}
+
+#[test]
+fn azure_remediation_document_matches_the_code() {
+    crate::support::privileges_match(
+        "docs/iam/azure-remediate.json",
+        "Actions",
+        netdrift_provider_azure::remediate::REMEDIATION_ACTIONS,
+        "providers/azure/src",
+        |w| {
+            w.starts_with("Microsoft.Network/")
+                && (w.ends_with("/write")
+                    || w.ends_with("/delete")
+                    || w.ends_with("operations/read"))
+        },
+    );
+}
+
+#[test]
+fn azure_revert_apply_deletes_the_added_rule_through_arm() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("netdrift.db");
+    let (server, state) = start(day1());
+    let cfg = config(dir.path(), &server.url, "activity_log = false");
+    run(&db, &cfg, "2026-11-24T02:00:00Z", 3);
+    ok(
+        &db,
+        &[
+            "baseline", "approve", "--all", "--by", "sec", "--reason", "initial",
+        ],
+        0,
+    );
+    open_rdp(&state);
+    run(&db, &cfg, "2026-11-25T02:00:00Z", 1);
+    let drift = parse(&ok(&db, &["drift", "--format", "json"], 1).stdout);
+    let item = drift["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| {
+            i["resource"].as_str().unwrap().ends_with("/app-nsg") && i["direction"] == "ingress"
+        })
+        .unwrap_or_else(|| panic!("{drift:#}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_netdrift"))
+        .args([
+            "revert",
+            &item,
+            "--apply",
+            "--yes",
+            "--config",
+            &cfg.display().to_string(),
+        ])
+        .env("NETDRIFT_DB", &db)
+        .env("NETDRIFT_TEST_AZURE_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("is gone on the next collection"),
+        "{stdout}"
+    );
+    let writes = state.lock().unwrap().writes.clone();
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert_eq!(writes[0].0, "DELETE");
+    assert!(
+        writes[0]
+            .1
+            .ends_with("/networkSecurityGroups/app-nsg/securityRules/AllowRdpInbound"),
+        "{writes:?}"
+    );
+    let after = parse(&ok(&db, &["drift", "--format", "json"], 0).stdout);
+    assert_eq!(after["drift"], json!([]));
 }
 
 #[test]

@@ -27,6 +27,14 @@ pub struct State {
     /// Instances per project (served by `instances.aggregatedList`, zone-keyed pages).
     instances: BTreeMap<String, Vec<Value>>,
     entries: Vec<Value>,
+    /// The writes made (method, path, body), for `revert --apply`.
+    pub writes: Vec<(String, String, String)>,
+}
+
+/// A Compute operation still running; its GET says it is done.
+fn operation(prefix: &str) -> Value {
+    json!({"kind": "compute#operation", "name": "operation-1", "status": "RUNNING",
+        "selfLink": format!("{BASE}/{prefix}/operations/operation-1")})
 }
 
 pub fn firewall(
@@ -122,11 +130,72 @@ fn filter_time(filter: &str, op: &str) -> Option<String> {
 }
 
 fn route(state: &Mutex<State>, req: &Request) -> Response {
-    let s = state.lock().unwrap();
+    let mut s = state.lock().unwrap();
     let parts: Vec<&str> = req.path.trim_matches('/').split('/').collect();
     let token = req.param("pageToken");
     let empty = Vec::new();
+    let body: Value = serde_json::from_str(&req.body).unwrap_or(Value::Null);
+    let write = matches!(req.method.as_str(), "PATCH" | "DELETE" | "POST");
+    if write && parts.first() == Some(&"compute") {
+        s.writes
+            .push((req.method.clone(), req.path.clone(), req.body.clone()));
+    }
     match parts.as_slice() {
+        ["compute", "v1", "projects", p, "global", "firewalls", name]
+            if req.method == "PATCH" || req.method == "DELETE" =>
+        {
+            let list = s.firewalls.entry(p.to_string()).or_default();
+            let Some(i) = list.iter().position(|f| f["name"] == *name) else {
+                return Response::error(
+                    404,
+                    &format!("The resource 'projects/{p}/global/firewalls/{name}' was not found"),
+                );
+            };
+            if req.method == "DELETE" {
+                list.remove(i);
+            } else {
+                netdrift_provider_file::gcp::merge_patch(&mut list[i], &body);
+            }
+            Response::json(&operation(&format!("projects/{p}/global")))
+        }
+        ["compute", "v1", "projects", p, "global", "firewalls"] if req.method == "POST" => {
+            let mut f = body.clone();
+            f["selfLink"] = json!(format!(
+                "{BASE}/projects/{p}/global/firewalls/{}",
+                f["name"].as_str().unwrap_or("")
+            ));
+            s.firewalls.entry(p.to_string()).or_default().push(f);
+            Response::json(&operation(&format!("projects/{p}/global")))
+        }
+        ["compute", "v1", "locations", "global", "firewallPolicies", id, action]
+            if req.method == "POST" =>
+        {
+            let prio: Option<i64> = req.param("priority").and_then(|p| p.parse().ok());
+            for pol in s
+                .hierarchical
+                .values_mut()
+                .flatten()
+                .filter(|x| x["name"] == *id)
+            {
+                let rules = pol["rules"].as_array_mut().unwrap();
+                let at = rules.iter().position(|r| r["priority"].as_i64() == prio);
+                match (*action, at) {
+                    ("patchRule", Some(i)) => {
+                        netdrift_provider_file::gcp::merge_patch(&mut rules[i], &body)
+                    }
+                    ("removeRule", Some(i)) => {
+                        rules.remove(i);
+                    }
+                    ("addRule", _) => rules.push(body.clone()),
+                    _ => return Response::error(400, "no rule at that priority"),
+                }
+            }
+            Response::json(&operation("locations/global"))
+        }
+        ["compute", "v1", "projects", _, "global", "operations", name]
+        | ["compute", "v1", "locations", "global", "operations", name] => {
+            Response::json(&json!({"kind": "compute#operation", "name": name, "status": "DONE"}))
+        }
         ["compute", "v1", "projects", p, "global", "firewalls"] => Response::json(&gcp_page(
             s.firewalls.get(*p).unwrap_or(&empty),
             token,
@@ -703,6 +772,28 @@ fn gcp_permissions_document_matches_the_code() {
     );
 }
 
+#[test]
+fn gcp_remediation_document_matches_the_code() {
+    crate::support::privileges_match(
+        "docs/iam/gcp-remediate.json",
+        "includedPermissions",
+        netdrift_provider_gcp::remediate::REMEDIATION_PERMISSIONS,
+        "providers/gcp/src",
+        |w| {
+            w.starts_with("compute.")
+                && [
+                    ".create",
+                    ".update",
+                    ".delete",
+                    ".updatePolicy",
+                    "Operations.get",
+                ]
+                .iter()
+                .any(|e| w.ends_with(e))
+        },
+    );
+}
+
 /// Serve `items` one page at a time (`page_size` per page), with `nextPageToken` (GCP) in the
 /// response under `key`; the token is the offset.
 pub fn gcp_page(
@@ -764,4 +855,64 @@ fn gcp_failed_discovery_and_unreadable_logs_are_findings() {
         .collect();
     assert_eq!(failed.len(), 1, "{rep}");
     assert_eq!(failed[0]["problems"][0]["code"], "permission-denied");
+}
+
+#[test]
+fn gcp_revert_apply_patches_the_rule_back_through_compute() {
+    let fake = start(day1());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("netdrift.db");
+    let cfg = config(dir.path(), &fake.server.url, "audit_logs = false");
+    run(&db, &cfg, "2026-11-24T02:00:00Z", 3);
+    ok(
+        &db,
+        &[
+            "baseline", "approve", "--all", "--by", "sec", "--reason", "initial",
+        ],
+        0,
+    );
+    // Someone disables the SSH deny in acme-prod.
+    fake.state
+        .lock()
+        .unwrap()
+        .firewalls
+        .get_mut("acme-prod")
+        .unwrap()[0]["disabled"] = json!(true);
+    run(&db, &cfg, "2026-11-25T02:00:00Z", 1);
+    let drift = parse(&ok(&db, &["drift", "--format", "json"], 1).stdout);
+    let item = drift["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["resource"] == "projects/acme-prod/global/firewalls/deny-ssh-world")
+        .unwrap_or_else(|| panic!("{drift:#}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let c = cfg.display().to_string();
+    let r = ok(
+        &db,
+        &[
+            "revert", &item, "--apply", "--yes", "--ticket", "CHG-9", "--config", &c,
+        ],
+        0,
+    );
+    assert!(
+        r.stdout.contains("is gone on the next collection"),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    let writes = fake.state.lock().unwrap().writes.clone();
+    assert_eq!(
+        writes,
+        [(
+            "PATCH".to_string(),
+            "/compute/v1/projects/acme-prod/global/firewalls/deny-ssh-world".to_string(),
+            r#"{"disabled":false}"#.to_string()
+        )],
+        "one merge patch of the one field that changed"
+    );
+    let after = parse(&ok(&db, &["drift", "--format", "json"], 0).stdout);
+    assert_eq!(after["drift"], json!([]));
 }

@@ -11,6 +11,7 @@
 //! are. This crate is the only one that knows the Azure SDK: replacing the SDK stays local.
 
 mod config;
+pub mod remediate;
 
 pub use config::{AzureConfig, TestCredentials};
 
@@ -116,6 +117,20 @@ impl netdrift_provider_api::Source for AzureSource {
     }
     async fn collect(&self, ctx: &netdrift_provider_api::CollectContext<'_>) -> Collection {
         collect(self, ctx.since, ctx.now, &ctx.shutdown).await
+    }
+    fn covers(&self, scope: &Scope) -> bool {
+        scope.provider() == Provider::Azure
+            && self
+                .subscriptions
+                .as_ref()
+                .is_none_or(|subs| subs.iter().any(|x| x.eq_ignore_ascii_case(scope.account())))
+    }
+    async fn apply(
+        &self,
+        scope: &Scope,
+        calls: &[netdrift_provider_api::Call],
+    ) -> Vec<netdrift_provider_api::CallOutcome> {
+        remediate::apply(self, scope, calls).await
     }
 }
 

@@ -8,12 +8,15 @@
 //! regional and hierarchical firewall policies; retries on 429 and 5xx with exponential
 //! backoff), `rest` (the same credentials over reqwest for Cloud Resource Manager discovery and
 //! Cloud Logging `entries.list`), `errors` (what the caller does next, and `PERMISSIONS`, the
-//! exact list `docs/iam/gcp-role.json` must grant). The JSON the APIs return is converted by
+//! exact list `docs/iam/gcp-role.json` must grant), `remediate` (`netdrift revert --apply`: the
+//! revert steps as Compute REST calls with their exact bodies, operations followed to the end;
+//! `REMEDIATION_PERMISSIONS` is what `docs/iam/gcp-remediate.json` grants). The JSON the APIs return is converted by
 //! `netdrift-provider-file`, so live and offline collection share one conversion.
 
 mod compute;
 mod config;
 mod errors;
+pub mod remediate;
 mod rest;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -78,6 +81,20 @@ impl netdrift_provider_api::Source for GcpSource {
     }
     async fn collect(&self, ctx: &netdrift_provider_api::CollectContext<'_>) -> Collection {
         collect(self, ctx.since, ctx.now, &ctx.shutdown).await
+    }
+    fn covers(&self, scope: &netdrift_snapshots::Scope) -> bool {
+        // Discovery decides the projects of an organization or folder source.
+        scope.provider() == Provider::Gcp
+            && (self.organization.is_some()
+                || !self.folders.is_empty()
+                || self.projects.iter().any(|p| p == scope.account()))
+    }
+    async fn apply(
+        &self,
+        scope: &netdrift_snapshots::Scope,
+        calls: &[netdrift_provider_api::Call],
+    ) -> Vec<netdrift_provider_api::CallOutcome> {
+        remediate::apply(self, scope, calls).await
     }
 }
 

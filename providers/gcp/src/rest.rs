@@ -87,6 +87,62 @@ impl Rest {
         }
     }
 
+    /// One write (or an operation's GET): retried only when refused with 429 (not made), so a
+    /// call is never made twice.
+    pub async fn write(
+        &self,
+        op: &str,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, Problem> {
+        let mut backoff = netdrift_provider_api::Backoff::new(
+            Duration::from_millis(200),
+            Duration::from_secs(20),
+        );
+        for attempt in 1..=self.max_attempts {
+            let headers = self.auth_headers(op).await?;
+            let mut req = self.http.request(method.clone(), url).headers(headers);
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let resp = req
+                .send()
+                .await
+                .map_err(|e| problem(op, ProblemCode::Transient, format!("{op}: {e}")))?;
+            let status = resp.status();
+            let retry_after = netdrift_provider_api::retry_after_header(
+                resp.headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok()),
+            );
+            let text = resp.text().await.unwrap_or_default();
+            if status.is_success() {
+                return serde_json::from_str(&text).map_err(|e| {
+                    problem(
+                        op,
+                        ProblemCode::Decode,
+                        format!("{op}: the response is not JSON ({e}): {text:.200}"),
+                    )
+                });
+            }
+            let message = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|v| v["error"]["message"].as_str().map(String::from))
+                .unwrap_or_else(|| format!("{text:.200}"));
+            let code = netdrift_provider_api::status_problem_code(status.as_u16());
+            if status.as_u16() != 429 || attempt == self.max_attempts {
+                return Err(problem(op, code, format!("{op}: HTTP {status}: {message}")));
+            }
+            tokio::time::sleep(backoff.wait(retry_after)).await;
+        }
+        Err(problem(
+            op,
+            ProblemCode::Transient,
+            format!("{op}: not made"),
+        ))
+    }
+
     /// One call with retries; `op` is the IAM permission it needs (named in problems).
     async fn call(
         &self,

@@ -1,0 +1,170 @@
+//! `netdrift revert --apply` on Azure: each step of a revert plan as the ARM call it names
+//! (`securityRules` PUT with the rule's exact `properties`, or DELETE), through the same
+//! azure_core pipeline and credential as collection; an asynchronous operation
+//! (`Azure-AsyncOperation`) is followed until it ends. Throttling is retried by the pipeline; a
+//! call that fails stops the plan.
+
+use std::time::Duration;
+
+use azure_core::{Context, Method, Request};
+use serde_json::Value;
+
+use netdrift_provider_api::{Call, CallOutcome};
+use netdrift_snapshots::Scope;
+
+use crate::{Arm, AzureSource};
+
+const NSG_API: &str = "2024-03-01";
+
+/// The actions `apply` uses, as docs/iam/azure-remediate.json grants them.
+pub const REMEDIATION_ACTIONS: &[&str] = &[
+    "Microsoft.Network/networkSecurityGroups/securityRules/write",
+    "Microsoft.Network/networkSecurityGroups/securityRules/delete",
+    "Microsoft.Network/locations/operations/read",
+];
+
+fn s<'a>(p: &'a Value, k: &str) -> Result<&'a str, String> {
+    p.get(k)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{k}: expected a string"))
+}
+
+impl Arm {
+    /// One ARM request; the status, the `Azure-AsyncOperation` URL and the body.
+    async fn send(
+        &self,
+        op: &str,
+        method: Method,
+        url: azure_core::Url,
+        body: Option<&Value>,
+    ) -> Result<(u16, Option<String>, Value), String> {
+        let token = self
+            .credential
+            .get_token(&[self.scope.as_str()])
+            .await
+            .map_err(|e| crate::classify(op, None, &e).message)?;
+        let mut req = Request::new(url, method);
+        req.insert_header(
+            azure_core::headers::AUTHORIZATION,
+            format!("Bearer {}", token.token.secret()),
+        );
+        match body {
+            Some(b) => {
+                req.insert_header(azure_core::headers::CONTENT_TYPE, "application/json");
+                req.set_body(b.to_string());
+            }
+            None => req.set_body(azure_core::EMPTY_BODY),
+        }
+        let rsp = self
+            .pipeline
+            .send(&Context::default(), &mut req)
+            .await
+            .map_err(|e| crate::classify(op, None, &e).message)?;
+        let status = u16::from(rsp.status());
+        let asynch =
+            rsp.headers()
+                .get_optional_string(&azure_core::headers::HeaderName::from_static(
+                    "azure-asyncoperation",
+                ));
+        let bytes = rsp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| crate::classify(op, None, &e).message)?;
+        let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        if !(200..300).contains(&status) {
+            let msg = v["error"]["message"]
+                .as_str()
+                .map(String::from)
+                .unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(200).collect());
+            return Err(format!("{op}: HTTP {status}: {msg}"));
+        }
+        Ok((status, asynch, v))
+    }
+}
+
+async fn one(arm: &Arm, scope: &Scope, c: &Call) -> Result<(), String> {
+    let p = &c.params;
+    let sub = s(p, "subscriptionId")?;
+    if !sub.eq_ignore_ascii_case(scope.account()) {
+        return Err(format!(
+            "{sub} is not the item's subscription {}",
+            scope.account()
+        ));
+    }
+    let path = format!(
+        "/subscriptions/{sub}/resourceGroups/{}/providers/Microsoft.Network/networkSecurityGroups/{}/securityRules/{}",
+        s(p, "resourceGroupName")?,
+        s(p, "networkSecurityGroupName")?,
+        s(p, "securityRuleName")?
+    );
+    let mut url = arm
+        .endpoint
+        .join(&path)
+        .map_err(|e| format!("{path}: {e}"))?;
+    url.query_pairs_mut().append_pair("api-version", NSG_API);
+    let (method, body) = match c.call.as_str() {
+        "Microsoft.Network/networkSecurityGroups/securityRules/write" => {
+            (Method::Put, Some(p.get("body").ok_or("body: missing")?))
+        }
+        "Microsoft.Network/networkSecurityGroups/securityRules/delete" => (Method::Delete, None),
+        other => return Err(format!("{other} is not a call netdrift makes on Azure")),
+    };
+    let (_, asynch, _) = arm.send(&c.call, method, url, body).await?;
+    let Some(link) = asynch else {
+        return Ok(());
+    };
+    let op = "Microsoft.Network/locations/operations/read";
+    for _ in 0..60 {
+        let url = azure_core::Url::parse(&link).map_err(|e| format!("{op}: {link}: {e}"))?;
+        let (_, _, v) = arm.send(op, Method::Get, url, None).await?;
+        match v["status"].as_str().unwrap_or("InProgress") {
+            "Succeeded" => return Ok(()),
+            "Failed" | "Canceled" => {
+                return Err(format!(
+                    "{}: {}",
+                    c.call,
+                    v["error"]["message"]
+                        .as_str()
+                        .unwrap_or("the operation failed")
+                ))
+            }
+            _ => tokio::time::sleep(Duration::from_secs(1)).await,
+        }
+    }
+    Err(format!(
+        "{}: the operation did not finish within a minute",
+        c.call
+    ))
+}
+
+pub async fn apply(src: &AzureSource, scope: &Scope, calls: &[Call]) -> Vec<CallOutcome> {
+    let arm = match Arm::new(src) {
+        Ok(a) => a,
+        Err(p) => {
+            return calls
+                .iter()
+                .map(|c| CallOutcome::failed(c, p.message.clone()))
+                .collect()
+        }
+    };
+    let mut out = Vec::new();
+    let mut stopped = false;
+    for c in calls {
+        if stopped {
+            out.push(CallOutcome::failed(
+                c,
+                "not made: an earlier call failed".into(),
+            ));
+            continue;
+        }
+        match one(&arm, scope, c).await {
+            Ok(()) => out.push(CallOutcome::done(c, "done".into())),
+            Err(e) => {
+                stopped = true;
+                out.push(CallOutcome::failed(c, e));
+            }
+        }
+    }
+    out
+}
