@@ -88,14 +88,36 @@ fn difference(before: Option<&Resource>, now: Option<&Resource>) -> String {
     }
 }
 
+/// The item's resource in its scope's latest snapshot. A snapshot that failed, or that did not
+/// read the resource's kind, is an error: an unread resource is never "gone".
 fn resource_now(store: &dyn Store, item: &DriftItem) -> Result<Option<Resource>> {
     let inputs = store.load_drift_inputs(&|s| s.key() == item.scope)?;
-    Ok(inputs.first().and_then(|i| {
-        i.actual
-            .iter()
-            .find(|r| r.id.as_str() == item.resource)
-            .cloned()
-    }))
+    let Some(i) = inputs.first() else {
+        bail!("{} has no snapshot", item.scope);
+    };
+    if i.snapshot.status == netdrift_snapshots::SnapshotStatus::Failed {
+        let why: Vec<&str> = i.snapshot.problems.iter().map(|p| p.cause()).collect();
+        bail!(
+            "collecting {} failed ({})",
+            item.scope,
+            if why.is_empty() {
+                "no reason given".into()
+            } else {
+                why.join("; ")
+            }
+        );
+    }
+    if i.snapshot.uncollected.contains(&item.resource_kind) {
+        bail!(
+            "collecting {} did not read {}",
+            item.scope,
+            item.resource_kind.as_str()
+        );
+    }
+    Ok(i.actual
+        .iter()
+        .find(|r| r.id.as_str() == item.resource)
+        .cloned())
 }
 
 /// Ask on the terminal; `--yes` skips it, and without a terminal it is required.
@@ -165,7 +187,7 @@ pub fn apply(
     let shutdown = netdrift_provider_api::Shutdown::new();
     crate::reconcile::snapshot_once(store, cfg, started, &shutdown)
         .context("collecting before the calls")?;
-    let now = resource_now(store, item)?;
+    let now = resource_now(store, item).context("nothing was changed")?;
     let hash = |r: &Option<Resource>| r.as_ref().map(state_hash);
     if hash(&now) != hash(&before_stored) {
         let same_access = match (&now, &before_stored) {
@@ -204,10 +226,18 @@ pub fn apply(
     let after_at = crate::clock::now().max(started + chrono::Duration::seconds(1));
     crate::reconcile::snapshot_once(store, cfg, after_at, &shutdown)
         .context("collecting after the calls")?;
-    let after = resource_now(store, item)?;
+    // Unconfirmed when the resource could not be read again: never a false all-clear.
+    let (after, read_again) = match resource_now(store, item) {
+        Ok(a) => (a, true),
+        Err(e) => {
+            eprintln!("netdrift: after the calls: {e:#}: the revert is not confirmed");
+            (None, false)
+        }
+    };
     let inputs = store.load_drift_inputs(&|s| s.key() == item.scope)?;
     let (items, _) = crate::drift::compute(&inputs, &cfg.drift, crate::clock::now())?;
-    let confirmed = outcomes.iter().all(|o| o.ok)
+    let confirmed = read_again
+        && outcomes.iter().all(|o| o.ok)
         && !items.iter().any(|c| {
             c.item.resource == item.resource
                 && c.item.direction == item.direction

@@ -621,6 +621,46 @@ fn azure_revert_apply_deletes_the_added_rule_through_arm() {
         .as_str()
         .unwrap()
         .to_string();
+    // The collection before the calls cannot read the NSGs: refused, nothing written.
+    server.fault(
+        &format!("/subscriptions/{SUB_A}/providers/Microsoft.Network/networkSecurityGroups"),
+        Fault::Status(403, None),
+    );
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_netdrift"))
+        .args([
+            "revert",
+            &item,
+            "--apply",
+            "--yes",
+            "--config",
+            &cfg.display().to_string(),
+        ])
+        .env("NETDRIFT_DB", &db)
+        .env("NETDRIFT_TEST_AZURE_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert!(
+        state.lock().unwrap().writes.is_empty(),
+        "an unread NSG is never acted on"
+    );
+    // That collection is stored as failed (at the present time, as --apply collects): the
+    // item is back after the next complete collection.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_netdrift"))
+        .args(["run", "--config", &cfg.display().to_string()])
+        .env("NETDRIFT_DB", &db)
+        .env("NETDRIFT_TEST_AZURE_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_netdrift"))
         .args([
             "revert",

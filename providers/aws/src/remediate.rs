@@ -193,25 +193,34 @@ async fn one(ec2: &aws_sdk_ec2::Client, call: &Call) -> Result<String, String> {
                 .map(|_| "done".to_string())
         };
     }
+    // A revoke by rule ids when the step has them, else by permissions.
+    macro_rules! revoke {
+        ($req:expr) => {{
+            let req = $req.group_id(s(p, "GroupId")?);
+            match rule_ids(p) {
+                Some(ids) => send!(req.set_security_group_rule_ids(Some(ids))),
+                None => send!(req.set_ip_permissions(Some(permissions(p)?))),
+            }
+        }};
+    }
+    // A network ACL entry's fields, for a create or a replace.
+    macro_rules! entry {
+        ($req:expr) => {
+            send!($req
+                .network_acl_id(s(p, "NetworkAclId")?)
+                .rule_number(number(p)?)
+                .egress(egress(p)?)
+                .protocol(s(p, "Protocol")?)
+                .rule_action(RuleAction::from(s(p, "RuleAction")?))
+                .set_cidr_block(opt_s(p, "CidrBlock"))
+                .set_ipv6_cidr_block(opt_s(p, "Ipv6CidrBlock"))
+                .set_port_range(port_range(p))
+                .set_icmp_type_code(icmp(p)))
+        };
+    }
     match op {
-        "RevokeSecurityGroupIngress" => {
-            let req = ec2
-                .revoke_security_group_ingress()
-                .group_id(s(p, "GroupId")?);
-            match rule_ids(p) {
-                Some(ids) => send!(req.set_security_group_rule_ids(Some(ids))),
-                None => send!(req.set_ip_permissions(Some(permissions(p)?))),
-            }
-        }
-        "RevokeSecurityGroupEgress" => {
-            let req = ec2
-                .revoke_security_group_egress()
-                .group_id(s(p, "GroupId")?);
-            match rule_ids(p) {
-                Some(ids) => send!(req.set_security_group_rule_ids(Some(ids))),
-                None => send!(req.set_ip_permissions(Some(permissions(p)?))),
-            }
-        }
+        "RevokeSecurityGroupIngress" => revoke!(ec2.revoke_security_group_ingress()),
+        "RevokeSecurityGroupEgress" => revoke!(ec2.revoke_security_group_egress()),
         "AuthorizeSecurityGroupIngress" => send!(ec2
             .authorize_security_group_ingress()
             .group_id(s(p, "GroupId")?)
@@ -224,28 +233,8 @@ async fn one(ec2: &aws_sdk_ec2::Client, call: &Call) -> Result<String, String> {
             .modify_security_group_rules()
             .group_id(s(p, "GroupId")?)
             .set_security_group_rules(Some(rule_updates(p)?))),
-        "CreateNetworkAclEntry" => send!(ec2
-            .create_network_acl_entry()
-            .network_acl_id(s(p, "NetworkAclId")?)
-            .rule_number(number(p)?)
-            .egress(egress(p)?)
-            .protocol(s(p, "Protocol")?)
-            .rule_action(RuleAction::from(s(p, "RuleAction")?))
-            .set_cidr_block(opt_s(p, "CidrBlock"))
-            .set_ipv6_cidr_block(opt_s(p, "Ipv6CidrBlock"))
-            .set_port_range(port_range(p))
-            .set_icmp_type_code(icmp(p))),
-        "ReplaceNetworkAclEntry" => send!(ec2
-            .replace_network_acl_entry()
-            .network_acl_id(s(p, "NetworkAclId")?)
-            .rule_number(number(p)?)
-            .egress(egress(p)?)
-            .protocol(s(p, "Protocol")?)
-            .rule_action(RuleAction::from(s(p, "RuleAction")?))
-            .set_cidr_block(opt_s(p, "CidrBlock"))
-            .set_ipv6_cidr_block(opt_s(p, "Ipv6CidrBlock"))
-            .set_port_range(port_range(p))
-            .set_icmp_type_code(icmp(p))),
+        "CreateNetworkAclEntry" => entry!(ec2.create_network_acl_entry()),
+        "ReplaceNetworkAclEntry" => entry!(ec2.replace_network_acl_entry()),
         "DeleteNetworkAclEntry" => send!(ec2
             .delete_network_acl_entry()
             .network_acl_id(s(p, "NetworkAclId")?)

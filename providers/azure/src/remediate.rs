@@ -6,13 +6,14 @@
 
 use std::time::Duration;
 
-use azure_core::{Context, Method, Request};
+use azure_core::Method;
 use serde_json::Value;
 
 use netdrift_provider_api::{Call, CallOutcome};
 use netdrift_snapshots::Scope;
 
-use crate::{Arm, AzureSource};
+use crate::arm::Arm;
+use crate::AzureSource;
 
 const NSG_API: &str = "2024-03-01";
 
@@ -27,60 +28,6 @@ fn s<'a>(p: &'a Value, k: &str) -> Result<&'a str, String> {
     p.get(k)
         .and_then(Value::as_str)
         .ok_or_else(|| format!("{k}: expected a string"))
-}
-
-impl Arm {
-    /// One ARM request; the status, the `Azure-AsyncOperation` URL and the body.
-    async fn send(
-        &self,
-        op: &str,
-        method: Method,
-        url: azure_core::Url,
-        body: Option<&Value>,
-    ) -> Result<(u16, Option<String>, Value), String> {
-        let token = self
-            .credential
-            .get_token(&[self.scope.as_str()])
-            .await
-            .map_err(|e| crate::classify(op, None, &e).message)?;
-        let mut req = Request::new(url, method);
-        req.insert_header(
-            azure_core::headers::AUTHORIZATION,
-            format!("Bearer {}", token.token.secret()),
-        );
-        match body {
-            Some(b) => {
-                req.insert_header(azure_core::headers::CONTENT_TYPE, "application/json");
-                req.set_body(b.to_string());
-            }
-            None => req.set_body(azure_core::EMPTY_BODY),
-        }
-        let rsp = self
-            .pipeline
-            .send(&Context::default(), &mut req)
-            .await
-            .map_err(|e| crate::classify(op, None, &e).message)?;
-        let status = u16::from(rsp.status());
-        let asynch =
-            rsp.headers()
-                .get_optional_string(&azure_core::headers::HeaderName::from_static(
-                    "azure-asyncoperation",
-                ));
-        let bytes = rsp
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| crate::classify(op, None, &e).message)?;
-        let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        if !(200..300).contains(&status) {
-            let msg = v["error"]["message"]
-                .as_str()
-                .map(String::from)
-                .unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(200).collect());
-            return Err(format!("{op}: HTTP {status}: {msg}"));
-        }
-        Ok((status, asynch, v))
-    }
 }
 
 async fn one(arm: &Arm, scope: &Scope, c: &Call) -> Result<(), String> {
@@ -110,14 +57,21 @@ async fn one(arm: &Arm, scope: &Scope, c: &Call) -> Result<(), String> {
         "Microsoft.Network/networkSecurityGroups/securityRules/delete" => (Method::Delete, None),
         other => return Err(format!("{other} is not a call netdrift makes on Azure")),
     };
-    let (_, asynch, _) = arm.send(&c.call, method, url, body).await?;
+    let (asynch, _) = arm
+        .send(&c.call, None, method, url, body)
+        .await
+        .map_err(|p| p.message)?;
     let Some(link) = asynch else {
         return Ok(());
     };
     let op = "Microsoft.Network/locations/operations/read";
     for _ in 0..60 {
         let url = azure_core::Url::parse(&link).map_err(|e| format!("{op}: {link}: {e}"))?;
-        let (_, _, v) = arm.send(op, Method::Get, url, None).await?;
+        let (_, bytes) = arm
+            .send(op, None, Method::Get, url, None)
+            .await
+            .map_err(|p| p.message)?;
+        let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         match v["status"].as_str().unwrap_or("InProgress") {
             "Succeeded" => return Ok(()),
             "Failed" | "Canceled" => {
