@@ -60,7 +60,8 @@ def measure(netdrift, groups, enis):
         wait(pp)
         endpoint = "http://127.0.0.1:%d" % pp
         t = time.time()
-        estate(endpoint, groups, enis)
+        # Seeded straight into moto (the proxy only pages what netdrift reads): 3.6x faster.
+        estate("http://127.0.0.1:%d" % mp, groups, enis)
         seeded = time.time() - t
         with tempfile.TemporaryDirectory() as d:
             cfg = os.path.join(d, "bench.toml")

@@ -272,6 +272,7 @@ pub fn attribute(
             taken_at: Some(item.snapshot_taken_at),
             problems: Vec::new(),
             uncollected: Vec::new(),
+            evidence: Vec::new(),
         });
         (AttributionStatus::Unattributed, msg)
     };

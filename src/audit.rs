@@ -228,5 +228,61 @@ pub fn read_failed_finding(
         taken_at: None,
         problems: vec![f.problem.clone()],
         uncollected: Vec::new(),
+        evidence: Vec::new(),
     }
+}
+
+/// The finding for a scope whose changes are not (or not verifiably) logged; `None` when they
+/// are (docs/findings.md).
+pub fn logging_finding(c: &netdrift_snapshots::logging::LoggingCheck) -> Option<CoverageFinding> {
+    use crate::findings::CoverageCode;
+    use netdrift_snapshots::logging::LoggingVerdict;
+    let scope = c.scope.key();
+    let (code, what) = match c.verdict {
+        LoggingVerdict::Logged => return None,
+        LoggingVerdict::TrailMissing => (
+            CoverageCode::AuditTrailMissing,
+            "no CloudTrail trail applies to the region",
+        ),
+        LoggingVerdict::TrailStopped => (
+            CoverageCode::AuditTrailStopped,
+            "the trails that would record its management write events are not logging",
+        ),
+        LoggingVerdict::ManagementEventsExcluded => (
+            CoverageCode::AuditManagementEventsExcluded,
+            "the trails that apply to it are logging but select no management write events",
+        ),
+        LoggingVerdict::Unverified => (
+            CoverageCode::AuditLoggingUnverified,
+            "whether its firewall changes are logged could not be verified",
+        ),
+    };
+    let cause = c
+        .problem
+        .as_ref()
+        .map(|p| {
+            format!(
+                " ({}: {})",
+                p.operation.as_deref().unwrap_or("read"),
+                p.cause()
+            )
+        })
+        .unwrap_or_default();
+    Some(CoverageFinding {
+        subject: Subject::Scope(scope.clone()),
+        provider: c.scope.provider(),
+        code,
+        message: if c.verdict == LoggingVerdict::Unverified {
+            format!("{scope}: {what}{cause}: its firewall changes may leave no audit record")
+        } else {
+            format!(
+                "{scope}: {what}{cause}: firewall changes there leave no audit record, so they can be neither attributed nor noticed between runs"
+            )
+        },
+        snapshot_id: None,
+        taken_at: None,
+        problems: c.problem.iter().cloned().collect(),
+        uncollected: Vec::new(),
+        evidence: c.evidence.clone(),
+    })
 }

@@ -107,6 +107,16 @@ pub const MAPPING: &[(&str, &str, &[Control])] = &[
         ],
     ),
     (
+        "audit-logging-off",
+        "a region's firewall changes are not logged: no trail applies, it is stopped, it selects no management write events, or that could not be verified",
+        &[
+            c(CIS_AWS, "3.1", "CloudTrail is enabled in all regions"),
+            c(PCI, "10.2.1", "Audit logs are enabled and active for all system components"),
+            c(NIST, "AU-2", "Event logging"),
+            c(NIST, "AU-12", "Audit record generation"),
+        ],
+    ),
+    (
         "evidence-integrity",
         "the evidence bundle: hash-chained runs, manifest hashes, optional ed25519 signature",
         &[
@@ -151,13 +161,16 @@ pub fn item_categories(i: &DriftItem) -> Vec<&'static str> {
 
 /// The finding category of a coverage finding.
 pub fn coverage_category(c: &CoverageFinding) -> &'static str {
-    if matches!(
-        c.code,
-        crate::findings::CoverageCode::LoggingGap | crate::findings::CoverageCode::AuditReadFailed
-    ) {
-        "logging-gap"
-    } else {
-        "coverage-gap"
+    use crate::findings::CoverageCode as C;
+    match c.code {
+        C::LoggingGap | C::AuditReadFailed => "logging-gap",
+        C::AuditTrailMissing
+        | C::AuditTrailStopped
+        | C::AuditManagementEventsExcluded
+        | C::AuditLoggingUnverified => "audit-logging-off",
+        C::DiscoveryFailed | C::CollectionFailed | C::CollectionPartial | C::NoBaseline => {
+            "coverage-gap"
+        }
     }
 }
 

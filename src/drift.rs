@@ -73,6 +73,7 @@ pub fn compute(
             taken_at: Some(snap.taken_at),
             problems: snap.problems.clone(),
             uncollected: snap.uncollected.clone(),
+            evidence: Vec::new(),
         };
         match snap.status {
             SnapshotStatus::Failed => {

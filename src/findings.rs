@@ -21,16 +21,24 @@ pub enum CoverageCode {
     CollectionPartial,
     NoBaseline,
     LoggingGap,
+    AuditTrailMissing,
+    AuditTrailStopped,
+    AuditManagementEventsExcluded,
+    AuditLoggingUnverified,
 }
 
 impl CoverageCode {
-    pub const ALL: [CoverageCode; 6] = [
+    pub const ALL: [CoverageCode; 10] = [
         CoverageCode::DiscoveryFailed,
         CoverageCode::AuditReadFailed,
         CoverageCode::CollectionFailed,
         CoverageCode::CollectionPartial,
         CoverageCode::NoBaseline,
         CoverageCode::LoggingGap,
+        CoverageCode::AuditTrailMissing,
+        CoverageCode::AuditTrailStopped,
+        CoverageCode::AuditManagementEventsExcluded,
+        CoverageCode::AuditLoggingUnverified,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +49,10 @@ impl CoverageCode {
             CoverageCode::CollectionPartial => "collection-partial",
             CoverageCode::NoBaseline => "no-baseline",
             CoverageCode::LoggingGap => "logging-gap",
+            CoverageCode::AuditTrailMissing => "audit-trail-missing",
+            CoverageCode::AuditTrailStopped => "audit-trail-stopped",
+            CoverageCode::AuditManagementEventsExcluded => "audit-management-events-excluded",
+            CoverageCode::AuditLoggingUnverified => "audit-logging-unverified",
         }
     }
 }
@@ -195,6 +207,8 @@ struct RawCoverageFinding {
     taken_at: Option<DateTime<Utc>>,
     problems: Vec<Problem>,
     uncollected: Vec<ResourceKind>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    evidence: Vec<String>,
 }
 
 impl TryFrom<RawCoverageFinding> for CoverageFinding {
@@ -217,6 +231,7 @@ impl TryFrom<RawCoverageFinding> for CoverageFinding {
             taken_at: r.taken_at,
             problems: r.problems,
             uncollected: r.uncollected,
+            evidence: r.evidence,
         })
     }
 }
@@ -237,6 +252,7 @@ impl From<CoverageFinding> for RawCoverageFinding {
             taken_at: f.taken_at,
             problems: f.problems,
             uncollected: f.uncollected,
+            evidence: f.evidence,
         }
     }
 }
@@ -253,6 +269,9 @@ pub struct CoverageFinding {
     pub taken_at: Option<DateTime<Utc>>,
     pub problems: Vec<Problem>,
     pub uncollected: Vec<ResourceKind>,
+    /// What was checked, one line each (audit-logging findings: every trail with its status
+    /// and selectors).
+    pub evidence: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -320,6 +339,7 @@ mod tests {
             taken_at: None,
             problems: Vec::new(),
             uncollected: Vec::new(),
+            evidence: Vec::new(),
         }
     }
 

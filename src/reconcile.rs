@@ -75,6 +75,7 @@ fn source_finding(
         taken_at: None,
         problems,
         uncollected: Vec::new(),
+        evidence: Vec::new(),
     }
 }
 
@@ -141,6 +142,8 @@ fn collect_live(
             Vec::new(),
         ));
     }
+    out.findings
+        .extend(r.logging.iter().filter_map(crate::audit::logging_finding));
     for f in r.audit_failures {
         tracing::warn!(source = %label, account = %f.account, "{}", f.problem.message);
         out.audit_failures.push((provider, label.clone(), f));

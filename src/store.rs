@@ -23,8 +23,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Serialize;
 
 use netdrift_snapshots::{
-    access_hash, canonical_json, state_hash, Collected, Problem, Resource, ResourceKind, Scope,
-    ScopeKey, SnapshotStatus,
+    access_hash, canonical_json, Collected, Problem, Resource, ResourceKind, Scope, ScopeKey,
+    SnapshotStatus,
 };
 
 pub use api::{Store, StoreError, StoreResult};
@@ -280,12 +280,85 @@ impl SqliteStore {
         serde_json::from_str(&body).context("corrupt manifest")
     }
 
+    /// The manifest entries of a snapshot for the resources in `wanted` (the others are
+    /// skipped without being copied: a snapshot may hold thousands of workloads).
+    pub fn manifest_entries(
+        &self,
+        snap: &SnapshotRow,
+        wanted: &std::collections::HashSet<String>,
+    ) -> Result<std::collections::HashMap<String, String>> {
+        let Some(h) = &snap.manifest_hash else {
+            return Ok(Default::default());
+        };
+        let body: String = self
+            .conn
+            .prepare_cached("SELECT body FROM manifests WHERE hash = ?1")?
+            .query_row([h], |r| r.get(0))?;
+        // Borrowed where the text needs no unescaping; owned otherwise.
+        let keep = |pairs: Vec<(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)>| {
+            pairs
+                .into_iter()
+                .filter(|(id, _)| wanted.contains(id.as_ref()))
+                .map(|(id, hash)| (id.into_owned(), hash.into_owned()))
+                .collect()
+        };
+        match serde_json::from_str::<Vec<(&str, &str)>>(&body) {
+            Ok(pairs) => Ok(keep(
+                pairs
+                    .into_iter()
+                    .map(|(a, b)| (a.into(), b.into()))
+                    .collect(),
+            )),
+            Err(_) => Ok(keep(
+                serde_json::from_str::<Vec<(String, String)>>(&body)
+                    .context("corrupt manifest")?
+                    .into_iter()
+                    .map(|(a, b)| (a.into(), b.into()))
+                    .collect(),
+            )),
+        }
+    }
+
     /// The resources of a snapshot.
     pub fn snapshot_resources(&self, snap: &SnapshotRow) -> Result<Vec<Resource>> {
-        self.manifest(snap)?
-            .iter()
-            .map(|(_, h)| self.state(h))
-            .collect()
+        self.snapshot_resources_of(snap, &|_| true)
+    }
+
+    /// The resources of a snapshot whose kind `wanted` accepts; the others are not parsed. One
+    /// statement reads the whole manifest (one read lock, not one per state).
+    pub fn snapshot_resources_of(
+        &self,
+        snap: &SnapshotRow,
+        wanted: &dyn Fn(netdrift_snapshots::ResourceKind) -> bool,
+    ) -> Result<Vec<Resource>> {
+        let Some(manifest) = &snap.manifest_hash else {
+            return Ok(Vec::new());
+        };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT json_extract(j.value, '$[1]'), s.kind, s.body \
+             FROM manifests m, json_each(m.body) j \
+             LEFT JOIN resource_states s ON s.hash = json_extract(j.value, '$[1]') \
+             WHERE m.hash = ?1 ORDER BY j.key",
+        )?;
+        let mut rows = stmt.query([manifest])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let hash: String = row.get(0)?;
+            let (Some(kind), Some(body)) = (
+                row.get::<_, Option<String>>(1)?,
+                row.get::<_, Option<String>>(2)?,
+            ) else {
+                bail!("resource state {hash} missing");
+            };
+            // A kind this build does not know is parsed (and reported) like any other state.
+            if let Ok(k) = kind.parse::<netdrift_snapshots::ResourceKind>() {
+                if !wanted(k) {
+                    continue;
+                }
+            }
+            out.push(serde_json::from_str(&body).context("corrupt resource state")?);
+        }
+        Ok(out)
     }
 
     /// The canonical JSON of one resource state, exactly as stored (and hashed).
@@ -317,11 +390,8 @@ impl SqliteStore {
     pub fn state(&self, hash: &str) -> Result<Resource> {
         let body: String = self
             .conn
-            .query_row(
-                "SELECT body FROM resource_states WHERE hash = ?1",
-                [hash],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT body FROM resource_states WHERE hash = ?1")?
+            .query_row([hash], |r| r.get(0))
             .with_context(|| format!("resource state {hash} missing"))?;
         serde_json::from_str(&body).context("corrupt resource state")
     }
@@ -461,11 +531,17 @@ pub(crate) fn ensure_scope(tx: &Transaction<'_>, scope: &Scope) -> Result<()> {
 
 /// Store a resource state if new; return its hash.
 pub(crate) fn put_state(tx: &Transaction<'_>, r: &Resource) -> Result<String> {
-    let hash = state_hash(r);
+    // The body is serialized once: the state hash is the hash of exactly these bytes.
+    let body = canonical_json(r);
+    let hash = netdrift_snapshots::canonical::hash_of_body(&body);
+    let mut known = tx.prepare_cached("SELECT 1 FROM resource_states WHERE hash = ?1")?;
+    if known.exists([&hash])? {
+        return Ok(hash);
+    }
     tx.prepare_cached(
-        "INSERT OR IGNORE INTO resource_states (hash, resource_id, kind, access_hash, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO resource_states (hash, resource_id, kind, access_hash, body) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![hash, r.id.as_str(), r.kind.as_str(), access_hash(r), canonical_json(r)])?;
+    .execute(params![hash, r.id.as_str(), r.kind.as_str(), access_hash(r), body])?;
     Ok(hash)
 }
 

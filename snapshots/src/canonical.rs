@@ -116,7 +116,12 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// SHA-256 of everything in the canonical form.
 pub fn state_hash(r: &Resource) -> String {
-    sha256_hex(canonical_json(r).as_bytes())
+    hash_of_body(&canonical_json(r))
+}
+
+/// The state hash of a resource whose [`canonical_json`] is `body`.
+pub fn hash_of_body(body: &str) -> String {
+    sha256_hex(body.as_bytes())
 }
 
 fn strip_ids(r: &Resource) -> Resource {

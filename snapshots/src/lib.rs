@@ -10,6 +10,7 @@ pub mod canonical;
 pub mod collection;
 pub mod diff;
 pub mod effective;
+pub mod logging;
 pub mod model;
 pub mod reach;
 pub mod severity;

@@ -82,9 +82,10 @@ pub trait Store {
     /// What a collection starts from: when each stored scope was last snapshotted (the audit
     /// "since" of its next read).
     fn last_collected(&self) -> StoreResult<HashMap<ScopeKey, DateTime<Utc>>>;
-    /// What is stored for a scope, kind by kind: each kind's resources from the newest snapshot
-    /// that read that kind (a partial snapshot does not hide what an earlier one read); empty for
-    /// a new scope. A provider uses it to skip re-reading what did not change.
+    /// What is stored for a scope's firewall kinds, kind by kind: each kind's resources from the
+    /// newest snapshot that read that kind (a partial snapshot does not hide what an earlier one
+    /// read); empty for a new scope. A provider uses it to skip re-reading what did not change.
+    /// Workloads are left out: no provider reads them incrementally.
     fn known_resources(&self, scope: &ScopeKey) -> StoreResult<Vec<Resource>>;
     /// The drift items a run recorded, as recorded (JSON bodies, in item order).
     fn run_items(&self, run_id: i64) -> StoreResult<Vec<serde_json::Value>>;
@@ -171,12 +172,14 @@ impl Store for SqliteStore {
     fn known_resources(&self, scope: &ScopeKey) -> StoreResult<Vec<Resource>> {
         let mut loaded: Vec<(i64, Vec<Resource>)> = Vec::new();
         let mut out = Vec::new();
-        for kind in netdrift_snapshots::collection::all_kinds(scope.scope().provider()) {
+        let kinds = netdrift_snapshots::collection::firewall_kinds(scope.scope().provider());
+        for &kind in &kinds {
             let Some(snap) = self.latest_covering(scope, kind, None)? else {
                 continue;
             };
             if !loaded.iter().any(|(id, _)| *id == snap.id) {
-                loaded.push((snap.id, self.snapshot_resources(&snap)?));
+                let firewall = |k| kinds.contains(&k);
+                loaded.push((snap.id, self.snapshot_resources_of(&snap, &firewall)?));
             }
             let (_, resources) = loaded
                 .iter()

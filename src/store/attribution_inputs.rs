@@ -76,6 +76,7 @@ impl SqliteStore {
         visit: &mut InputsVisitor<'_>,
     ) -> Result<()> {
         let mut loader = Loader::new(self);
+        loader.wanted = queries.iter().map(|q| q.resource.clone()).collect();
         for (i, q) in queries.iter().enumerate() {
             let last_seen = loader.last_approved_seen(q)?;
             visit(i, loader.inputs(q, window(i, last_seen)?)?)?;
@@ -87,7 +88,10 @@ impl SqliteStore {
 struct Loader<'a> {
     store: &'a SqliteStore,
     snapshots: HashMap<ScopeKey, Rc<[SnapshotRow]>>,
+    /// Per snapshot, the state hash of each queried resource it held.
     manifests: HashMap<i64, HashMap<String, String>>,
+    /// The queried resources: the only manifest entries kept.
+    wanted: std::collections::HashSet<String>,
     failures: HashMap<(Provider, String), Vec<AuditFailureRow>>,
 }
 
@@ -97,6 +101,7 @@ impl<'a> Loader<'a> {
             store,
             snapshots: HashMap::new(),
             manifests: HashMap::new(),
+            wanted: Default::default(),
             failures: HashMap::new(),
         }
     }
@@ -117,7 +122,7 @@ impl<'a> Loader<'a> {
                 continue;
             }
             if let std::collections::hash_map::Entry::Vacant(e) = self.manifests.entry(snap.id) {
-                e.insert(self.store.manifest(snap)?.into_iter().collect());
+                e.insert(self.store.manifest_entries(snap, &self.wanted)?);
             }
             if self.manifests[&snap.id].get(&item.resource) == item.baseline_state.as_ref() {
                 return Ok(Some(snap.taken_at));

@@ -312,10 +312,18 @@ fn collection_state_is_the_last_snapshot_and_what_each_kind_last_showed() {
                 netdrift_provider_file::parse_json("acl", &std::fs::read(path).unwrap()).unwrap();
             netdrift_provider_file::convert_document(Provider::Aws, "111122223333", &doc).unwrap()
         };
+        // Workloads are stored with it, but are not what a provider reads incrementally.
+        let interfaces = {
+            let path = repo().join("demo/aws/workloads/network-interfaces.json");
+            let doc =
+                netdrift_provider_file::parse_json("eni", &std::fs::read(path).unwrap()).unwrap();
+            netdrift_provider_file::convert_document(Provider::Aws, "111122223333", &doc).unwrap()
+        };
+        assert!(!interfaces.is_empty());
         let partial = Collected {
             scope: scope(),
             status: SnapshotStatus::Partial,
-            resources: acls.clone(),
+            resources: acls.iter().cloned().chain(interfaces).collect(),
             problems: vec![problem(
                 ProblemCode::PermissionDenied,
                 "DescribeSecurityGroups",
@@ -336,7 +344,7 @@ fn collection_state_is_the_last_snapshot_and_what_each_kind_last_showed() {
         want.sort_by(|a, b| a.id.cmp(&b.id));
         assert_eq!(
             known, want,
-            "{name}: the groups from the snapshot that read them, the ACLs from the newer one"
+            "{name}: the groups from the snapshot that read them, the ACLs from the newer one, no workloads"
         );
     }
 }

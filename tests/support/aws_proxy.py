@@ -262,6 +262,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, {}, b"{}")
         return self.forward(b"")
 
+    def do_PUT(self):
+        # S3 (the seeder's trail buckets): forwarded as is.
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.forward(self.rfile.read(length))
+
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)

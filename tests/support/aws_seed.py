@@ -35,6 +35,42 @@ def client(service):
 
 
 ec2 = client("ec2")
+
+
+def trail(name, multi_region, mode):
+    """A trail in this account and region as CloudTrail keeps it: its bucket, its selectors
+    (written out: moto starts a trail with none, AWS with All management events), logging
+    unless `stopped`."""
+    global region
+    bucket = "trail-%s-%s-%s" % (account, region, name.lower())
+    # One bucket region for all (moto's S3 is one namespace; the trail only names it).
+    home, region = region, "us-east-1"
+    client("s3").create_bucket(Bucket=bucket)
+    region = home
+    ct = client("cloudtrail")
+    ct.create_trail(Name=name, S3BucketName=bucket, IsMultiRegionTrail=multi_region)
+    if mode == "advanced":
+        ct.put_event_selectors(TrailName=name, AdvancedEventSelectors=[
+            {"Name": "management", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}])
+    else:
+        ct.put_event_selectors(TrailName=name, EventSelectors=[
+            {"ReadWriteType": "ReadOnly" if mode == "readonly" else "All", "IncludeManagementEvents": True}])
+    if mode != "stopped":
+        ct.start_logging(Name=name)
+    return ct.describe_trails(trailNameList=[name])["trailList"][0]["TrailARN"]
+
+
+def ensure_trail():
+    """Every seeded account logs: one multi-region trail, unless it has one."""
+    if not client("cloudtrail").describe_trails(includeShadowTrails=True)["trailList"]:
+        trail("everything", True, "logging")
+
+
+if cmd == "trail":
+    print(trail(sys.argv[5], sys.argv[6] == "multi", sys.argv[7]))
+    sys.exit(0)
+if cmd in ("seed", "workload"):
+    ensure_trail()
 if cmd == "seed":
     n, rules = int(sys.argv[5]), int(sys.argv[6])
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]

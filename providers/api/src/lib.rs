@@ -76,6 +76,9 @@ pub struct SourceOutput {
     pub audit_failures: Vec<AuditFailure>,
     /// Problems of the source itself, not tied to one scope (discovery, credentials).
     pub problems: Vec<Problem>,
+    /// Whether each scope's changes are logged at all (AWS: CloudTrail's trails), for the
+    /// scopes whose source checks it.
+    pub logging: Vec<netdrift_snapshots::logging::LoggingCheck>,
 }
 
 /// A source of firewall state: one configured `[[source]]`.

@@ -19,6 +19,9 @@ pub const ACTIONS: &[&str] = &[
     "ec2:DescribeSubnets",
     "ec2:DescribeRouteTables",
     "cloudtrail:LookupEvents",
+    "cloudtrail:DescribeTrails",
+    "cloudtrail:GetTrailStatus",
+    "cloudtrail:GetEventSelectors",
 ];
 
 /// Map an SDK error to a coverage problem naming the operation.

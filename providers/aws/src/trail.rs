@@ -68,3 +68,65 @@ pub async fn lookup_events(
     }
     Ok(out)
 }
+
+/// Whether this region's management write events are logged: DescribeTrails (shadow trails
+/// included) here, then for each trail that applies to the region GetTrailStatus (by ARN, as
+/// shadow and organization trails need) and GetEventSelectors (in the trail's home region).
+/// The answers go to the AWS CLI's JSON and through the offline reader. A trail whose status or
+/// selectors cannot be read is kept with that part unknown, and the problem returned with it.
+pub async fn logging(
+    config: &SdkConfig,
+    region: &str,
+) -> Result<(Vec<netdrift_snapshots::logging::Trail>, Vec<Problem>), Problem> {
+    use netdrift_provider_file::audit::trails;
+    let client = aws_sdk_cloudtrail::Client::new(config);
+    let resp = client
+        .describe_trails()
+        .include_shadow_trails(true)
+        .send()
+        .await
+        .map_err(|e| crate::errors::classify("DescribeTrails", None, &e))?;
+    let doc = crate::wire::trail_list(resp.trail_list());
+    let described = trails::described(&doc).map_err(decode("DescribeTrails"))?;
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for d in described
+        .iter()
+        .filter(|d| d.multi_region || d.home_region == region)
+    {
+        let status = match client.get_trail_status().name(&d.arn).send().await {
+            Ok(s) => Some(serde_json::json!({ "IsLogging": s.is_logging() })),
+            Err(e) => {
+                problems.push(crate::errors::classify("GetTrailStatus", None, &e));
+                None
+            }
+        };
+        let home = aws_sdk_cloudtrail::Client::new(
+            &config
+                .to_builder()
+                .region(aws_config::Region::new(d.home_region.clone()))
+                .build(),
+        );
+        let selectors = match home.get_event_selectors().trail_name(&d.arn).send().await {
+            Ok(s) => Some(crate::wire::event_selectors(&s)),
+            Err(e) => {
+                problems.push(crate::errors::classify("GetEventSelectors", None, &e));
+                None
+            }
+        };
+        out.push(
+            trails::trail(d, status.as_ref(), selectors.as_ref())
+                .map_err(decode("GetEventSelectors"))?,
+        );
+    }
+    Ok((out, problems))
+}
+
+fn decode(op: &'static str) -> impl Fn(netdrift_provider_file::ConvertError) -> Problem {
+    move |e| Problem {
+        code: netdrift_snapshots::ProblemCode::Decode,
+        kind: None,
+        operation: Some(op.into()),
+        message: format!("unexpected API data: {e}"),
+    }
+}

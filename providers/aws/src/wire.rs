@@ -266,3 +266,61 @@ pub fn route_table(t: &aws_sdk_ec2::types::RouteTable) -> Value {
     m.insert("Tags".into(), tags(t.tags()));
     Value::Object(m)
 }
+
+/// `aws cloudtrail describe-trails` output.
+pub fn trail_list(trails: &[aws_sdk_cloudtrail::types::Trail]) -> Value {
+    let list: Vec<Value> = trails
+        .iter()
+        .map(|t| {
+            let mut m = Map::new();
+            put(&mut m, "Name", t.name());
+            put(&mut m, "TrailARN", t.trail_arn());
+            put(&mut m, "HomeRegion", t.home_region());
+            put(&mut m, "IsMultiRegionTrail", t.is_multi_region_trail());
+            put(&mut m, "IsOrganizationTrail", t.is_organization_trail());
+            Value::Object(m)
+        })
+        .collect();
+    json!({ "trailList": list })
+}
+
+/// `aws cloudtrail get-event-selectors` output.
+pub fn event_selectors(
+    s: &aws_sdk_cloudtrail::operation::get_event_selectors::GetEventSelectorsOutput,
+) -> Value {
+    let basic: Vec<Value> = s
+        .event_selectors()
+        .iter()
+        .map(|e| {
+            let mut m = Map::new();
+            put(
+                &mut m,
+                "ReadWriteType",
+                e.read_write_type().map(|t| t.as_str()),
+            );
+            put(
+                &mut m,
+                "IncludeManagementEvents",
+                e.include_management_events(),
+            );
+            Value::Object(m)
+        })
+        .collect();
+    let advanced: Vec<Value> = s
+        .advanced_event_selectors()
+        .iter()
+        .map(|a| {
+            let fields: Vec<Value> = a
+                .field_selectors()
+                .iter()
+                .map(|f| json!({"Field": f.field(), "Equals": f.equals(), "NotEquals": f.not_equals()}))
+                .collect();
+            json!({ "Name": a.name(), "FieldSelectors": fields })
+        })
+        .collect();
+    let mut m = Map::new();
+    put(&mut m, "TrailARN", s.trail_arn());
+    m.insert("EventSelectors".into(), Value::Array(basic));
+    m.insert("AdvancedEventSelectors".into(), Value::Array(advanced));
+    Value::Object(m)
+}

@@ -10,6 +10,7 @@
 pub mod azure;
 pub mod cloudtrail;
 pub mod gcp;
+pub mod trails;
 
 use std::collections::BTreeSet;
 

@@ -57,7 +57,7 @@ pub(super) async fn enrich_security_groups(
         tokio::join!(rule_rows, fetch_prefix_lists(ec2, &referenced));
     problems.extend(p1.into_iter().chain(p2));
     if let Some(rows) = rows.filter(|r| !r.is_empty()) {
-        if let Ok(with_ids) = convert(json!({ "SecurityGroupRules": rows })) {
+        if let Ok(with_ids) = convert(document("SecurityGroupRules", rows)) {
             let mut all = std::mem::take(sgs);
             all.extend(with_ids);
             *sgs = netdrift_provider_file::aws::merge_rule_ids(all);

@@ -23,7 +23,7 @@ macro_rules! list_all {
         }
         match failed {
             Some(p) => Err(p),
-            None => convert(json!({ $key: rows })).map_err(|p| Problem {
+            None => convert(document($key, rows)).map_err(|p| Problem {
                 kind: Some($kind),
                 ..p
             }),
