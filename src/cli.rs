@@ -5,6 +5,7 @@
 //! could not be done); 3 = no unapproved drift, but coverage gaps (a scope could not be read,
 //! or has no baseline).
 
+mod actors;
 mod audit;
 mod baseline;
 mod config_cmd;
@@ -117,6 +118,9 @@ pub enum Command {
     Revert(revert::Args),
     /// Write the drift report (Markdown and JSON) for the stored runs.
     Report(report::Args),
+    /// Who changed, or tried to change, firewall state in a period, from the stored audit
+    /// events: class, authentication, changes and failed attempts, flags ranked.
+    Actors(actors::Args),
     /// Import control-plane audit logs for attribution.
     #[command(subcommand)]
     Audit(audit::Cmd),
@@ -291,6 +295,7 @@ pub fn main() -> ExitCode {
         Command::Plan(a) => plan::run(&cli.db, a),
         Command::Revert(a) => revert::run(&cli.db, a),
         Command::Report(a) => report::run(&cli.db, a),
+        Command::Actors(a) => actors::run(&cli.db, a),
         Command::Audit(c) => audit::run(&cli.db, c),
         Command::Run(a) => run::run(&cli.db, a),
         Command::Daemon(a) => daemon::run(&cli.db, a),

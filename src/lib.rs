@@ -4,6 +4,7 @@
 //! output formats. The pure model and diff live in `netdrift-snapshots`; reading clouds and
 //! their dumps lives in `providers/*`.
 
+pub mod actors;
 pub mod attribution;
 pub mod audit;
 pub mod baseline_file;

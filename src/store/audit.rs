@@ -209,6 +209,33 @@ impl SqliteStore {
         Ok(out)
     }
 
+    /// Every stored event between two times (both included), oldest first: one indexed range
+    /// per provider.
+    pub fn events_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<AuditEvent>> {
+        let (from, to) = (millis(from), millis(to));
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT raw FROM audit_events WHERE provider = ?1 AND event_time >= ?2 AND event_time <= ?3",
+        )?;
+        let mut out = Vec::new();
+        for p in [Provider::Aws, Provider::Gcp, Provider::Azure] {
+            for raw in stmt.query_map(params![p.as_str(), from.as_str(), to.as_str()], |r| {
+                r.get::<_, String>(0)
+            })? {
+                out.push(decode(raw?)?);
+            }
+        }
+        out.sort_by(|a, b| {
+            a.event_time
+                .cmp(&b.event_time)
+                .then(a.event_id.cmp(&b.event_id))
+        });
+        Ok(out)
+    }
+
     /// The `AssumeRole*` event that issued an access key, if imported.
     pub fn event_issuing(&self, key: &str) -> Result<Option<AuditEvent>> {
         let raw: Option<String> = self

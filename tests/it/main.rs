@@ -1,5 +1,6 @@
 //! End-to-end tests, in one binary (every extra test binary would link everything again).
 
+mod actors;
 mod architecture;
 mod attribution;
 #[cfg(feature = "aws")]
