@@ -15,6 +15,9 @@ use netdrift_snapshots::{Actor, AuditEvent, KeyType, Scope};
 
 use crate::config::{AttributionConfig, ChangeWindow};
 
+/// How far before a period an identity's earlier changes are looked for (`first-seen`).
+pub const LOOKBACK_DAYS: i64 = 90;
+
 /// The flags, most urgent first (the ranking).
 pub const FLAGS: [&str; 6] = [
     "root",
@@ -295,4 +298,59 @@ fn push_unique(v: &mut Vec<String>, s: String) {
     if !v.contains(&s) {
         v.push(s);
     }
+}
+
+/// The identities behind the stored firewall events of a period, as the report and the evidence
+/// bundle carry them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Actors {
+    #[serde(with = "netdrift_snapshots::time::as_secs")]
+    pub from: DateTime<Utc>,
+    #[serde(with = "netdrift_snapshots::time::as_secs")]
+    pub to: DateTime<Utc>,
+    pub actors: Vec<ActorRow>,
+}
+
+/// The actors of `[from, to]` in `scope` from the store, classified by `[attribution]` and the
+/// change windows; "first seen" looks [`LOOKBACK_DAYS`] back.
+pub fn of_period(
+    store: &dyn crate::store::Store,
+    attribution: &AttributionConfig,
+    windows: &[ChangeWindow],
+    scope: Option<&str>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> anyhow::Result<Actors> {
+    let issuer = |key: &str| store.event_issuing(key).ok().flatten();
+    let look = Lookups { issuer: &issuer };
+    let before: Vec<AuditEvent> = store
+        .events_between(from - chrono::Duration::days(LOOKBACK_DAYS), from)?
+        .into_iter()
+        .filter(|e| e.event_time < from)
+        .collect();
+    let earlier = identities(&before, &look);
+    let events = store.events_between(from, to)?;
+    let actors = actors(&events, scope, &earlier, attribution, windows, &look);
+    Ok(Actors { from, to, actors })
+}
+
+/// The actors of the period since the run before `run_id` took its snapshot (a day when there
+/// is none): the nightly report's section.
+pub fn since_previous_run(
+    store: &dyn crate::store::Store,
+    cfg: &crate::config::Config,
+    run_id: i64,
+    to: DateTime<Utc>,
+) -> anyhow::Result<Actors> {
+    let previous = store.runs(2)?.into_iter().rfind(|r| r.id < run_id);
+    let from = previous
+        .map(|r| {
+            r.summary["snapshot_time"]
+                .as_str()
+                .and_then(|t| crate::store::parse_ts(t).ok())
+                .unwrap_or(r.started_at)
+        })
+        .unwrap_or(to - chrono::Duration::days(1))
+        .min(to);
+    of_period(store, &cfg.attribution, &cfg.change_windows, None, from, to)
 }

@@ -12,6 +12,8 @@
 //! - `baselines.json`, `baseline-states.json`, `exceptions.json`: approvals in force.
 //! - `remediations.json`: the reverts made in the period (`netdrift revert --apply`): who, when,
 //!   the ticket, each call and its outcome, the states before and after.
+//! - `actors.json`: every identity that changed or tried to change firewall state in the
+//!   period, with its authentication, failed attempts and flags (`netdrift actors`).
 //! - `audit-events.json`: the raw audit records behind every attribution.
 //! - `config.json`: the effective configuration with secrets removed.
 //! - `controls.json`: the finding-to-control mapping (docs/controls.md).
@@ -187,6 +189,17 @@ pub fn export(
         .collect();
     counts.insert("remediations".into(), remediations.len());
     b.add_json("remediations.json".into(), &remediations)?;
+    // Who changed, or tried to change, firewall state in the period (`netdrift actors`).
+    let actors = crate::actors::of_period(
+        &*store,
+        &cfg.attribution,
+        &cfg.change_windows,
+        None,
+        from,
+        to,
+    )?;
+    counts.insert("actors".into(), actors.actors.len());
+    b.add_json("actors.json".into(), &actors)?;
 
     // The raw audit events behind the attributions.
     let mut events = Vec::new();

@@ -345,6 +345,9 @@ pub struct Context<'a> {
     /// The attack surface at this run's snapshots (a reconcile's report; `None` for a report
     /// of stored runs, whose snapshots' surface is not recomputed).
     pub surface: Option<&'a crate::exposure::Surface>,
+    /// Who changed, or tried to change, firewall state since the previous run (`None` when not
+    /// computed: a report of stored runs).
+    pub actors: Option<&'a crate::actors::Actors>,
 }
 
 /// What changed since the previous report.
@@ -480,6 +483,7 @@ pub fn write_reports(
         // A period report renders items that are not one stored run: show them as the last point.
         trend.push(TrendPoint::of(run_id, report.generated_at, &report.drift));
     }
+    let actors = crate::actors::since_previous_run(store, cfg, run_id, now)?;
     let ctx = Context {
         report,
         run_id: Some(run_id),
@@ -487,6 +491,7 @@ pub fn write_reports(
         expiring: &expiring,
         trend: &trend,
         surface,
+        actors: Some(&actors),
     };
     let files = write_formats(cfg, &ctx, now)?;
     if let (true, Some(hook)) = (notify, &cfg.report.webhook) {

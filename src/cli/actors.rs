@@ -7,7 +7,7 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 
 use super::{open_existing, parse_time, table, Outcome};
-use crate::actors::{ActorRow, Lookups};
+use crate::actors::ActorRow;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ActorsFormat {
@@ -36,9 +36,6 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "table")]
     format: ActorsFormat,
 }
-
-/// How far before the period an identity's earlier changes are looked for ("first-seen").
-const LOOKBACK_DAYS: i64 = 90;
 
 const HEADERS: [&str; 9] = [
     "PRINCIPAL",
@@ -96,25 +93,9 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
             netdrift_snapshots::time::secs(to)
         );
     }
-    let issuer = |key: &str| store.event_issuing(key).ok().flatten();
-    let look = Lookups { issuer: &issuer };
-    let before = store.events_between(from - chrono::Duration::days(LOOKBACK_DAYS), from)?;
-    let earlier = crate::actors::identities(
-        &before
-            .into_iter()
-            .filter(|e| e.event_time < from)
-            .collect::<Vec<_>>(),
-        &look,
-    );
-    let events = store.events_between(from, to)?;
-    let rows = crate::actors::actors(
-        &events,
-        a.scope.as_deref(),
-        &earlier,
-        &attribution,
-        &windows,
-        &look,
-    );
+    let rows =
+        crate::actors::of_period(&store, &attribution, &windows, a.scope.as_deref(), from, to)?
+            .actors;
     match a.format {
         ActorsFormat::Json => println!(
             "{}",

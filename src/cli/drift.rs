@@ -158,6 +158,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
                 expiring: &crate::report::expiring(&store, now, 14)?,
                 trend: &[],
                 surface: None,
+                actors: None,
             })
         ),
         Format::Table => print_table(&report),

@@ -163,6 +163,11 @@ pub fn render(ctx: &Context<'_>) -> String {
         s += "</tbody></table>\n";
     }
 
+    // Who changed the firewalls.
+    if let Some(a) = ctx.actors {
+        s += &actors(a);
+    }
+
     // Exceptions expiring soon.
     s += "<h2>Exceptions expiring in the next 14 days</h2>\n";
     if ctx.expiring.is_empty() {
@@ -454,5 +459,36 @@ pub fn chart(points: &[TrendPoint]) -> String {
         s += "</svg></div>";
     }
     s += "</div>\n";
+    s
+}
+
+/// The identities behind the period's firewall events, flags first.
+fn actors(a: &crate::actors::Actors) -> String {
+    let ts = netdrift_snapshots::time::secs;
+    let mut s = format!(
+        "<h2>Who changed the firewalls</h2>\n<p class=\"mute\">{} to {}, from the stored audit events (<code>netdrift actors</code>)</p>\n",
+        h(&ts(a.from)),
+        h(&ts(a.to))
+    );
+    if a.actors.is_empty() {
+        s += "<p>No firewall change or attempt is in the stored audit logs for the period.</p>\n";
+        return s;
+    }
+    s += "<table id=\"actors\"><thead><tr><th>identity</th><th>how</th><th>changes</th><th>failed</th><th>flags</th></tr></thead><tbody>\n";
+    for r in &a.actors {
+        let failed: Vec<String> = r.failed.iter().map(|(c, n)| format!("{n} {c}")).collect();
+        let _ = writeln!(
+            s,
+            "<tr><td>{} <span class=\"mute\">{}</span></td><td>{}</td><td>{} on {} resource(s)</td><td>{}</td><td>{}</td></tr>",
+            h(&r.principal),
+            h(r.class),
+            h(&r.authentication.join("; ")),
+            r.changes,
+            r.resources.len(),
+            h(&failed.join(", ")),
+            h(&r.flags.join(", "))
+        );
+    }
+    s += "</tbody></table>\n";
     s
 }

@@ -79,6 +79,14 @@ pub trait Store {
     fn state(&self, hash: &str) -> StoreResult<Resource>;
     /// The newest runs, oldest first.
     fn runs(&self, limit: usize) -> StoreResult<Vec<RunRow>>;
+    /// Every stored audit event between two times (both included), oldest first.
+    fn events_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<netdrift_snapshots::AuditEvent>>;
+    /// The `AssumeRole*` event that issued a temporary access key, if stored.
+    fn event_issuing(&self, key: &str) -> StoreResult<Option<netdrift_snapshots::AuditEvent>>;
     /// What a collection starts from: when each stored scope was last snapshotted (the audit
     /// "since" of its next read).
     fn last_collected(&self) -> StoreResult<HashMap<ScopeKey, DateTime<Utc>>>;
@@ -156,6 +164,16 @@ impl Store for SqliteStore {
             what: "resource state",
             id: hash.to_string(),
         })
+    }
+    fn events_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<netdrift_snapshots::AuditEvent>> {
+        Ok(SqliteStore::events_between(self, from, to)?)
+    }
+    fn event_issuing(&self, key: &str) -> StoreResult<Option<netdrift_snapshots::AuditEvent>> {
+        Ok(SqliteStore::event_issuing(self, key)?)
     }
     fn runs(&self, limit: usize) -> StoreResult<Vec<RunRow>> {
         Ok(SqliteStore::runs(self, limit)?)

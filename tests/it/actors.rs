@@ -193,3 +193,43 @@ fn first_seen_scope_filter_and_the_other_formats() {
         bad.stderr
     );
 }
+
+#[test]
+fn the_nightly_report_and_the_evidence_bundle_carry_them() {
+    let (d, db, _cfg) = demo_db();
+    // The demo's second run covers the day of its audit logs.
+    let html = std::fs::read_to_string(d.path().join("demo/reports/latest.html")).unwrap();
+    let i = html
+        .find("<table id=\"actors\">")
+        .expect("an actors section");
+    let section = &html[i..i + html[i..].find("</table>").unwrap()];
+    assert!(
+        section.contains("arn:aws:iam::111122223333:root"),
+        "{section}"
+    );
+    assert!(section.contains("root, first-seen"), "{section}");
+    assert!(section.contains("1 UnauthorizedOperation"), "{section}");
+    // The bundle holds the same list for its period.
+    let out = d.path().join("bundle.tar");
+    export_all(&db, &out);
+    let mut ar = tar::Archive::new(std::fs::File::open(&out).unwrap());
+    let mut found = None;
+    for e in ar.entries().unwrap() {
+        let mut e = e.unwrap();
+        if e.path().unwrap().to_string_lossy().ends_with("actors.json") {
+            let mut b = String::new();
+            std::io::Read::read_to_string(&mut e, &mut b).unwrap();
+            found = Some(json(&b));
+        }
+    }
+    let v = found.expect("actors.json in the bundle");
+    assert!(v["actors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(
+            |r| r["principal"] == "arn:aws:iam::111122223333:user/deploy-bot"
+                && r["flags"][0] == "long-term-key"
+        ));
+    ok(&db, &["evidence", "verify", &out.display().to_string()], 0);
+}

@@ -230,6 +230,33 @@ fn audit_events_deduplicate_and_a_batch_takes_failures() {
             .record_audit(&[batch(std::slice::from_ref(&failure))])
             .unwrap();
         assert_eq!(again, [0], "{name}: the same events twice are stored once");
+        // Read back by time, oldest first, bounds included; and a temporary key's issuer.
+        let (first_t, last_t) = (
+            parsed.events.iter().map(|e| e.event_time).min().unwrap(),
+            parsed.events.iter().map(|e| e.event_time).max().unwrap(),
+        );
+        let all = store.events_between(first_t, last_t).unwrap();
+        assert_eq!(all.len(), parsed.events.len(), "{name}");
+        assert!(
+            all.windows(2).all(|w| w[0].event_time <= w[1].event_time),
+            "{name}"
+        );
+        assert!(store
+            .events_between(
+                last_t + chrono::Duration::seconds(1),
+                last_t + chrono::Duration::days(1)
+            )
+            .unwrap()
+            .is_empty());
+        let issuer = store
+            .event_issuing("ASIAEXAMPLEALICE0001")
+            .unwrap()
+            .unwrap();
+        assert_eq!(issuer.event_name, "AssumeRole", "{name}");
+        assert!(
+            store.event_issuing("ASIANOSUCHKEY").unwrap().is_none(),
+            "{name}"
+        );
     }
 }
 
