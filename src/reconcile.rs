@@ -57,6 +57,8 @@ pub struct Collection {
     pub audit_failures: Vec<(netdrift_snapshots::Provider, String, AuditFailure)>,
     /// Findings about a whole source: discovery that failed or found no scope.
     pub findings: Vec<CoverageFinding>,
+    /// Whether each checked scope's changes are logged at all.
+    pub logging: Vec<netdrift_snapshots::logging::LoggingCheck>,
 }
 
 /// A finding about a whole source (`discovery-failed`), named by its label (`aws:org`).
@@ -144,6 +146,7 @@ fn collect_live(
     }
     out.findings
         .extend(r.logging.iter().filter_map(crate::audit::logging_finding));
+    out.logging.extend(r.logging);
     for f in r.audit_failures {
         tracing::warn!(source = %label, account = %f.account, "{}", f.problem.message);
         out.audit_failures.push((provider, label.clone(), f));
@@ -271,6 +274,8 @@ pub struct Snapshot {
     pub audit_events: usize,
     /// What the sources could not see: discovery failures first, then unreadable audit logs.
     pub findings: Vec<CoverageFinding>,
+    /// Whether each checked scope's changes are logged at all.
+    pub logging: Vec<netdrift_snapshots::logging::LoggingCheck>,
 }
 
 /// Collect every source, store the snapshots, bring in the audit events (configured files and
@@ -306,6 +311,7 @@ pub fn snapshot_once(
         snapshot_ids,
         audit_events,
         findings,
+        logging: collection.logging,
     })
 }
 
@@ -316,7 +322,22 @@ pub fn reconcile_once(
 ) -> Result<RunOutcome> {
     let started = crate::clock::now();
     let taken_at = opts.at.unwrap_or(started);
+    // The period this run's audit reads stand for: since the previous run's snapshot.
+    let period_start = store
+        .runs(1)?
+        .first()
+        .and_then(|r| r.summary["snapshot_time"].as_str().map(str::to_string))
+        .and_then(|t| crate::store::parse_ts(&t).ok())
+        .unwrap_or(taken_at - chrono::Duration::days(1));
     let snap = snapshot_once(store, cfg, taken_at, &opts.shutdown)?;
+    let matrix = crate::report::matrix::build(
+        store,
+        &snap.collected,
+        &snap.findings,
+        &snap.logging,
+        period_start.min(taken_at),
+        taken_at,
+    )?;
     let (summary, snapshot_ids, audit_events) =
         (snap.collected, snap.snapshot_ids, snap.audit_events);
     let now = opts.at.unwrap_or_else(Utc::now);
@@ -352,6 +373,7 @@ pub fn reconcile_once(
             "unapproved": report.drift.iter().filter(|i| i.is_unapproved()).count(),
             "by_severity": crate::report::severity_counts(&report.drift),
             "coverage_findings": report.coverage.len(),
+            "coverage_matrix": matrix,
         }),
         snapshot_ids,
         items: report
@@ -379,7 +401,15 @@ pub fn reconcile_once(
     };
     let run_id = store.record_run(&record)?;
     let report_files = if opts.write_report {
-        crate::report::write_reports(store, cfg, run_id, &report, surface.as_ref(), true)?
+        crate::report::write_reports(
+            store,
+            cfg,
+            run_id,
+            &report,
+            surface.as_ref(),
+            Some(&matrix),
+            true,
+        )?
     } else {
         Vec::new()
     };

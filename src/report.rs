@@ -11,7 +11,10 @@ use chrono::{DateTime, Duration, Utc};
 
 use netdrift_snapshots::Severity;
 
+mod history;
+pub use history::{previous_items, run_items, trend};
 pub mod html;
+pub mod matrix;
 mod write;
 pub use write::{stage, write_all_or_nothing, write_atomic};
 pub mod ocsf;
@@ -256,6 +259,9 @@ pub fn markdown(ctx: &Context<'_>) -> String {
             let _ = writeln!(s, "  - {}: {}", p.code, md(&p.message));
         }
     }
+    if let Some(m) = ctx.matrix {
+        s += &crate::report::matrix::markdown(m);
+    }
     let _ = writeln!(s, "\n## Exceptions expiring within 14 days\n");
     if expiring.is_empty() {
         let _ = writeln!(s, "None.");
@@ -348,6 +354,8 @@ pub struct Context<'a> {
     /// Who changed, or tried to change, firewall state since the previous run (`None` when not
     /// computed: a report of stored runs).
     pub actors: Option<&'a crate::actors::Actors>,
+    /// Each collected scope × state, audit logs, logging, last event (a reconcile's report).
+    pub matrix: Option<&'a [crate::report::matrix::MatrixRow]>,
 }
 
 /// What changed since the previous report.
@@ -432,40 +440,6 @@ impl TrendPoint {
     }
 }
 
-/// Open exposure of the last `n` runs up to and including `run_id`, oldest first.
-pub fn trend(store: &dyn Store, run_id: i64, n: usize) -> Result<Vec<TrendPoint>> {
-    let runs = store.runs(n.max(1) * 4 + 64)?;
-    let picked: Vec<_> = runs.iter().filter(|r| r.id <= run_id).collect();
-    let picked = &picked[picked.len().saturating_sub(n)..];
-    let mut out = Vec::with_capacity(picked.len());
-    for r in picked {
-        out.push(TrendPoint::of(
-            r.id,
-            r.finished_at,
-            &run_items(store, r.id)?,
-        ));
-    }
-    Ok(out)
-}
-
-/// The stored drift items of a run.
-pub fn run_items(store: &dyn Store, run_id: i64) -> Result<Vec<DriftItem>> {
-    store
-        .run_items(run_id)?
-        .into_iter()
-        .map(|v| serde_json::from_value(v).context("stored drift item"))
-        .collect()
-}
-
-/// The items of the run before `run_id`.
-pub fn previous_items(store: &dyn Store, run_id: i64) -> Result<Option<Vec<DriftItem>>> {
-    let runs = store.runs(64)?;
-    match runs.iter().rev().find(|r| r.id < run_id) {
-        Some(prev) => Ok(Some(run_items(store, prev.id)?)),
-        None => Ok(None),
-    }
-}
-
 /// Write the configured report formats for a run; returns the files written.
 pub fn write_reports(
     store: &dyn Store,
@@ -473,6 +447,7 @@ pub fn write_reports(
     run_id: i64,
     report: &DriftReport,
     surface: Option<&crate::exposure::Surface>,
+    matrix: Option<&[crate::report::matrix::MatrixRow]>,
     notify: bool,
 ) -> Result<Vec<PathBuf>> {
     let now = report.generated_at;
@@ -492,6 +467,7 @@ pub fn write_reports(
         trend: &trend,
         surface,
         actors: Some(&actors),
+        matrix,
     };
     let files = write_formats(cfg, &ctx, now)?;
     if let (true, Some(hook)) = (notify, &cfg.report.webhook) {

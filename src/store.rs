@@ -13,6 +13,7 @@ mod open;
 mod remediations;
 mod retention;
 pub mod runs;
+mod states;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -265,135 +266,6 @@ impl SqliteStore {
             .query_row(sql, params![id], snapshot_row)
             .optional()?
             .transpose()
-    }
-
-    /// `[resource_id, state_hash]` pairs of a snapshot.
-    pub fn manifest(&self, snap: &SnapshotRow) -> Result<Vec<(String, String)>> {
-        let Some(h) = &snap.manifest_hash else {
-            return Ok(Vec::new());
-        };
-        let body: String =
-            self.conn
-                .query_row("SELECT body FROM manifests WHERE hash = ?1", [h], |r| {
-                    r.get(0)
-                })?;
-        serde_json::from_str(&body).context("corrupt manifest")
-    }
-
-    /// The manifest entries of a snapshot for the resources in `wanted` (the others are
-    /// skipped without being copied: a snapshot may hold thousands of workloads).
-    pub fn manifest_entries(
-        &self,
-        snap: &SnapshotRow,
-        wanted: &std::collections::HashSet<String>,
-    ) -> Result<std::collections::HashMap<String, String>> {
-        let Some(h) = &snap.manifest_hash else {
-            return Ok(Default::default());
-        };
-        let body: String = self
-            .conn
-            .prepare_cached("SELECT body FROM manifests WHERE hash = ?1")?
-            .query_row([h], |r| r.get(0))?;
-        // Borrowed where the text needs no unescaping; owned otherwise.
-        let keep = |pairs: Vec<(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)>| {
-            pairs
-                .into_iter()
-                .filter(|(id, _)| wanted.contains(id.as_ref()))
-                .map(|(id, hash)| (id.into_owned(), hash.into_owned()))
-                .collect()
-        };
-        match serde_json::from_str::<Vec<(&str, &str)>>(&body) {
-            Ok(pairs) => Ok(keep(
-                pairs
-                    .into_iter()
-                    .map(|(a, b)| (a.into(), b.into()))
-                    .collect(),
-            )),
-            Err(_) => Ok(keep(
-                serde_json::from_str::<Vec<(String, String)>>(&body)
-                    .context("corrupt manifest")?
-                    .into_iter()
-                    .map(|(a, b)| (a.into(), b.into()))
-                    .collect(),
-            )),
-        }
-    }
-
-    /// The resources of a snapshot.
-    pub fn snapshot_resources(&self, snap: &SnapshotRow) -> Result<Vec<Resource>> {
-        self.snapshot_resources_of(snap, &|_| true)
-    }
-
-    /// The resources of a snapshot whose kind `wanted` accepts; the others are not parsed. One
-    /// statement reads the whole manifest (one read lock, not one per state).
-    pub fn snapshot_resources_of(
-        &self,
-        snap: &SnapshotRow,
-        wanted: &dyn Fn(netdrift_snapshots::ResourceKind) -> bool,
-    ) -> Result<Vec<Resource>> {
-        let Some(manifest) = &snap.manifest_hash else {
-            return Ok(Vec::new());
-        };
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT json_extract(j.value, '$[1]'), s.kind, s.body \
-             FROM manifests m, json_each(m.body) j \
-             LEFT JOIN resource_states s ON s.hash = json_extract(j.value, '$[1]') \
-             WHERE m.hash = ?1 ORDER BY j.key",
-        )?;
-        let mut rows = stmt.query([manifest])?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            let hash: String = row.get(0)?;
-            let (Some(kind), Some(body)) = (
-                row.get::<_, Option<String>>(1)?,
-                row.get::<_, Option<String>>(2)?,
-            ) else {
-                bail!("resource state {hash} missing");
-            };
-            // A kind this build does not know is parsed (and reported) like any other state.
-            if let Ok(k) = kind.parse::<netdrift_snapshots::ResourceKind>() {
-                if !wanted(k) {
-                    continue;
-                }
-            }
-            out.push(serde_json::from_str(&body).context("corrupt resource state")?);
-        }
-        Ok(out)
-    }
-
-    /// The canonical JSON of one resource state, exactly as stored (and hashed).
-    pub fn state_body(&self, hash: &str) -> Result<String> {
-        self.conn
-            .query_row(
-                "SELECT body FROM resource_states WHERE hash = ?1",
-                [hash],
-                |r| r.get(0),
-            )
-            .with_context(|| format!("resource state {hash} missing"))
-    }
-
-    /// One resource state by hash, `None` when no state has that hash.
-    pub fn state_if_stored(&self, hash: &str) -> Result<Option<Resource>> {
-        let body: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT body FROM resource_states WHERE hash = ?1",
-                [hash],
-                |r| r.get(0),
-            )
-            .optional()?;
-        body.map(|b| serde_json::from_str(&b).context("corrupt resource state"))
-            .transpose()
-    }
-
-    /// One resource state by hash.
-    pub fn state(&self, hash: &str) -> Result<Resource> {
-        let body: String = self
-            .conn
-            .prepare_cached("SELECT body FROM resource_states WHERE hash = ?1")?
-            .query_row([hash], |r| r.get(0))
-            .with_context(|| format!("resource state {hash} missing"))?;
-        serde_json::from_str(&body).context("corrupt resource state")
     }
 
     /// The scopes in which a resource id was ever seen.

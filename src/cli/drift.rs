@@ -159,6 +159,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
                 trend: &[],
                 surface: None,
                 actors: None,
+                matrix: None,
             })
         ),
         Format::Table => print_table(&report),

@@ -47,7 +47,7 @@ th{background:#f6f8fa}
 .sev{display:inline-block;border-radius:3px;color:#fff;font-weight:600;font-size:11px;padding:1px 6px;text-transform:uppercase}
 .sev-critical{background:var(--crit)}.sev-high{background:var(--high)}.sev-medium{background:var(--med)}.sev-low{background:var(--low)}.sev-info{background:var(--info)}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;word-break:break-all}
-.mute{color:var(--mute)}.why{font-size:12px;color:var(--mute)}
+.mute{color:var(--mute)}.gap{color:#b42318;font-weight:600}.why{font-size:12px;color:var(--mute)}
 .reach{font-size:13px;margin-top:4px}.reach ul{margin:2px 0 0 0}
 .charts{display:flex;flex-wrap:wrap;gap:16px}
 .chart{border:1px solid var(--line);border-radius:6px;padding:8px}
@@ -161,6 +161,11 @@ pub fn render(ctx: &Context<'_>) -> String {
             );
         }
         s += "</tbody></table>\n";
+    }
+
+    // The coverage matrix.
+    if let Some(m) = ctx.matrix {
+        s += &crate::report::matrix::html(m);
     }
 
     // Who changed the firewalls.

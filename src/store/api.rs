@@ -87,6 +87,21 @@ pub trait Store {
     ) -> StoreResult<Vec<netdrift_snapshots::AuditEvent>>;
     /// The `AssumeRole*` event that issued a temporary access key, if stored.
     fn event_issuing(&self, key: &str) -> StoreResult<Option<netdrift_snapshots::AuditEvent>>;
+    /// Whether an audit read of the account covered part of `from..to`.
+    fn audit_covers(
+        &self,
+        provider: netdrift_snapshots::Provider,
+        account: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// The newest stored (non-issuing) audit event of an account, in a region when given.
+    fn last_event_at(
+        &self,
+        provider: netdrift_snapshots::Provider,
+        account: &str,
+        region: Option<&str>,
+    ) -> StoreResult<Option<DateTime<Utc>>>;
     /// What a collection starts from: when each stored scope was last snapshotted (the audit
     /// "since" of its next read).
     fn last_collected(&self) -> StoreResult<HashMap<ScopeKey, DateTime<Utc>>>;
@@ -174,6 +189,25 @@ impl Store for SqliteStore {
     }
     fn event_issuing(&self, key: &str) -> StoreResult<Option<netdrift_snapshots::AuditEvent>> {
         Ok(SqliteStore::event_issuing(self, key)?)
+    }
+    fn audit_covers(
+        &self,
+        provider: netdrift_snapshots::Provider,
+        account: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        Ok(SqliteStore::audit_covers(
+            self, provider, account, from, to,
+        )?)
+    }
+    fn last_event_at(
+        &self,
+        provider: netdrift_snapshots::Provider,
+        account: &str,
+        region: Option<&str>,
+    ) -> StoreResult<Option<DateTime<Utc>>> {
+        Ok(SqliteStore::last_event_at(self, provider, account, region)?)
     }
     fn runs(&self, limit: usize) -> StoreResult<Vec<RunRow>> {
         Ok(SqliteStore::runs(self, limit)?)

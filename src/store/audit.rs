@@ -266,6 +266,23 @@ impl SqliteStore {
         Ok(n > 0)
     }
 
+    /// The newest stored audit event of an account (and region, when given: events without a
+    /// region count for every region), issuing events (`AssumeRole*`) left out.
+    pub fn last_event_at(
+        &self,
+        provider: Provider,
+        account: &str,
+        region: Option<&str>,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let t: Option<String> = self.conn().query_row(
+            "SELECT max(event_time) FROM audit_events WHERE provider = ?1 AND lower(account) = lower(?2) \
+             AND (?3 IS NULL OR region IS NULL OR region = ?3) AND issued_key IS NULL",
+            params![provider.as_str(), account, region],
+            |r| r.get(0),
+        )?;
+        t.map(|t| crate::store::parse_ts(&t)).transpose()
+    }
+
     /// Failed audit-log reads of this account (or of every account: `*`) whose window overlaps
     /// `from..to` (any time: `None`), oldest first.
     pub fn audit_failures(

@@ -5,6 +5,8 @@ mod architecture;
 mod attribution;
 #[cfg(feature = "aws")]
 mod aws;
+#[cfg(feature = "aws")]
+mod aws_logging;
 #[cfg(feature = "azure")]
 mod azure;
 mod cli;

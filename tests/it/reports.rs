@@ -409,3 +409,52 @@ fn a_failing_webhook_never_fails_the_run() {
         r.stdout
     );
 }
+
+#[test]
+fn the_coverage_matrix_shows_every_scope_in_the_report_and_the_run_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let db = demo.join("netdrift.db");
+    ok(&db, &["demo", "--dir", &demo.display().to_string()], 1);
+    let md = std::fs::read_to_string(demo.join("reports/latest.md")).unwrap();
+    let section = &md[md.find("## Coverage matrix").expect("a matrix")..];
+    for row in [
+        "| aws:111122223333:us-east-1 | complete | read | not checked | 2026-11-24T22:17:09Z |",
+        // The region whose dump is missing is in it too: a failed collection, no event seen.
+        "| aws:111122223333:eu-west-1 | failed | read | not checked | never |",
+        "| gcp:acme-prod | complete | read | not checked | 2026-11-24T17:45:02Z |",
+    ] {
+        assert!(section.contains(row), "{row}\n{section}");
+    }
+    let html = std::fs::read_to_string(demo.join("reports/latest.html")).unwrap();
+    assert!(html.contains("<table id=\"matrix\">"));
+    assert!(
+        html.contains("<td class=\"gap\">failed</td>"),
+        "a gap is marked"
+    );
+    // The run's chained record carries it, so the evidence bundle does.
+    let bundle = dir.path().join("bundle.tar");
+    crate::support::export_all(&db, &bundle);
+    let mut ar = tar::Archive::new(std::fs::File::open(&bundle).unwrap());
+    let (mut matrices, mut read_gcp) = (0, false);
+    for e in ar.entries().unwrap() {
+        let mut e = e.unwrap();
+        if e.path().unwrap().to_string_lossy().starts_with("runs/") {
+            let mut b = String::new();
+            e.read_to_string(&mut b).unwrap();
+            // The exact chained bytes of the run record.
+            let record = json(json(&b)["record"].as_str().unwrap());
+            if let Some(m) = record["summary"]["coverage_matrix"].as_array() {
+                matrices += 1;
+                assert_eq!(m.len(), 4, "{m:?}");
+                read_gcp |= m.iter().any(|r| {
+                    r["scope"] == "gcp:acme-prod"
+                        && r["audit_logs"] == "read"
+                        && r["logging"] == "not checked"
+                });
+            }
+        }
+    }
+    assert_eq!(matrices, 2, "both demo runs record it");
+    assert!(read_gcp, "day 2 read the GCP audit logs");
+}

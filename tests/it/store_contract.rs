@@ -257,6 +257,27 @@ fn audit_events_deduplicate_and_a_batch_takes_failures() {
             store.event_issuing("ASIANOSUCHKEY").unwrap().is_none(),
             "{name}"
         );
+        // The newest non-issuing event of the account, per region; none elsewhere.
+        let newest = parsed
+            .events
+            .iter()
+            .filter(|e| e.issued_key.is_none())
+            .map(|e| e.event_time)
+            .max();
+        assert_eq!(
+            store
+                .last_event_at(Provider::Aws, "111122223333", Some("us-east-1"))
+                .unwrap(),
+            newest,
+            "{name}"
+        );
+        assert_eq!(
+            store
+                .last_event_at(Provider::Aws, "999999999999", None)
+                .unwrap(),
+            None,
+            "{name}"
+        );
     }
 }
 

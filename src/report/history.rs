@@ -1,0 +1,42 @@
+//! Stored runs as the reports read them back: a run's drift items, the previous run's, and the
+//! open-exposure trend of the last runs.
+
+use anyhow::{Context as _, Result};
+
+use super::TrendPoint;
+use crate::findings::DriftItem;
+use crate::store::Store;
+
+/// Open exposure of the last `n` runs up to and including `run_id`, oldest first.
+pub fn trend(store: &dyn Store, run_id: i64, n: usize) -> Result<Vec<TrendPoint>> {
+    let runs = store.runs(n.max(1) * 4 + 64)?;
+    let picked: Vec<_> = runs.iter().filter(|r| r.id <= run_id).collect();
+    let picked = &picked[picked.len().saturating_sub(n)..];
+    let mut out = Vec::with_capacity(picked.len());
+    for r in picked {
+        out.push(TrendPoint::of(
+            r.id,
+            r.finished_at,
+            &run_items(store, r.id)?,
+        ));
+    }
+    Ok(out)
+}
+
+/// The stored drift items of a run.
+pub fn run_items(store: &dyn Store, run_id: i64) -> Result<Vec<DriftItem>> {
+    store
+        .run_items(run_id)?
+        .into_iter()
+        .map(|v| serde_json::from_value(v).context("stored drift item"))
+        .collect()
+}
+
+/// The items of the run before `run_id`.
+pub fn previous_items(store: &dyn Store, run_id: i64) -> Result<Option<Vec<DriftItem>>> {
+    let runs = store.runs(64)?;
+    match runs.iter().rev().find(|r| r.id < run_id) {
+        Some(prev) => Ok(Some(run_items(store, prev.id)?)),
+        None => Ok(None),
+    }
+}
