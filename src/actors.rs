@@ -202,12 +202,21 @@ pub fn actors(
         push_unique(&mut row.authentication, auth);
         if ev.succeeded {
             row.changes += 1;
+            // As attribution judges a window: its time, its scope patterns, its principals.
+            let key = sc.as_ref().map(|s| s.key().to_string());
+            let mut names: Vec<&str> = [&ev.actor.principal, &ev.actor.role]
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect();
+            names.extend(ev.actor.delegation_chain.iter().map(String::as_str));
+            names.extend(origin.as_ref().and_then(|o| o.principal.as_deref()));
             let in_window = windows.iter().any(|w| {
+                use crate::attribution::matches_any;
                 w.contains(ev.event_time)
                     && (w.scopes.is_empty()
-                        || sc.as_ref().is_some_and(|s| {
-                            w.scopes.iter().any(|p| crate::drift::scope_matches(p, s))
-                        }))
+                        || key.as_deref().is_some_and(|k| matches_any(&w.scopes, &[k])))
+                    && (w.principals.is_empty() || matches_any(&w.principals, &names))
             });
             if let (Some(n), false) = (row.outside_change_windows.as_mut(), in_window) {
                 *n += 1;

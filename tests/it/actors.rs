@@ -233,3 +233,44 @@ fn the_nightly_report_and_the_evidence_bundle_carry_them() {
         ));
     ok(&db, &["evidence", "verify", &out.display().to_string()], 0);
 }
+
+#[test]
+fn changes_outside_the_change_windows_are_counted_and_flagged() {
+    let (_d, db, cfg) = demo_db();
+    // 2026-11-24 was a Tuesday: a window 14:00-15:00 UTC for the AWS account, for alice only.
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str(
+        "\n[[change_window]]\nname = \"tuesday\"\nscopes = [\"aws:111122223333:*\"]\ncron = \"0 14 * * Tue\"\nduration_minutes = 60\ntimezone = \"UTC\"\nprincipals = [\"*:user/alice\"]\n",
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let cfg = cfg.display().to_string();
+    let rows = actors(
+        &db,
+        &[
+            "--from",
+            "2026-11-20",
+            "--to",
+            "2026-11-30",
+            "--config",
+            &cfg,
+        ],
+    );
+    // Alice's 14:03 change came through AdminAccess, assumed by her user: inside.
+    let alice = row(&rows, "arn:aws:iam::111122223333:user/alice");
+    assert_eq!(alice["outside_change_windows"], 0, "{alice}");
+    assert!(!alice["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f == "outside-change-window"));
+    // deploy-bot changed at 15:20, after the window, and is not one of its principals.
+    let bot = row(&rows, "arn:aws:iam::111122223333:user/deploy-bot");
+    assert_eq!(bot["outside_change_windows"], 1, "{bot}");
+    assert_eq!(
+        bot["flags"].as_array().unwrap().last().unwrap(),
+        "outside-change-window"
+    );
+    // Without windows the field says nothing.
+    let plain = actors(&db, &["--from", "2026-11-20", "--to", "2026-11-30"]);
+    assert!(plain.iter().all(|r| r["outside_change_windows"].is_null()));
+}
