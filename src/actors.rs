@@ -58,35 +58,36 @@ pub struct ActorRow {
 
 /// What the aggregation reads besides the events: the issuing event of a temporary key.
 pub struct Lookups<'a> {
-    pub issuer: &'a dyn Fn(&str) -> Option<AuditEvent>,
+    /// A store error is an error, never "no issuer".
+    pub issuer: &'a dyn Fn(&str) -> anyhow::Result<Option<AuditEvent>>,
 }
 
 /// The identities behind the catalogued events of `events` (those before a period: who is
 /// not among them is seen for the first time).
-pub fn identities(events: &[AuditEvent], look: &Lookups<'_>) -> BTreeSet<String> {
+pub fn identities(events: &[AuditEvent], look: &Lookups<'_>) -> anyhow::Result<BTreeSet<String>> {
     events
         .iter()
         .filter(|e| e.catalogued)
-        .map(|e| identity(&e.actor, origin(&e.actor, look).as_ref()))
+        .map(|e| Ok(identity(&e.actor, origin(&e.actor, look)?.as_ref())))
         .collect()
 }
 
 /// The role chain's origin of a temporary key: the identity that assumed the role (up to five
 /// hops), when the issuing events were imported.
-fn origin(a: &Actor, look: &Lookups<'_>) -> Option<Actor> {
+fn origin(a: &Actor, look: &Lookups<'_>) -> anyhow::Result<Option<Actor>> {
     let mut cur = a.clone();
     let mut found = None;
-    for _ in 0..5 {
+    for _ in 0..crate::store::MAX_CHAIN {
         let Some(key) = crate::store::temporary_key(&cur).map(str::to_string) else {
             break;
         };
-        let Some(issuer) = (look.issuer)(&key) else {
+        let Some(issuer) = (look.issuer)(&key)? else {
             break;
         };
         cur = issuer.actor.clone();
         found = Some(cur.clone());
     }
-    found
+    Ok(found)
 }
 
 fn authentication(a: &Actor, origin: Option<&Actor>) -> String {
@@ -151,7 +152,7 @@ pub fn actors(
     cfg: &AttributionConfig,
     windows: &[ChangeWindow],
     look: &Lookups<'_>,
-) -> Vec<ActorRow> {
+) -> anyhow::Result<Vec<ActorRow>> {
     let mut rows: BTreeMap<String, ActorRow> = BTreeMap::new();
     for ev in events.iter().filter(|e| e.catalogued) {
         let sc = event_scope(ev);
@@ -163,7 +164,7 @@ pub fn actors(
                 continue;
             }
         }
-        let origin = origin(&ev.actor, look);
+        let origin = origin(&ev.actor, look)?;
         let who = identity(&ev.actor, origin.as_ref());
         let class = crate::attribution::classify(&ev.actor, origin.as_ref(), cfg);
         let row = rows.entry(who.clone()).or_insert_with(|| ActorRow {
@@ -300,7 +301,7 @@ pub fn actors(
             )
             .then(a.principal.cmp(&b.principal))
     });
-    out
+    Ok(out)
 }
 
 fn push_unique(v: &mut Vec<String>, s: String) {
@@ -330,16 +331,25 @@ pub fn of_period(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> anyhow::Result<Actors> {
-    let issuer = |key: &str| store.event_issuing(key).ok().flatten();
+    // Each temporary key's issuing event is read once, however many events used the key.
+    let seen = std::cell::RefCell::new(std::collections::HashMap::new());
+    let issuer = |key: &str| -> anyhow::Result<Option<AuditEvent>> {
+        if let Some(hit) = seen.borrow().get(key) {
+            return Ok(Clone::clone(hit));
+        }
+        let found = store.event_issuing(key)?;
+        seen.borrow_mut().insert(key.to_string(), found.clone());
+        Ok(found)
+    };
     let look = Lookups { issuer: &issuer };
     let before: Vec<AuditEvent> = store
         .events_between(from - chrono::Duration::days(LOOKBACK_DAYS), from)?
         .into_iter()
         .filter(|e| e.event_time < from)
         .collect();
-    let earlier = identities(&before, &look);
+    let earlier = identities(&before, &look)?;
     let events = store.events_between(from, to)?;
-    let actors = actors(&events, scope, &earlier, attribution, windows, &look);
+    let actors = actors(&events, scope, &earlier, attribution, windows, &look)?;
     Ok(Actors { from, to, actors })
 }
 
@@ -353,12 +363,7 @@ pub fn since_previous_run(
 ) -> anyhow::Result<Actors> {
     let previous = store.runs(2)?.into_iter().rfind(|r| r.id < run_id);
     let from = previous
-        .map(|r| {
-            r.summary["snapshot_time"]
-                .as_str()
-                .and_then(|t| crate::store::parse_ts(t).ok())
-                .unwrap_or(r.started_at)
-        })
+        .map(|r| r.snapshot_time())
         .unwrap_or(to - chrono::Duration::days(1))
         .min(to);
     of_period(store, &cfg.attribution, &cfg.change_windows, None, from, to)

@@ -326,8 +326,7 @@ pub fn reconcile_once(
     let period_start = store
         .runs(1)?
         .first()
-        .and_then(|r| r.summary["snapshot_time"].as_str().map(str::to_string))
-        .and_then(|t| crate::store::parse_ts(&t).ok())
+        .map(|r| r.snapshot_time())
         .unwrap_or(taken_at - chrono::Duration::days(1));
     let snap = snapshot_once(store, cfg, taken_at, &opts.shutdown)?;
     let matrix = crate::report::matrix::build(

@@ -39,6 +39,17 @@ pub struct RunRow {
     pub hash: String,
 }
 
+impl RunRow {
+    /// When the run's snapshots were taken (its summary's `snapshot_time`; the run's start for
+    /// a record without one).
+    pub fn snapshot_time(&self) -> DateTime<Utc> {
+        self.summary["snapshot_time"]
+            .as_str()
+            .and_then(|t| crate::store::parse_ts(t).ok())
+            .unwrap_or(self.started_at)
+    }
+}
+
 /// The genesis link of the chain.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 

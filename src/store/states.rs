@@ -36,29 +36,19 @@ impl SqliteStore {
             .conn
             .prepare_cached("SELECT body FROM manifests WHERE hash = ?1")?
             .query_row([h], |r| r.get(0))?;
-        // Borrowed where the text needs no unescaping; owned otherwise.
-        let keep = |pairs: Vec<(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)>| {
-            pairs
-                .into_iter()
-                .filter(|(id, _)| wanted.contains(id.as_ref()))
-                .map(|(id, hash)| (id.into_owned(), hash.into_owned()))
-                .collect()
-        };
-        match serde_json::from_str::<Vec<(&str, &str)>>(&body) {
-            Ok(pairs) => Ok(keep(
-                pairs
-                    .into_iter()
-                    .map(|(a, b)| (a.into(), b.into()))
-                    .collect(),
-            )),
-            Err(_) => Ok(keep(
-                serde_json::from_str::<Vec<(String, String)>>(&body)
-                    .context("corrupt manifest")?
-                    .into_iter()
-                    .map(|(a, b)| (a.into(), b.into()))
-                    .collect(),
-            )),
-        }
+        // Borrowed where the text needs no unescaping, owned otherwise; only what is wanted
+        // is copied out.
+        #[derive(serde::Deserialize)]
+        struct Entry<'a>(
+            #[serde(borrow)] std::borrow::Cow<'a, str>,
+            #[serde(borrow)] std::borrow::Cow<'a, str>,
+        );
+        let entries: Vec<Entry<'_>> = serde_json::from_str(&body).context("corrupt manifest")?;
+        Ok(entries
+            .into_iter()
+            .filter(|Entry(id, _)| wanted.contains(id.as_ref()))
+            .map(|Entry(id, hash)| (id.into_owned(), hash.into_owned()))
+            .collect())
     }
 
     /// The resources of a snapshot.
