@@ -22,6 +22,7 @@ mod revert;
 mod run;
 mod show;
 mod snapshots;
+mod watch;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -126,6 +127,8 @@ pub enum Command {
     Audit(audit::Cmd),
     /// One full reconcile cycle from a configuration file.
     Run(run::Args),
+    /// Watch the audit logs and re-read what changes touch (`--once`: one tick).
+    Watch(watch::Args),
     /// Run reconciles on the configured schedule (systemd service).
     Daemon(daemon::Args),
     /// Validate a configuration file.
@@ -298,6 +301,7 @@ pub fn main() -> ExitCode {
         Command::Actors(a) => actors::run(&cli.db, a),
         Command::Audit(c) => audit::run(&cli.db, c),
         Command::Run(a) => run::run(&cli.db, a),
+        Command::Watch(a) => watch::run(&cli.db, a),
         Command::Daemon(a) => daemon::run(&cli.db, a),
         Command::Config(c) => config_cmd::run(c),
         Command::Demo(a) => demo::run(&cli.db, a),

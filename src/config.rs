@@ -15,7 +15,7 @@ use toml::Spanned;
 
 pub use attribution::{AttributionConfig, DriftSettings};
 pub use report::{EvidenceConfig, ReportConfig, WebhookConfig, REPORT_FORMATS};
-pub use schedule::{ChangeWindow, Schedule, ScheduleConfig, Zone};
+pub use schedule::{ChangeWindow, Schedule, ScheduleConfig, WatchConfig, Zone};
 pub use sources::{AuditConfig, SourceConfig, SourceKind};
 
 /// A validated configuration.
@@ -31,6 +31,8 @@ pub struct Config {
     pub report: ReportConfig,
     pub evidence: EvidenceConfig,
     pub schedule: ScheduleConfig,
+    /// `[watch]`: continuous detection; `None` when not configured.
+    pub watch: Option<WatchConfig>,
     pub retention_days: Option<u32>,
     pub drift: DriftSettings,
     pub attribution: AttributionConfig,
@@ -61,6 +63,7 @@ struct RawConfig {
     retention: Option<Spanned<toml::Table>>,
     severity: Option<Spanned<toml::Table>>,
     attribution: Option<Spanned<toml::Table>>,
+    watch: Option<Spanned<toml::Table>>,
     #[serde(default)]
     source: Vec<Spanned<toml::Table>>,
     #[serde(default)]
@@ -212,6 +215,9 @@ impl Config {
         let (r, span) = ck.optional(&raw.schedule, "schedule");
         let schedule = schedule::schedule(r, &mut problems);
         ck.all_at(span, std::mem::take(&mut problems));
+        let (w, span) = ck.optional(&raw.watch, "watch");
+        let watch = w.map(|w| schedule::watch(w, &mut problems));
+        ck.all_at(span, std::mem::take(&mut problems));
         let (r, _) = ck.optional::<RawRetention>(&raw.retention, "retention");
         let retention_days = r.and_then(|r| r.max_age_days);
         let (r, span) = ck.optional(&raw.severity, "severity");
@@ -259,6 +265,7 @@ impl Config {
             report,
             evidence,
             schedule,
+            watch,
             retention_days,
             drift: DriftSettings {
                 severity,
@@ -521,6 +528,38 @@ credentials = { static_token_env = "NETDRIFT_TEST_CONFIG_TOKEN", extra = 1 }"#,
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn watch_is_off_unless_configured_and_its_fields_are_checked() {
+        let parse = |t: &str| Config::parse(t, Path::new("."), "t.toml");
+        assert!(parse("").unwrap().watch.is_none());
+        let w = parse("[watch]\n").unwrap().watch.unwrap();
+        assert_eq!(w.interval.as_secs(), 300);
+        assert_eq!(w.overlap.num_seconds(), 900);
+        let w = parse("[watch]\ninterval_seconds = 60\noverlap_seconds = 0\n")
+            .unwrap()
+            .watch
+            .unwrap();
+        assert_eq!((w.interval.as_secs(), w.overlap.num_seconds()), (60, 0));
+        let rows = [
+            (
+                "interval_seconds = 0",
+                "line 1: watch: field `interval_seconds`: 0 is out of range",
+            ),
+            (
+                "overlap_seconds = 90000",
+                "line 1: watch: field `overlap_seconds`: 90000 is out of range",
+            ),
+            ("interval = 5", "line 1: [watch]: unknown field `interval`"),
+        ];
+        for (body, want) in rows {
+            let e = parse(&format!("[watch]\n{body}\n")).unwrap_err();
+            assert!(
+                e.problems.iter().any(|p| p.starts_with(want)),
+                "{body}: {e}"
+            );
         }
     }
 }

@@ -167,10 +167,14 @@ pub fn coverage_category(c: &CoverageFinding) -> &'static str {
         C::AuditTrailMissing
         | C::AuditTrailStopped
         | C::AuditManagementEventsExcluded
-        | C::AuditLoggingUnverified => "audit-logging-off",
-        C::DiscoveryFailed | C::CollectionFailed | C::CollectionPartial | C::NoBaseline => {
-            "coverage-gap"
-        }
+        | C::AuditLoggingUnverified
+        | C::AuditLogsUnreadable
+        | C::ActivityLogNotExported => "audit-logging-off",
+        C::DiscoveryFailed
+        | C::CollectionFailed
+        | C::CollectionPartial
+        | C::NoBaseline
+        | C::WatchRereadFailed => "coverage-gap",
     }
 }
 

@@ -7,6 +7,8 @@
 //! - SIGTERM/SIGINT: stop taking ticks; a running collection stops reading live scopes (those
 //!   not read are recorded as failed, `cancelled`) and its run finishes its transaction (or is
 //!   rolled back by SQLite at exit after the stop timeout); exit 0.
+//! - `[watch]`: a watch tick every `interval_seconds` (`crate::watch`), skipped like any tick
+//!   while another job runs.
 //! - SIGHUP: reload and validate the config; keep the old one if the new one is invalid.
 //! - systemd: `READY=1`, watchdog pings, and a status line.
 
@@ -28,6 +30,7 @@ pub enum JobKind {
     Snapshot,
     Reconcile,
     Retention,
+    Watch,
 }
 
 impl JobKind {
@@ -36,6 +39,7 @@ impl JobKind {
             JobKind::Snapshot => "snapshot",
             JobKind::Reconcile => "reconcile",
             JobKind::Retention => "retention",
+            JobKind::Watch => "watch",
         }
     }
 }
@@ -132,6 +136,18 @@ fn run_job(state: &State, kind: JobKind) -> Result<String> {
                 chrono::Local::now().format("%H:%M"),
                 snap.snapshot_ids.len(),
                 snap.findings.len()
+            ))
+        }
+        JobKind::Watch => {
+            let o = crate::watch::watch_once(&mut *store, &cfg, &state.shutdown)?;
+            Ok(format!(
+                "last watch {} ({} scope(s) read, {} new event(s), {} re-read, {} delivered, {} resolved)",
+                chrono::Local::now().format("%H:%M:%S"),
+                o.scopes.iter().filter(|s| s.read).count(),
+                o.new_events,
+                o.scopes.iter().filter(|s| !s.reread.is_empty() || !s.gone.is_empty() || s.whole.is_some()).count(),
+                o.delivered.items + o.delivered.coverage,
+                o.delivered.resolved
             ))
         }
         JobKind::Retention => match cfg.retention_days {
@@ -245,6 +261,16 @@ async fn build_scheduler(state: &Arc<State>) -> Result<JobScheduler> {
         sched
             .add(make_job(s, state.clone(), JobKind::Retention)?)
             .await?;
+    }
+    if let Some(w) = &cfg.watch {
+        let st = state.clone();
+        let job = Job::new_repeated_async(w.interval, move |_id, _l| {
+            let st = st.clone();
+            Box::pin(async move { tick(st, JobKind::Watch).await })
+                as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+        })
+        .context("cannot schedule the watch job")?;
+        sched.add(job).await?;
     }
     sched.start().await?;
     Ok(sched)

@@ -25,10 +25,13 @@ pub enum CoverageCode {
     AuditTrailStopped,
     AuditManagementEventsExcluded,
     AuditLoggingUnverified,
+    AuditLogsUnreadable,
+    ActivityLogNotExported,
+    WatchRereadFailed,
 }
 
 impl CoverageCode {
-    pub const ALL: [CoverageCode; 10] = [
+    pub const ALL: [CoverageCode; 13] = [
         CoverageCode::DiscoveryFailed,
         CoverageCode::AuditReadFailed,
         CoverageCode::CollectionFailed,
@@ -39,6 +42,9 @@ impl CoverageCode {
         CoverageCode::AuditTrailStopped,
         CoverageCode::AuditManagementEventsExcluded,
         CoverageCode::AuditLoggingUnverified,
+        CoverageCode::AuditLogsUnreadable,
+        CoverageCode::ActivityLogNotExported,
+        CoverageCode::WatchRereadFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +59,9 @@ impl CoverageCode {
             CoverageCode::AuditTrailStopped => "audit-trail-stopped",
             CoverageCode::AuditManagementEventsExcluded => "audit-management-events-excluded",
             CoverageCode::AuditLoggingUnverified => "audit-logging-unverified",
+            CoverageCode::AuditLogsUnreadable => "audit-logs-unreadable",
+            CoverageCode::ActivityLogNotExported => "activity-log-not-exported",
+            CoverageCode::WatchRereadFailed => "watch-reread-failed",
         }
     }
 }

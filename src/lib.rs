@@ -28,3 +28,4 @@ pub mod revert;
 pub mod sources;
 pub mod store;
 pub mod text;
+pub mod watch;

@@ -400,18 +400,33 @@ pub fn reconcile_once(
     };
     let run_id = store.record_run(&record)?;
     let report_files = if opts.write_report {
-        crate::report::write_reports(
-            store,
-            cfg,
-            run_id,
-            &report,
-            surface.as_ref(),
-            Some(&matrix),
-            true,
-        )?
+        crate::report::write_reports(store, cfg, run_id, &report, surface.as_ref(), Some(&matrix))?
     } else {
         Vec::new()
     };
+    if opts.write_report {
+        // A delivered item is resolved only where this run saw its scope in full.
+        let complete: std::collections::BTreeSet<String> = summary
+            .iter()
+            .filter(|(_, st, _)| *st == SnapshotStatus::Complete)
+            .map(|(s, _, _)| s.to_string())
+            .collect();
+        let html = report_files
+            .iter()
+            .find(|f| f.extension().is_some_and(|e| e == "html"))
+            .or(report_files.first())
+            .map(|f| f.display().to_string());
+        crate::report::deliver::deliver(
+            store,
+            cfg,
+            run_id,
+            &report.drift,
+            &[],
+            &|d| complete.contains(&d.scope),
+            now,
+            html.as_deref(),
+        )?;
+    }
     Ok(RunOutcome {
         run_id,
         collected: summary,

@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use netdrift_snapshots::Severity;
 
+pub mod deliver;
 mod history;
 pub use history::{previous_items, run_items, trend};
 pub mod html;
@@ -388,21 +389,6 @@ impl<'a> Context<'a> {
         }
         Some(ch)
     }
-
-    /// Unapproved items that are new since the previous report, at `min` severity or above.
-    pub fn new_at_least(&self, min: Severity) -> Vec<&'a DriftItem> {
-        let prev: BTreeSet<&str> = self
-            .previous
-            .unwrap_or(&[])
-            .iter()
-            .map(|i| i.id.as_str())
-            .collect();
-        self.report
-            .drift
-            .iter()
-            .filter(|i| i.is_unapproved() && i.severity >= min && !prev.contains(i.id.as_str()))
-            .collect()
-    }
 }
 
 /// Whether an item opens sensitive ports (the severity reasons say so).
@@ -448,7 +434,6 @@ pub fn write_reports(
     report: &DriftReport,
     surface: Option<&crate::exposure::Surface>,
     matrix: Option<&[crate::report::matrix::MatrixRow]>,
-    notify: bool,
 ) -> Result<Vec<PathBuf>> {
     let now = report.generated_at;
     let previous = previous_items(store, run_id)?;
@@ -470,26 +455,6 @@ pub fn write_reports(
         matrix,
     };
     let files = write_formats(cfg, &ctx, now)?;
-    if let (true, Some(hook)) = (notify, &cfg.report.webhook) {
-        let html = files
-            .iter()
-            .find(|f| f.extension().is_some_and(|e| e == "html"))
-            .or(files.first())
-            .map(|f| f.display().to_string());
-        if let Some(text) = webhook::message(&ctx, hook.min_severity, html.as_deref()) {
-            match webhook::deliver(hook, &text) {
-                webhook::Delivery::Failed {
-                    attempts,
-                    last_error,
-                } => tracing::error!(
-                    attempts,
-                    error = %last_error,
-                    "webhook delivery failed; the run and its reports are unaffected"
-                ),
-                d => tracing::info!(?d, "webhook"),
-            }
-        }
-    }
     Ok(files)
 }
 

@@ -14,6 +14,7 @@ mod remediations;
 mod retention;
 pub mod runs;
 mod states;
+mod watch;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -37,6 +38,7 @@ pub use baselines::{BaselineRow, BaselineSelector, ExceptionRow, NewException};
 pub use inputs::ScopeInputs;
 pub use remediations::RemediationRow;
 pub use runs::{RunRecord, RunRow};
+pub use watch::DeliveryRow;
 
 /// Embedded, append-only, numbered migrations.
 const MIGRATIONS: &[(&str, &str)] = &[
@@ -53,6 +55,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0004_remediations",
         include_str!("../migrations/0004_remediations.sql"),
     ),
+    ("0005_watch", include_str!("../migrations/0005_watch.sql")),
 ];
 
 /// A stored time, whole seconds (`netdrift_snapshots::time::secs`); audit event times are

@@ -42,7 +42,9 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
         (Some(id), _) => vec![runs
             .iter()
             .find(|r| r.id == id)
-            .with_context(|| format!("no run {id}"))?
+            .with_context(|| {
+                format!("no nightly run {id} (a watch tick's run is in the evidence bundle)")
+            })?
             .clone()],
         (None, Some(from)) => {
             let from = parse_time(from)?;
@@ -72,7 +74,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
     let coverage: Vec<CoverageFinding> = store.run_coverage(last.id)?;
     let when = last.finished_at;
     let report = drift::report(drift::sorted(items), coverage, when);
-    let files = crate::report::write_reports(&store, &cfg, last.id, &report, None, None, false)?;
+    let files = crate::report::write_reports(&store, &cfg, last.id, &report, None, None)?;
     if selected.len() > 1 {
         let mut md = String::from("\n## Runs in this period\n\n| run | finished | drift items | unapproved | coverage findings |\n|---|---|---|---|---|\n");
         for r in &selected {

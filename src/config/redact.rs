@@ -70,6 +70,7 @@ pub fn redacted(cfg: &Config) -> Value {
             "report_formats": cfg.report.formats,
             "webhook": cfg.report.webhook.as_ref().map(|_| "[configured, redacted]"),
             "schedule": {"reconcile": cfg.schedule.reconcile.expr(), "snapshot": cfg.schedule.snapshot.as_ref().map(|s| s.expr()), "timezone": cfg.schedule.timezone.name()},
+            "watch": cfg.watch.as_ref().map(|w| json!({"interval_seconds": w.interval.as_secs(), "overlap_seconds": w.overlap.num_seconds()})),
             "retention_days": cfg.retention_days,
             "sensitive_ports": cfg.drift.severity.sensitive_ports.iter().map(|(lo, hi)| if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") }).collect::<Vec<_>>(),
             "severity_overrides": cfg.drift.severity.overrides.iter().map(|(k, v)| (k.clone(), v.as_str())).collect::<BTreeMap<_, _>>(),

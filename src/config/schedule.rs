@@ -272,3 +272,40 @@ mod tests {
         assert!(Zone::parse("Mars/Olympus").unwrap_err().contains("IANA"));
     }
 }
+
+/// `[watch]`: continuous detection between reconciles (off unless the table is present).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchConfig {
+    /// How often the daemon reads the audit logs (`interval_seconds`, default 300).
+    pub interval: std::time::Duration,
+    /// How far back each read reaches before the previous one ended, for late deliveries
+    /// (`overlap_seconds`, default 900: CloudTrail delivers within about 15 minutes). The
+    /// store's dedup by event id absorbs what is read twice.
+    pub overlap: chrono::Duration,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWatch {
+    interval_seconds: Option<u64>,
+    overlap_seconds: Option<u64>,
+}
+
+pub(super) fn watch(r: RawWatch, problems: &mut Vec<String>) -> WatchConfig {
+    let interval = r.interval_seconds.unwrap_or(300);
+    if interval == 0 || interval > 86_400 {
+        problems.push(format!(
+            "watch: field `interval_seconds`: {interval} is out of range (1 to 86400)"
+        ));
+    }
+    let overlap = r.overlap_seconds.unwrap_or(900);
+    if overlap > 86_400 {
+        problems.push(format!(
+            "watch: field `overlap_seconds`: {overlap} is out of range (0 to 86400)"
+        ));
+    }
+    WatchConfig {
+        interval: std::time::Duration::from_secs(interval.clamp(1, 86_400)),
+        overlap: chrono::Duration::seconds(overlap.min(86_400) as i64),
+    }
+}

@@ -1,12 +1,9 @@
-//! Optional delivery: a short Slack-compatible summary (`{"text": …}`) POSTed to a webhook when a
-//! run finds new high or critical drift. A failing webhook is logged and retried, and never fails
+//! Optional delivery: a short Slack-compatible message (`{"text": …}`, composed by
+//! `deliver.rs`) POSTed to a webhook. A failing webhook is logged and retried, and never fails
 //! the run: the report files are the record, the webhook only a nudge.
 
 use std::time::Duration;
 
-use netdrift_snapshots::Severity;
-
-use super::{headline, Context};
 pub use crate::config::WebhookConfig;
 
 /// What happened to a delivery.
@@ -21,49 +18,6 @@ pub enum Delivery {
         attempts: u32,
         last_error: String,
     },
-}
-
-/// The message: counts, then the riskiest new items, one line each.
-pub fn message(ctx: &Context<'_>, min: Severity, report_path: Option<&str>) -> Option<String> {
-    let new = ctx.new_at_least(min);
-    if new.is_empty() {
-        return None;
-    }
-    let crit = new
-        .iter()
-        .filter(|i| i.severity == Severity::Critical)
-        .count();
-    let mut s = format!(
-        "netdrift: {} new unapproved drift item(s) at {} or above ({} critical){}\n",
-        new.len(),
-        min.as_str(),
-        crit,
-        ctx.run_id.map(|r| format!(", run {r}")).unwrap_or_default()
-    );
-    for i in new.iter().take(10) {
-        let who = i
-            .attribution
-            .as_ref()
-            .and_then(|a| a.actors.first())
-            .and_then(|a| a.principal.clone())
-            .unwrap_or_else(|| "unattributed".into());
-        s += &format!(
-            "• [{}] {} {} {}: {} (by {})\n",
-            i.severity.as_str().to_uppercase(),
-            i.provider,
-            i.scope,
-            i.resource,
-            headline(i),
-            who
-        );
-    }
-    if new.len() > 10 {
-        s += &format!("… and {} more\n", new.len() - 10);
-    }
-    if let Some(p) = report_path {
-        s += &format!("Report: {p}\n");
-    }
-    Some(s)
 }
 
 /// POST the summary, retrying on connection errors, 429 and 5xx. Never returns an error.

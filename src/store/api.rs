@@ -13,15 +13,16 @@
 //! SQLite is synchronous: callers on an async runtime call it from a blocking thread (the
 //! daemon does), and a network backend keeps the same shape behind one connection task.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
 use netdrift_snapshots::{Collected, Resource, Scope, ScopeKey};
 
 use super::{
-    AttributionQuery, AuditBatch, BaselineSelector, ExceptionRow, InputsVisitor, NewException,
-    RemediationRow, RunRecord, RunRow, ScopeInputs, SnapshotRow, SqliteStore, WindowRule,
+    AttributionQuery, AuditBatch, BaselineSelector, DeliveryRow, ExceptionRow, InputsVisitor,
+    NewException, RemediationRow, RunRecord, RunRow, ScopeInputs, SnapshotRow, SqliteStore,
+    WindowRule,
 };
 
 /// What can go wrong in a store.
@@ -77,7 +78,8 @@ pub trait Store {
     fn snapshot(&self, id: i64) -> StoreResult<SnapshotRow>;
     /// A resource state by its hash.
     fn state(&self, hash: &str) -> StoreResult<Resource>;
-    /// The newest runs, oldest first.
+    /// The newest full runs (`netdrift run`, the nightly reconcile), oldest first; watch ticks
+    /// are in the chain but not here.
     fn runs(&self, limit: usize) -> StoreResult<Vec<RunRow>>;
     /// Every stored audit event between two times (both included), oldest first.
     fn events_between(
@@ -118,6 +120,26 @@ pub trait Store {
     fn record_remediation(&mut self, r: &RemediationRow) -> StoreResult<i64>;
     /// Every remediation, oldest first.
     fn remediations(&self) -> StoreResult<Vec<RemediationRow>>;
+    /// Where each watched scope's audit read last ended.
+    fn watch_cursors(&self) -> StoreResult<HashMap<ScopeKey, DateTime<Utc>>>;
+    /// Move watch cursors forward (a cursor never moves back), all or nothing.
+    fn advance_cursors(
+        &mut self,
+        cursors: &[(ScopeKey, DateTime<Utc>)],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Which of these item ids were delivered before.
+    fn delivered_among(&self, ids: &[&str]) -> StoreResult<HashSet<String>>;
+    /// Deliveries not resolved yet, oldest first.
+    fn open_deliveries(&self) -> StoreResult<Vec<DeliveryRow>>;
+    /// Every delivery, resolved or not, oldest first.
+    fn deliveries(&self) -> StoreResult<Vec<DeliveryRow>>;
+    /// New deliveries, and resolutions of earlier ones (by item id), all or nothing.
+    fn record_deliveries(
+        &mut self,
+        delivered: &[DeliveryRow],
+        resolved: &[DeliveryRow],
+    ) -> StoreResult<()>;
 }
 
 impl Store for SqliteStore {
@@ -252,5 +274,31 @@ impl Store for SqliteStore {
     }
     fn remediations(&self) -> StoreResult<Vec<RemediationRow>> {
         Ok(SqliteStore::remediations(self)?)
+    }
+    fn watch_cursors(&self) -> StoreResult<HashMap<ScopeKey, DateTime<Utc>>> {
+        Ok(SqliteStore::watch_cursors(self)?)
+    }
+    fn advance_cursors(
+        &mut self,
+        cursors: &[(ScopeKey, DateTime<Utc>)],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        Ok(SqliteStore::advance_cursors(self, cursors, now)?)
+    }
+    fn delivered_among(&self, ids: &[&str]) -> StoreResult<HashSet<String>> {
+        Ok(SqliteStore::delivered_among(self, ids)?)
+    }
+    fn open_deliveries(&self) -> StoreResult<Vec<DeliveryRow>> {
+        Ok(SqliteStore::open_deliveries(self)?)
+    }
+    fn deliveries(&self) -> StoreResult<Vec<DeliveryRow>> {
+        Ok(SqliteStore::deliveries(self)?)
+    }
+    fn record_deliveries(
+        &mut self,
+        delivered: &[DeliveryRow],
+        resolved: &[DeliveryRow],
+    ) -> StoreResult<()> {
+        Ok(SqliteStore::record_deliveries(self, delivered, resolved)?)
     }
 }

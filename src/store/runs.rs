@@ -102,7 +102,8 @@ impl SqliteStore {
 
     pub fn runs(&self, limit: usize) -> Result<Vec<RunRow>> {
         let mut stmt = self.conn().prepare(
-            "SELECT id, started_at, finished_at, summary, prev_hash, hash FROM runs ORDER BY id DESC LIMIT ?1",
+            "SELECT id, started_at, finished_at, summary, prev_hash, hash FROM runs \
+             WHERE json_extract(summary, '$.kind') IS NOT 'watch' ORDER BY id DESC LIMIT ?1",
         )?;
         let mut rows = stmt
             .query_map([limit as i64], |r| {

@@ -18,6 +18,8 @@ pub(crate) struct Emulator {
     moto: Child,
     proxy: Child,
     pub(crate) endpoint: String,
+    /// moto itself: a change made here passes no proxy, so CloudTrail never hears of it.
+    pub(crate) moto_endpoint: String,
 }
 
 impl Drop for Emulator {
@@ -45,7 +47,7 @@ fn http(port: u16, method: &str, path: &str, body: &str) -> String {
     out.split("\r\n\r\n").nth(1).unwrap_or_default().to_string()
 }
 
-fn aws_env(cmd: &mut Command) -> &mut Command {
+pub(crate) fn aws_env(cmd: &mut Command) -> &mut Command {
     cmd.env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_EC2_METADATA_DISABLED", "true")
@@ -98,6 +100,7 @@ impl Emulator {
             moto,
             proxy,
             endpoint: format!("http://127.0.0.1:{pp}"),
+            moto_endpoint: format!("http://127.0.0.1:{mp}"),
         }
     }
 
@@ -106,9 +109,14 @@ impl Emulator {
     }
 
     pub(crate) fn seed(&self, args: &[&str]) -> String {
+        self.seed_at(&self.endpoint, args)
+    }
+
+    /// Seed through `endpoint` (the proxy, or moto itself to leave no CloudTrail record).
+    pub(crate) fn seed_at(&self, endpoint: &str, args: &[&str]) -> String {
         let mut cmd = Command::new("python3");
         cmd.arg(repo().join("tests/support/aws_seed.py"))
-            .arg(&self.endpoint)
+            .arg(endpoint)
             .args(args);
         let out = aws_env(&mut cmd).output().unwrap();
         assert!(
@@ -123,12 +131,21 @@ impl Emulator {
         http(self.port(), "POST", "/__faults", &rules.to_string());
     }
 
-    fn calls(&self) -> Vec<Value> {
+    pub(crate) fn clear_faults(&self) {
+        http(self.port(), "DELETE", "/__faults", "");
+    }
+
+    /// Hand the proxy's CloudTrail records (`{"Records": [...]}`): a late delivery.
+    pub(crate) fn trail_records(&self, records: Value) {
+        http(self.port(), "POST", "/__trail", &records.to_string());
+    }
+
+    pub(crate) fn calls(&self) -> Vec<Value> {
         serde_json::from_str(&http(self.port(), "GET", "/__calls", "")).unwrap()
     }
 }
 
-fn config(dir: &Path, endpoint: &str, extra: &str) -> PathBuf {
+pub(crate) fn config(dir: &Path, endpoint: &str, extra: &str) -> PathBuf {
     let text = format!(
         r#"
 [report]

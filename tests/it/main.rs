@@ -7,6 +7,8 @@ mod attribution;
 mod aws;
 #[cfg(feature = "aws")]
 mod aws_logging;
+#[cfg(feature = "aws")]
+mod aws_watch;
 #[cfg(feature = "azure")]
 mod azure;
 mod cli;
@@ -27,5 +29,6 @@ mod revert;
 mod severity;
 mod store;
 mod store_contract;
+mod store_contract_watch;
 mod support;
 mod trust;

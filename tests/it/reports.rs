@@ -1,12 +1,11 @@
 //! The nightly report formats: HTML checked in a real headless Chromium, CSV, OCSF, webhook.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 
-use crate::support::{json, netdrift, ok};
+use crate::support::{json, netdrift, ok, webhook_server};
 
 /// A name nobody should trust: markup for the HTML report, a formula for the spreadsheet.
 const EVIL: &str = "=HYPERLINK(\"http://evil.example\") <script>document.title='pwned'</script><img src=x onerror=\"document.body.setAttribute('data-pwned','1')\">";
@@ -286,43 +285,6 @@ fn csv_and_ocsf_reports() {
     assert_eq!(ev["src_endpoint"]["ip"], "198.51.100.23");
     assert_eq!(alice["cloud"]["account"]["uid"], "111122223333");
     assert_eq!(alice["cloud"]["region"], "us-east-1");
-}
-
-/// A tiny HTTP server: answers each request with the next canned status, records the bodies.
-fn webhook_server(statuses: Vec<u16>) -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let seen2 = seen.clone();
-    std::thread::spawn(move || {
-        let mut statuses = statuses.into_iter();
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut len = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; len];
-            let _ = reader.read_exact(&mut body);
-            seen2
-                .lock()
-                .unwrap()
-                .push(String::from_utf8_lossy(&body).into_owned());
-            let status = statuses.next().unwrap_or(200);
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status} X\r\nRetry-After: 0\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
-            );
-        }
-    });
-    (url, seen)
 }
 
 /// Day 1 run, approval, then the day 2 run with a webhook configured.

@@ -14,14 +14,14 @@ use netdrift_snapshots::{
 use crate::support::repo;
 
 /// Each backend under test, fresh and empty.
-fn backends() -> Vec<(&'static str, Box<dyn Store>)> {
+pub(crate) fn backends() -> Vec<(&'static str, Box<dyn Store>)> {
     vec![(
         "sqlite",
         Box::new(SqliteStore::open_in_memory().expect("in-memory SQLite")),
     )]
 }
 
-fn at(s: &str) -> DateTime<Utc> {
+pub(crate) fn at(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
 }
 

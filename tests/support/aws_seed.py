@@ -83,6 +83,8 @@ if cmd == "seed":
     print(json.dumps({"groups": groups, "vpc": vpc}))
 elif cmd == "open-ssh":
     ec2.authorize_security_group_ingress(GroupId=sys.argv[5], IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+elif cmd == "close-ssh":
+    ec2.revoke_security_group_ingress(GroupId=sys.argv[5], IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
 elif cmd == "widen":
     g = sys.argv[5]
     rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [g]}])["SecurityGroupRules"]

@@ -10,6 +10,7 @@
 //! SDK, no SQLite and no report format.
 
 pub mod config;
+pub mod watch;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -96,6 +97,12 @@ pub trait Source {
     /// the source that collects the item's scope).
     fn covers(&self, _scope: &netdrift_snapshots::Scope) -> bool {
         false
+    }
+    /// One watch tick: read each scope's audit log from `ctx.start` and re-read what the new
+    /// changes touched (the `watch` module). `None`: this source cannot watch, and the nightly
+    /// collection alone covers it.
+    async fn watch(&self, _ctx: &watch::WatchContext<'_>) -> Option<watch::WatchOutput> {
+        None
     }
     /// Make remediation calls in `scope`, in order, stopping at the first failure (the rest
     /// are reported as not made). A source that makes no changes fails each, saying so.

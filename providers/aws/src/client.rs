@@ -19,7 +19,7 @@ use crate::discovery::{accounts, base_config, regions};
 use crate::errors::classify;
 use crate::wire;
 
-mod rules;
+pub(crate) mod rules;
 mod workloads;
 
 use rules::{enrich_security_groups, fetch_rule_rows, RuleIds};
@@ -86,6 +86,16 @@ impl netdrift_provider_api::Source for AwsSource {
                 .collect()
         };
         collect(self, ctx.since, &known, ctx.now, &ctx.shutdown).await
+    }
+    async fn watch(
+        &self,
+        ctx: &netdrift_provider_api::watch::WatchContext<'_>,
+    ) -> Option<netdrift_provider_api::watch::WatchOutput> {
+        if !self.cloudtrail {
+            // Without CloudTrail there is nothing to watch: the nightly collection covers it.
+            return None;
+        }
+        Some(crate::watch::watch(self, ctx).await)
     }
     fn covers(&self, scope: &Scope) -> bool {
         scope.provider() == Provider::Aws && crate::remediate::covers(self, scope)
@@ -259,13 +269,13 @@ async fn logging_check(config: &SdkConfig, scope: &Scope, region: &str) -> Loggi
 }
 
 /// The AWS CLI's document `{key: rows}`, the rows moved in (`json!` would copy each one).
-fn document(key: &str, rows: Vec<Value>) -> Value {
+pub(crate) fn document(key: &str, rows: Vec<Value>) -> Value {
     let mut doc = serde_json::Map::new();
     doc.insert(key.to_string(), Value::Array(rows));
     Value::Object(doc)
 }
 
-fn convert(doc: Value) -> Result<Vec<Resource>, Problem> {
+pub(crate) fn convert(doc: Value) -> Result<Vec<Resource>, Problem> {
     netdrift_provider_file::convert_document(Provider::Aws, "", &doc).map_err(|e| Problem {
         code: netdrift_snapshots::ProblemCode::Decode,
         kind: None,
@@ -348,6 +358,24 @@ pub async fn collect_scope(config: &SdkConfig, scope: Scope, known: &KnownGroups
         problems,
         uncollected,
     }
+}
+
+/// The rule rows of the named groups (`group-id` filter), for a watch re-read.
+pub(crate) async fn rule_rows_of(
+    ec2: &aws_sdk_ec2::Client,
+    groups: Vec<String>,
+) -> rules::RuleRows {
+    fetch_rule_rows(ec2, RuleIds::Groups(groups)).await
+}
+
+/// Rule ids and prefix lists of groups re-read alone, from `rows` (nothing stored is reused).
+pub(crate) async fn enrich(
+    ec2: &aws_sdk_ec2::Client,
+    sgs: &mut Vec<Resource>,
+    rows: rules::RuleRows,
+    problems: &mut Vec<Problem>,
+) {
+    enrich_security_groups(ec2, sgs, &KnownGroups::new(), Some(rows), problems).await
 }
 
 /// Security groups with their rule ids, prefix lists and attachment; `None` when they could

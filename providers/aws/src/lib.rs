@@ -7,7 +7,8 @@
 //! Inside: `client` (SDK configuration, credentials, role assumption, paging, retries),
 //! `wire` (SDK structs → the JSON the AWS CLI prints, converted by `netdrift-provider-file`, so
 //! live and offline collection share one conversion), `errors` (what the caller does next),
-//! `trail` (CloudTrail LookupEvents), `remediate` (`netdrift revert --apply`: the revert plan's
+//! `trail` (CloudTrail LookupEvents), `watch` (one tick of continuous detection: the audit
+//! read from a cursor, then a re-read of only what the new changes named), `remediate` (`netdrift revert --apply`: the revert plan's
 //! EC2 calls through the SDK, with their own least-privilege policy, docs/iam/aws-remediate.json).
 
 mod client;
@@ -16,6 +17,7 @@ mod discovery;
 mod errors;
 pub mod remediate;
 mod trail;
+mod watch;
 mod wire;
 
 pub use client::{collect, AwsSource, Collection, KnownGroups};

@@ -108,7 +108,7 @@ pub(super) enum RuleIds {
 }
 
 /// Rule rows with their stable ids (`None` when they could not be read), and the problem.
-pub(super) type RuleRows = (Option<Vec<Value>>, Vec<Problem>);
+pub(crate) type RuleRows = (Option<Vec<Value>>, Vec<Problem>);
 
 /// Read the rule rows asked for.
 pub(super) async fn fetch_rule_rows(ec2: &aws_sdk_ec2::Client, wanted: RuleIds) -> RuleRows {

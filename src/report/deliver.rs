@@ -1,0 +1,257 @@
+//! Deliver-once: what a run (nightly or a watch tick) sends to the webhook. Each unapproved
+//! drift item at or above the threshold is delivered once, whichever run found it first; a
+//! re-read failure is delivered once per change it followed; a delivered item that a later run
+//! no longer finds, in a scope that run saw, goes out as resolved, naming who reverted it when
+//! the stored audit events say. Nothing is recorded as delivered unless the webhook took the
+//! message, so a failed delivery is retried by the next run.
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+
+use crate::config::Config;
+use crate::findings::DriftItem;
+use crate::store::{DeliveryRow, Store};
+
+use super::webhook::{self, Delivery};
+
+/// Whether a run saw an open delivery's resource afresh, so its absence from the run's items
+/// means it is gone (a scope that failed, or a resource a watch tick did not re-read, says
+/// nothing).
+pub type Covered<'a> = &'a dyn Fn(&DeliveryRow) -> bool;
+
+/// A coverage line to deliver once (a change the watch saw but could not re-read).
+#[derive(Debug, Clone)]
+pub struct CoverageLine {
+    /// Stable: the same failure for the same change is one delivery.
+    pub id: String,
+    pub scope: String,
+    pub resource: String,
+    pub line: String,
+}
+
+/// What a run delivered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delivered {
+    pub items: usize,
+    pub coverage: usize,
+    pub resolved: usize,
+    /// The webhook's last error, when the message did not go out (it is retried next run).
+    pub failed: Option<String>,
+}
+
+/// Deliver what is new and what was resolved in run `run_id`. Without a webhook nothing is
+/// sent or recorded.
+#[allow(clippy::too_many_arguments)]
+pub fn deliver(
+    store: &mut dyn Store,
+    cfg: &Config,
+    run_id: i64,
+    items: &[DriftItem],
+    coverage: &[CoverageLine],
+    covered: Covered<'_>,
+    now: DateTime<Utc>,
+    report_path: Option<&str>,
+) -> Result<Delivered> {
+    let Some(hook) = &cfg.report.webhook else {
+        return Ok(Delivered::default());
+    };
+    let candidates: Vec<&DriftItem> = items
+        .iter()
+        .filter(|i| i.is_unapproved() && i.severity >= hook.min_severity)
+        .collect();
+    let mut ids: Vec<&str> = candidates.iter().map(|i| i.id.as_str()).collect();
+    ids.extend(coverage.iter().map(|c| c.id.as_str()));
+    let before = store.delivered_among(&ids)?;
+    let new: Vec<&DriftItem> = candidates
+        .into_iter()
+        .filter(|i| !before.contains(&i.id))
+        .collect();
+    let coverage: Vec<&CoverageLine> = coverage
+        .iter()
+        .filter(|c| !before.contains(&c.id))
+        .collect();
+    let mut resolved = Vec::new();
+    for d in store.open_deliveries()? {
+        let still = items.iter().any(|i| {
+            i.is_unapproved()
+                && i.scope.as_str() == d.scope
+                && i.resource == d.resource
+                && i.direction.as_str() == d.direction
+        });
+        if d.kind == "drift" && !still && covered(&d) {
+            let by = reverted_by(store, &d, now)?;
+            resolved.push(DeliveryRow {
+                resolved_at: Some(now),
+                resolved_run: Some(run_id),
+                resolved_by: by,
+                ..d
+            });
+        }
+    }
+    if new.is_empty() && coverage.is_empty() && resolved.is_empty() {
+        return Ok(Delivered::default());
+    }
+    let text = message(
+        &new,
+        &coverage,
+        &resolved,
+        hook.min_severity,
+        run_id,
+        report_path,
+    );
+    let rows: Vec<DeliveryRow> = new
+        .iter()
+        .map(|i| DeliveryRow {
+            item_id: i.id.clone(),
+            kind: "drift".into(),
+            scope: i.scope.to_string(),
+            resource: i.resource.clone(),
+            direction: i.direction.as_str().to_string(),
+            severity: i.severity.as_str().to_string(),
+            line: line(i),
+            run_id,
+            delivered_at: now,
+            resolved_at: None,
+            resolved_run: None,
+            resolved_by: None,
+        })
+        .chain(coverage.iter().map(|c| DeliveryRow {
+            item_id: c.id.clone(),
+            kind: "coverage".into(),
+            scope: c.scope.clone(),
+            resource: c.resource.clone(),
+            direction: String::new(),
+            severity: String::new(),
+            line: c.line.clone(),
+            run_id,
+            delivered_at: now,
+            resolved_at: None,
+            resolved_run: None,
+            resolved_by: None,
+        }))
+        .collect();
+    match webhook::deliver(hook, &text) {
+        Delivery::Failed {
+            attempts,
+            last_error,
+        } => {
+            tracing::error!(
+                attempts,
+                error = %last_error,
+                "webhook delivery failed; the run and its reports are unaffected, the next run sends it again"
+            );
+            Ok(Delivered {
+                failed: Some(last_error),
+                ..Delivered::default()
+            })
+        }
+        d => {
+            tracing::info!(?d, new = new.len(), resolved = resolved.len(), "webhook");
+            store.record_deliveries(&rows, &resolved)?;
+            Ok(Delivered {
+                items: new.len(),
+                coverage: coverage.len(),
+                resolved: resolved.len(),
+                failed: None,
+            })
+        }
+    }
+}
+
+/// Who made the last change to the resource since it was delivered, when the stored audit
+/// events name one. A minute before the delivery counts (the re-read and the message are not
+/// one instant); an AWS `Authorize*` only adds access, so it is never the revert.
+fn reverted_by(store: &dyn Store, d: &DeliveryRow, now: DateTime<Utc>) -> Result<Option<String>> {
+    let events = store.events_between(d.delivered_at - chrono::Duration::seconds(60), now)?;
+    Ok(events
+        .iter()
+        .rev()
+        .filter(|e| e.succeeded && e.catalogued && !e.event_name.starts_with("Authorize"))
+        .find(|e| {
+            e.resources
+                .iter()
+                .any(|r| r.eq_ignore_ascii_case(&d.resource))
+        })
+        .and_then(|e| e.actor.principal.clone()))
+}
+
+/// One line per drift item: severity, where, what, who.
+pub fn line(i: &DriftItem) -> String {
+    let who = i
+        .attribution
+        .as_ref()
+        .and_then(|a| a.actors.first())
+        .and_then(|a| a.principal.clone())
+        .unwrap_or_else(|| "unattributed".into());
+    format!(
+        "• [{}] {} {} {}: {} (by {})",
+        i.severity.as_str().to_uppercase(),
+        i.provider,
+        i.scope,
+        i.resource,
+        super::headline(i),
+        who
+    )
+}
+
+/// The message: new items (riskiest first, ten at most), then what could not be re-read, then
+/// what was resolved.
+fn message(
+    new: &[&DriftItem],
+    coverage: &[&CoverageLine],
+    resolved: &[DeliveryRow],
+    min: netdrift_snapshots::Severity,
+    run_id: i64,
+    report_path: Option<&str>,
+) -> String {
+    let mut s = String::new();
+    if !new.is_empty() {
+        let crit = new
+            .iter()
+            .filter(|i| i.severity == netdrift_snapshots::Severity::Critical)
+            .count();
+        s += &format!(
+            "netdrift: {} new unapproved drift item(s) at {} or above ({} critical), run {run_id}\n",
+            new.len(),
+            min.as_str(),
+            crit,
+        );
+        for i in new.iter().take(10) {
+            s += &line(i);
+            s.push('\n');
+        }
+        if new.len() > 10 {
+            s += &format!("… and {} more\n", new.len() - 10);
+        }
+    }
+    if !coverage.is_empty() {
+        s += &format!(
+            "netdrift: {} change(s) seen but not re-read, run {run_id}\n",
+            coverage.len()
+        );
+        for c in coverage {
+            s += &format!("• {}\n", c.line);
+        }
+    }
+    if !resolved.is_empty() {
+        s += &format!(
+            "netdrift: {} drift item(s) resolved, run {run_id}\n",
+            resolved.len()
+        );
+        for d in resolved {
+            let by = d
+                .resolved_by
+                .as_deref()
+                .map(|b| format!("reverted by {b}"))
+                .unwrap_or_else(|| "the logs do not say who reverted it".into());
+            s += &format!(
+                "• resolved: {} {} {} ({by})\n",
+                d.scope, d.resource, d.direction
+            );
+        }
+    }
+    if let Some(p) = report_path {
+        s += &format!("Report: {p}\n");
+    }
+    s
+}
