@@ -256,6 +256,14 @@ pub fn logging_finding(c: &netdrift_snapshots::logging::LoggingCheck) -> Option<
             CoverageCode::AuditLoggingUnverified,
             "whether its firewall changes are logged could not be verified",
         ),
+        LoggingVerdict::Unreadable => (
+            CoverageCode::AuditLogsUnreadable,
+            "its audit log cannot be read",
+        ),
+        LoggingVerdict::NotExported => (
+            CoverageCode::ActivityLogNotExported,
+            "no diagnostic setting exports the Activity Log's Administrative category",
+        ),
     };
     let cause = c
         .problem
@@ -274,6 +282,10 @@ pub fn logging_finding(c: &netdrift_snapshots::logging::LoggingCheck) -> Option<
         code,
         message: if c.verdict == LoggingVerdict::Unverified {
             format!("{scope}: {what}{cause}: its firewall changes may leave no audit record")
+        } else if c.verdict == LoggingVerdict::Unreadable {
+            format!("{scope}: {what}{cause}: its firewall changes are recorded, but netdrift can neither attribute them nor tell a silent log from a missing one")
+        } else if c.verdict == LoggingVerdict::NotExported {
+            format!("{scope}: {what}{cause}: the platform keeps it 90 days only, so older changes can be neither attributed nor proven")
         } else {
             format!(
                 "{scope}: {what}{cause}: firewall changes there leave no audit record, so they can be neither attributed nor noticed between runs"

@@ -72,6 +72,12 @@ pub enum LoggingVerdict {
     ManagementEventsExcluded,
     /// What decides it could not be read (the permission is in the problem).
     Unverified,
+    /// The scope's audit log exists (GCP's Admin Activity log cannot be switched off; Azure's
+    /// Activity Log always records), but netdrift cannot read it: the problem says why.
+    Unreadable,
+    /// Azure: changes are logged, but no diagnostic setting exports the Activity Log's
+    /// Administrative category, so it is kept 90 days only.
+    NotExported,
 }
 
 /// What was checked for one scope, and what it showed.

@@ -24,7 +24,7 @@ pub struct MatrixRow {
     /// `not read` (no audit source covers the account).
     pub audit_logs: String,
     /// The logging verdict (`logged`, `trail-missing`, …), or `not checked` (the source does
-    /// not check it: file sources, GCP and Azure today).
+    /// not check it: file sources, sources that read no audit log).
     pub logging: String,
     /// The newest stored audit event of the scope's account (and region).
     #[serde(with = "netdrift_snapshots::time::as_secs::option")]
@@ -38,6 +38,8 @@ fn verdict(v: LoggingVerdict) -> &'static str {
         LoggingVerdict::TrailStopped => "trail-stopped",
         LoggingVerdict::ManagementEventsExcluded => "management-events-excluded",
         LoggingVerdict::Unverified => "unverified",
+        LoggingVerdict::Unreadable => "unreadable",
+        LoggingVerdict::NotExported => "not-exported",
     }
 }
 

@@ -23,6 +23,8 @@ struct State {
     nics: Vec<(String, Value)>,
     pips: Vec<(String, Value)>,
     activity: Vec<(String, Value)>,
+    /// Subscription-scope diagnostic settings, per subscription.
+    diagnostics: Vec<(String, Value)>,
     /// The tenant shows no subscription at all.
     no_subscriptions: bool,
     /// The writes made (method, path, body), for `revert --apply`.
@@ -111,6 +113,23 @@ fn route(state: &Mutex<State>, req: &Request) -> Response {
         .param("$skiptoken")
         .and_then(|t| t.parse().ok())
         .unwrap_or(0);
+    // One NSG by id (a watch re-read): ARM paths are case-insensitive, and the model keeps ids
+    // lower-cased.
+    let lower = req.path.to_ascii_lowercase();
+    if lower
+        .split_once("/providers/microsoft.network/networksecuritygroups/")
+        .is_some_and(|(_, n)| !n.is_empty() && !n.contains('/'))
+    {
+        assert_eq!(req.param("api-version"), Some("2024-03-01"));
+        return match s.nsgs.iter().find(|(_, n)| {
+            n["id"]
+                .as_str()
+                .is_some_and(|id| id.eq_ignore_ascii_case(&req.path))
+        }) {
+            Some((_, n)) => Response::json(n),
+            None => Response::error(404, "ResourceNotFound"),
+        };
+    }
     let parts: Vec<&str> = req.path.trim_matches('/').split('/').collect();
     match parts.as_slice() {
         ["subscriptions", _, "providers", "Microsoft.Network", "locations", _, "operations", _] => {
@@ -167,6 +186,16 @@ fn route(state: &Mutex<State>, req: &Request) -> Response {
                 &items,
                 skip,
             ))
+        }
+        ["subscriptions", sub, "providers", "Microsoft.Insights", "diagnosticSettings"] => {
+            assert_eq!(req.param("api-version"), Some("2021-05-01-preview"));
+            let items: Vec<Value> = s
+                .diagnostics
+                .iter()
+                .filter(|(x, _)| x == sub)
+                .map(|(_, d)| d.clone())
+                .collect();
+            Response::json(&json!({ "value": items }))
         }
         ["subscriptions", sub, "providers", "Microsoft.Insights", "eventtypes", "management", "values"] =>
         {
@@ -225,6 +254,19 @@ fn day1() -> State {
     );
     for n in sample["value"].as_array().unwrap() {
         s.nsgs.push((SUB_B.into(), n.clone()));
+    }
+    // Both subscriptions export their Activity Log (the spec's example setting: allLogs).
+    let ds = parse(
+        &std::fs::read_to_string(crate::support::repo().join(
+            "testdata/fixtures/azure_spec_listSubscriptionDiagnosticSettings_2021-05-01-preview.json",
+        ))
+        .unwrap(),
+    );
+    for sub in [SUB_A, SUB_B] {
+        s.diagnostics.push((
+            sub.into(),
+            ds["responses"]["200"]["body"]["value"][0].clone(),
+        ));
     }
     // A web server in app-nsg's subnet, with a public IP (ARM shapes, as the API returns them).
     let rg = format!("/subscriptions/{SUB_A}/resourceGroups/prod-rg/providers/Microsoft.Network");
@@ -772,10 +814,159 @@ fn azure_an_unreadable_activity_log_is_a_finding_and_says_so_in_attribution() {
         .collect();
     assert!(codes.contains(&"audit-read-failed"), "{codes:?}");
     assert!(
+        r.stdout.contains(&format!(
+            "coverage: audit-logs-unreadable azure:{SUB_A}: azure:{SUB_A}: its audit log cannot be read"
+        )),
+        "{}",
+        r.stdout
+    );
+    assert!(
         !codes.contains(&"logging-gap"),
         "an unread log is not a logging gap: {codes:?}"
     );
     // `netdrift drift` later still says so: the failure is stored with its window.
     let v = parse(&ok(&db, &["drift", "--format", "json"], 1).stdout);
     assert!(v["coverage"].to_string().contains("audit-read-failed"));
+}
+
+#[test]
+fn azure_an_activity_log_kept_only_90_days_is_a_finding_with_what_was_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("netdrift.db");
+    let mut st = day1();
+    // SUB_B: one setting exports only Security, another enables Administrative but sends it
+    // nowhere. Neither keeps firewall changes beyond the platform's 90 days.
+    st.diagnostics.retain(|(sub, _)| sub != SUB_B);
+    st.diagnostics.push((SUB_B.into(), json!({"id": format!("subscriptions/{SUB_B}/providers/AzureResourceManager/diagnosticSettings/sec"), "name": "sec",
+        "properties": {"workspaceId": "/subscriptions/x/resourceGroups/r/providers/Microsoft.OperationalInsights/workspaces/w",
+            "logs": [{"category": "Security", "enabled": true}, {"category": "Administrative", "enabled": false}]}})));
+    st.diagnostics.push((SUB_B.into(), json!({"id": format!("subscriptions/{SUB_B}/providers/AzureResourceManager/diagnosticSettings/nowhere"), "name": "nowhere",
+        "properties": {"workspaceId": "", "logs": [{"category": "Administrative", "enabled": true}]}})));
+    let (server, _state) = start(st);
+    let cfg = config(dir.path(), &server.url, "");
+    let r = run(&db, &cfg, "2026-11-24T02:00:00Z", 3);
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| {
+            l.starts_with(&format!(
+                "coverage: activity-log-not-exported azure:{SUB_B}:"
+            ))
+        })
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert!(line.contains("90 days"), "{line}");
+    assert!(
+        !r.stdout
+            .contains(&format!("activity-log-not-exported azure:{SUB_A}")),
+        "SUB_A exports allLogs to three destinations: {}",
+        r.stdout
+    );
+    let rep = parse(&std::fs::read_to_string(dir.path().join("reports/latest.json")).unwrap());
+    let f = rep["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "activity-log-not-exported")
+        .unwrap();
+    assert_eq!(
+        f["evidence"],
+        json!([
+            "diagnostic setting sec: does not export Administrative (enabled: Security; to: Log Analytics workspace)",
+            "diagnostic setting nowhere: enables Administrative but names no destination (enabled: Administrative; to: none)"
+        ])
+    );
+    // The run's coverage matrix says so, per subscription.
+    let summary: String = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row(
+            "SELECT summary FROM runs ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let matrix = parse(&summary)["coverage_matrix"].clone();
+    let logging = |sub: &str| {
+        matrix
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["scope"] == format!("azure:{sub}"))
+            .map(|r| r["logging"].clone())
+    };
+    assert_eq!(logging(SUB_A), Some(json!("logged")), "{matrix}");
+    assert_eq!(logging(SUB_B), Some(json!("not-exported")), "{matrix}");
+}
+
+fn watch_at(db: &Path, cfg: &Path, now: &str) -> crate::support::Run {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_netdrift"))
+        .args(["watch", "--once", "--config", &cfg.display().to_string()])
+        .env("NETDRIFT_DB", db)
+        .env("NETDRIFT_FIXED_NOW", now)
+        .env("NETDRIFT_TEST_AZURE_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    crate::support::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
+}
+
+#[test]
+fn azure_watch_re_reads_only_the_nsg_a_rule_write_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("netdrift.db");
+    let (server, state) = start(day1());
+    let cfg = config(dir.path(), &server.url, "");
+    run(&db, &cfg, "2026-11-24T02:00:00Z", 3);
+    ok(
+        &db,
+        &[
+            "baseline", "approve", "--all", "--by", "sec", "--reason", "day 1",
+        ],
+        0,
+    );
+    let r = watch_at(&db, &cfg, "2026-11-24T18:00:00Z");
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains(&format!("watched azure:{SUB_A}: 0 event(s)")),
+        "{}",
+        r.stdout
+    );
+    // dave opens RDP on app-nsg at 19:12 (the demo's Activity Log: Started, then Succeeded).
+    open_rdp(&state);
+    {
+        let mut s = state.lock().unwrap();
+        let records = parse(&std::fs::read_to_string(demo("audit/azure-activity.json")).unwrap());
+        for r in records["value"].as_array().unwrap() {
+            s.activity.push((SUB_A.into(), r.clone()));
+        }
+    }
+    let lists = || {
+        server
+            .requests("/networkSecurityGroups")
+            .iter()
+            .filter(|(r, _)| r.path.ends_with("/networkSecurityGroups"))
+            .count()
+    };
+    let before = lists();
+    let r = watch_at(&db, &cfg, "2026-11-24T19:20:00Z");
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let nsg = format!("/subscriptions/{SUB_A}/resourcegroups/prod-rg/providers/microsoft.network/networksecuritygroups/app-nsg");
+    assert!(r.stdout.contains(&format!("re-read {nsg}")), "{}", r.stdout);
+    assert_eq!(
+        lists(),
+        before,
+        "no NSG list, only the one NSG: {}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("dave@contoso.example"),
+        "attributed: {}",
+        r.stdout
+    );
+    // The same events read again (the overlap) re-read nothing.
+    let r = watch_at(&db, &cfg, "2026-11-24T19:25:00Z");
+    assert!(r.stdout.contains("nothing re-read"), "{}", r.stdout);
 }

@@ -141,6 +141,19 @@ fn route(state: &Mutex<State>, req: &Request) -> Response {
             .push((req.method.clone(), req.path.clone(), req.body.clone()));
     }
     match parts.as_slice() {
+        ["compute", "v1", "projects", p, "global", "firewalls", name] if req.method == "GET" => {
+            match s
+                .firewalls
+                .get(*p)
+                .and_then(|l| l.iter().find(|f| f["name"] == *name))
+            {
+                Some(f) => Response::json(f),
+                None => Response::error(
+                    404,
+                    &format!("The resource 'projects/{p}/global/firewalls/{name}' was not found"),
+                ),
+            }
+        }
         ["compute", "v1", "projects", p, "global", "firewalls", name]
             if req.method == "PATCH" || req.method == "DELETE" =>
         {
@@ -855,6 +868,29 @@ fn gcp_failed_discovery_and_unreadable_logs_are_findings() {
         .collect();
     assert_eq!(failed.len(), 1, "{rep}");
     assert_eq!(failed[0]["problems"][0]["code"], "permission-denied");
+    // The Admin Activity log cannot be switched off, so a refused read is the logging finding:
+    // the project's log is unreadable. The other project's read says what was checked.
+    let unreadable: Vec<&Value> = rep["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["code"] == "audit-logs-unreadable")
+        .collect();
+    assert_eq!(unreadable.len(), 1, "{rep}");
+    assert_eq!(unreadable[0]["scope"], failed[0]["scope"], "{rep}");
+    let evidence = unreadable[0]["evidence"][0].as_str().unwrap();
+    assert!(
+        evidence.starts_with("Cloud Logging entries.list on projects/acme-")
+            && evidence.contains("refused"),
+        "{evidence}"
+    );
+    assert!(
+        unreadable[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("its audit log cannot be read"),
+        "{rep}"
+    );
 }
 
 #[test]
@@ -915,4 +951,109 @@ fn gcp_revert_apply_patches_the_rule_back_through_compute() {
     );
     let after = parse(&ok(&db, &["drift", "--format", "json"], 0).stdout);
     assert_eq!(after["drift"], json!([]));
+}
+
+fn watch_at(db: &Path, cfg: &Path, now: &str) -> crate::support::Run {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_netdrift"))
+        .args(["watch", "--once", "--config", &cfg.display().to_string()])
+        .env("NETDRIFT_DB", db)
+        .env("NETDRIFT_FIXED_NOW", now)
+        .output()
+        .unwrap();
+    crate::support::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
+}
+
+#[test]
+fn gcp_watch_re_reads_the_named_rule_and_a_policy_change_re_collects_the_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("netdrift.db");
+    let fake = start(day1());
+    let cfg = config(dir.path(), &fake.server.url, "");
+    run(&db, &cfg, "2026-11-24T02:00:00Z", 3);
+    ok(
+        &db,
+        &[
+            "baseline", "approve", "--all", "--by", "sec", "--reason", "day 1",
+        ],
+        0,
+    );
+    let r = watch_at(&db, &cfg, "2026-11-24T09:00:00Z");
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    // bob, through the deployer service account, opens allow-web to the world at 11:00.
+    {
+        let mut s = fake.state.lock().unwrap();
+        let web = s
+            .firewalls
+            .get_mut("acme-prod")
+            .unwrap()
+            .iter_mut()
+            .find(|f| f["name"] == "allow-web")
+            .unwrap();
+        web["allowed"] = json!([{"IPProtocol": "tcp", "ports": ["443", "8080"]}]);
+        let patch = entry(
+            "projects/acme-prod",
+            Some("acme-prod"),
+            "v1.compute.firewalls.patch",
+            "projects/acme-prod/global/firewalls/allow-web",
+            (
+                "deployer@acme-prod.iam.gserviceaccount.com",
+                Some("bob@acme.example"),
+            ),
+            "2026-11-24T11:00:00.000Z",
+            "w2",
+        );
+        s.entries.push(patch);
+    }
+    let lists = || {
+        fake.server
+            .requests("/global/firewalls")
+            .iter()
+            .filter(|(r, _)| r.path.ends_with("/global/firewalls") && r.method == "GET")
+            .count()
+    };
+    let before = lists();
+    let r = watch_at(&db, &cfg, "2026-11-24T11:30:00Z");
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("watched gcp:acme-prod: 1 event(s), re-read projects/acme-prod/global/firewalls/allow-web"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(lists(), before, "one rule read, no listing: {}", r.stdout);
+    assert!(r.stdout.contains("impersonated by bob@"), "{}", r.stdout);
+    // alice adds an allow to the folder's hierarchical policy: the project is re-collected
+    // whole, hierarchy included.
+    {
+        let mut s = fake.state.lock().unwrap();
+        s.hierarchical.get_mut("folders/456").unwrap()[0]["rules"] = json!([
+            policy_rule(100, "allow", "22"),
+            policy_rule(3000, "goto_next", "0-65535")
+        ]);
+        let add = entry(
+            "projects/acme-prod",
+            Some("acme-prod"),
+            "v1.compute.firewallPolicies.addRule",
+            "locations/global/firewallPolicies/7001",
+            ("alice@acme.example", None),
+            "2026-11-24T12:00:00.000Z",
+            "w3",
+        );
+        s.entries.push(add);
+    }
+    let r = watch_at(&db, &cfg, "2026-11-24T12:30:00Z");
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("watched gcp:acme-prod: 1 event(s), re-collected whole (v1.compute.firewallPolicies.addRule"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("locations/global/firewallPolicies/7001"),
+        "{}",
+        r.stdout
+    );
 }

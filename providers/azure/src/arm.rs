@@ -387,6 +387,71 @@ impl Arm {
         }
     }
 
+    /// One NSG by its id, converted (with its rules); `None` when ARM answers 404.
+    pub(crate) async fn get_nsg(
+        &self,
+        id: &str,
+    ) -> Result<Option<netdrift_snapshots::Resource>, Problem> {
+        let op = "Microsoft.Network/networkSecurityGroups/read";
+        let mut url = self
+            .endpoint
+            .join(id)
+            .map_err(|e| problem(ProblemCode::Setup, None, op, e.to_string()))?;
+        url.query_pairs_mut()
+            .append_pair("api-version", "2024-03-01");
+        let bytes = match self
+            .send(op, Some(ResourceKind::AzureNsg), Method::Get, url, None)
+            .await
+        {
+            Ok((_, b)) => b,
+            Err(p) if p.code == ProblemCode::NotFound => return Ok(None),
+            Err(p) => return Err(p),
+        };
+        let nsg: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            problem(
+                ProblemCode::Decode,
+                Some(ResourceKind::AzureNsg),
+                op,
+                format!("{op}: the response is not JSON: {e}"),
+            )
+        })?;
+        let doc = json!({ "value": [nsg] });
+        netdrift_provider_file::azure::convert(&Node::root(&doc))
+            .map_err(|e| {
+                problem(
+                    ProblemCode::Decode,
+                    Some(ResourceKind::AzureNsg),
+                    op,
+                    format!("{op} {id}: {e}"),
+                )
+            })
+            .map(|rs| rs.into_iter().find(|r| r.kind == ResourceKind::AzureNsg))
+    }
+
+    /// The subscription's diagnostic settings (where its Activity Log is exported), as ARM JSON.
+    pub(crate) async fn diagnostic_settings(
+        &self,
+        subscription: &str,
+    ) -> Result<Vec<Value>, Problem> {
+        let mut url = self
+            .endpoint
+            .join(&format!(
+                "/subscriptions/{subscription}/providers/Microsoft.Insights/diagnosticSettings"
+            ))
+            .map_err(|e| {
+                problem(
+                    ProblemCode::Setup,
+                    None,
+                    "diagnostic settings",
+                    e.to_string(),
+                )
+            })?;
+        url.query_pairs_mut()
+            .append_pair("api-version", crate::DIAGNOSTIC_SETTINGS_API);
+        self.list("Microsoft.Insights/diagnosticSettings/read", None, url)
+            .await
+    }
+
     /// Activity Log events of Microsoft.Network in the window.
     pub(crate) async fn activity(
         &self,

@@ -13,6 +13,7 @@
 mod arm;
 mod config;
 pub mod remediate;
+mod watch;
 
 use arm::Arm;
 
@@ -38,11 +39,14 @@ pub const ACTIONS: &[&str] = &[
     "Microsoft.Network/networkInterfaces/read",
     "Microsoft.Network/publicIPAddresses/read",
     "Microsoft.Insights/eventtypes/values/read",
+    "Microsoft.Insights/diagnosticSettings/read",
 ];
 
 const ARM: &str = "https://management.azure.com";
 const SUBSCRIPTIONS_API: &str = "2022-12-01";
 const ACTIVITY_API: &str = "2015-04-01";
+/// Subscription-scope diagnostic settings (`logs[].categoryGroup` needs this version).
+const DIAGNOSTIC_SETTINGS_API: &str = "2021-05-01-preview";
 
 /// One configured Azure source.
 #[derive(Debug, Clone)]
@@ -78,6 +82,15 @@ impl netdrift_provider_api::Source for AzureSource {
     }
     async fn collect(&self, ctx: &netdrift_provider_api::CollectContext<'_>) -> Collection {
         collect(self, ctx.since, ctx.now, &ctx.shutdown).await
+    }
+    async fn watch(
+        &self,
+        ctx: &netdrift_provider_api::watch::WatchContext<'_>,
+    ) -> Option<netdrift_provider_api::watch::WatchOutput> {
+        if !self.activity_log {
+            return None;
+        }
+        Some(watch::watch(self, ctx).await)
     }
     fn covers(&self, scope: &Scope) -> bool {
         scope.provider() == Provider::Azure
@@ -153,7 +166,12 @@ pub async fn collect(
                 continue;
             }
             let start = since(&c.scope.key());
-            match arm.activity(c.scope.account(), start, now).await {
+            // One after the other: the settings matter only when the log itself is readable.
+            let activity = arm.activity(c.scope.account(), start, now).await;
+            let settings = arm.diagnostic_settings(c.scope.account()).await;
+            out.logging
+                .push(logging_check(&c.scope, &activity, settings));
+            match activity {
                 Ok(records) => {
                     for rec in records {
                         match netdrift_provider_file::audit::azure::parse_event(&rec) {
@@ -185,4 +203,64 @@ pub async fn collect(
         }
     }
     out
+}
+
+/// Whether a subscription's firewall changes are logged and kept: the Activity Log always
+/// records them, so the question is whether netdrift can read it and whether a diagnostic
+/// setting exports the Administrative category beyond the platform's 90 days.
+fn logging_check(
+    scope: &Scope,
+    activity: &Result<Vec<serde_json::Value>, Problem>,
+    settings: Result<Vec<serde_json::Value>, Problem>,
+) -> netdrift_snapshots::logging::LoggingCheck {
+    use netdrift_snapshots::logging::{LoggingCheck, LoggingVerdict};
+    let mut evidence = Vec::new();
+    if let Err(p) = activity {
+        if matches!(
+            p.code,
+            netdrift_snapshots::ProblemCode::PermissionDenied
+                | netdrift_snapshots::ProblemCode::Auth
+        ) {
+            return LoggingCheck {
+                scope: scope.clone(),
+                verdict: LoggingVerdict::Unreadable,
+                evidence: vec![format!("the Activity Log could not be read: {}", p.cause())],
+                problem: Some(p.clone()),
+            };
+        }
+    }
+    let read = settings.and_then(|list| {
+        netdrift_provider_file::audit::diagnostics::read(&serde_json::Value::Array(list)).map_err(
+            |why| Problem {
+                code: netdrift_snapshots::ProblemCode::Decode,
+                kind: None,
+                operation: Some("Microsoft.Insights/diagnosticSettings/read".into()),
+                message: format!("unexpected diagnostic settings: {why}"),
+            },
+        )
+    });
+    match read {
+        Ok(e) => {
+            evidence.extend(e.evidence);
+            LoggingCheck {
+                scope: scope.clone(),
+                verdict: if e.exported {
+                    LoggingVerdict::Logged
+                } else {
+                    LoggingVerdict::NotExported
+                },
+                evidence,
+                problem: None,
+            }
+        }
+        Err(p) => LoggingCheck {
+            scope: scope.clone(),
+            verdict: LoggingVerdict::Unverified,
+            evidence: vec![format!(
+                "the diagnostic settings could not be read: {}",
+                p.cause()
+            )],
+            problem: Some(p),
+        },
+    }
 }

@@ -9,6 +9,7 @@
 
 pub mod azure;
 pub mod cloudtrail;
+pub mod diagnostics;
 pub mod gcp;
 pub mod trails;
 

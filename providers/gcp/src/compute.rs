@@ -109,6 +109,34 @@ impl Clients {
         list_json!(pages, "compute.firewallPolicies.list", GcpFirewallPolicy)
     }
 
+    /// One VPC firewall rule, converted; `None` when the project no longer has it (404).
+    pub async fn get_firewall(
+        &self,
+        project: &str,
+        name: &str,
+    ) -> Result<Option<Resource>, Problem> {
+        let op = "compute.firewalls.get";
+        let got = self
+            .firewalls
+            .get()
+            .set_project(project)
+            .set_firewall(name)
+            .send()
+            .await;
+        let item = match got {
+            Ok(f) => to_json(&f, op)?,
+            Err(e) if e.http_status_code() == Some(404) => return Ok(None),
+            Err(e) => return Err(classify(op, Some(ResourceKind::GcpFirewallRule), &e)),
+        };
+        let node = Node {
+            v: &item,
+            path: op.to_string(),
+        };
+        netdrift_provider_file::gcp::firewall(&node, project)
+            .map(Some)
+            .map_err(|e| decode_problem(op, ResourceKind::GcpFirewallRule, e))
+    }
+
     async fn list_firewalls(&self, project: &str) -> Result<Vec<Value>, Problem> {
         let pages = self.firewalls.list().set_project(project);
         list_json!(pages, "compute.firewalls.list", GcpFirewallRule)

@@ -7,6 +7,7 @@ use netdrift_snapshots::{Problem, ProblemCode, ResourceKind};
 /// one (a test checks both ways), and each call site names its permission from this list.
 pub const PERMISSIONS: &[&str] = &[
     "compute.firewalls.list",
+    "compute.firewalls.get",
     "compute.networks.list",
     "compute.regions.list",
     "compute.networkFirewallPolicies.list",

@@ -18,14 +18,16 @@ mod config;
 mod errors;
 pub mod remediate;
 mod rest;
+mod watch;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use netdrift_snapshots::logging::{LoggingCheck, LoggingVerdict};
 use netdrift_snapshots::{
-    AuditEvent, Collected, Problem, Provider, ResourceKind, Scope, SnapshotStatus,
+    AuditEvent, Collected, Problem, ProblemCode, Provider, ResourceKind, Scope, SnapshotStatus,
 };
 
 pub use config::GcpConfig;
@@ -82,6 +84,15 @@ impl netdrift_provider_api::Source for GcpSource {
     async fn collect(&self, ctx: &netdrift_provider_api::CollectContext<'_>) -> Collection {
         collect(self, ctx.since, ctx.now, &ctx.shutdown).await
     }
+    async fn watch(
+        &self,
+        ctx: &netdrift_provider_api::watch::WatchContext<'_>,
+    ) -> Option<netdrift_provider_api::watch::WatchOutput> {
+        if !self.audit_logs {
+            return None;
+        }
+        Some(watch::watch(self, ctx).await)
+    }
     fn covers(&self, scope: &netdrift_snapshots::Scope) -> bool {
         // Discovery decides the projects of an organization or folder source.
         scope.provider() == Provider::Gcp
@@ -113,6 +124,18 @@ pub async fn collect(
     since: &(dyn Fn(&str) -> DateTime<Utc> + Sync),
     now: DateTime<Utc>,
     shutdown: &netdrift_provider_api::Shutdown,
+) -> Collection {
+    collect_projects(src, since, now, shutdown, None).await
+}
+
+/// Collect the source's projects; `only`: just these (a watch tick re-collecting a project
+/// whole), without audit logs.
+pub(crate) async fn collect_projects(
+    src: &GcpSource,
+    since: &(dyn Fn(&str) -> DateTime<Utc> + Sync),
+    now: DateTime<Utc>,
+    shutdown: &netdrift_provider_api::Shutdown,
+    only: Option<&BTreeSet<String>>,
 ) -> Collection {
     let mut out = Collection::default();
     let clients = match compute::Clients::new(src).await {
@@ -165,6 +188,10 @@ pub async fn collect(
         }
     }
 
+    if let Some(only) = only {
+        targets.retain(|p, _| only.contains(p));
+    }
+
     // Hierarchical policies of the organization and every folder, once for all projects.
     let mut hierarchical: Vec<serde_json::Value> = Vec::new();
     let mut hierarchical_problem: Option<Problem> = None;
@@ -214,7 +241,7 @@ pub async fn collect(
     out.scopes.sort_by_key(|c| c.scope.key());
 
     // Audit logs for every project that could be read, and the organization's own log.
-    if src.audit_logs {
+    if src.audit_logs && only.is_none() {
         let mut earliest = now;
         for c in &out.scopes {
             if c.status == SnapshotStatus::Failed {
@@ -223,8 +250,23 @@ pub async fn collect(
             let start = since(&c.scope.key());
             earliest = earliest.min(start);
             let resource = format!("projects/{}", c.scope.account());
-            match rest.audit_entries(&[resource], start, now).await {
+            match rest
+                .audit_entries(std::slice::from_ref(&resource), start, now)
+                .await
+            {
                 Ok(entries) => {
+                    // The Admin Activity log cannot be switched off: readable is logged.
+                    out.logging.push(LoggingCheck {
+                        scope: c.scope.clone(),
+                        verdict: LoggingVerdict::Logged,
+                        evidence: vec![format!(
+                            "Cloud Logging entries.list on {resource} read the Admin Activity log ({} entries from {} to {}); it cannot be disabled",
+                            entries.len(),
+                            netdrift_snapshots::time::secs(start),
+                            netdrift_snapshots::time::secs(now)
+                        )],
+                        problem: None,
+                    });
                     merge_events(&mut out.events, entries);
                     out.windows.push(netdrift_provider_api::AuditWindow {
                         account: c.scope.account().to_string(),
@@ -232,13 +274,26 @@ pub async fn collect(
                         end: now,
                     });
                 }
-                Err(p) => out.audit_failures.push(netdrift_snapshots::AuditFailure {
-                    account: c.scope.account().to_string(),
-                    region: None,
-                    start,
-                    end: now,
-                    problem: p,
-                }),
+                Err(p) => {
+                    if matches!(p.code, ProblemCode::PermissionDenied | ProblemCode::Auth) {
+                        out.logging.push(LoggingCheck {
+                            scope: c.scope.clone(),
+                            verdict: LoggingVerdict::Unreadable,
+                            evidence: vec![format!(
+                                "Cloud Logging entries.list on {resource} refused: {}",
+                                p.cause()
+                            )],
+                            problem: Some(p.clone()),
+                        });
+                    }
+                    out.audit_failures.push(netdrift_snapshots::AuditFailure {
+                        account: c.scope.account().to_string(),
+                        region: None,
+                        start,
+                        end: now,
+                        problem: p,
+                    })
+                }
             }
         }
         if let Some(org) = &src.organization {
@@ -265,7 +320,7 @@ pub async fn collect(
 }
 
 /// Parse entries, merging the first and last entries of one operation.
-fn merge_events(into: &mut Vec<AuditEvent>, entries: Vec<serde_json::Value>) {
+pub(crate) fn merge_events(into: &mut Vec<AuditEvent>, entries: Vec<serde_json::Value>) {
     for e in entries {
         match netdrift_provider_file::audit::gcp::parse_entry(&e) {
             Ok(Some(ev)) => match into.iter_mut().find(|x| x.event_id == ev.event_id) {
@@ -278,7 +333,7 @@ fn merge_events(into: &mut Vec<AuditEvent>, entries: Vec<serde_json::Value>) {
     }
 }
 
-fn scope(project: &str) -> Scope {
+pub(crate) fn scope(project: &str) -> Scope {
     Scope::new(Provider::Gcp, project, None)
 }
 
