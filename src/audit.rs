@@ -31,7 +31,11 @@ pub fn import_files(
     provider: Provider,
     files: &[impl AsRef<Path>],
 ) -> Result<AuditImportSummary> {
-    store_parsed(store, provider, parse_files(provider, files)?)
+    let sum = store_parsed(store, provider, parse_files(provider, files)?)?;
+    for w in &sum.skipped {
+        tracing::warn!("skipped malformed audit record: {w}");
+    }
+    Ok(sum)
 }
 
 /// Read and parse audit files without touching any database: a file that cannot be read at all
@@ -46,9 +50,40 @@ pub fn parse_files(
         let name = path.display().to_string();
         let bytes = netdrift_provider_file::read_bytes(path)?;
         let parsed = netdrift_provider_file::audit::parse_file(provider, &name, &bytes)?;
+        if parsed.events.is_empty() && parsed.ignored == 0 && !parsed.skipped.is_empty() {
+            if let Some(hint) = other_provider(provider, &name, &bytes, parsed.skipped.len()) {
+                anyhow::bail!("{hint}");
+            }
+        }
         out.push((name, parsed));
     }
     Ok(out)
+}
+
+/// A file none of whose records reads as `provider`'s: the provider whose reader takes it, said
+/// as what to do (`this looks like GCP Cloud Audit Logs; use --provider gcp`).
+fn other_provider(provider: Provider, name: &str, bytes: &[u8], skipped: usize) -> Option<String> {
+    let what = |p: Provider| match p {
+        Provider::Aws => "AWS CloudTrail",
+        Provider::Gcp => "GCP Cloud Audit Logs",
+        Provider::Azure => "the Azure Activity Log",
+    };
+    [Provider::Aws, Provider::Gcp, Provider::Azure]
+        .into_iter()
+        .filter(|p| *p != provider)
+        .find_map(|p| {
+            let other = netdrift_provider_file::audit::parse_file(p, name, bytes).ok()?;
+            let read = other.events.len() + other.ignored;
+            (read > 0 && other.skipped.len() < skipped).then(|| {
+                format!(
+                    "{name}: none of its {skipped} record(s) reads as {}, {read} read as {}: this looks like {}; use --provider {}",
+                    what(provider),
+                    what(p),
+                    what(p),
+                    p.as_str()
+                )
+            })
+        })
 }
 
 /// Store parsed audit files, one transaction per file.
@@ -76,9 +111,6 @@ pub fn store_parsed(
         }])?[0];
         sum.new_events += new;
         sum.duplicate_events += parsed.events.len() - new;
-        for w in &parsed.skipped {
-            tracing::warn!("skipped malformed audit record: {w}");
-        }
         sum.files += 1;
         sum.ignored += parsed.ignored;
         sum.skipped.extend(parsed.skipped);

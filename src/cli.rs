@@ -16,6 +16,7 @@ mod evidence;
 mod exception;
 mod exposure;
 mod import;
+mod manual;
 mod plan;
 mod report;
 mod revert;
@@ -117,7 +118,8 @@ pub enum Command {
     Plan(plan::Args),
     /// The exact, minimal calls that restore one drift item's approved access.
     Revert(revert::Args),
-    /// Write the drift report (Markdown and JSON) for the stored runs.
+    /// Write the drift report for stored runs, in the configured formats: HTML, Markdown, JSON,
+    /// CSV and OCSF (`[report] formats`; all five by default).
     Report(report::Args),
     /// Who changed, or tried to change, firewall state in a period, from the stored audit
     /// events: class, authentication, changes and failed attempts, flags ranked.
@@ -139,6 +141,11 @@ pub enum Command {
     /// Export, verify or sign audit-evidence bundles.
     #[command(subcommand)]
     Evidence(evidence::Cmd),
+    /// Print the shell completion script (`netdrift completions bash > /etc/bash_completion.d/netdrift`).
+    Completions(manual::CompletionsArgs),
+    /// Write the man pages (`netdrift.1` and one per command) into a directory, or print
+    /// netdrift(1) when none is given.
+    Man(manual::ManArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -306,6 +313,8 @@ pub fn main() -> ExitCode {
         Command::Config(c) => config_cmd::run(c),
         Command::Demo(a) => demo::run(&cli.db, a),
         Command::Evidence(c) => evidence::run(&cli.db, c),
+        Command::Completions(a) => manual::completions(a),
+        Command::Man(a) => manual::man(a),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -371,9 +371,7 @@ fn add_runs(
             .iter()
             .map(|c| {
                 let mut v = serde_json::to_value(c).expect("serializes");
-                v["controls"] = json!(crate::controls::controls(
-                    crate::controls::coverage_category(c)
-                ));
+                v["controls"] = json!(crate::controls::coverage_controls(c));
                 v
             })
             .collect();

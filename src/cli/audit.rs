@@ -36,8 +36,15 @@ pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
         s.ignored,
         s.skipped.len()
     );
-    for w in &s.skipped {
+    // Once per record, the first 20; the count says how many more.
+    for w in s.skipped.iter().take(20) {
         eprintln!("warning: skipped {w}");
+    }
+    if s.skipped.len() > 20 {
+        eprintln!(
+            "warning: … and {} more malformed record(s)",
+            s.skipped.len() - 20
+        );
     }
     Ok(Outcome::Ok)
 }

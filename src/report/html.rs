@@ -289,10 +289,19 @@ fn item_row(s: &mut String, i: &DriftItem) {
             )
         })
         .unwrap_or_default();
+    let next: String = super::next_commands(i)
+        .iter()
+        .map(|c| format!("<br><code>{}</code>", h(c)))
+        .collect();
+    let next = if next.is_empty() {
+        next
+    } else {
+        format!("<div class=\"next\">next:{next}</div>")
+    };
     let _ = writeln!(
         s,
-        "<tr data-id=\"{}\"><td>{}{}</td><td><code>{}</code>{name}<div class=\"mute\">{} {} {}</div></td>\
-         <td>{what}{}<div class=\"why\">{}</div>{exception}</td><td>{}</td></tr>",
+        "<tr data-id=\"{}\"><td>{}{}</td><td><code>{}</code>{name}<div class=\"mute\">{} {} {}</div><div class=\"mute\">id <code>{}</code></div></td>\
+         <td>{what}{}<div class=\"why\">{}</div>{exception}{next}</td><td>{}</td></tr>",
         h(&i.id),
         badge(i.severity),
         if i.exception.is_some() {
@@ -304,6 +313,7 @@ fn item_row(s: &mut String, i: &DriftItem) {
         h(i.provider.as_str()),
         h(&i.scope),
         h(&format!("{:?}/{:?}", i.change, i.effect).to_lowercase()),
+        h(&i.id),
         reach::reach(i),
         h(&i.reasons.join("; ")),
         who(i)

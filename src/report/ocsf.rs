@@ -148,6 +148,7 @@ pub fn finding(i: &DriftItem, generated_at: &DateTime<Utc>) -> Value {
             "data": {"network": i.network, "attached": i.attached},
         }],
         "evidences": if evidences.is_empty() { Value::Null } else { Value::Array(evidences) },
+        "remediation": remediation(i),
         "unmapped": {
             "netdrift": {
                 "scope": i.scope,
@@ -176,4 +177,23 @@ pub fn render(report: &DriftReport) -> Result<String> {
         out.push('\n');
     }
     Ok(out)
+}
+
+/// OCSF `remediation`: what to run next (`desc`, required by the object).
+fn remediation(i: &DriftItem) -> Value {
+    let next = super::next_commands(i);
+    let desc = match (&i.exception, next.as_slice()) {
+        (Some(e), _) => format!(
+            "Covered by exception #{} ({}, until {}): nothing to do before it expires.",
+            e.id,
+            e.owner,
+            netdrift_snapshots::time::secs(e.expires_at)
+        ),
+        (None, [revert, except, approve]) => format!(
+            "Restore the approved access: `{revert}` prints the minimal calls (or why none can be given). \
+             Or accept it for a while: `{except}`. Or approve the new state: `{approve}`."
+        ),
+        (None, _) => "A cosmetic change: nothing to restore.".to_string(),
+    };
+    serde_json::json!({ "desc": desc })
 }

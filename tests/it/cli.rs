@@ -472,3 +472,137 @@ fn exposure_lists_the_attack_surface_and_says_what_it_could_not_assess() {
         e.stderr
     );
 }
+
+#[test]
+fn completions_and_man_pages_come_from_the_command_definitions() {
+    let db = std::env::temp_dir().join("unused-completions.db");
+    let bash = netdrift(&db, &["completions", "bash"]);
+    assert_eq!(bash.code, 0, "{}", bash.stderr);
+    assert!(bash.stdout.contains("_netdrift()"), "{}", bash.stdout);
+    for sub in ["watch", "actors", "exposure", "evidence"] {
+        assert!(bash.stdout.contains(sub), "bash completes {sub}");
+    }
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let r = netdrift(&db, &["completions", shell]);
+        assert_eq!(r.code, 0, "{shell}: {}", r.stderr);
+        assert!(r.stdout.contains("watch"), "{shell}");
+    }
+    let r = netdrift(&db, &["completions", "tcsh"]);
+    assert_eq!(r.code, 2, "an unknown shell is refused: {}", r.stdout);
+    let page = netdrift(&db, &["man"]);
+    assert_eq!(page.code, 0, "{}", page.stderr);
+    assert!(page.stdout.contains(".TH netdrift 1"), "{}", page.stdout);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("man1");
+    let r = netdrift(&db, &["man", "--out", &out.display().to_string()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for page in [
+        "netdrift.1",
+        "netdrift-watch.1",
+        "netdrift-baseline-approve.1",
+    ] {
+        let text =
+            std::fs::read_to_string(out.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
+        assert!(text.starts_with(".ie"), "{page} is roff");
+    }
+    // A reader that closes the pipe early ends it quietly, as every command does.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_netdrift"))
+        .args(["completions", "bash"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(141)),
+        "{:?} {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
+
+#[test]
+fn report_help_names_every_format_it_writes() {
+    let r = netdrift(
+        &std::env::temp_dir().join("unused.db"),
+        &["report", "--help"],
+    );
+    assert_eq!(r.code, 0);
+    for f in ["HTML", "Markdown", "JSON", "CSV", "OCSF"] {
+        assert!(r.stdout.contains(f), "{f}: {}", r.stdout);
+    }
+}
+
+#[test]
+fn audit_import_of_another_clouds_file_names_the_provider_and_warns_once_per_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    for (provider, file, hint) in [
+        (
+            "aws",
+            "demo/audit/gcp-activity.json",
+            "this looks like GCP Cloud Audit Logs; use --provider gcp",
+        ),
+        (
+            "gcp",
+            "demo/audit/azure-activity.json",
+            "this looks like the Azure Activity Log; use --provider azure",
+        ),
+        (
+            "azure",
+            "demo/audit/cloudtrail-2026-11-24.json",
+            "this looks like AWS CloudTrail; use --provider aws",
+        ),
+    ] {
+        let path = crate::support::repo().join(file);
+        let r = netdrift(
+            &db,
+            &[
+                "audit",
+                "import",
+                "--provider",
+                provider,
+                &path.display().to_string(),
+            ],
+        );
+        assert_eq!(r.code, 2, "{provider} {file}: {}", r.stdout);
+        assert!(r.stderr.contains(hint), "{provider} {file}: {}", r.stderr);
+        assert!(
+            !r.stderr.contains("skipped"),
+            "no per-record noise: {}",
+            r.stderr
+        );
+        assert!(!db.exists(), "nothing stored, no database made");
+    }
+    // One malformed record among good ones: one warning line for it, not two.
+    let text = std::fs::read_to_string(crate::support::repo().join("demo/audit/gcp-activity.json"))
+        .unwrap();
+    let mut v = json(&text);
+    let list = if v.is_array() {
+        v.as_array_mut().unwrap()
+    } else {
+        v["entries"].as_array_mut().unwrap()
+    };
+    list.push(serde_json::json!({"insertId": "broken", "timestamp": "2026-11-24T10:00:00Z"}));
+    let f = dir.path().join("mixed.json");
+    std::fs::write(&f, serde_json::to_string(&v).unwrap()).unwrap();
+    let r = netdrift(
+        &db,
+        &[
+            "audit",
+            "import",
+            "--provider",
+            "gcp",
+            &f.display().to_string(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stderr.lines().filter(|l| l.contains("skipped")).count(),
+        1,
+        "{}",
+        r.stderr
+    );
+}

@@ -420,3 +420,115 @@ fn the_coverage_matrix_shows_every_scope_in_the_report_and_the_run_record() {
     assert_eq!(matrices, 2, "both demo runs record it");
     assert!(read_gcp, "day 2 read the GCP audit logs");
 }
+
+#[test]
+fn compliance_citations_are_of_the_items_own_cloud_and_ports() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    ok(
+        &demo.join("netdrift.db"),
+        &["demo", "--dir", &demo.display().to_string()],
+        1,
+    );
+    let text = std::fs::read_to_string(demo.join("reports/latest.ocsf.jsonl")).unwrap();
+    let mut cited = Vec::new();
+    for line in text.lines() {
+        let v = json(line);
+        let cloud = v["cloud"]["provider"].as_str().unwrap().to_string();
+        let bench = match cloud.as_str() {
+            "AWS" => "CIS AWS",
+            "GCP" => "CIS GCP",
+            "Azure" => "CIS Azure",
+            other => panic!("{other}"),
+        };
+        let title = v["finding_info"]["title"].as_str().unwrap().to_string();
+        let cis: Vec<String> = v["unmapped"]["netdrift"]["controls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_string())
+            .filter(|c| c.starts_with("CIS"))
+            .collect();
+        for c in &cis {
+            assert!(c.starts_with(bench), "{title} ({cloud}) cites {c}");
+        }
+        // PCI DSS, SOC 2 and NIST are cited whatever the cloud and port.
+        assert!(
+            v["unmapped"]["netdrift"]["controls"]
+                .to_string()
+                .contains("NIST SP 800-53 r5 CM-3"),
+            "{title}"
+        );
+        cited.push((title, cis));
+    }
+    let of = |needle: &str| -> Vec<Vec<String>> {
+        cited
+            .iter()
+            .filter(|(t, _)| t.contains(needle))
+            .map(|(_, c)| c.clone())
+            .collect()
+    };
+    // The NACL opened to the world on an admin port, the SSH group, GCP's deleted SSH deny.
+    assert_eq!(
+        of("acl-0a1b2c3d4e5f60001"),
+        vec![vec!["CIS AWS Foundations v3.0.0 5.1".to_string()]]
+    );
+    assert_eq!(
+        of("sg-0a1b2c3d4e5f60001"),
+        vec![vec!["CIS AWS Foundations v3.0.0 5.2".to_string()]]
+    );
+    assert_eq!(
+        of("firewalls/deny-ssh-internet"),
+        vec![vec!["CIS GCP Foundations v3.0.0 3.6".to_string()]]
+    );
+    // Widenings that open no SSH or RDP from the world cite no port control.
+    for quiet in [
+        "sg-0a1b2c3d4e5f60002",
+        "sg-0a1b2c3d4e5f60004",
+        "allow-node-exporter",
+        "allow-internal",
+    ] {
+        assert_eq!(of(quiet), vec![Vec::<String>::new()], "{quiet}");
+    }
+}
+
+#[test]
+fn each_item_shows_its_id_and_the_next_command_in_html_and_ocsf() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    ok(
+        &demo.join("netdrift.db"),
+        &["demo", "--dir", &demo.display().to_string()],
+        1,
+    );
+    let report = json(&std::fs::read_to_string(demo.join("reports/latest.json")).unwrap());
+    let html = std::fs::read_to_string(demo.join("reports/latest.html")).unwrap();
+    let ocsf = std::fs::read_to_string(demo.join("reports/latest.ocsf.jsonl")).unwrap();
+    for item in report["drift"].as_array().unwrap() {
+        let id = item["id"].as_str().unwrap();
+        assert!(
+            html.contains(&format!("id <code>{id}</code>")),
+            "{id} shown"
+        );
+        if item["exception"].is_null() && item["effect"] != "cosmetic" {
+            assert!(
+                html.contains(&format!("<code>netdrift revert {id}</code>")),
+                "{id}: revert"
+            );
+            assert!(
+                html.contains(&format!("<code>netdrift exception add {id} --by OWNER")),
+                "{id}: exception"
+            );
+        }
+    }
+    for line in ocsf.lines() {
+        let v = json(line);
+        let desc = v["remediation"]["desc"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{v}"));
+        assert!(
+            desc.contains("netdrift revert d-") || desc.starts_with("Covered by exception"),
+            "{desc}"
+        );
+    }
+}
