@@ -119,7 +119,7 @@ pub enum Command {
     /// The exact, minimal calls that restore one drift item's approved access.
     Revert(revert::Args),
     /// Write the drift report for stored runs, in the configured formats: HTML, Markdown, JSON,
-    /// CSV and OCSF (`[report] formats`; all five by default).
+    /// CSV, OCSF and ASFF (`[report] formats`; all six by default).
     Report(report::Args),
     /// Who changed, or tried to change, firewall state in a period, from the stored audit
     /// events: class, authentication, changes and failed attempts, flags ranked.

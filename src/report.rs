@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use netdrift_snapshots::Severity;
 
+pub mod asff;
 pub mod deliver;
 mod history;
 pub use history::{previous_items, run_items, trend};
@@ -500,6 +501,16 @@ pub fn write_formats(cfg: &Config, ctx: &Context<'_>, now: DateTime<Utc>) -> Res
             "html" => ("html", html::render(ctx)),
             "csv" => ("csv", spreadsheet::render(ctx.report)?),
             "ocsf" => ("ocsf.jsonl", ocsf::render(ctx.report)?),
+            "asff" => {
+                let (body, left_out) = asff::render(cfg, ctx.report);
+                if left_out > 0 {
+                    tracing::warn!(
+                        left_out,
+                        "ASFF: {left_out} GCP or Azure finding(s) left out: set [report] asff_account to the AWS account whose Security Hub takes them"
+                    );
+                }
+                ("asff.json", body)
+            }
             other => anyhow::bail!("unknown report format {other:?}"),
         };
         let path = dir.join(format!("netdrift-{stamp}{run}.{ext}"));

@@ -1,5 +1,5 @@
-//! `netdrift report`: write the drift report (HTML, Markdown, JSON, CSV, OCSF: the configured
-//! formats) for a period of stored runs, or for one run.
+//! `netdrift report`: write the drift report (HTML, Markdown, JSON, CSV, OCSF, ASFF: the
+//! configured formats) for a period of stored runs, or for one run.
 
 use std::path::PathBuf;
 
@@ -15,7 +15,7 @@ use super::{open_existing, parse_time, Outcome};
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Configuration: the report directory and formats (`html`, `markdown`, `json`, `csv`,
-    /// `ocsf`; all five when unset) and the settings.
+    /// `ocsf`, `asff`; all six when unset) and the settings.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Report directory [default: the configured one, else ./reports].

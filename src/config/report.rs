@@ -8,13 +8,18 @@ use serde::Deserialize;
 use netdrift_snapshots::Severity;
 
 /// Report formats, in the order they are written.
-pub const REPORT_FORMATS: &[&str] = &["html", "markdown", "json", "csv", "ocsf"];
+pub const REPORT_FORMATS: &[&str] = &["html", "markdown", "json", "csv", "ocsf", "asff"];
 
 #[derive(Debug, Clone)]
 pub struct ReportConfig {
     pub directory: PathBuf,
     pub formats: Vec<String>,
     pub webhook: Option<WebhookConfig>,
+    /// ASFF: the AWS account (12 digits) whose Security Hub takes the GCP and Azure findings;
+    /// without it they are left out of the ASFF file (AWS findings use their own account).
+    pub asff_account: Option<String>,
+    /// ASFF: the region of that Security Hub (default us-east-1).
+    pub asff_region: Option<String>,
 }
 
 /// Where and when to POST.
@@ -42,8 +47,10 @@ pub struct EvidenceConfig {
 pub(super) struct RawReport {
     /// Where reports are written (default `reports`, relative to the config file).
     directory: Option<String>,
-    /// Any of html, markdown, json, csv, ocsf (default all).
+    /// Any of html, markdown, json, csv, ocsf, asff (default all).
     formats: Option<Vec<String>>,
+    asff_account: Option<String>,
+    asff_region: Option<String>,
     /// Webhook URL (Slack-compatible); prefer `webhook_url_env`, the URL is a secret.
     webhook_url: Option<String>,
     /// Environment variable holding the webhook URL.
@@ -73,8 +80,28 @@ pub(super) fn report(
             directory: resolve("reports"),
             formats: all(),
             webhook: None,
+            asff_account: None,
+            asff_region: None,
         };
     };
+    if let Some(a) = &r.asff_account {
+        if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
+            problems.push(format!(
+                "report: field `asff_account`: {a:?} is not an AWS account id (12 digits)"
+            ));
+        }
+    }
+    if let Some(reg) = &r.asff_region {
+        if reg.trim().is_empty()
+            || !reg
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            problems.push(format!(
+                "report: field `asff_region`: {reg:?} is not an AWS region name (us-east-1)"
+            ));
+        }
+    }
     let formats: Vec<String> = r.formats.unwrap_or_else(all);
     for f in &formats {
         if !REPORT_FORMATS.contains(&f.as_str()) {
@@ -127,6 +154,8 @@ pub(super) fn report(
             ),
             backoff: std::time::Duration::from_secs(2),
         }),
+        asff_account: r.asff_account,
+        asff_region: r.asff_region,
     }
 }
 

@@ -530,7 +530,7 @@ fn report_help_names_every_format_it_writes() {
         &["report", "--help"],
     );
     assert_eq!(r.code, 0);
-    for f in ["HTML", "Markdown", "JSON", "CSV", "OCSF"] {
+    for f in ["HTML", "Markdown", "JSON", "CSV", "OCSF", "ASFF"] {
         assert!(r.stdout.contains(f), "{f}: {}", r.stdout);
     }
 }

@@ -532,3 +532,153 @@ fn each_item_shows_its_id_and_the_next_command_in_html_and_ocsf() {
         );
     }
 }
+
+/// Every attribute ASFF requires, with the constraints of the Security Hub API reference
+/// (`AwsSecurityFinding`): 12-digit account, Title ≤ 256, Description 1..=1024, Types
+/// `namespace/category[/classifier]`, RFC 3339 times, a severity label, resources with Type
+/// and Id, the product ARN of the importing account.
+fn check_asff(f: &serde_json::Value) {
+    for key in [
+        "SchemaVersion",
+        "Id",
+        "ProductArn",
+        "GeneratorId",
+        "AwsAccountId",
+        "Types",
+        "CreatedAt",
+        "UpdatedAt",
+        "Severity",
+        "Title",
+        "Description",
+        "Resources",
+    ] {
+        assert!(!f[key].is_null(), "{key} missing: {f}");
+    }
+    assert_eq!(f["SchemaVersion"], "2018-10-08");
+    let account = f["AwsAccountId"].as_str().unwrap();
+    assert!(
+        account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()),
+        "{account}"
+    );
+    let arn = f["ProductArn"].as_str().unwrap();
+    let region = arn.split(':').nth(3).unwrap();
+    assert_eq!(
+        arn,
+        format!("arn:aws:securityhub:{region}:{account}:product/{account}/default")
+    );
+    assert!(f["Title"].as_str().unwrap().chars().count() <= 256);
+    let d = f["Description"].as_str().unwrap().chars().count();
+    assert!((1..=1024).contains(&d), "{d}");
+    for t in f["Types"].as_array().unwrap() {
+        let parts = t.as_str().unwrap().split('/').count();
+        assert!((2..=3).contains(&parts), "{t}");
+    }
+    for t in ["CreatedAt", "UpdatedAt"] {
+        chrono::DateTime::parse_from_rfc3339(f[t].as_str().unwrap()).unwrap();
+    }
+    assert!(["INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
+        .contains(&f["Severity"]["Label"].as_str().unwrap()));
+    for r in f["Resources"].as_array().unwrap() {
+        assert!(r["Type"].is_string() && r["Id"].is_string(), "{r}");
+    }
+    if let Some(t) = f["Remediation"]["Recommendation"]["Text"].as_str() {
+        assert!(t.chars().count() <= 512);
+    }
+}
+
+#[test]
+fn asff_findings_carry_every_required_attribute_and_the_resource_arn() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let db = demo.join("netdrift.db");
+    let r = ok(&db, &["demo", "--dir", &demo.display().to_string()], 1);
+    let report = json(&std::fs::read_to_string(demo.join("reports/latest.json")).unwrap());
+    let drift = report["drift"].as_array().unwrap();
+    let aws_items = drift.iter().filter(|i| i["provider"] == "aws").count();
+    // Without asff_account, only AWS findings have an account to go to; the rest is said.
+    let doc = json(&std::fs::read_to_string(demo.join("reports/latest.asff.json")).unwrap());
+    let findings = doc["Findings"].as_array().unwrap();
+    findings.iter().for_each(check_asff);
+    let items: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| {
+            f["GeneratorId"]
+                .as_str()
+                .unwrap()
+                .starts_with("netdrift/drift/")
+        })
+        .collect();
+    assert_eq!(items.len(), aws_items);
+    assert!(
+        r.stderr.contains("left out: set [report] asff_account"),
+        "{}",
+        r.stderr
+    );
+    let sg = items
+        .iter()
+        .find(|f| f["Resources"][0]["Type"] == "AwsEc2SecurityGroup")
+        .unwrap();
+    let arn = sg["Resources"][0]["Id"].as_str().unwrap();
+    assert!(
+        arn.starts_with("arn:aws:ec2:us-east-1:111122223333:security-group/sg-"),
+        "{arn}"
+    );
+    assert!(sg["Remediation"]["Recommendation"]["Text"]
+        .as_str()
+        .unwrap()
+        .contains("netdrift revert d-"));
+    let acl = items
+        .iter()
+        .find(|f| f["Resources"][0]["Type"] == "AwsEc2NetworkAcl")
+        .unwrap();
+    assert!(acl["Resources"][0]["Id"]
+        .as_str()
+        .unwrap()
+        .contains(":network-acl/acl-"));
+    // With the collecting account configured, every item and finding goes, to that account.
+    let cfg = dir.path().join("asff.toml");
+    let out = dir.path().join("asff-out");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[report]\ndirectory = \"{}\"\nformats = [\"asff\"]\nasff_account = \"999999999999\"\nasff_region = \"eu-west-1\"\n",
+            out.display()
+        ),
+    )
+    .unwrap();
+    let r = netdrift(&db, &["report", "--config", &cfg.display().to_string()]);
+    assert!(r.code == 0 || r.code == 1, "{}\n{}", r.stdout, r.stderr);
+    let doc = json(&std::fs::read_to_string(out.join("latest.asff.json")).unwrap());
+    let findings = doc["Findings"].as_array().unwrap();
+    findings.iter().for_each(check_asff);
+    let items = findings
+        .iter()
+        .filter(|f| {
+            f["GeneratorId"]
+                .as_str()
+                .unwrap()
+                .starts_with("netdrift/drift/")
+        })
+        .count();
+    assert_eq!(items, drift.len());
+    let gcp = findings
+        .iter()
+        .find(|f| f["ProductFields"]["netdrift/provider"] == "gcp")
+        .unwrap();
+    assert_eq!(gcp["AwsAccountId"], "999999999999");
+    assert!(gcp["ProductArn"]
+        .as_str()
+        .unwrap()
+        .starts_with("arn:aws:securityhub:eu-west-1:999999999999:"));
+    assert_eq!(gcp["Resources"][0]["Type"], "Other");
+    // A bad account id is a configuration error naming the field.
+    std::fs::write(&cfg, "[report]\nasff_account = \"12345\"\n").unwrap();
+    let r = netdrift(&db, &["report", "--config", &cfg.display().to_string()]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("field `asff_account`: \"12345\" is not an AWS account id"),
+        "{}",
+        r.stderr
+    );
+}
