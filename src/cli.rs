@@ -330,6 +330,17 @@ pub fn main() -> ExitCode {
 /// One line for an error: each cause once (a cause whose text its parent already quotes is not
 /// repeated), secrets redacted, control characters escaped.
 pub fn error_line(e: &anyhow::Error) -> String {
+    // Every problem of a configuration on its own line (each still escaped for the terminal).
+    if let Some(c) = e.downcast_ref::<crate::config::ConfigErrors>() {
+        let mut out =
+            crate::text::terminal(&format!("{}: {} problem(s):", c.file, c.problems.len()))
+                .into_owned();
+        for p in &c.problems {
+            out += "\n  - ";
+            out += &crate::text::terminal(&crate::text::redact(p));
+        }
+        return out;
+    }
     let mut parts: Vec<String> = Vec::new();
     for cause in e.chain() {
         let text = cause.to_string();

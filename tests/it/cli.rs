@@ -606,3 +606,49 @@ fn audit_import_of_another_clouds_file_names_the_provider_and_warns_once_per_rec
         r.stderr
     );
 }
+
+#[test]
+fn a_configuration_error_lists_each_problem_on_its_own_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(
+        &cfg,
+        "[watch]\ninterval_seconds = 0\n\n[report]\nasff_account = \"1\"\n",
+    )
+    .unwrap();
+    let r = netdrift(
+        &dir.path().join("x.db"),
+        &["config", "check", &cfg.display().to_string()],
+    );
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert!(
+        lines[0].ends_with("bad.toml: 2 problem(s):"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("  - line 1: watch: field `interval_seconds`")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("  - line 4: report: field `asff_account`")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("\\n"),
+        "no escaped newline: {}",
+        r.stderr
+    );
+    let r = netdrift(
+        &dir.path().join("x.db"),
+        &["config", "check", "/nonexistent.toml"],
+    );
+    assert_eq!(r.stderr.trim(), "netdrift: error: /nonexistent.toml: 1 problem(s):\n  - cannot read: No such file or directory (os error 2)");
+}
