@@ -375,28 +375,8 @@ pub fn reconcile_once(
             "coverage_matrix": matrix,
         }),
         snapshot_ids,
-        items: report
-            .drift
-            .iter()
-            .map(|i| {
-                (
-                    i.id.clone(),
-                    i.scope.to_string(),
-                    i.severity.as_str().to_string(),
-                    serde_json::to_value(i).expect("serializes"),
-                )
-            })
-            .collect(),
-        coverage: report
-            .coverage
-            .iter()
-            .map(|c| {
-                (
-                    c.subject.as_str().to_string(),
-                    serde_json::to_value(c).expect("serializes"),
-                )
-            })
-            .collect(),
+        items: crate::report::record_items(&report),
+        coverage: crate::report::record_coverage(&report),
     };
     let run_id = store.record_run(&record)?;
     let report_files = if opts.write_report {

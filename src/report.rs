@@ -83,6 +83,36 @@ pub fn next_commands(i: &DriftItem) -> Vec<String> {
     ]
 }
 
+/// A report's drift items as a run record stores them: (id, scope, severity, the item).
+pub fn record_items(report: &DriftReport) -> Vec<(String, String, String, serde_json::Value)> {
+    report
+        .drift
+        .iter()
+        .map(|i| {
+            (
+                i.id.clone(),
+                i.scope.to_string(),
+                i.severity.as_str().to_string(),
+                serde_json::to_value(i).expect("serializes"),
+            )
+        })
+        .collect()
+}
+
+/// A report's coverage findings as a run record stores them: (subject, the finding).
+pub fn record_coverage(report: &DriftReport) -> Vec<(String, serde_json::Value)> {
+    report
+        .coverage
+        .iter()
+        .map(|c| {
+            (
+                c.subject.as_str().to_string(),
+                serde_json::to_value(c).expect("serializes"),
+            )
+        })
+        .collect()
+}
+
 pub fn headline(i: &DriftItem) -> String {
     let what: Vec<String> = i
         .newly_allowed

@@ -434,27 +434,7 @@ fn run_record(
             "coverage_findings": report.coverage.len(),
         }),
         snapshot_ids: snapshot_ids.to_vec(),
-        items: report
-            .drift
-            .iter()
-            .map(|i| {
-                (
-                    i.id.clone(),
-                    i.scope.to_string(),
-                    i.severity.as_str().to_string(),
-                    serde_json::to_value(i).expect("serializes"),
-                )
-            })
-            .collect(),
-        coverage: report
-            .coverage
-            .iter()
-            .map(|c| {
-                (
-                    c.subject.as_str().to_string(),
-                    serde_json::to_value(c).expect("serializes"),
-                )
-            })
-            .collect(),
+        items: crate::report::record_items(report),
+        coverage: crate::report::record_coverage(report),
     }
 }

@@ -897,21 +897,6 @@ fn azure_an_activity_log_kept_only_90_days_is_a_finding_with_what_was_read() {
     assert_eq!(logging(SUB_B), Some(json!("not-exported")), "{matrix}");
 }
 
-fn watch_at(db: &Path, cfg: &Path, now: &str) -> crate::support::Run {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_netdrift"))
-        .args(["watch", "--once", "--config", &cfg.display().to_string()])
-        .env("NETDRIFT_DB", db)
-        .env("NETDRIFT_FIXED_NOW", now)
-        .env("NETDRIFT_TEST_AZURE_TOKEN", TOKEN)
-        .output()
-        .unwrap();
-    crate::support::Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-    }
-}
-
 #[test]
 fn azure_watch_re_reads_only_the_nsg_a_rule_write_names() {
     let dir = tempfile::tempdir().unwrap();
@@ -926,7 +911,12 @@ fn azure_watch_re_reads_only_the_nsg_a_rule_write_names() {
         ],
         0,
     );
-    let r = watch_at(&db, &cfg, "2026-11-24T18:00:00Z");
+    let r = crate::support::watch_at(
+        &db,
+        &cfg,
+        "2026-11-24T18:00:00Z",
+        &[("NETDRIFT_TEST_AZURE_TOKEN", TOKEN)],
+    );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
         r.stdout
@@ -951,7 +941,12 @@ fn azure_watch_re_reads_only_the_nsg_a_rule_write_names() {
             .count()
     };
     let before = lists();
-    let r = watch_at(&db, &cfg, "2026-11-24T19:20:00Z");
+    let r = crate::support::watch_at(
+        &db,
+        &cfg,
+        "2026-11-24T19:20:00Z",
+        &[("NETDRIFT_TEST_AZURE_TOKEN", TOKEN)],
+    );
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     let nsg = format!("/subscriptions/{SUB_A}/resourcegroups/prod-rg/providers/microsoft.network/networksecuritygroups/app-nsg");
     assert!(r.stdout.contains(&format!("re-read {nsg}")), "{}", r.stdout);
@@ -967,6 +962,11 @@ fn azure_watch_re_reads_only_the_nsg_a_rule_write_names() {
         r.stdout
     );
     // The same events read again (the overlap) re-read nothing.
-    let r = watch_at(&db, &cfg, "2026-11-24T19:25:00Z");
+    let r = crate::support::watch_at(
+        &db,
+        &cfg,
+        "2026-11-24T19:25:00Z",
+        &[("NETDRIFT_TEST_AZURE_TOKEN", TOKEN)],
+    );
     assert!(r.stdout.contains("nothing re-read"), "{}", r.stdout);
 }

@@ -953,20 +953,6 @@ fn gcp_revert_apply_patches_the_rule_back_through_compute() {
     assert_eq!(after["drift"], json!([]));
 }
 
-fn watch_at(db: &Path, cfg: &Path, now: &str) -> crate::support::Run {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_netdrift"))
-        .args(["watch", "--once", "--config", &cfg.display().to_string()])
-        .env("NETDRIFT_DB", db)
-        .env("NETDRIFT_FIXED_NOW", now)
-        .output()
-        .unwrap();
-    crate::support::Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-    }
-}
-
 #[test]
 fn gcp_watch_re_reads_the_named_rule_and_a_policy_change_re_collects_the_project() {
     let dir = tempfile::tempdir().unwrap();
@@ -981,7 +967,7 @@ fn gcp_watch_re_reads_the_named_rule_and_a_policy_change_re_collects_the_project
         ],
         0,
     );
-    let r = watch_at(&db, &cfg, "2026-11-24T09:00:00Z");
+    let r = crate::support::watch_at(&db, &cfg, "2026-11-24T09:00:00Z", &[]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     // bob, through the deployer service account, opens allow-web to the world at 11:00.
     {
@@ -1016,7 +1002,7 @@ fn gcp_watch_re_reads_the_named_rule_and_a_policy_change_re_collects_the_project
             .count()
     };
     let before = lists();
-    let r = watch_at(&db, &cfg, "2026-11-24T11:30:00Z");
+    let r = crate::support::watch_at(&db, &cfg, "2026-11-24T11:30:00Z", &[]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     assert!(
         r.stdout.contains("watched gcp:acme-prod: 1 event(s), re-read projects/acme-prod/global/firewalls/allow-web"),
@@ -1044,7 +1030,7 @@ fn gcp_watch_re_reads_the_named_rule_and_a_policy_change_re_collects_the_project
         );
         s.entries.push(add);
     }
-    let r = watch_at(&db, &cfg, "2026-11-24T12:30:00Z");
+    let r = crate::support::watch_at(&db, &cfg, "2026-11-24T12:30:00Z", &[]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     assert!(
         r.stdout.contains("watched gcp:acme-prod: 1 event(s), re-collected whole (v1.compute.firewallPolicies.addRule"),

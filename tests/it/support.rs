@@ -295,3 +295,21 @@ pub fn webhook_server(statuses: Vec<u16>) -> (String, Arc<Mutex<Vec<String>>>) {
     });
     (url, seen)
 }
+
+/// One `netdrift watch --once` tick at a fixed time (`NETDRIFT_FIXED_NOW`), with extra
+/// environment (the GCP and Azure fakes' tests).
+#[cfg(any(feature = "gcp", feature = "azure"))]
+pub fn watch_at(db: &Path, cfg: &Path, now: &str, env: &[(&str, &str)]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_netdrift"))
+        .args(["watch", "--once", "--config", &cfg.display().to_string()])
+        .env("NETDRIFT_DB", db)
+        .env("NETDRIFT_FIXED_NOW", now)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
+}

@@ -173,19 +173,7 @@ pub async fn collect(
                 .push(logging_check(&c.scope, &activity, settings));
             match activity {
                 Ok(records) => {
-                    for rec in records {
-                        match netdrift_provider_file::audit::azure::parse_event(&rec) {
-                            Ok(Some(ev)) => {
-                                if !out.events.iter().any(|e| e.event_id == ev.event_id) {
-                                    out.events.push(ev);
-                                }
-                            }
-                            Ok(None) => {}
-                            Err(why) => {
-                                tracing::warn!(%why, "skipping an unreadable Activity Log record")
-                            }
-                        }
-                    }
+                    merge_records(&mut out.events, records);
                     out.windows.push(netdrift_provider_api::AuditWindow {
                         account: c.scope.account().to_string(),
                         start,
@@ -262,5 +250,24 @@ fn logging_check(
             )],
             problem: Some(p),
         },
+    }
+}
+
+/// Parse Activity Log records into `into`, once per event id; an unreadable record is skipped
+/// with a warning.
+pub(crate) fn merge_records(
+    into: &mut Vec<netdrift_snapshots::AuditEvent>,
+    records: Vec<serde_json::Value>,
+) {
+    for rec in records {
+        match netdrift_provider_file::audit::azure::parse_event(&rec) {
+            Ok(Some(ev)) => {
+                if !into.iter().any(|e| e.event_id == ev.event_id) {
+                    into.push(ev);
+                }
+            }
+            Ok(None) => {}
+            Err(why) => tracing::warn!(%why, "skipping an unreadable Activity Log record"),
+        }
     }
 }

@@ -93,19 +93,7 @@ pub(crate) async fn watch(src: &AzureSource, ctx: &WatchContext<'_>) -> WatchOut
             ),
             Ok(records) => {
                 let mut events: Vec<AuditEvent> = Vec::new();
-                for rec in records {
-                    match netdrift_provider_file::audit::azure::parse_event(&rec) {
-                        Ok(Some(ev)) => {
-                            if !events.iter().any(|e| e.event_id == ev.event_id) {
-                                events.push(ev);
-                            }
-                        }
-                        Ok(None) => {}
-                        Err(why) => {
-                            tracing::warn!(%why, "skipping an unreadable Activity Log record")
-                        }
-                    }
-                }
+                crate::merge_records(&mut events, records);
                 Watched::read(
                     scope.clone(),
                     AuditWindow {
