@@ -595,25 +595,48 @@ fn asff_findings_carry_every_required_attribute_and_the_resource_arn() {
     let report = json(&std::fs::read_to_string(demo.join("reports/latest.json")).unwrap());
     let drift = report["drift"].as_array().unwrap();
     let aws_items = drift.iter().filter(|i| i["provider"] == "aws").count();
-    // Without asff_account, only AWS findings have an account to go to; the rest is said.
+    // The demo names the collecting account: every item and finding is in its ASFF file.
+    assert!(!r.stderr.contains("left out"), "{}", r.stderr);
     let doc = json(&std::fs::read_to_string(demo.join("reports/latest.asff.json")).unwrap());
     let findings = doc["Findings"].as_array().unwrap();
     findings.iter().for_each(check_asff);
-    let items: Vec<&serde_json::Value> = findings
-        .iter()
-        .filter(|f| {
-            f["GeneratorId"]
-                .as_str()
-                .unwrap()
-                .starts_with("netdrift/drift/")
-        })
-        .collect();
-    assert_eq!(items.len(), aws_items);
+    let is_item = |f: &&serde_json::Value| {
+        f["GeneratorId"]
+            .as_str()
+            .unwrap()
+            .starts_with("netdrift/drift/")
+    };
+    let items: Vec<&serde_json::Value> = findings.iter().filter(is_item).collect();
+    assert_eq!(items.len(), drift.len());
+    // Without asff_account, only AWS findings have an account to go to; the rest is said.
+    let cfg = dir.path().join("aws-only.toml");
+    let only = dir.path().join("aws-only");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[report]\ndirectory = \"{}\"\nformats = [\"asff\"]\n",
+            only.display()
+        ),
+    )
+    .unwrap();
+    let r2 = netdrift(&db, &["report", "--config", &cfg.display().to_string()]);
     assert!(
-        r.stderr.contains("left out: set [report] asff_account"),
+        r2.stderr.contains("left out: set [report] asff_account"),
         "{}",
-        r.stderr
+        r2.stderr
     );
+    let doc2 = json(&std::fs::read_to_string(only.join("latest.asff.json")).unwrap());
+    let only_items: Vec<&serde_json::Value> = doc2["Findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(is_item)
+        .collect();
+    only_items.iter().for_each(|f| check_asff(f));
+    assert_eq!(only_items.len(), aws_items);
+    assert!(only_items
+        .iter()
+        .all(|f| f["ProductFields"]["netdrift/provider"] == "aws"));
     let sg = items
         .iter()
         .find(|f| f["Resources"][0]["Type"] == "AwsEc2SecurityGroup")
