@@ -14,7 +14,9 @@ use netdrift_snapshots::Severity;
 pub mod asff;
 pub mod deliver;
 mod history;
-pub use history::{previous_items, run_items, trend};
+mod next;
+pub use history::{previous_items, record_coverage, record_items, run_items, trend};
+pub use next::next_commands;
 pub mod html;
 pub mod matrix;
 mod write;
@@ -61,58 +63,6 @@ pub fn md(text: &str) -> String {
 }
 
 /// One line: what opened, where.
-/// What to run next for a drift item, as the reports suggest it: the revert (which prints the
-/// minimal calls back to the approved access, or why none can be given), an exception, or the
-/// approval of the new state. Nothing for an item an exception already covers.
-pub fn next_commands(i: &DriftItem) -> Vec<String> {
-    use crate::revert::sh;
-    if i.exception.is_some() || i.effect == netdrift_snapshots::Effect::Cosmetic {
-        return Vec::new();
-    }
-    vec![
-        format!("netdrift revert {}", sh(&i.id)),
-        format!(
-            "netdrift exception add {} --by OWNER --reason WHY --expires YYYY-MM-DD",
-            sh(&i.id)
-        ),
-        format!(
-            "netdrift baseline approve --scope {} --resource {} --by YOU --reason WHY",
-            sh(i.scope.as_str()),
-            sh(&i.resource)
-        ),
-    ]
-}
-
-/// A report's drift items as a run record stores them: (id, scope, severity, the item).
-pub fn record_items(report: &DriftReport) -> Vec<(String, String, String, serde_json::Value)> {
-    report
-        .drift
-        .iter()
-        .map(|i| {
-            (
-                i.id.clone(),
-                i.scope.to_string(),
-                i.severity.as_str().to_string(),
-                serde_json::to_value(i).expect("serializes"),
-            )
-        })
-        .collect()
-}
-
-/// A report's coverage findings as a run record stores them: (subject, the finding).
-pub fn record_coverage(report: &DriftReport) -> Vec<(String, serde_json::Value)> {
-    report
-        .coverage
-        .iter()
-        .map(|c| {
-            (
-                c.subject.as_str().to_string(),
-                serde_json::to_value(c).expect("serializes"),
-            )
-        })
-        .collect()
-}
-
 pub fn headline(i: &DriftItem) -> String {
     let what: Vec<String> = i
         .newly_allowed

@@ -88,7 +88,10 @@ pub fn watch_once(
         ScopeKey::parse(scope)
             .map_err(|e| StoreError::Backend(e.into()))
             .and_then(|k| store.known_resources(&k))
-            .unwrap_or_default()
+            .unwrap_or_else(|e| {
+                tracing::warn!(scope, error = %format!("{e:#}"), "cannot read the stored snapshot; a whole-scope re-read reads every rule id afresh");
+                Vec::new()
+            })
     };
     let ctx = WatchContext {
         now,

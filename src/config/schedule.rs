@@ -309,3 +309,38 @@ pub(super) fn watch(r: RawWatch, problems: &mut Vec<String>) -> WatchConfig {
         overlap: chrono::Duration::seconds(overlap.min(86_400) as i64),
     }
 }
+
+#[cfg(test)]
+mod watch_tests {
+    #[test]
+    fn watch_is_off_unless_configured_and_its_fields_are_checked() {
+        let parse = |t: &str| crate::config::Config::parse(t, std::path::Path::new("."), "t.toml");
+        assert!(parse("").unwrap().watch.is_none());
+        let w = parse("[watch]\n").unwrap().watch.unwrap();
+        assert_eq!(w.interval.as_secs(), 300);
+        assert_eq!(w.overlap.num_seconds(), 900);
+        let w = parse("[watch]\ninterval_seconds = 60\noverlap_seconds = 0\n")
+            .unwrap()
+            .watch
+            .unwrap();
+        assert_eq!((w.interval.as_secs(), w.overlap.num_seconds()), (60, 0));
+        let rows = [
+            (
+                "interval_seconds = 0",
+                "line 1: watch: field `interval_seconds`: 0 is out of range",
+            ),
+            (
+                "overlap_seconds = 90000",
+                "line 1: watch: field `overlap_seconds`: 90000 is out of range",
+            ),
+            ("interval = 5", "line 1: [watch]: unknown field `interval`"),
+        ];
+        for (body, want) in rows {
+            let e = parse(&format!("[watch]\n{body}\n")).unwrap_err();
+            assert!(
+                e.problems.iter().any(|p| p.starts_with(want)),
+                "{body}: {e}"
+            );
+        }
+    }
+}

@@ -70,24 +70,34 @@ pub fn deliver(
         .iter()
         .filter(|c| !before.contains(&c.id))
         .collect();
-    let mut resolved = Vec::new();
-    for d in store.open_deliveries()? {
-        let still = items.iter().any(|i| {
-            i.is_unapproved()
-                && i.scope.as_str() == d.scope
-                && i.resource == d.resource
-                && i.direction.as_str() == d.direction
-        });
-        if d.kind == "drift" && !still && covered(&d) {
-            let by = reverted_by(store, &d, now)?;
-            resolved.push(DeliveryRow {
-                resolved_at: Some(now),
-                resolved_run: Some(run_id),
-                resolved_by: by,
-                ..d
-            });
-        }
-    }
+    let gone: Vec<DeliveryRow> = store
+        .open_deliveries()?
+        .into_iter()
+        .filter(|d| {
+            d.kind == "drift"
+                && covered(d)
+                && !items.iter().any(|i| {
+                    i.is_unapproved()
+                        && i.scope.as_str() == d.scope
+                        && i.resource == d.resource
+                        && i.direction.as_str() == d.direction
+                })
+        })
+        .collect();
+    // The stored events since the oldest of them, read once for all.
+    let events = match gone.iter().map(|d| d.delivered_at).min() {
+        Some(t) => store.events_between(t - chrono::Duration::seconds(REVERT_SLACK), now)?,
+        None => Vec::new(),
+    };
+    let resolved: Vec<DeliveryRow> = gone
+        .into_iter()
+        .map(|d| DeliveryRow {
+            resolved_at: Some(now),
+            resolved_run: Some(run_id),
+            resolved_by: reverted_by(&events, &d),
+            ..d
+        })
+        .collect();
     if new.is_empty() && coverage.is_empty() && resolved.is_empty() {
         return Ok(Delivered::default());
     }
@@ -158,21 +168,24 @@ pub fn deliver(
     }
 }
 
+/// A minute before the delivery counts: the re-read and the message are not one instant.
+const REVERT_SLACK: i64 = 60;
+
 /// Who made the last change to the resource since it was delivered, when the stored audit
-/// events name one. A minute before the delivery counts (the re-read and the message are not
-/// one instant); an AWS `Authorize*` only adds access, so it is never the revert.
-fn reverted_by(store: &dyn Store, d: &DeliveryRow, now: DateTime<Utc>) -> Result<Option<String>> {
-    let events = store.events_between(d.delivered_at - chrono::Duration::seconds(60), now)?;
-    Ok(events
+/// events name one; an AWS `Authorize*` only adds access, so it is never the revert.
+fn reverted_by(events: &[netdrift_snapshots::AuditEvent], d: &DeliveryRow) -> Option<String> {
+    let since = d.delivered_at - chrono::Duration::seconds(REVERT_SLACK);
+    events
         .iter()
         .rev()
+        .filter(|e| e.event_time >= since)
         .filter(|e| e.succeeded && e.catalogued && !e.event_name.starts_with("Authorize"))
         .find(|e| {
             e.resources
                 .iter()
                 .any(|r| r.eq_ignore_ascii_case(&d.resource))
         })
-        .and_then(|e| e.actor.principal.clone()))
+        .and_then(|e| e.actor.principal.clone())
 }
 
 /// One line per drift item: severity, where, what, who.

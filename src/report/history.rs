@@ -4,7 +4,7 @@
 use anyhow::{Context as _, Result};
 
 use super::TrendPoint;
-use crate::findings::DriftItem;
+use crate::findings::{DriftItem, DriftReport};
 use crate::store::Store;
 
 /// Open exposure of the last `n` runs up to and including `run_id`, oldest first.
@@ -39,4 +39,34 @@ pub fn previous_items(store: &dyn Store, run_id: i64) -> Result<Option<Vec<Drift
         Some(prev) => Ok(Some(run_items(store, prev.id)?)),
         None => Ok(None),
     }
+}
+
+/// A report's drift items as a run record stores them: (id, scope, severity, the item).
+pub fn record_items(report: &DriftReport) -> Vec<(String, String, String, serde_json::Value)> {
+    report
+        .drift
+        .iter()
+        .map(|i| {
+            (
+                i.id.clone(),
+                i.scope.to_string(),
+                i.severity.as_str().to_string(),
+                serde_json::to_value(i).expect("serializes"),
+            )
+        })
+        .collect()
+}
+
+/// A report's coverage findings as a run record stores them: (subject, the finding).
+pub fn record_coverage(report: &DriftReport) -> Vec<(String, serde_json::Value)> {
+    report
+        .coverage
+        .iter()
+        .map(|c| {
+            (
+                c.subject.as_str().to_string(),
+                serde_json::to_value(c).expect("serializes"),
+            )
+        })
+        .collect()
 }

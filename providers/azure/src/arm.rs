@@ -268,6 +268,14 @@ impl Arm {
         Ok(out)
     }
 
+    /// The source's subscriptions: the configured ones, else every one the identity sees.
+    pub(crate) async fn subscriptions_of(&self, src: &AzureSource) -> Result<Vec<String>, Problem> {
+        match &src.subscriptions {
+            Some(s) => Ok(s.clone()),
+            None => self.subscriptions().await,
+        }
+    }
+
     pub(crate) async fn subscriptions(&self) -> Result<Vec<String>, Problem> {
         let mut url = self
             .endpoint

@@ -129,15 +129,12 @@ pub async fn collect(
             return out;
         }
     };
-    let subscriptions = match &src.subscriptions {
-        Some(s) => s.clone(),
-        None => match arm.subscriptions().await {
-            Ok(s) => s,
-            Err(p) => {
-                out.problems.push(p);
-                return out;
-            }
-        },
+    let subscriptions = match arm.subscriptions_of(src).await {
+        Ok(s) => s,
+        Err(p) => {
+            out.problems.push(p);
+            return out;
+        }
     };
     // Subscriptions, at most `concurrency` at a time, each within the scope timeout; a task
     // that panics or times out is a failed subscription.

@@ -64,15 +64,12 @@ pub(crate) async fn watch(src: &AzureSource, ctx: &WatchContext<'_>) -> WatchOut
             return out;
         }
     };
-    let subscriptions = match &src.subscriptions {
-        Some(s) => s.clone(),
-        None => match arm.subscriptions().await {
-            Ok(s) => s,
-            Err(p) => {
-                out.problems.push(p);
-                return out;
-            }
-        },
+    let subscriptions = match arm.subscriptions_of(src).await {
+        Ok(s) => s,
+        Err(p) => {
+            out.problems.push(p);
+            return out;
+        }
     };
     for sub in subscriptions {
         if ctx.shutdown.is_triggered() {
