@@ -23,14 +23,16 @@ mod revert;
 mod run;
 mod show;
 mod snapshots;
+mod table;
 mod watch;
+
+pub use table::{fitted, output_width, table, Fit};
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
-use chrono::{DateTime, NaiveDate, Utc};
+use anyhow::Result;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::paths::{db_origin, default_db};
@@ -155,6 +157,22 @@ pub enum Format {
     Markdown,
 }
 
+/// `--format` of a command that reports what it did: lines for a person, or one JSON document
+/// on standard output (warnings stay on standard error).
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+/// Print one pretty JSON document.
+pub fn print_json(v: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).expect("a JSON value serializes")
+    );
+}
+
 /// How a command ended (mapped to the documented exit status).
 pub enum Outcome {
     Ok,
@@ -162,6 +180,9 @@ pub enum Outcome {
     Coverage,
     /// A check failed (`evidence verify`): exit 1.
     Invalid,
+    /// The job could not be done, and the command has already said why on standard output
+    /// (`config check --format json`): exit 2.
+    Error,
 }
 
 /// Open (creating if needed) the database a writing command fills.
@@ -177,16 +198,7 @@ pub fn open_existing(db: &Option<PathBuf>) -> Result<SqliteStore> {
     SqliteStore::open_existing(&path, db_origin(db))
 }
 
-/// Parse `2026-11-26`, or a full RFC 3339 time.
-pub fn parse_time(s: &str) -> Result<DateTime<Utc>> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| {
-        format!("{s:?} is neither a date (2026-11-26) nor an RFC 3339 time (2026-11-26T02:00:00Z)")
-    })?;
-    Ok(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
-}
+pub use crate::clock::parse_time;
 
 /// Logging to stderr at `level` (`NETDRIFT_LOG` overrides it). The scheduler's own bookkeeping
 /// ("Uninited", "Job creator created") stays out of the journal unless asked for with
@@ -214,46 +226,6 @@ pub fn init_logging(level: &str, color: ColorChoice) {
         .with_ansi(ansi)
         .with_target(false)
         .try_init();
-}
-
-/// Pad a table for a terminal. Cells are untrusted text: control characters are escaped.
-pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            r.iter()
-                .map(|c| crate::text::terminal(c).into_owned())
-                .collect()
-        })
-        .collect();
-    let rows = &rows[..];
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
-    for r in rows {
-        for (i, c) in r.iter().enumerate() {
-            widths[i] = widths[i].max(c.chars().count().min(80));
-        }
-    }
-    let line = |cells: Vec<String>| {
-        cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let c: String = c.chars().take(80).collect();
-                if i + 1 == cells.len() {
-                    c
-                } else {
-                    format!("{c:<w$}", w = widths[i])
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("  ")
-    };
-    let mut out = line(headers.iter().map(|h| h.to_string()).collect()) + "\n";
-    for r in rows {
-        out += &line(r.clone());
-        out.push('\n');
-    }
-    out
 }
 
 /// A reader that closes the pipe early (`netdrift drift | head -1`) ends the program quietly
@@ -320,6 +292,7 @@ pub fn main() -> ExitCode {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Drift | Outcome::Invalid) => ExitCode::from(1),
         Ok(Outcome::Coverage) => ExitCode::from(3),
+        Ok(Outcome::Error) => ExitCode::from(2),
         Err(e) => {
             eprintln!("netdrift: error: {}", error_line(&e));
             ExitCode::from(2)

@@ -22,3 +22,15 @@ pub fn fixed() -> Result<Option<DateTime<Utc>>, String> {
 pub fn now() -> DateTime<Utc> {
     fixed().ok().flatten().unwrap_or_else(Utc::now)
 }
+
+/// Parse `2026-11-26` (midnight UTC), or a full RFC 3339 time.
+pub fn parse_time(s: &str) -> anyhow::Result<DateTime<Utc>> {
+    use anyhow::Context as _;
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| {
+        format!("{s:?} is neither a date (2026-11-26) nor an RFC 3339 time (2026-11-26T02:00:00Z)")
+    })?;
+    Ok(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+}

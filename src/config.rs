@@ -3,6 +3,8 @@
 //! `netdrift.example.toml` are the reference documentation.
 
 mod attribution;
+mod checker;
+mod exceptions;
 mod redact;
 mod report;
 mod schedule;
@@ -13,8 +15,13 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use checker::Checker;
+
 pub use attribution::{AttributionConfig, DriftSettings};
-pub use report::{EvidenceConfig, ReportConfig, WebhookConfig, REPORT_FORMATS};
+pub use exceptions::{Candidate, ExceptionPattern};
+pub use report::{
+    EvidenceConfig, ReportConfig, RouteFilter, WebhookConfig, DEFAULT_ROUTE, REPORT_FORMATS,
+};
 pub use schedule::{ChangeWindow, Schedule, ScheduleConfig, WatchConfig, Zone};
 pub use sources::{AuditConfig, SourceConfig, SourceKind};
 
@@ -38,6 +45,10 @@ pub struct Config {
     pub attribution: AttributionConfig,
     pub change_windows: Vec<ChangeWindow>,
     pub change_records: Vec<PathBuf>,
+    /// Files the configuration names (dumps, audit logs, change records, the signing key) that
+    /// do not exist or cannot be read, each with its line. `config check` fails on them; a run
+    /// goes on (a source's unreadable dump is its scope's coverage finding).
+    pub unreadable_files: Vec<String>,
     /// Terraform state files (`[[iac]] terraform_state`).
     pub iac: Vec<PathBuf>,
     /// How many scopes are collected at once.
@@ -74,6 +85,9 @@ struct RawConfig {
     change_records: Vec<String>,
     #[serde(default)]
     iac: Vec<Spanned<toml::Table>>,
+    /// `[[exception]]`: exceptions by pattern.
+    #[serde(default)]
+    exception: Vec<Spanned<toml::Table>>,
 }
 
 /// `[[iac]]`: a Terraform state file (`terraform show -json` of a state) whose resources are
@@ -97,58 +111,6 @@ struct RawRetention {
 pub struct ConfigErrors {
     pub file: String,
     pub problems: Vec<String>,
-}
-
-struct Checker<'a> {
-    text: &'a str,
-    problems: Vec<String>,
-}
-
-impl Checker<'_> {
-    fn line(&self, span: std::ops::Range<usize>) -> usize {
-        self.text[..span.start.min(self.text.len())]
-            .matches('\n')
-            .count()
-            + 1
-    }
-    fn at(&mut self, span: std::ops::Range<usize>, msg: String) {
-        let line = self.line(span);
-        self.problems.push(format!("line {line}: {msg}"));
-    }
-    fn table<T: serde::de::DeserializeOwned>(
-        &mut self,
-        t: &Spanned<toml::Table>,
-        what: &str,
-    ) -> Option<T> {
-        match toml::Value::Table(t.get_ref().clone()).try_into::<T>() {
-            Ok(v) => Some(v),
-            Err(e) => {
-                let msg = format!("[{what}]: {}", e.message().trim());
-                self.at(t.span(), msg);
-                None
-            }
-        }
-    }
-}
-
-impl Checker<'_> {
-    /// Problems found in one table, each reported at the table's line.
-    fn all_at(&mut self, span: std::ops::Range<usize>, problems: Vec<String>) {
-        for p in problems {
-            self.at(span.clone(), p);
-        }
-    }
-    /// An optional table: its fields, with a problem at its line when they do not fit.
-    fn optional<T: serde::de::DeserializeOwned>(
-        &mut self,
-        t: &Option<Spanned<toml::Table>>,
-        what: &str,
-    ) -> (Option<T>, std::ops::Range<usize>) {
-        match t {
-            Some(t) => (self.table(t, what), t.span()),
-            None => (None, 0..0),
-        }
-    }
 }
 
 impl Config {
@@ -186,6 +148,7 @@ impl Config {
         let mut ck = Checker {
             text,
             problems: Vec::new(),
+            unreadable: Vec::new(),
         };
         let resolve = |p: &str| -> PathBuf {
             let p = PathBuf::from(p);
@@ -201,7 +164,12 @@ impl Config {
         for t in &raw.audit {
             if let Some(a) = ck.table(t, "audit") {
                 match sources::audit(a, &resolve) {
-                    Ok(a) => audit.push(a),
+                    Ok(a) => {
+                        for f in &a.files {
+                            ck.readable(&t.span(), "[[audit]] ", "files", f);
+                        }
+                        audit.push(a)
+                    }
                     Err(e) => ck.at(t.span(), e),
                 }
             }
@@ -234,6 +202,23 @@ impl Config {
                 }
             }
         }
+        let mut exceptions: Vec<ExceptionPattern> = Vec::new();
+        for t in &raw.exception {
+            if let Some(p) = ck.table(t, "exception") {
+                match exceptions::pattern(p) {
+                    Ok(p) if exceptions.iter().any(|e| e.name == p.name) => ck.at(
+                        t.span(),
+                        format!(
+                            "exception {:?}: field `name`: another exception has this name",
+                            p.name
+                        ),
+                    ),
+                    Ok(p) => exceptions.push(p),
+                    Err(problems) => ck.all_at(t.span(), problems),
+                }
+            }
+        }
+        let change_records: Vec<PathBuf> = raw.change_records.iter().map(|p| resolve(p)).collect();
         let mut iac = Vec::new();
         for t in &raw.iac {
             if let Some(i) = ck.table::<RawIac>(t, "iac") {
@@ -251,11 +236,26 @@ impl Config {
             }
         }
         if raw.concurrency == Some(0) {
-            ck.problems.push("concurrency: must be at least 1".into());
+            let top = ck.top_level();
+            ck.at(top, "field `concurrency`: must be at least 1".into());
         }
+        let top = ck.top_level();
+        for p in &change_records {
+            ck.readable(&top, "", "change_records", p);
+        }
+        if let (Some(k), Some(t)) = (&evidence.signing_key, &raw.evidence) {
+            ck.readable(&t.span(), "[evidence] ", "signing_key", k);
+        }
+        let lines = |mut v: Vec<(usize, String)>| {
+            v.sort_by_key(|(line, _)| *line);
+            v.into_iter()
+                .map(|(line, msg)| format!("line {line}: {msg}"))
+                .collect::<Vec<_>>()
+        };
         if !ck.problems.is_empty() {
-            return Err(fail(ck.problems));
+            return Err(fail(lines(ck.problems)));
         }
+        let unreadable_files = lines(ck.unreadable);
         Ok(Config {
             path: None,
             file_redacted: redact::file(text),
@@ -270,10 +270,12 @@ impl Config {
             drift: DriftSettings {
                 severity,
                 expected_ports,
+                exceptions,
             },
             attribution,
             change_windows,
-            change_records: raw.change_records.iter().map(|p| resolve(p)).collect(),
+            change_records,
+            unreadable_files,
             iac,
             concurrency: raw.concurrency.unwrap_or(4),
             max_decompressed: raw.max_decompressed_mib.map(|m| m.saturating_mul(1 << 20)),
@@ -281,253 +283,5 @@ impl Config {
     }
 }
 
-type ExpectedPorts = Vec<(
-    netdrift_snapshots::ScopeKey,
-    Vec<netdrift_snapshots::PortRange>,
-)>;
-
-impl Checker<'_> {
-    /// Every `[[source]]`: names unique, each scope collected by one source.
-    fn sources(
-        &mut self,
-        tables: &[Spanned<toml::Table>],
-        resolve: &dyn Fn(&str) -> PathBuf,
-    ) -> (Vec<SourceConfig>, ExpectedPorts) {
-        let mut out = Vec::new();
-        let mut expected_ports = Vec::new();
-        let mut names = std::collections::BTreeSet::new();
-        let mut scopes = std::collections::BTreeSet::new();
-        for t in tables {
-            let span = t.span();
-            if let Some(name) = t.get_ref().get("name").and_then(|n| n.as_str()) {
-                if !names.insert(name.to_string()) {
-                    self.at(
-                        span.clone(),
-                        format!("source {name:?}: duplicate source name"),
-                    );
-                }
-            }
-            match sources::source(t.get_ref().clone(), resolve) {
-                Ok(c) => {
-                    if let SourceKind::Files { scope, .. } = &c.source.kind {
-                        if !scopes.insert(scope.key()) {
-                            self.at(
-                                span.clone(),
-                                format!(
-                                    "source {:?}: scope {} is already collected by another source",
-                                    c.source.name,
-                                    scope.key()
-                                ),
-                            );
-                        }
-                    }
-                    expected_ports.extend(c.expected_ports);
-                    out.push(c.source);
-                }
-                Err(problems) => self.all_at(span, problems),
-            }
-        }
-        (out, expected_ports)
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_problem_is_reported_with_its_line() {
-        let text = r#"
-[schedule]
-reconcile = "99 * * * *"
-timezone = "Mars/Olympus"
-
-[[source]]
-provider = "awz"
-name = "a"
-account = "1"
-files = ["x.json"]
-
-[[source]]
-provider = "gcp"
-name = "a"
-files = []
-"#;
-        let err = Config::parse(text, Path::new("."), "t.toml").unwrap_err();
-        let all = err.problems.join("\n");
-        assert!(all.contains("line 2: schedule: field `reconcile`"), "{all}");
-        assert!(all.contains("timezone"), "{all}");
-        assert!(
-            all.contains("line 6: source \"a\": field `provider`: unknown provider"),
-            "{all}"
-        );
-        assert!(
-            all.contains("line 12: source \"a\": duplicate source name"),
-            "{all}"
-        );
-        assert!(
-            all.contains("line 12: source \"a\": neither `files` (a file source, with `account`) nor `projects`"),
-            "{all}"
-        );
-        assert!(err.problems.len() >= 4, "{all}");
-    }
-
-    /// One `[[source]]` body per row (name and provider added), and a part of the one problem
-    /// it must produce; `None`: accepted.
-    #[cfg(all(feature = "aws", feature = "gcp", feature = "azure"))]
-    #[test]
-    fn source_tables() {
-        std::env::set_var("NETDRIFT_TEST_CONFIG_TOKEN", "t0ken");
-        let rows: &[(&str, &str, Option<&str>)] = &[
-            ("aws", r#"regions = "all""#, None),
-            ("aws", r#"regions = ["eu-west-1"]"#, None),
-            (
-                "aws",
-                "",
-                Some("field `regions` is required for a live AWS source"),
-            ),
-            (
-                "aws",
-                r#"regions = []"#,
-                Some("invalid length 0, expected a non-empty list of names, or \"all\""),
-            ),
-            (
-                "aws",
-                r#"regions = "everywhere""#,
-                Some("expected a non-empty list of names, or \"all\""),
-            ),
-            (
-                "aws",
-                r#"regions = "all"
-regoins = 1"#,
-                Some("unknown field `regoins`"),
-            ),
-            (
-                "aws",
-                r#"regions = "all"
-account = "1""#,
-                Some("`account` belong to a file source, but `files` lists no dump files"),
-            ),
-            (
-                "aws",
-                r#"regions = "all"
-expected_ports = [22]"#,
-                Some("`expected_ports` belong to a file source"),
-            ),
-            (
-                "aws",
-                r#"regions = "all"
-assume_roles = ["123"]"#,
-                Some("is not a role ARN"),
-            ),
-            (
-                "aws",
-                r#"regions = "all"
-endpoint_url = "localhost:5000""#,
-                Some("is not an http(s) URL"),
-            ),
-            (
-                "aws",
-                r#"account = "1"
-files = ["a.json"]"#,
-                Some("field `region` is required for an AWS file source"),
-            ),
-            (
-                "aws",
-                r#"account = "1"
-region = "eu-west-1"
-files = ["a.json"]
-regions = "all""#,
-                Some("unknown field `regions`"),
-            ),
-            ("gcp", r#"projects = ["p"]"#, None),
-            (
-                "gcp",
-                r#"files = ["a.json"]"#,
-                Some("field `account` is required for a file source"),
-            ),
-            (
-                "gcp",
-                r#"organization = "123""#,
-                Some("expected organizations/NUMBER"),
-            ),
-            (
-                "gcp",
-                r#"folders = ["f/1"]"#,
-                Some("expected folders/NUMBER"),
-            ),
-            (
-                "gcp",
-                r#"projects = ["p"]
-credentials = "anonymous""#,
-                Some("refused unless `endpoint_url` is a loopback address"),
-            ),
-            (
-                "gcp",
-                r#"projects = ["p"]
-credentials = "anonymous"
-endpoint_url = "http://127.0.0.1.example.com""#,
-                Some("refused unless `endpoint_url` is a loopback address"),
-            ),
-            (
-                "gcp",
-                r#"projects = ["p"]
-credentials = "anonymous"
-endpoint_url = "http://127.0.0.1:9""#,
-                None,
-            ),
-            (
-                "gcp",
-                r#"projects = ["p"]
-credentials = "key.json""#,
-                Some("expected \"anonymous\" for a local fake"),
-            ),
-            ("azure", r#"subscriptions = "all""#, None),
-            ("azure", "", Some("nor `subscriptions`")),
-            (
-                "azure",
-                r#"subscriptions = "all"
-credentials = { static_token_env = "NETDRIFT_TEST_CONFIG_TOKEN" }"#,
-                Some("refused unless `endpoint_url` is a loopback address"),
-            ),
-            (
-                "azure",
-                r#"subscriptions = "all"
-endpoint_url = "http://[::1]:9"
-credentials = { static_token_env = "NETDRIFT_TEST_CONFIG_TOKEN" }"#,
-                None,
-            ),
-            (
-                "azure",
-                r#"subscriptions = "all"
-endpoint_url = "http://[::1]:9"
-credentials = { static_token_env = "NETDRIFT_TEST_CONFIG_UNSET" }"#,
-                Some("the static token variable NETDRIFT_TEST_CONFIG_UNSET is not set"),
-            ),
-            (
-                "azure",
-                r#"subscriptions = "all"
-endpoint_url = "http://[::1]:9"
-credentials = { static_token_env = "NETDRIFT_TEST_CONFIG_TOKEN", extra = 1 }"#,
-                Some("unknown field `extra`"),
-            ),
-        ];
-        for (provider, body, want) in rows {
-            let text = format!("[[source]]\nname = \"s\"\nprovider = \"{provider}\"\n{body}\n");
-            let got = Config::parse(&text, Path::new("."), "t.toml");
-            match (want, got) {
-                (None, Ok(_)) => {}
-                (None, Err(e)) => panic!("{provider} {body:?} refused: {e}"),
-                (Some(w), Ok(_)) => panic!("{provider} {body:?} accepted; expected {w:?}"),
-                (Some(w), Err(e)) => {
-                    assert_eq!(e.problems.len(), 1, "{provider} {body:?}: {e}");
-                    assert!(e.problems[0].starts_with("line 1: source \"s\": "), "{e}");
-                    assert!(
-                        e.problems[0].contains(w),
-                        "{provider} {body:?}: {e} lacks {w:?}"
-                    );
-                }
-            }
-        }
-    }
-}
+mod tests;

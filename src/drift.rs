@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use netdrift_snapshots::{
-    assess_with_reach, diff_scope, AccessSet, Effect, ReachVerdict, Resource, ResourceDiff,
-    ResourceKind, Scope, ScopeWorkloads, SeverityPolicy, SnapshotStatus,
+    assess_with_reach, diff_scope, ownership::Controller, AccessSet, Effect, ReachVerdict,
+    Resource, ResourceDiff, ResourceKind, Scope, ScopeWorkloads, SeverityPolicy, SnapshotStatus,
 };
 
 use crate::config::DriftSettings;
@@ -108,6 +108,7 @@ pub fn compute(
         };
         let (before, after) = (by_id(baseline), by_id(&input.actual));
         let workloads = ScopeWorkloads::new(&input.actual, &uncollected);
+        let controllers = netdrift_snapshots::ownership::Controllers::new(&input.actual);
         for d in diff_scope(baseline, &input.actual, &uncollected) {
             let id = d.resource.as_str();
             let states = [
@@ -116,7 +117,15 @@ pub fn compute(
             ];
             let allowed = d.allowed_union();
             let reach = (!allowed.is_empty()).then(|| workloads.reach(&d));
-            items.push(to_item(input, &d, &policy, states, reach, now)?);
+            let controller = controllers.of(states[1], states[0]);
+            items.push(to_item(
+                input,
+                &d,
+                (&policy, &settings.exceptions),
+                (states, controller),
+                reach,
+                now,
+            )?);
         }
     }
     items.sort_by(|a, b| rank(&a.item).cmp(&rank(&b.item)));
@@ -159,8 +168,8 @@ fn rank(i: &DriftItem) -> impl Ord + '_ {
 fn to_item(
     input: &ScopeInputs,
     d: &ResourceDiff,
-    policy: &SeverityPolicy,
-    states: [Option<&Resource>; 2],
+    (policy, patterns): (&SeverityPolicy, &[crate::config::ExceptionPattern]),
+    (states, controller): ([Option<&Resource>; 2], Option<Controller>),
     reach: Option<ReachVerdict>,
     now: DateTime<Utc>,
 ) -> Result<Computed> {
@@ -198,6 +207,7 @@ fn to_item(
             } else {
                 exception = Some(ExceptionRef {
                     id: e.id,
+                    pattern: None,
                     owner: e.owner.clone(),
                     reason: e.reason.clone(),
                     ticket: e.ticket.clone(),
@@ -205,6 +215,28 @@ fn to_item(
                 });
             }
         }
+    }
+    let state = states[1].or(states[0]);
+    let mut severity = assessment.severity;
+    if let Some(c) = &controller {
+        let lower = policy
+            .lower_controllers
+            .iter()
+            .any(|l| l == "all" || *l == c.label);
+        if lower && d.effect != Effect::Cosmetic {
+            severity = severity.lowered();
+            reasons.push(format!(
+                "made by a controller ({}: {}): one level lower by [severity] lower_controllers",
+                c.label, c.why
+            ));
+        } else {
+            reasons.push(format!("made by a controller ({}: {})", c.label, c.why));
+        }
+    }
+    if exception.is_none() && d.effect != Effect::Cosmetic && !allowed.is_empty() {
+        let (exc, why) = pattern_exception(patterns, &key, d, state, &allowed, now);
+        exception = exc;
+        reasons.extend(why);
     }
     let item = DriftItem {
         id: drift_id(&key, d),
@@ -214,6 +246,8 @@ fn to_item(
         resource: d.resource.as_str().to_string(),
         resource_kind: d.kind,
         resource_name: d.name.clone(),
+        tags: state.map(|r| r.tags.clone()).unwrap_or_default(),
+        controller,
         network: d.network.clone(),
         direction: d.direction,
         change: d.change,
@@ -225,7 +259,7 @@ fn to_item(
         attached: d.attached,
         reach: reach.as_ref().map(|r| r.reach),
         exposed: reach.map(|r| r.exposed).unwrap_or_default(),
-        severity: assessment.severity,
+        severity,
         severity_code: assessment.code.to_string(),
         reasons,
         exception,
@@ -255,6 +289,61 @@ fn to_item(
         denied,
         rule_ids,
     })
+}
+
+/// The first pattern exception (`[[exception]]`) that selects the resource and still covers
+/// what it newly allows, and why the others that select it do not.
+fn pattern_exception(
+    patterns: &[crate::config::ExceptionPattern],
+    scope: &netdrift_snapshots::ScopeKey,
+    d: &ResourceDiff,
+    state: Option<&Resource>,
+    allowed: &AccessSet,
+    now: DateTime<Utc>,
+) -> (Option<ExceptionRef>, Vec<String>) {
+    let empty = std::collections::BTreeMap::new();
+    let mut descriptions: Vec<&str> = Vec::new();
+    if let Some(r) = state {
+        descriptions.extend(r.description.as_deref());
+        descriptions.extend(r.rules.iter().filter_map(|x| x.description.as_deref()));
+    }
+    let c = crate::config::Candidate {
+        scope: scope.as_str(),
+        resource: d.resource.as_str(),
+        name: d.name.as_deref(),
+        tags: state.map_or(&empty, |r| &r.tags),
+        descriptions: &descriptions,
+        direction: d.direction,
+    };
+    let mut why = Vec::new();
+    for p in patterns.iter().filter(|p| p.selects(&c)) {
+        if p.expires_at <= now {
+            why.push(format!(
+                "pattern exception {:?} expired on {}",
+                p.name,
+                ts(p.expires_at)
+            ));
+        } else if !allowed.is_subset_of(&p.envelope) {
+            why.push(format!(
+                "pattern exception {:?} does not cover this access: it allows only {}",
+                p.name,
+                p.allow.join("; ")
+            ));
+        } else {
+            return (
+                Some(ExceptionRef {
+                    id: 0,
+                    pattern: Some(p.name.clone()),
+                    owner: p.owner.clone(),
+                    reason: p.reason.clone(),
+                    ticket: p.ticket.clone(),
+                    expires_at: p.expires_at,
+                }),
+                Vec::new(),
+            );
+        }
+    }
+    (None, why)
 }
 
 /// Assemble the JSON document.
@@ -333,6 +422,9 @@ mod tests {
             ticket: None,
             expires_at: netdrift_snapshots::time::parse("t", expires_at).unwrap(),
             created_at: netdrift_snapshots::time::parse("t", "2026-11-01T00:00:00Z").unwrap(),
+            removed_at: None,
+            removed_by: None,
+            removed_reason: None,
         }
     }
 

@@ -175,7 +175,7 @@ pub fn export(
     // Baselines approved up to the end of the period, with the states they approve.
     counts.insert("baselines".into(), add_baselines(&mut b, store, to)?);
     let exceptions: Vec<_> = store
-        .exceptions(None, None)?
+        .exception_history()?
         .into_iter()
         .filter(|e| e.created_at <= to && e.expires_at >= from)
         .collect();

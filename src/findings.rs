@@ -86,12 +86,26 @@ pub struct DriftReport {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ExceptionRef {
+    /// The stored exception's id (`exception add`); 0 for a pattern exception.
     pub id: i64,
+    /// The `[[exception]]` pattern that covers the item, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
     pub owner: String,
     pub reason: String,
     pub ticket: Option<String>,
     #[serde(with = "netdrift_snapshots::time::as_secs")]
     pub expires_at: DateTime<Utc>,
+}
+
+impl ExceptionRef {
+    /// How a person names it: `exception #3`, or `pattern exception "k8s-lbs"`.
+    pub fn label(&self) -> String {
+        match &self.pattern {
+            Some(p) => format!("pattern exception {p:?}"),
+            None => format!("exception #{}", self.id),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -104,6 +118,14 @@ pub struct DriftItem {
     pub resource: String,
     pub resource_kind: ResourceKind,
     pub resource_name: Option<String>,
+    /// The resource's tags (AWS tags, GCP labels, Azure tags) as collected: what webhook routes
+    /// and ownership labels read.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub tags: std::collections::BTreeMap<String, String>,
+    /// The controller that made or changes the resource, when one is recognised
+    /// (`netdrift_snapshots::ownership`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controller: Option<netdrift_snapshots::ownership::Controller>,
     pub network: Option<String>,
     pub direction: Direction,
     pub change: Change,

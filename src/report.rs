@@ -239,8 +239,8 @@ pub fn markdown(ctx: &Context<'_>) -> String {
         if let Some(e) = &i.exception {
             let _ = writeln!(
                 s,
-                "  - exception #{} by {} until {}: {}",
-                e.id,
+                "  - {} by {} until {}: {}",
+                md(&e.label()),
                 md(&e.owner),
                 crate::store::ts(e.expires_at),
                 md(&e.reason)

@@ -56,6 +56,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0004_remediations.sql"),
     ),
     ("0005_watch", include_str!("../migrations/0005_watch.sql")),
+    (
+        "0006_webhook_routes",
+        include_str!("../migrations/0006_webhook_routes.sql"),
+    ),
+    (
+        "0007_exception_removal",
+        include_str!("../migrations/0007_exception_removal.sql"),
+    ),
 ];
 
 /// A stored time, whole seconds (`netdrift_snapshots::time::secs`); audit event times are

@@ -15,10 +15,12 @@ use serde::{Deserialize, Serialize};
 mod addrset;
 mod boxes;
 mod render;
+mod spec;
 
 pub use addrset::*;
 pub use boxes::*;
 pub use render::*;
+pub use spec::parse_access;
 
 /// One box of traffic in evaluation order.
 #[derive(Debug, Clone)]

@@ -12,11 +12,12 @@ pub mod diff;
 pub mod effective;
 pub mod logging;
 pub mod model;
+pub mod ownership;
 pub mod reach;
 pub mod severity;
 pub mod time;
 
-pub use access::{AccessEntry, AccessSet};
+pub use access::{parse_access, AccessEntry, AccessSet};
 pub use audit::{Actor, ActorType, AuditEvent, KeyType};
 pub use canonical::{access_hash, canonical_json, canonicalize, cosmetic_hash, state_hash};
 pub use collection::{AuditFailure, Collected, Problem, ProblemCode, SnapshotStatus};

@@ -151,6 +151,9 @@ pub struct SeverityPolicy {
     pub overrides: BTreeMap<String, Severity>,
     /// Ports the scope expects (not atypical), tcp/udp.
     pub expected_ports: Vec<PortRange>,
+    /// Controller labels ([`crate::ownership::CONTROLLER_LABELS`], or `all`) whose items rank
+    /// one level lower. Empty by default: a controller's change is labelled, never lowered.
+    pub lower_controllers: Vec<String>,
 }
 
 impl Default for SeverityPolicy {
@@ -159,6 +162,7 @@ impl Default for SeverityPolicy {
             sensitive_ports: DEFAULT_SENSITIVE_PORTS.to_vec(),
             overrides: BTreeMap::new(),
             expected_ports: Vec::new(),
+            lower_controllers: Vec::new(),
         }
     }
 }

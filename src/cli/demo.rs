@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::reconcile::{reconcile_once, RunOptions};
 use crate::store::{BaselineSelector, SqliteStore};
 
-use super::{parse_time, Outcome};
+use super::{parse_time, print_json, Outcome, Output};
 
 /// The bundled demo estate (demo/ in the repository), embedded in the binary.
 pub const FILES: &[(&str, &str)] = &[
@@ -101,6 +101,10 @@ pub struct Args {
     /// Directory to write the demo estate, database and reports into.
     #[arg(long, default_value = "netdrift-demo")]
     dir: PathBuf,
+    /// `json`: one document with day 1's collection and baseline and day 2's run (as `run
+    /// --format json` prints it).
+    #[arg(long, value_enum, default_value = "text")]
+    format: Output,
 }
 
 /// Write the embedded estate into `dir`.
@@ -149,7 +153,10 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
     store.mark_demo()?;
     let day1 = Config::load(&a.dir.join("netdrift-day1.toml"))?;
     let day2 = Config::load(&a.dir.join("netdrift.toml"))?;
-    println!("== day 1: collecting the estate as it was approved ==");
+    let text = a.format == Output::Text;
+    if text {
+        println!("== day 1: collecting the estate as it was approved ==");
+    }
     let first = reconcile_once(
         &mut store,
         &day1,
@@ -159,7 +166,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
             ..Default::default()
         },
     )?;
-    for (scope, status, n) in &first.collected {
+    for (scope, status, n) in first.collected.iter().filter(|_| text) {
         println!("collected {scope}: {} ({n} resources)", status.as_str());
     }
     let (id, n) = store.approve(
@@ -169,8 +176,10 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
         Some("DEMO-1"),
         parse_time("2026-11-24T03:00:00Z")?,
     )?;
-    println!("baseline {id}: approved all scopes ({n} entries)\n");
-    println!("== day 2: collecting again, importing audit logs, reconciling ==");
+    if text {
+        println!("baseline {id}: approved all scopes ({n} entries)\n");
+        println!("== day 2: collecting again, importing audit logs, reconciling ==");
+    }
     let second = reconcile_once(
         &mut store,
         &day2,
@@ -180,8 +189,20 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
             ..Default::default()
         },
     )?;
-    super::run::print_outcome(&second);
-    println!("\ndatabase: {}", db_path.display());
+    if text {
+        super::run::print_outcome(&second);
+        println!("\ndatabase: {}", db_path.display());
+    } else {
+        print_json(&serde_json::json!({
+            "day1": {
+                "run_id": first.run_id,
+                "collected": super::run::outcome_json(&first)["collected"],
+                "baseline": {"id": id, "entries": n},
+            },
+            "day2": super::run::outcome_json(&second),
+            "database": db_path.display().to_string(),
+        }));
+    }
     Ok(super::drift::outcome(&second.report))
 }
 

@@ -8,7 +8,8 @@ use crate::config::Config;
 use crate::drift;
 use crate::findings::DriftReport;
 
-use super::{open_existing, table, Format, Outcome};
+use super::table::{natural_width, Col};
+use super::{fitted, open_existing, output_width, Fit, Format, Outcome};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -44,44 +45,147 @@ pub fn outcome(r: &DriftReport) -> Outcome {
     }
 }
 
+/// The drift table's columns when a row fits on one line (and when the output is not a
+/// terminal: a pipe or a file gets every cell whole).
+const WIDE: [Col; 8] = [
+    ("SEVERITY", Fit::Keep),
+    ("ID", Fit::Keep),
+    ("SCOPE", Fit::Keep),
+    ("RESOURCE", Fit::Keep),
+    ("CHANGE", Fit::Keep),
+    ("REACH", Fit::Keep),
+    ("WHAT", Fit::Keep),
+    ("WHO", Fit::Keep),
+];
+
+/// The columns for a terminal too narrow for [`WIDE`]: the severity over the id (whole: it is
+/// what a person copies), the resource's name over its id and scope (shortened in the middle,
+/// so the end of the id stays), what changed and who did it wrapped, a blank line between items.
+const NARROW: [Col; 4] = [
+    ("ITEM", Fit::Keep),
+    ("RESOURCE", Fit::Middle(26)),
+    ("WHAT", Fit::Wrap),
+    ("WHO", Fit::Wrap),
+];
+
+/// A resource as a person names it: its id, and its name when the id does not end with it
+/// (an Azure id already does).
+pub fn resource_cell(id: &str, name: Option<&str>) -> String {
+    match name {
+        Some(n) if !id.ends_with(&format!("/{n}")) => format!("{id} ({n})"),
+        _ => id.to_string(),
+    }
+}
+
+/// Who made the change, as the narrow table's lines: the principal, how it authenticated,
+/// and the event. ARNs of the item's own account drop their `arn:aws:iam::ACCOUNT:` prefix
+/// (the scope names the account); another account's stay whole.
+fn who_lines(i: &crate::findings::DriftItem) -> Vec<String> {
+    if i.exception.is_some() {
+        return vec!["excepted".into()];
+    }
+    let own = |s: &str| match i
+        .scope
+        .as_str()
+        .strip_prefix("aws:")
+        .and_then(|k| k.split(':').next())
+    {
+        Some(acct) => s
+            .replace(&format!("arn:aws:iam::{acct}:"), "")
+            .replace(&format!("arn:aws:sts::{acct}:"), ""),
+        None => s.to_string(),
+    };
+    match &i.attribution {
+        Some(a) if !a.actors.is_empty() => a
+            .actors
+            .iter()
+            .flat_map(|x| {
+                let mut how = vec![x.class.to_string()];
+                how.extend(x.role.iter().map(|r| format!("role {r}")));
+                how.extend(x.chain.iter().cloned());
+                [
+                    own(x.principal.as_deref().unwrap_or("?")),
+                    own(&format!("({})", how.join(", "))),
+                    format!(
+                        "{}at {}",
+                        x.tool
+                            .as_deref()
+                            .map(|t| format!("via {t} "))
+                            .unwrap_or_default(),
+                        netdrift_snapshots::time::millis(x.event_time),
+                    ),
+                    format!("[{}, {}]", x.event_name, crate::report::label(x.grade)),
+                ]
+            })
+            .collect(),
+        _ => vec![crate::report::who_line(i)],
+    }
+}
+
 pub fn print_table(r: &DriftReport) {
-    let rows: Vec<Vec<String>> = r
+    let t = |s: &str| crate::text::terminal(s).into_owned();
+    let reach = |i: &crate::findings::DriftItem| match (
+        i.reach,
+        i.exposed.first().and_then(|e| e.address.as_deref()),
+    ) {
+        (Some(r), Some(a)) => format!("{} {a}", r.as_str()),
+        (Some(r), None) => r.as_str().to_string(),
+        (None, _) => "-".into(),
+    };
+    let change =
+        |i: &crate::findings::DriftItem| format!("{:?}/{:?}", i.change, i.effect).to_lowercase();
+    let wide: Vec<Vec<String>> = r
         .drift
         .iter()
         .map(|i| {
             vec![
                 i.severity.as_str().to_uppercase(),
                 i.id.clone(),
-                i.scope.to_string(),
-                i.resource_name
-                    .clone()
-                    .map(|n| format!("{} ({n})", i.resource))
-                    .unwrap_or_else(|| i.resource.clone()),
-                format!("{:?}/{:?}", i.change, i.effect).to_lowercase(),
-                match (
-                    i.reach,
-                    i.exposed.first().and_then(|e| e.address.as_deref()),
-                ) {
-                    (Some(r), Some(a)) => format!("{} {a}", r.as_str()),
-                    (Some(r), None) => r.as_str().to_string(),
-                    (None, _) => "-".into(),
-                },
-                crate::report::headline(i),
-                if i.exception.is_some() {
+                t(i.scope.as_str()),
+                t(&resource_cell(&i.resource, i.resource_name.as_deref())),
+                change(i),
+                t(&reach(i)),
+                t(&crate::report::headline(i)),
+                t(&if i.exception.is_some() {
                     "excepted".into()
                 } else {
                     crate::report::who_line(i)
-                },
+                }),
             ]
         })
         .collect();
-    print!(
-        "{}",
-        table(
-            &["SEVERITY", "ID", "SCOPE", "RESOURCE", "CHANGE", "REACH", "WHAT", "WHO",],
-            &rows
-        )
-    );
+    let width = output_width();
+    if width.is_none_or(|w| natural_width(&WIDE, &wide) <= w) {
+        print!("{}", fitted(&WIDE, &wide, None, false));
+    } else {
+        let narrow: Vec<Vec<String>> = r
+            .drift
+            .iter()
+            .map(|i| {
+                let name = i
+                    .resource_name
+                    .as_deref()
+                    .or_else(|| i.resource.rsplit('/').next())
+                    .unwrap_or(&i.resource);
+                vec![
+                    format!("{}\n{}", i.severity.as_str().to_uppercase(), i.id),
+                    format!("{}\n{}\n{}", t(name), t(&i.resource), t(i.scope.as_str())),
+                    format!(
+                        "{}\n{} · {}",
+                        t(&crate::report::headline(i)),
+                        change(i),
+                        t(&reach(i))
+                    ),
+                    who_lines(i)
+                        .iter()
+                        .map(|l| t(l))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                ]
+            })
+            .collect();
+        print!("{}", fitted(&NARROW, &narrow, width, true));
+    }
     for c in &r.coverage {
         let t = crate::text::terminal;
         println!(

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use chrono::{Duration, NaiveDate};
 
-use super::{open_existing, parse_time, Outcome};
+use super::{open_existing, parse_time, print_json, Outcome, Output};
 use crate::evidence;
 
 #[derive(clap::Subcommand, Debug)]
@@ -43,6 +43,9 @@ pub struct VerifyArgs {
     /// The public key the manifest must be signed with (PEM file, or 64 hex characters).
     #[arg(long)]
     public_key: Option<String>,
+    /// `json`: one document with the verdict (`ok`), every problem, and what was checked.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Output,
 }
 
 #[derive(clap::Args, Debug)]
@@ -94,6 +97,24 @@ pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
                 .map(evidence::verify::load_public_key)
                 .transpose()?;
             let v = evidence::verify::verify(&a.file, trusted.as_ref())?;
+            if a.format == Output::Json {
+                print_json(&serde_json::json!({
+                    "file": a.file.display().to_string(),
+                    "ok": v.ok(),
+                    "problems": v.problems,
+                    "period": v.period.as_ref().map(|(f, t)| serde_json::json!({"from": f, "to": t})),
+                    "files_checked": v.files_checked,
+                    "runs": v.runs,
+                    "chain": v.chain.as_ref().map(|(a, h)| serde_json::json!({"anchor": a, "head": h})),
+                    "signed_by": v.signed_by,
+                    "authenticity_checked": v.signed_by.is_some() && v.key_trusted,
+                }));
+                return Ok(if v.ok() {
+                    Outcome::Ok
+                } else {
+                    Outcome::Invalid
+                });
+            }
             if !v.ok() {
                 println!("FAILED: {}", a.file.display());
                 for p in &v.problems {

@@ -7,7 +7,7 @@ use chrono::Utc;
 
 use netdrift_snapshots::{Provider, Scope};
 
-use super::{open_store, parse_time, Outcome};
+use super::{open_store, parse_time, print_json, Outcome, Output};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -26,6 +26,8 @@ pub struct Args {
     /// Dump files (aws ec2 describe-*, gcloud/REST firewall lists, ARM/az NSG lists).
     #[arg(required = true)]
     files: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    format: Output,
 }
 
 pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
@@ -57,10 +59,20 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
             .join(",")
     );
     let id = store.insert_snapshot(&collected, &source, at)?;
-    println!(
-        "snapshot {id}: {} at {}: {n} resources, {rules} rules",
-        scope.key(),
-        crate::store::ts(at)
-    );
+    match a.format {
+        Output::Json => print_json(&serde_json::json!({
+            "snapshot_id": id,
+            "scope": scope.key(),
+            "taken_at": crate::store::ts(at),
+            "resources": n,
+            "rules": rules,
+            "files": a.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+        })),
+        Output::Text => println!(
+            "snapshot {id}: {} at {}: {n} resources, {rules} rules",
+            scope.key(),
+            crate::store::ts(at)
+        ),
+    }
     Ok(Outcome::Ok)
 }

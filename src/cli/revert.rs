@@ -89,9 +89,9 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
     if a.apply {
         if let (Some(e), false) = (&item.exception, a.force) {
             anyhow::bail!(
-                "{} is covered by exception #{} ({}, until {}): not reverted without --force",
+                "{} is covered by {} ({}, until {}): not reverted without --force",
                 item.id,
-                e.id,
+                e.label(),
                 e.reason,
                 crate::store::ts(e.expires_at)
             );
@@ -159,7 +159,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
                 t(&plan.resource)
             );
             if let Some(e) = &item.exception {
-                println!("# covered by exception #{} ({})", e.id, t(&e.reason));
+                println!("# covered by {} ({})", t(&e.label()), t(&e.reason));
             }
             if let Some(n) = &plan.note {
                 println!("# {}", t(n));

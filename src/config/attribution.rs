@@ -39,6 +39,8 @@ pub struct DriftSettings {
     pub severity: SeverityPolicy,
     /// Expected ports per scope key (not atypical there).
     pub expected_ports: Vec<(netdrift_snapshots::ScopeKey, Vec<PortRange>)>,
+    /// `[[exception]]`: exceptions by pattern.
+    pub exceptions: Vec<super::ExceptionPattern>,
 }
 
 #[derive(Deserialize)]
@@ -49,6 +51,9 @@ pub(super) struct RawSeverity {
     /// Condition code (docs/severity.md) → severity.
     #[serde(default)]
     overrides: toml::Table,
+    /// Controller labels whose items rank one level lower (default none).
+    #[serde(default)]
+    lower_controllers: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -107,6 +112,15 @@ pub(super) fn severity(s: Option<RawSeverity>, problems: &mut Vec<String>) -> Se
             )),
         }
     }
+    for l in &s.lower_controllers {
+        if l != "all" && !netdrift_snapshots::ownership::CONTROLLER_LABELS.contains(&l.as_str()) {
+            problems.push(format!(
+                "severity: field `lower_controllers`: unknown label {l:?} (expected all or one of {})",
+                netdrift_snapshots::ownership::CONTROLLER_LABELS.join(", ")
+            ));
+        }
+    }
+    severity.lower_controllers = s.lower_controllers;
     severity
 }
 

@@ -35,7 +35,10 @@ fn redact(v: &mut Value) {
         Value::Object(m) => {
             for (k, x) in m.iter_mut() {
                 let lk = k.to_ascii_lowercase();
-                if SECRET_KEYS.iter().any(|s| lk.contains(s)) && !lk.ends_with("_env") {
+                // `url` is a webhook route's (its token is in the path).
+                if (lk == "url" || SECRET_KEYS.iter().any(|s| lk.contains(s)))
+                    && !lk.ends_with("_env")
+                {
                     *x = Value::String("[redacted]".into());
                 } else {
                     redact(x);
@@ -68,7 +71,7 @@ pub fn redacted(cfg: &Config) -> Value {
                 SourceKind::Live(live) => json!({"live": live.source().describe()}),
             }})).collect::<Vec<_>>(),
             "report_formats": cfg.report.formats,
-            "webhook": cfg.report.webhook.as_ref().map(|_| "[configured, redacted]"),
+            "webhooks": cfg.report.webhooks.iter().map(|w| json!({"name": w.name, "url": "[redacted]", "min_severity": w.min_severity.as_str(), "providers": w.filter.providers.iter().map(|p| p.as_str()).collect::<Vec<_>>(), "scopes": w.filter.scopes, "tags": w.filter.tags})).collect::<Vec<_>>(),
             "schedule": {"reconcile": cfg.schedule.reconcile.expr(), "snapshot": cfg.schedule.snapshot.as_ref().map(|s| s.expr()), "timezone": cfg.schedule.timezone.name()},
             "watch": cfg.watch.as_ref().map(|w| json!({"interval_seconds": w.interval.as_secs(), "overlap_seconds": w.overlap.num_seconds()})),
             "retention_days": cfg.retention_days,

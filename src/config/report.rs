@@ -14,7 +14,9 @@ pub const REPORT_FORMATS: &[&str] = &["html", "markdown", "json", "csv", "ocsf",
 pub struct ReportConfig {
     pub directory: PathBuf,
     pub formats: Vec<String>,
-    pub webhook: Option<WebhookConfig>,
+    /// Webhook routes: `[report] webhook_url` is the one named `default`, then each
+    /// `[[report.webhook]]`.
+    pub webhooks: Vec<WebhookConfig>,
     /// ASFF: the AWS account (12 digits) whose Security Hub takes the GCP and Azure findings;
     /// without it they are left out of the ASFF file (AWS findings use their own account).
     pub asff_account: Option<String>,
@@ -22,9 +24,59 @@ pub struct ReportConfig {
     pub asff_region: Option<String>,
 }
 
+/// The route `[report] webhook_url` (or `webhook_url_env`) configures.
+pub const DEFAULT_ROUTE: &str = "default";
+
+/// Which items a route takes: every condition given must hold (any value of each).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RouteFilter {
+    pub providers: Vec<netdrift_snapshots::Provider>,
+    /// Scope keys, with `*` wildcards (`aws:111122223333:*`).
+    pub scopes: Vec<String>,
+    /// `key` (the resource has the tag) or `key=value` (`*` wildcards in the value).
+    pub tags: Vec<String>,
+}
+
+impl RouteFilter {
+    /// Does an item of `provider` in `scope` whose resource has `tags` belong to this route?
+    /// `tags: None` (a coverage line: no resource to read tags from) passes a tag condition,
+    /// so that what a route's scopes could not read always reaches it.
+    pub fn matches(
+        &self,
+        provider: netdrift_snapshots::Provider,
+        scope: &str,
+        tags: Option<&std::collections::BTreeMap<String, String>>,
+    ) -> bool {
+        (self.providers.is_empty() || self.providers.contains(&provider))
+            && (self.scopes.is_empty()
+                || self
+                    .scopes
+                    .iter()
+                    .any(|p| wildmatch::WildMatch::new(p).matches(scope)))
+            && tags.is_none_or(|t| tags_match(&self.tags, t))
+    }
+}
+
+/// Tag conditions (`key`, or `key=value` with `*` in the value): none given, or any holds.
+pub(crate) fn tags_match(
+    conds: &[String],
+    tags: &std::collections::BTreeMap<String, String>,
+) -> bool {
+    conds.is_empty()
+        || conds.iter().any(|cond| match cond.split_once('=') {
+            Some((k, v)) => tags
+                .get(k)
+                .is_some_and(|have| wildmatch::WildMatch::new(v).matches(have)),
+            None => tags.contains_key(cond),
+        })
+}
+
 /// Where and when to POST.
 #[derive(Debug, Clone)]
 pub struct WebhookConfig {
+    /// The route's name: what it delivered is kept under it, so each route gets an item once.
+    pub name: String,
+    pub filter: RouteFilter,
     /// A secret (Slack-style URLs carry their token in the path): `Debug` prints `[REDACTED]`.
     pub url: secrecy::SecretString,
     /// Only new unapproved items at this severity or above trigger a message.
@@ -59,6 +111,139 @@ pub(super) struct RawReport {
     webhook_min_severity: Option<String>,
     webhook_attempts: Option<u32>,
     webhook_timeout_seconds: Option<u64>,
+    /// `[[report.webhook]]`: more routes, each with its own URL, threshold and filter.
+    #[serde(default)]
+    webhook: Vec<RawRoute>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRoute {
+    name: Option<String>,
+    url: Option<String>,
+    url_env: Option<String>,
+    min_severity: Option<String>,
+    attempts: Option<u32>,
+    timeout_seconds: Option<u64>,
+    #[serde(default)]
+    providers: Vec<String>,
+    #[serde(default)]
+    scopes: Vec<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+/// A webhook URL from the file or the environment; `what` names the keys in problems.
+fn webhook_url(
+    url: &Option<String>,
+    env: &Option<String>,
+    keys: (&str, &str),
+    what: &str,
+    problems: &mut Vec<String>,
+) -> Option<String> {
+    let url = match (url, env) {
+        (Some(_), Some(_)) => {
+            problems.push(format!(
+                "{what}: set `{}` or `{}`, not both",
+                keys.0, keys.1
+            ));
+            None
+        }
+        (Some(u), None) => Some(u.clone()),
+        (None, Some(var)) => match std::env::var(var) {
+            Ok(u) if !u.trim().is_empty() => Some(u.trim().to_string()),
+            _ => {
+                problems.push(format!(
+                    "{what}: field `{}`: environment variable {var:?} is not set",
+                    keys.1
+                ));
+                None
+            }
+        },
+        (None, None) => None,
+    };
+    if let Some(u) = &url {
+        crate::text::register_secret(u);
+        if !(u.starts_with("https://") || u.starts_with("http://")) {
+            problems.push(format!(
+                "{what}: field `{}`: the webhook URL must start with https:// (or http:// for a local relay)",
+                keys.0
+            ));
+        }
+    }
+    url
+}
+
+fn min_severity(raw: Option<&str>, what: &str, key: &str, problems: &mut Vec<String>) -> Severity {
+    let raw = raw.unwrap_or("high");
+    Severity::parse(raw).unwrap_or_else(|| {
+        problems.push(format!("{what}: field `{key}`: unknown severity {raw:?} (expected critical, high, medium, low or info)"));
+        Severity::High
+    })
+}
+
+fn hook(
+    name: String,
+    url: String,
+    min_severity: Severity,
+    attempts: Option<u32>,
+    timeout: Option<u64>,
+    filter: RouteFilter,
+) -> WebhookConfig {
+    WebhookConfig {
+        name,
+        filter,
+        url: secrecy::SecretString::from(url),
+        min_severity,
+        attempts: attempts.unwrap_or(3).clamp(1, 10),
+        timeout: std::time::Duration::from_secs(timeout.unwrap_or(10).clamp(1, 120)),
+        backoff: std::time::Duration::from_secs(2),
+    }
+}
+
+/// `[[report.webhook]]` → a route; `None` (with problems) when it cannot be one.
+fn route(r: RawRoute, problems: &mut Vec<String>) -> Option<WebhookConfig> {
+    let what = format!(
+        "[[report.webhook]] {}",
+        r.name
+            .as_deref()
+            .map(|n| format!("{n:?}"))
+            .unwrap_or_default()
+    );
+    let what = what.trim_end();
+    let Some(name) = r.name.filter(|n| !n.trim().is_empty()) else {
+        problems.push(format!(
+            "{what}: field `name` is required: what a route delivered is kept under its name"
+        ));
+        return None;
+    };
+    let url = webhook_url(&r.url, &r.url_env, ("url", "url_env"), what, problems);
+    if url.is_none() && r.url.is_none() && r.url_env.is_none() {
+        problems.push(format!("{what}: set `url` or `url_env`"));
+    }
+    let min = min_severity(r.min_severity.as_deref(), what, "min_severity", problems);
+    let mut providers = Vec::new();
+    for p in &r.providers {
+        match p.parse::<netdrift_snapshots::Provider>() {
+            Ok(p) => providers.push(p),
+            Err(_) => problems.push(format!(
+                "{what}: field `providers`: unknown provider {p:?} (expected aws, gcp or azure)"
+            )),
+        }
+    }
+    for t in &r.tags {
+        if t.trim().is_empty() || t.starts_with('=') {
+            problems.push(format!(
+                "{what}: field `tags`: {t:?} is neither `key` nor `key=value`"
+            ));
+        }
+    }
+    let filter = RouteFilter {
+        providers,
+        scopes: r.scopes,
+        tags: r.tags,
+    };
+    url.map(|u| hook(name, u, min, r.attempts, r.timeout_seconds, filter))
 }
 
 #[derive(Deserialize)]
@@ -79,7 +264,7 @@ pub(super) fn report(
         return ReportConfig {
             directory: resolve("reports"),
             formats: all(),
-            webhook: None,
+            webhooks: Vec::new(),
             asff_account: None,
             asff_region: None,
         };
@@ -111,49 +296,53 @@ pub(super) fn report(
             ));
         }
     }
-    let url = match (&r.webhook_url, &r.webhook_url_env) {
-        (Some(_), Some(_)) => {
-            problems.push("report: set `webhook_url` or `webhook_url_env`, not both".into());
-            None
-        }
-        (Some(u), None) => Some(u.clone()),
-        (None, Some(var)) => match std::env::var(var) {
-            Ok(u) if !u.trim().is_empty() => Some(u.trim().to_string()),
-            _ => {
+    let url = webhook_url(
+        &r.webhook_url,
+        &r.webhook_url_env,
+        ("webhook_url", "webhook_url_env"),
+        "report",
+        problems,
+    );
+    let min = min_severity(
+        r.webhook_min_severity.as_deref(),
+        "report",
+        "webhook_min_severity",
+        problems,
+    );
+    let mut webhooks: Vec<WebhookConfig> = url
+        .map(|u| {
+            hook(
+                DEFAULT_ROUTE.into(),
+                u,
+                min,
+                r.webhook_attempts,
+                r.webhook_timeout_seconds,
+                RouteFilter::default(),
+            )
+        })
+        .into_iter()
+        .collect();
+    for raw in r.webhook {
+        if let Some(h) = route(raw, problems) {
+            if webhooks.iter().any(|w| w.name == h.name) {
                 problems.push(format!(
-                    "report: field `webhook_url_env`: environment variable {var:?} is not set"
+                    "[[report.webhook]] {:?}: field `name`: another route has this name{}",
+                    h.name,
+                    if h.name == DEFAULT_ROUTE {
+                        " (`default` is `[report] webhook_url`'s)"
+                    } else {
+                        ""
+                    }
                 ));
-                None
+            } else {
+                webhooks.push(h);
             }
-        },
-        (None, None) => None,
-    };
-    if let Some(u) = &url {
-        crate::text::register_secret(u);
-        if !(u.starts_with("https://") || u.starts_with("http://")) {
-            problems.push(
-                "report: the webhook URL must start with https:// (or http:// for a local relay)"
-                    .into(),
-            );
         }
     }
-    let raw_min = r.webhook_min_severity.as_deref().unwrap_or("high");
-    let min_severity = Severity::parse(raw_min).unwrap_or_else(|| {
-        problems.push(format!("report: field `webhook_min_severity`: unknown severity {raw_min:?} (expected critical, high, medium, low or info)"));
-        Severity::High
-    });
     ReportConfig {
         directory: resolve(r.directory.as_deref().unwrap_or("reports")),
         formats,
-        webhook: url.map(|url| WebhookConfig {
-            url: secrecy::SecretString::from(url),
-            min_severity,
-            attempts: r.webhook_attempts.unwrap_or(3).clamp(1, 10),
-            timeout: std::time::Duration::from_secs(
-                r.webhook_timeout_seconds.unwrap_or(10).clamp(1, 120),
-            ),
-            backoff: std::time::Duration::from_secs(2),
-        }),
+        webhooks,
         asff_account: r.asff_account,
         asff_region: r.asff_region,
     }

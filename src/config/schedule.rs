@@ -327,13 +327,13 @@ mod watch_tests {
         let rows = [
             (
                 "interval_seconds = 0",
-                "line 1: watch: field `interval_seconds`: 0 is out of range",
+                "line 2: watch: field `interval_seconds`: 0 is out of range",
             ),
             (
                 "overlap_seconds = 90000",
-                "line 1: watch: field `overlap_seconds`: 90000 is out of range",
+                "line 2: watch: field `overlap_seconds`: 90000 is out of range",
             ),
-            ("interval = 5", "line 1: [watch]: unknown field `interval`"),
+            ("interval = 5", "line 2: [watch]: unknown field `interval`"),
         ];
         for (body, want) in rows {
             let e = parse(&format!("[watch]\n{body}\n")).unwrap_err();

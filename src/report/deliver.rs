@@ -39,8 +39,8 @@ pub struct Delivered {
     pub failed: Option<String>,
 }
 
-/// Deliver what is new and what was resolved in run `run_id`. Without a webhook nothing is
-/// sent or recorded.
+/// Deliver what is new and what was resolved in run `run_id`, on every webhook route. Without
+/// a webhook nothing is sent or recorded.
 #[allow(clippy::too_many_arguments)]
 pub fn deliver(
     store: &mut dyn Store,
@@ -52,29 +52,99 @@ pub fn deliver(
     now: DateTime<Utc>,
     report_path: Option<&str>,
 ) -> Result<Delivered> {
-    let Some(hook) = &cfg.report.webhook else {
-        return Ok(Delivered::default());
-    };
+    let mut all = Delivered::default();
+    if cfg.report.webhooks.is_empty() {
+        return Ok(all);
+    }
+    let open = store.open_deliveries()?;
+    let mut events = None;
+    for hook in &cfg.report.webhooks {
+        let d = deliver_route(
+            store,
+            hook,
+            &open,
+            &mut events,
+            Run {
+                id: run_id,
+                items,
+                coverage,
+                covered,
+                now,
+                report_path,
+            },
+        )?;
+        all.items += d.items;
+        all.coverage += d.coverage;
+        all.resolved += d.resolved;
+        all.failed = d.failed.or(all.failed);
+    }
+    Ok(all)
+}
+
+/// The stored audit events read for "reverted by", and since when.
+type StoredEvents = (DateTime<Utc>, Vec<netdrift_snapshots::AuditEvent>);
+
+/// What one run has to deliver.
+#[derive(Clone, Copy)]
+struct Run<'a> {
+    id: i64,
+    items: &'a [DriftItem],
+    coverage: &'a [CoverageLine],
+    covered: Covered<'a>,
+    now: DateTime<Utc>,
+    report_path: Option<&'a str>,
+}
+
+/// The scope key's provider (`aws:…`).
+fn provider_of(scope: &str) -> Option<netdrift_snapshots::Provider> {
+    scope.split(':').next().and_then(|p| p.parse().ok())
+}
+
+/// One route: its items at its threshold that pass its filter, delivered once on it; what it
+/// delivered before and a run finds gone, resolved on it.
+fn deliver_route(
+    store: &mut dyn Store,
+    hook: &crate::config::WebhookConfig,
+    open: &[DeliveryRow],
+    events: &mut Option<StoredEvents>,
+    run: Run<'_>,
+) -> Result<Delivered> {
+    let Run {
+        id: run_id,
+        items,
+        coverage,
+        covered,
+        now,
+        report_path,
+    } = run;
     let candidates: Vec<&DriftItem> = items
         .iter()
         .filter(|i| i.is_unapproved() && i.severity >= hook.min_severity)
+        .filter(|i| {
+            hook.filter
+                .matches(i.provider, i.scope.as_str(), Some(&i.tags))
+        })
+        .collect();
+    let coverage: Vec<&CoverageLine> = coverage
+        .iter()
+        .filter(|c| provider_of(&c.scope).is_none_or(|p| hook.filter.matches(p, &c.scope, None)))
         .collect();
     let mut ids: Vec<&str> = candidates.iter().map(|i| i.id.as_str()).collect();
     ids.extend(coverage.iter().map(|c| c.id.as_str()));
-    let before = store.delivered_among(&ids)?;
+    let before = store.delivered_among(&hook.name, &ids)?;
     let new: Vec<&DriftItem> = candidates
         .into_iter()
         .filter(|i| !before.contains(&i.id))
         .collect();
     let coverage: Vec<&CoverageLine> = coverage
-        .iter()
+        .into_iter()
         .filter(|c| !before.contains(&c.id))
         .collect();
-    let gone: Vec<DeliveryRow> = store
-        .open_deliveries()?
-        .into_iter()
+    let gone: Vec<DeliveryRow> = open
+        .iter()
         .filter(|d| {
-            d.kind == "drift"
+            d.route == hook.name
+                && d.kind == "drift"
                 && covered(d)
                 && !items.iter().any(|i| {
                     i.is_unapproved()
@@ -83,18 +153,26 @@ pub fn deliver(
                         && i.direction.as_str() == d.direction
                 })
         })
+        .cloned()
         .collect();
-    // The stored events since the oldest of them, read once for all.
-    let events = match gone.iter().map(|d| d.delivered_at).min() {
-        Some(t) => store.events_between(t - chrono::Duration::seconds(REVERT_SLACK), now)?,
-        None => Vec::new(),
-    };
+    // The stored events since the oldest of them, read once for every route that needs no
+    // older ones.
+    if let Some(t) = gone.iter().map(|d| d.delivered_at).min() {
+        let from = t - chrono::Duration::seconds(REVERT_SLACK);
+        if events.as_ref().is_none_or(|(since, _)| *since > from) {
+            *events = Some((from, store.events_between(from, now)?));
+        }
+    }
+    let stored = events
+        .as_ref()
+        .map(|(_, e)| e.as_slice())
+        .unwrap_or_default();
     let resolved: Vec<DeliveryRow> = gone
         .into_iter()
         .map(|d| DeliveryRow {
             resolved_at: Some(now),
             resolved_run: Some(run_id),
-            resolved_by: reverted_by(&events, &d),
+            resolved_by: reverted_by(stored, &d),
             ..d
         })
         .collect();
@@ -112,6 +190,7 @@ pub fn deliver(
     let rows: Vec<DeliveryRow> = new
         .iter()
         .map(|i| DeliveryRow {
+            route: hook.name.clone(),
             item_id: i.id.clone(),
             kind: "drift".into(),
             scope: i.scope.to_string(),
@@ -126,6 +205,7 @@ pub fn deliver(
             resolved_by: None,
         })
         .chain(coverage.iter().map(|c| DeliveryRow {
+            route: hook.name.clone(),
             item_id: c.id.clone(),
             kind: "coverage".into(),
             scope: c.scope.clone(),
@@ -146,6 +226,7 @@ pub fn deliver(
             last_error,
         } => {
             tracing::error!(
+                route = %hook.name,
                 attempts,
                 error = %last_error,
                 "webhook delivery failed; the run and its reports are unaffected, the next run sends it again"
@@ -156,7 +237,7 @@ pub fn deliver(
             })
         }
         d => {
-            tracing::info!(?d, new = new.len(), resolved = resolved.len(), "webhook");
+            tracing::info!(route = %hook.name, ?d, new = new.len(), resolved = resolved.len(), "webhook");
             store.record_deliveries(&rows, &resolved)?;
             Ok(Delivered {
                 items: new.len(),

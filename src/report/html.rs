@@ -281,8 +281,8 @@ fn item_row(s: &mut String, i: &DriftItem) {
         .as_ref()
         .map(|e| {
             format!(
-                "<div class=\"why\">exception #{} by {} until {}: {}</div>",
-                e.id,
+                "<div class=\"why\">{} by {} until {}: {}</div>",
+                h(&e.label()),
                 h(&e.owner),
                 h(&ts(e.expires_at)),
                 h(&e.reason)

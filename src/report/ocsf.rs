@@ -184,8 +184,8 @@ fn remediation(i: &DriftItem) -> Value {
     let next = super::next_commands(i);
     let desc = match (&i.exception, next.as_slice()) {
         (Some(e), _) => format!(
-            "Covered by exception #{} ({}, until {}): nothing to do before it expires.",
-            e.id,
+            "Covered by {} ({}, until {}): nothing to do before it expires.",
+            e.label(),
             e.owner,
             netdrift_snapshots::time::secs(e.expires_at)
         ),

@@ -128,13 +128,13 @@ pub trait Store {
         cursors: &[(ScopeKey, DateTime<Utc>)],
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
-    /// Which of these item ids were delivered before.
-    fn delivered_among(&self, ids: &[&str]) -> StoreResult<HashSet<String>>;
+    /// Which of these item ids were delivered before on this webhook route.
+    fn delivered_among(&self, route: &str, ids: &[&str]) -> StoreResult<HashSet<String>>;
     /// Deliveries not resolved yet, oldest first.
     fn open_deliveries(&self) -> StoreResult<Vec<DeliveryRow>>;
     /// Every delivery, resolved or not, oldest first.
     fn deliveries(&self) -> StoreResult<Vec<DeliveryRow>>;
-    /// New deliveries, and resolutions of earlier ones (by item id), all or nothing.
+    /// New deliveries, and resolutions of earlier ones (by route and item id), all or nothing.
     fn record_deliveries(
         &mut self,
         delivered: &[DeliveryRow],
@@ -285,8 +285,8 @@ impl Store for SqliteStore {
     ) -> StoreResult<()> {
         Ok(SqliteStore::advance_cursors(self, cursors, now)?)
     }
-    fn delivered_among(&self, ids: &[&str]) -> StoreResult<HashSet<String>> {
-        Ok(SqliteStore::delivered_among(self, ids)?)
+    fn delivered_among(&self, route: &str, ids: &[&str]) -> StoreResult<HashSet<String>> {
+        Ok(SqliteStore::delivered_among(self, route, ids)?)
     }
     fn open_deliveries(&self) -> StoreResult<Vec<DeliveryRow>> {
         Ok(SqliteStore::open_deliveries(self)?)

@@ -58,6 +58,17 @@ pub struct ExceptionRow {
     pub expires_at: DateTime<Utc>,
     #[serde(with = "netdrift_snapshots::time::as_secs")]
     pub created_at: DateTime<Utc>,
+    /// Set once `exception remove` took it back: it covers nothing from then on.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "netdrift_snapshots::time::as_secs::option"
+    )]
+    pub removed_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_reason: Option<String>,
 }
 
 pub struct NewException<'a> {
@@ -330,17 +341,63 @@ impl SqliteStore {
         Ok(id)
     }
 
+    /// Take an exception back (`exception remove`): it stays in the history with who, when and
+    /// why. An unknown or already removed id is an error.
+    pub fn remove_exception(
+        &mut self,
+        id: i64,
+        by: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ExceptionRow> {
+        if by.trim().is_empty() || reason.trim().is_empty() {
+            bail!("removing an exception needs --by and --reason: the history keeps who and why");
+        }
+        let tx = self.tx()?;
+        let n = tx.execute(
+            "UPDATE exceptions SET removed_at = ?2, removed_by = ?3, removed_reason = ?4 WHERE id = ?1 AND removed_at IS NULL",
+            params![id, ts(now), by, reason],
+        )?;
+        tx.commit()?;
+        let row = self.exception_history()?.into_iter().find(|e| e.id == id);
+        match (n, row) {
+            (1, Some(r)) => Ok(r),
+            (_, Some(r)) => bail!(
+                "exception {id} was already removed on {} by {}",
+                r.removed_at.map(ts).unwrap_or_default(),
+                r.removed_by.unwrap_or_default()
+            ),
+            (_, None) => bail!("no exception {id} (`netdrift exception list` shows them)"),
+        }
+    }
+
+    /// The exceptions in force (not removed), oldest first.
     pub fn exceptions(
         &self,
         scope: Option<&str>,
         resource: Option<&str>,
     ) -> Result<Vec<ExceptionRow>> {
-        let mut stmt = self.conn().prepare(
-            "SELECT id, drift_id, scope_key, resource_id, direction, envelope, owner, reason, ticket, expires_at, created_at \
-             FROM exceptions WHERE (?1 IS NULL OR scope_key = ?1) AND (?2 IS NULL OR resource_id = ?2) ORDER BY id",
-        )?;
+        self.exceptions_where(scope, resource, "removed_at IS NULL")
+    }
+
+    /// Every exception ever added, removed ones too.
+    pub fn exception_history(&self) -> Result<Vec<ExceptionRow>> {
+        self.exceptions_where(None, None, "1")
+    }
+
+    fn exceptions_where(
+        &self,
+        scope: Option<&str>,
+        resource: Option<&str>,
+        cond: &str,
+    ) -> Result<Vec<ExceptionRow>> {
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT id, drift_id, scope_key, resource_id, direction, envelope, owner, reason, ticket, expires_at, created_at, removed_at, removed_by, removed_reason \
+             FROM exceptions WHERE (?1 IS NULL OR scope_key = ?1) AND (?2 IS NULL OR resource_id = ?2) AND {cond} ORDER BY id",
+        ))?;
         let rows = stmt
             .query_map(params![scope, resource], |r| {
+                let removed: Option<String> = r.get(11)?;
                 let env: String = r.get(5)?;
                 Ok(ExceptionRow {
                     id: r.get(0)?,
@@ -354,6 +411,12 @@ impl SqliteStore {
                     ticket: r.get(8)?,
                     expires_at: super::time_col(r, 9)?,
                     created_at: super::time_col(r, 10)?,
+                    removed_at: match removed {
+                        Some(_) => Some(super::time_col(r, 11)?),
+                        None => None,
+                    },
+                    removed_by: r.get(12)?,
+                    removed_reason: r.get(13)?,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -15,6 +15,10 @@ use super::{time_col, ts, SqliteStore};
 /// One delivered message line: a drift item, or a re-read failure (`kind` "coverage").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryRow {
+    /// The webhook route it went to (`[[report.webhook]] name`; `default` for `[report]
+    /// webhook_url`).
+    #[serde(default = "default_route")]
+    pub route: String,
     pub item_id: String,
     /// `drift` or `coverage`.
     pub kind: String,
@@ -32,6 +36,10 @@ pub struct DeliveryRow {
     pub resolved_run: Option<i64>,
     /// Who reverted it, when the logs say.
     pub resolved_by: Option<String>,
+}
+
+fn default_route() -> String {
+    crate::config::DEFAULT_ROUTE.to_string()
 }
 
 impl SqliteStore {
@@ -65,14 +73,18 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Which of `ids` were delivered before.
-    pub fn delivered_among(&self, ids: &[&str]) -> Result<HashSet<String>> {
+    /// Which of `ids` were delivered before on `route`.
+    pub fn delivered_among(&self, route: &str, ids: &[&str]) -> Result<HashSet<String>> {
         let mut stmt = self
             .conn()
-            .prepare("SELECT 1 FROM deliveries WHERE item_id = ?1")?;
+            .prepare("SELECT 1 FROM deliveries WHERE route = ?1 AND item_id = ?2")?;
         let mut out = HashSet::new();
         for id in ids {
-            if stmt.query_row([id], |_| Ok(())).optional()?.is_some() {
+            if stmt
+                .query_row([route, id], |_| Ok(()))
+                .optional()?
+                .is_some()
+            {
                 out.insert(id.to_string());
             }
         }
@@ -90,8 +102,8 @@ impl SqliteStore {
 
     fn deliveries_where(&self, cond: &str) -> Result<Vec<DeliveryRow>> {
         let mut stmt = self.conn().prepare(&format!(
-            "SELECT item_id, kind, scope_key, resource_id, direction, severity, line, run_id, delivered_at, resolved_at, resolved_run, resolved_by \
-             FROM deliveries WHERE {cond} ORDER BY delivered_at, item_id"
+            "SELECT item_id, kind, scope_key, resource_id, direction, severity, line, run_id, delivered_at, resolved_at, resolved_run, resolved_by, route \
+             FROM deliveries WHERE {cond} ORDER BY delivered_at, route, item_id"
         ))?;
         let rows = stmt
             .query_map([], |r| {
@@ -112,6 +124,7 @@ impl SqliteStore {
                     },
                     resolved_run: r.get(10)?,
                     resolved_by: r.get(11)?,
+                    route: r.get(12)?,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -127,18 +140,61 @@ impl SqliteStore {
         let tx = self.tx()?;
         for d in delivered {
             tx.execute(
-                "INSERT OR IGNORE INTO deliveries (item_id, kind, scope_key, resource_id, direction, severity, line, run_id, delivered_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![d.item_id, d.kind, d.scope, d.resource, d.direction, d.severity, d.line, d.run_id, ts(d.delivered_at)],
+                "INSERT OR IGNORE INTO deliveries (item_id, kind, scope_key, resource_id, direction, severity, line, run_id, delivered_at, route) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![d.item_id, d.kind, d.scope, d.resource, d.direction, d.severity, d.line, d.run_id, ts(d.delivered_at), d.route],
             )?;
         }
         for d in resolved {
             tx.execute(
-                "UPDATE deliveries SET resolved_at = ?2, resolved_run = ?3, resolved_by = ?4 WHERE item_id = ?1 AND resolved_at IS NULL",
-                params![d.item_id, d.resolved_at.map(ts), d.resolved_run, d.resolved_by],
+                "UPDATE deliveries SET resolved_at = ?2, resolved_run = ?3, resolved_by = ?4 WHERE item_id = ?1 AND route = ?5 AND resolved_at IS NULL",
+                params![d.item_id, d.resolved_at.map(ts), d.resolved_run, d.resolved_by, d.route],
             )?;
         }
         tx.commit()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::MIGRATIONS;
+    use super::*;
+
+    /// A database of schema 5 (before webhook routes) keeps every delivery: each becomes the
+    /// default route's, so an upgraded daemon does not send them again.
+    #[test]
+    fn deliveries_made_before_routes_become_the_default_routes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v5.db");
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            for (_, sql) in &MIGRATIONS[..5] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 5).unwrap();
+            conn.execute(
+                "INSERT INTO deliveries (item_id, kind, scope_key, resource_id, direction, severity, line, run_id, delivered_at) \
+                 VALUES ('d-1', 'drift', 'aws:1:us-east-1', 'sg-1', 'ingress', 'critical', 'x', 3, '2026-11-25T02:00:00Z')",
+                [],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        let got = store.deliveries().unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            (got[0].route.as_str(), got[0].item_id.as_str()),
+            ("default", "d-1")
+        );
+        assert!(store
+            .delivered_among("default", &["d-1"])
+            .unwrap()
+            .contains("d-1"));
+        assert!(store
+            .delivered_among("net-team", &["d-1"])
+            .unwrap()
+            .is_empty());
     }
 }

@@ -289,6 +289,14 @@ fn csv_and_ocsf_reports() {
 
 /// Day 1 run, approval, then the day 2 run with a webhook configured.
 fn day2_with_webhook(dir: &Path, report_extra: &str) -> crate::support::Run {
+    day2_with_config(dir, &|cfg| {
+        cfg.replace("[report]\n", &format!("[report]\n{report_extra}\n"))
+    })
+}
+
+/// Day 1 run, approval, then the day 2 run with the demo's configuration as `edit` makes it
+/// (written to `demo/webhook.toml`; the database is `fresh.db`).
+pub fn day2_with_config(dir: &Path, edit: &dyn Fn(String) -> String) -> crate::support::Run {
     let demo = dir.join("demo");
     let db = demo.join("netdrift.db");
     ok(&db, &["demo", "--dir", &demo.display().to_string()], 1);
@@ -311,9 +319,7 @@ fn day2_with_webhook(dir: &Path, report_extra: &str) -> crate::support::Run {
         ],
         0,
     );
-    let cfg = std::fs::read_to_string(demo.join("netdrift.toml"))
-        .unwrap()
-        .replace("[report]\n", &format!("[report]\n{report_extra}\n"));
+    let cfg = edit(std::fs::read_to_string(demo.join("netdrift.toml")).unwrap());
     let cfg_path = demo.join("webhook.toml");
     std::fs::write(&cfg_path, cfg).unwrap();
     netdrift(

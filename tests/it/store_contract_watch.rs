@@ -43,6 +43,7 @@ fn watch_cursors_only_move_forward_and_survive_as_stored() {
 
 fn delivery(id: &str, resource: &str) -> DeliveryRow {
     DeliveryRow {
+        route: "default".into(),
         item_id: id.into(),
         kind: "drift".into(),
         scope: "aws:111122223333:us-east-1".into(),
@@ -62,7 +63,10 @@ fn delivery(id: &str, resource: &str) -> DeliveryRow {
 fn a_delivery_is_recorded_once_and_resolved_once() {
     for (name, mut store) in backends() {
         assert!(
-            store.delivered_among(&["d-1"]).unwrap().is_empty(),
+            store
+                .delivered_among("default", &["d-1"])
+                .unwrap()
+                .is_empty(),
             "{name}"
         );
         let (d1, d2) = (delivery("d-1", "sg-1"), delivery("d-2", "sg-2"));
@@ -79,7 +83,9 @@ fn a_delivery_is_recorded_once_and_resolved_once() {
                 &[],
             )
             .unwrap();
-        let got = store.delivered_among(&["d-1", "d-2", "d-3"]).unwrap();
+        let got = store
+            .delivered_among("default", &["d-1", "d-2", "d-3"])
+            .unwrap();
         assert_eq!(got.len(), 2, "{name}");
         assert!(got.contains("d-1") && got.contains("d-2"), "{name}");
         assert_eq!(
@@ -107,10 +113,46 @@ fn a_delivery_is_recorded_once_and_resolved_once() {
             )
             .unwrap();
         assert_eq!(store.open_deliveries().unwrap(), vec![d2.clone()], "{name}");
-        assert_eq!(store.deliveries().unwrap(), vec![resolved, d2], "{name}");
+        assert_eq!(
+            store.deliveries().unwrap(),
+            vec![resolved, d2.clone()],
+            "{name}"
+        );
         assert!(
-            store.delivered_among(&["d-1"]).unwrap().contains("d-1"),
+            store
+                .delivered_among("default", &["d-1"])
+                .unwrap()
+                .contains("d-1"),
             "{name}: still delivered"
         );
+        // Another route keeps its own: the same item is new to it, and its resolution leaves
+        // the default route's delivery as it was.
+        assert!(
+            store
+                .delivered_among("net-team", &["d-2"])
+                .unwrap()
+                .is_empty(),
+            "{name}"
+        );
+        let d2_net = DeliveryRow {
+            route: "net-team".into(),
+            ..d2.clone()
+        };
+        store
+            .record_deliveries(std::slice::from_ref(&d2_net), &[])
+            .unwrap();
+        let d2_net_resolved = DeliveryRow {
+            resolved_at: Some(at("2026-12-01T12:00:00Z")),
+            resolved_run: Some(10),
+            ..d2_net.clone()
+        };
+        store
+            .record_deliveries(&[], std::slice::from_ref(&d2_net_resolved))
+            .unwrap();
+        assert_eq!(store.open_deliveries().unwrap(), vec![d2.clone()], "{name}");
+        assert!(store
+            .delivered_among("net-team", &["d-2"])
+            .unwrap()
+            .contains("d-2"));
     }
 }

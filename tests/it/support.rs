@@ -29,6 +29,7 @@ pub fn netdrift(db: &Path, args: &[&str]) -> Run {
         .args(args)
         .env("NETDRIFT_DB", db)
         .env_remove("NETDRIFT_CONFIG")
+        .env_remove("COLUMNS")
         .output()
         .expect("run netdrift");
     Run {
