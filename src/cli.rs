@@ -256,6 +256,9 @@ pub fn main() -> ExitCode {
         "warn"
     };
     init_logging(log_level(default_level, cli.quiet, cli.verbose), cli.color);
+    if matches!(cli.command, Command::Run(_) | Command::Demo(_)) {
+        crate::progress::enable(cli.quiet > 0);
+    }
     if let Some(mib) = std::env::var("NETDRIFT_MAX_DECOMPRESSED_MIB")
         .ok()
         .and_then(|v| v.trim().parse::<u64>().ok())

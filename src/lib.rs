@@ -21,6 +21,7 @@ pub mod iac;
 pub mod lock;
 pub mod paths;
 pub mod plan;
+pub mod progress;
 pub mod reconcile;
 pub mod remediation;
 pub mod report;

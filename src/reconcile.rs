@@ -178,6 +178,9 @@ pub fn collect_all(
         .iter()
         .filter(|s| matches!(s.kind, SourceKind::Files { .. }))
         .collect();
+    netdrift_provider_api::progress::report(netdrift_provider_api::progress::Step::Scopes(
+        files.len(),
+    ));
     for chunk in files.chunks(cfg.concurrency.max(1)) {
         let results: Vec<(Collected, String)> = std::thread::scope(|s| {
             let handles: Vec<_> = chunk
@@ -197,6 +200,11 @@ pub fn collect_all(
                 .map(|h| h.join().expect("collector thread panicked"))
                 .collect()
         });
+        for (c, _) in &results {
+            netdrift_provider_api::progress::report(netdrift_provider_api::progress::Step::Done(
+                c.scope.key().as_str(),
+            ));
+        }
         out.items.extend(results);
     }
     let live: Vec<&dyn netdrift_provider_api::Source> = cfg
@@ -299,6 +307,7 @@ pub fn snapshot_once(
     let snapshot_ids = store
         .record_collection(&collection.items, taken_at)
         .context("storing snapshots")?;
+    crate::progress::phase("audit");
     let (mut audit_events, mut failures) = crate::audit::import_configured(store, cfg)?;
     for (provider, events, windows, source) in &collection.events {
         audit_events += crate::audit::store_events(store, *provider, events, windows, source)?;
@@ -320,6 +329,7 @@ pub fn reconcile_once(
     cfg: &Config,
     opts: &RunOptions,
 ) -> Result<RunOutcome> {
+    let _progress = crate::progress::Cycle::start("discover");
     let started = crate::clock::now();
     let taken_at = opts.at.unwrap_or(started);
     // The period this run's audit reads stand for: since the previous run's snapshot.
@@ -340,6 +350,7 @@ pub fn reconcile_once(
     let (summary, snapshot_ids, audit_events) =
         (snap.collected, snap.snapshot_ids, snap.audit_events);
     let now = opts.at.unwrap_or_else(Utc::now);
+    crate::progress::phase("diff");
     let inputs = store.load_drift_inputs(&drift::selector(None))?;
     let (mut computed, mut coverage) = drift::compute(&inputs, &cfg.drift, now)?;
     crate::iac::mark(&mut computed, &inputs, &crate::iac::load(&cfg.iac)?);
@@ -378,6 +389,7 @@ pub fn reconcile_once(
         items: crate::report::record_items(&report),
         coverage: crate::report::record_coverage(&report),
     };
+    crate::progress::phase("report");
     let run_id = store.record_run(&record)?;
     let report_files = if opts.write_report {
         crate::report::write_reports(store, cfg, run_id, &report, surface.as_ref(), Some(&matrix))?

@@ -260,18 +260,22 @@ impl SafeStderr {
         }
         let text = String::from_utf8_lossy(&self.buf).into_owned();
         self.buf.clear();
-        let mut err = std::io::stderr().lock();
-        for line in text.split_inclusive('\n') {
-            let (body, nl) = match line.strip_suffix('\n') {
-                Some(b) => (b, "\n"),
-                None => (line, ""),
-            };
-            // ANSI colour codes the formatter adds itself are kept; everything else is escaped.
-            let safe = keep_sgr(body, |t| terminal(&redact(t)).into_owned());
-            err.write_all(safe.as_bytes())?;
-            err.write_all(nl.as_bytes())?;
-        }
-        Ok(())
+        // Above the progress bar, when one is drawn.
+        crate::progress::suspend(|| {
+            let mut err = std::io::stderr().lock();
+            for line in text.split_inclusive('\n') {
+                let (body, nl) = match line.strip_suffix('\n') {
+                    Some(b) => (b, "\n"),
+                    None => (line, ""),
+                };
+                // ANSI colour codes the formatter adds itself are kept; everything else is
+                // escaped.
+                let safe = keep_sgr(body, |t| terminal(&redact(t)).into_owned());
+                err.write_all(safe.as_bytes())?;
+                err.write_all(nl.as_bytes())?;
+            }
+            Ok(())
+        })
     }
 }
 

@@ -27,18 +27,30 @@ fn demo_db() -> (tempfile::TempDir, std::path::PathBuf) {
 /// terminal's own wrapping of an over-long line undone (`capture-pane -J`), so a line wider than
 /// the pane shows as one.
 fn in_tmux(db: &Path, width: u16, args: &[&str]) -> String {
+    in_tmux_shell(width, &format!("{} 2>/dev/null", netdrift_cmd(db, args)))
+}
+
+/// `netdrift ARGS` as a shell command, on `db`, without `COLUMNS`.
+fn netdrift_cmd(db: &Path, args: &[&str]) -> String {
+    format!(
+        "env -u COLUMNS NETDRIFT_DB='{}' '{}' {}",
+        db.display(),
+        env!("CARGO_BIN_EXE_netdrift"),
+        args.join(" ")
+    )
+}
+
+/// What a shell command shows in a tmux pane `width` columns wide (see [`in_tmux`]).
+fn in_tmux_shell(width: u16, shell: &str) -> String {
     let tmux = "/usr/bin/tmux";
     assert!(
         Path::new(tmux).exists(),
         "tmux is required (scripts/test installs it)"
     );
-    let sock = format!("netdrift-test-{}-{width}", std::process::id());
-    let cmd = format!(
-        "env -u COLUMNS NETDRIFT_DB='{}' '{}' {} 2>/dev/null; {tmux} -L {sock} wait-for -S done; sleep 60",
-        db.display(),
-        env!("CARGO_BIN_EXE_netdrift"),
-        args.join(" ")
-    );
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let sock = format!("netdrift-test-{}-{width}-{n}", std::process::id());
+    let cmd = format!("{shell}; {tmux} -L {sock} wait-for -S done; sleep 60");
     let st = Command::new(tmux)
         .args(["-L", &sock, "-f", "/dev/null", "new-session", "-d"])
         .args(["-x", &width.to_string(), "-y", "400", "-s", "t", &cmd])
@@ -240,4 +252,39 @@ fn the_readme_sample_is_what_the_demo_prints() {
         "README's sample differs from what `COLUMNS=100 netdrift demo` prints:\n{}",
         &printed[at..]
     );
+}
+
+/// An interactive run shows its progress on standard error (phase, scopes done of all, time),
+/// ending as one line; `-q` and a pipe get none of it.
+#[test]
+fn an_interactive_run_shows_progress_and_a_pipe_or_quiet_gets_none() {
+    let (dir, db) = demo_db();
+    let cfg = dir.path().join("demo/netdrift.toml").display().to_string();
+    let run = ["run", "--config", &cfg, "--at", "2026-11-26T02:00:00Z"];
+    let shown = in_tmux_shell(120, &format!("{} >/dev/null", netdrift_cmd(&db, &run)));
+    let last = shown
+        .lines()
+        .rfind(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    assert!(
+        last.contains("done") && last.contains("scopes 4/4"),
+        "the bar's last state: {shown}"
+    );
+    // The log line printed meanwhile is whole, above the bar.
+    assert!(
+        shown.lines().any(|l| l.contains("WARN collection failed")),
+        "{shown}"
+    );
+    let mut quiet = vec!["-q"];
+    quiet.extend(run);
+    let shown = in_tmux_shell(120, &format!("{} >/dev/null", netdrift_cmd(&db, &quiet)));
+    assert!(!shown.contains("scopes"), "-q draws no bar: {shown}");
+    let piped = netdrift(&db, &run);
+    assert_eq!(piped.code, 1, "{}", piped.stderr);
+    assert!(
+        !piped.stderr.contains("scopes"),
+        "a pipe gets no bar: {}",
+        piped.stderr
+    );
+    assert!(!piped.stderr.contains('\r'), "{}", piped.stderr);
 }

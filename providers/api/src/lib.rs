@@ -10,6 +10,7 @@
 //! SDK, no SQLite and no report format.
 
 pub mod config;
+pub mod progress;
 pub mod watch;
 
 use std::future::Future;
@@ -139,6 +140,7 @@ where
 {
     let sem = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let mut set = tokio::task::JoinSet::new();
+    progress::report(progress::Step::Scopes(tasks.len()));
     let mut order = Vec::with_capacity(tasks.len());
     for (i, (scope, fut)) in tasks.into_iter().enumerate() {
         let sem = sem.clone();
@@ -181,6 +183,7 @@ where
         let Some((i, scope, key)) = pending.remove(&id) else {
             continue;
         };
+        progress::report(progress::Step::Done(key.as_str()));
         results[i] = Some(match outcome {
             Ok(Ok(v)) => v,
             Ok(Err(Stopped::Timeout(t))) => failed(
