@@ -4,6 +4,8 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
+
+use crate::store::StoredPattern;
 use serde::{Deserialize, Serialize};
 
 use netdrift_snapshots::{
@@ -16,6 +18,9 @@ use netdrift_snapshots::{
 pub struct BaselineFile {
     #[serde(default, rename = "scope")]
     pub scopes: Vec<ScopeEntry>,
+    /// Pattern exceptions (the keys of the configuration's `[[exception]]`).
+    #[serde(default, rename = "exception", skip_serializing_if = "Vec::is_empty")]
+    pub exceptions: Vec<toml::Value>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -195,11 +200,35 @@ fn rule(e: &RuleEntry, at: &str) -> Result<Rule> {
 }
 
 /// Read a baseline file into scopes and their approved resources.
-pub fn load(path: &Path) -> Result<Vec<(Scope, Vec<Resource>)>> {
+/// One scope and the resources approved for it.
+pub type ScopeState = (Scope, Vec<Resource>);
+
+pub fn load(path: &Path) -> Result<Vec<ScopeState>> {
+    Ok(load_all(path)?.0)
+}
+
+/// The file's scopes and its pattern exceptions (each checked as the configuration checks
+/// `[[exception]]`; a bad one names the file, its index and the key).
+pub fn load_all(path: &Path) -> Result<(Vec<ScopeState>, Vec<StoredPattern>)> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).with_context(|| format!("{name}: cannot read"))?;
     let file: BaselineFile =
         toml::from_str(&text).map_err(|e| anyhow::anyhow!("{name}: {}", e.to_string().trim()))?;
+    let origin = format!("file:{name}");
+    let mut patterns: Vec<StoredPattern> = Vec::new();
+    for (i, t) in file.exceptions.iter().enumerate() {
+        match crate::config::check_pattern(t) {
+            Ok((n, _)) if patterns.iter().any(|p| p.name == n) => {
+                bail!("{name}: exception[{i}] ({n}): field `name`: another exception has this name")
+            }
+            Ok((n, body)) => patterns.push(StoredPattern {
+                name: n,
+                body,
+                origin: origin.clone(),
+            }),
+            Err(problems) => bail!("{name}: exception[{i}]: {}", problems.join("; ")),
+        }
+    }
     let base = path.parent().unwrap_or(Path::new("."));
     let mut out = Vec::new();
     for (i, s) in file.scopes.iter().enumerate() {
@@ -253,12 +282,18 @@ pub fn load(path: &Path) -> Result<Vec<(Scope, Vec<Resource>)>> {
         }
         out.push((scope, resources));
     }
-    Ok(out)
+    Ok((out, patterns))
 }
 
-/// Write approved state in this format (round-trips through `load`).
-pub fn export(scopes: &[(Scope, Vec<Resource>)]) -> Result<String> {
+/// Write approved state and the stored pattern exceptions in this format (round-trips through
+/// `load_all`).
+pub fn export(scopes: &[(Scope, Vec<Resource>)], patterns: &[StoredPattern]) -> Result<String> {
     let file = BaselineFile {
+        exceptions: patterns
+            .iter()
+            .map(|p| toml::Value::try_from(&p.body))
+            .collect::<Result<_, _>>()
+            .context("a stored pattern exception cannot be written as TOML")?,
         scopes: scopes
             .iter()
             .map(|(scope, resources)| ScopeEntry {

@@ -18,7 +18,9 @@ use toml::Spanned;
 use checker::Checker;
 
 pub use attribution::{AttributionConfig, DriftSettings};
-pub use exceptions::{Candidate, ExceptionPattern};
+pub use exceptions::{
+    check_table as check_pattern, pattern_from_json, Candidate, ExceptionPattern,
+};
 pub use report::{
     EvidenceConfig, ReportConfig, RouteFilter, WebhookConfig, DEFAULT_ROUTE, REPORT_FORMATS,
 };

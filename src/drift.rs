@@ -109,6 +109,7 @@ pub fn compute(
         let (before, after) = (by_id(baseline), by_id(&input.actual));
         let workloads = ScopeWorkloads::new(&input.actual, &uncollected);
         let controllers = netdrift_snapshots::ownership::Controllers::new(&input.actual);
+        let patterns = patterns(settings, &input.patterns);
         for d in diff_scope(baseline, &input.actual, &uncollected) {
             let id = d.resource.as_str();
             let states = [
@@ -121,7 +122,7 @@ pub fn compute(
             items.push(to_item(
                 input,
                 &d,
-                (&policy, &settings.exceptions),
+                (&policy, &patterns),
                 (states, controller),
                 reach,
                 now,
@@ -291,6 +292,31 @@ fn to_item(
     })
 }
 
+/// The pattern exceptions in force: the configuration's, then those baseline files brought
+/// (a configured pattern of the same name wins). A stored one that no longer reads is left out
+/// with a warning.
+pub fn patterns(
+    settings: &DriftSettings,
+    stored: &[crate::store::StoredPattern],
+) -> Vec<crate::config::ExceptionPattern> {
+    let mut out = settings.exceptions.clone();
+    for p in stored {
+        if out.iter().any(|e| e.name == p.name) {
+            continue;
+        }
+        match crate::config::pattern_from_json(&p.body) {
+            Ok(e) => out.push(e),
+            Err(problems) => tracing::warn!(
+                pattern = %p.name,
+                origin = %p.origin,
+                problems = %problems.join("; "),
+                "a stored pattern exception no longer reads; it covers nothing"
+            ),
+        }
+    }
+    out
+}
+
 /// The first pattern exception (`[[exception]]`) that selects the resource and still covers
 /// what it newly allows, and why the others that select it do not.
 fn pattern_exception(
@@ -406,6 +432,7 @@ mod tests {
             approved_at: baseline
                 .map(|_| netdrift_snapshots::time::parse("t", "2026-11-01T00:00:00Z").unwrap()),
             exceptions: Vec::new(),
+            patterns: Vec::new(),
         }
     }
 

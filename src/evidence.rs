@@ -9,7 +9,8 @@
 //!   coverage findings, pretty-printed.
 //! - `snapshots/<id>.json`: every snapshot taken in the period or used by a run, with its
 //!   resources in canonical JSON (the form their content hashes cover).
-//! - `baselines.json`, `baseline-states.json`, `exceptions.json`: approvals in force.
+//! - `baselines.json`, `baseline-states.json`, `exceptions.json`: approvals in force;
+//!   `exception-patterns.json`: the pattern exceptions baseline files brought.
 //! - `remediations.json`: the reverts made in the period (`netdrift revert --apply`): who, when,
 //!   the ticket, each call and its outcome, the states before and after.
 //! - `actors.json`: every identity that changed or tried to change firewall state in the
@@ -181,6 +182,9 @@ pub fn export(
         .collect();
     counts.insert("exceptions".into(), exceptions.len());
     b.add_json("exceptions.json".into(), &exceptions)?;
+    // Pattern exceptions baseline files brought, in force now (the configuration's are in
+    // each run's config.json).
+    b.add_json("exception-patterns.json".into(), &store.stored_patterns()?)?;
     // Remediations made in the period (`netdrift revert --apply`).
     let remediations: Vec<_> = store
         .remediations()?

@@ -34,7 +34,7 @@ pub use attribution_inputs::{
     temporary_key, AttributionQuery, InputsVisitor, ItemInputs, WindowRule, MAX_CHAIN,
 };
 pub use audit::{AuditBatch, AuditFailureRow, AuditSpan};
-pub use baselines::{BaselineRow, BaselineSelector, ExceptionRow, NewException};
+pub use baselines::{BaselineRow, BaselineSelector, ExceptionRow, NewException, StoredPattern};
 pub use inputs::ScopeInputs;
 pub use remediations::RemediationRow;
 pub use runs::{RunRecord, RunRow};
@@ -63,6 +63,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0007_exception_removal",
         include_str!("../migrations/0007_exception_removal.sql"),
+    ),
+    (
+        "0008_exception_patterns",
+        include_str!("../migrations/0008_exception_patterns.sql"),
     ),
 ];
 

@@ -75,11 +75,12 @@ pub struct ExportArgs {
 pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
     // Only an import of a file that parsed may create the database; everything else needs one.
     if let Cmd::Import(a) = cmd {
-        let scopes = crate::baseline_file::load(&a.file)?;
+        let (scopes, patterns) = crate::baseline_file::load_all(&a.file)?;
         let mut store = open_store(db)?;
         let origin = format!("file:{}", a.file.display());
         let (id, n) = store.import_baseline(
             &scopes,
+            &patterns,
             &a.by,
             &a.reason,
             a.ticket.as_deref(),
@@ -87,8 +88,13 @@ pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
             crate::clock::now(),
         )?;
         println!(
-            "baseline {id}: imported {n} entries for {} scope(s) from {}",
+            "baseline {id}: imported {n} entries for {} scope(s){} from {}",
             scopes.len(),
+            if patterns.is_empty() {
+                String::new()
+            } else {
+                format!(" and {} pattern exception(s)", patterns.len())
+            },
             a.file.display()
         );
         return Ok(Outcome::Ok);
@@ -210,7 +216,12 @@ pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
                     out.push((scope, state));
                 }
             }
-            print!("{}", crate::baseline_file::export(&out)?);
+            // Every pattern the baseline files brought, whichever scope is exported: a pattern
+            // may select resources in several.
+            print!(
+                "{}",
+                crate::baseline_file::export(&out, &store.stored_patterns()?)?
+            );
         }
     }
     Ok(Outcome::Ok)

@@ -147,6 +147,19 @@ fn list(store: &crate::store::SqliteStore, a: ListArgs) -> Result<()> {
         &cfg.drift,
         now,
     )?;
+    let stored = store.stored_patterns()?;
+    let patterns = crate::drift::patterns(&cfg.drift, &stored);
+    let source = |name: &str| -> String {
+        if cfg.drift.exceptions.iter().any(|e| e.name == name) {
+            "config".into()
+        } else {
+            stored
+                .iter()
+                .find(|p| p.name == name)
+                .map(|p| p.origin.clone())
+                .unwrap_or_default()
+        }
+    };
     let covers = |id: i64, pattern: Option<&str>| -> Vec<String> {
         items
             .iter()
@@ -177,13 +190,12 @@ fn list(store: &crate::store::SqliteStore, a: ListArgs) -> Result<()> {
                 v
             })
             .collect();
-        let patterns: Vec<serde_json::Value> = cfg
-            .drift
-            .exceptions
+        let patterns: Vec<serde_json::Value> = patterns
             .iter()
             .map(|p| {
                 serde_json::json!({
-                    "name": p.name, "owner": p.owner, "reason": p.reason, "ticket": p.ticket,
+                    "name": p.name, "source": source(&p.name),
+                    "owner": p.owner, "reason": p.reason, "ticket": p.ticket,
                     "expires_at": crate::store::ts(p.expires_at),
                     "state": state(p.expires_at, false),
                     "scopes": p.scopes, "resources": p.resources, "tags": p.tags,
@@ -221,7 +233,7 @@ fn list(store: &crate::store::SqliteStore, a: ListArgs) -> Result<()> {
             ]
         })
         .collect();
-    for p in &cfg.drift.exceptions {
+    for p in &patterns {
         let mut what = Vec::new();
         for (k, v) in [
             ("scopes", &p.scopes),

@@ -164,3 +164,21 @@ pub(super) fn pattern(r: RawPattern) -> Result<ExceptionPattern, Vec<String>> {
         _ => Err(problems),
     }
 }
+
+/// A pattern a baseline file brought (stored as JSON), read again: what `pattern` reads.
+pub fn pattern_from_json(body: &serde_json::Value) -> Result<ExceptionPattern, Vec<String>> {
+    let raw: RawPattern = serde_json::from_value(body.clone()).map_err(|e| vec![e.to_string()])?;
+    pattern(raw)
+}
+
+/// A baseline file's `[[exception]]` table, checked: its name and the table as JSON, or the
+/// problems, each naming its key.
+pub fn check_table(t: &toml::Value) -> Result<(String, serde_json::Value), Vec<String>> {
+    let raw: RawPattern = t
+        .clone()
+        .try_into()
+        .map_err(|e: toml::de::Error| vec![e.message().trim().to_string()])?;
+    let p = pattern(raw)?;
+    let body = serde_json::to_value(t).map_err(|e| vec![e.to_string()])?;
+    Ok((p.name, body))
+}

@@ -42,6 +42,16 @@ pub struct BaselineRow {
     pub entries: i64,
 }
 
+/// A pattern exception (`[[exception]]`) as a baseline file wrote it, and that file.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct StoredPattern {
+    pub name: String,
+    /// The table as written, as JSON (`config::pattern_from_json` reads it).
+    pub body: serde_json::Value,
+    /// Where it came from (`file:PATH`).
+    pub origin: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ExceptionRow {
     pub id: i64,
@@ -167,10 +177,13 @@ impl SqliteStore {
     }
 
     /// Import a hand-written baseline: the given resources become the approved state of their
-    /// scopes (resources of an approved scope not listed are approved as absent).
+    /// scopes (resources of an approved scope not listed are approved as absent), and its
+    /// pattern exceptions replace those an earlier import of the same origin brought.
+    #[allow(clippy::too_many_arguments)]
     pub fn import_baseline(
         &mut self,
         scopes: &[(Scope, Vec<Resource>)],
+        patterns: &[StoredPattern],
         by: &str,
         reason: &str,
         ticket: Option<&str>,
@@ -187,6 +200,16 @@ impl SqliteStore {
             params![ts(now), by, reason, ticket, origin],
         )?;
         let id = tx.last_insert_rowid();
+        tx.execute(
+            "UPDATE exception_patterns SET replaced_at = ?2 WHERE origin = ?1 AND replaced_at IS NULL",
+            params![origin, ts(now)],
+        )?;
+        for p in patterns {
+            tx.execute(
+                "INSERT INTO exception_patterns (baseline_id, origin, name, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, origin, p.name, p.body.to_string(), ts(now)],
+            )?;
+        }
         let mut n = 0;
         for ((scope, resources), (_, before)) in scopes.iter().zip(previously) {
             ensure_scope(&tx, scope)?;
@@ -369,6 +392,24 @@ impl SqliteStore {
             ),
             (_, None) => bail!("no exception {id} (`netdrift exception list` shows them)"),
         }
+    }
+
+    /// The pattern exceptions baseline files brought that are in force, oldest first.
+    pub fn stored_patterns(&self) -> Result<Vec<StoredPattern>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT name, body, origin FROM exception_patterns WHERE replaced_at IS NULL ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                let body: String = r.get(1)?;
+                Ok(StoredPattern {
+                    name: r.get(0)?,
+                    body: serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+                    origin: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
     }
 
     /// The exceptions in force (not removed), oldest first.

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use netdrift_snapshots::{Resource, Scope};
 
-use super::{ExceptionRow, SnapshotRow, SqliteStore};
+use super::{ExceptionRow, SnapshotRow, SqliteStore, StoredPattern};
 
 /// Everything the drift of one scope depends on.
 #[derive(Debug, Clone)]
@@ -22,6 +22,9 @@ pub struct ScopeInputs {
     pub approved_at: Option<DateTime<Utc>>,
     /// The scope's exceptions, oldest first.
     pub exceptions: Vec<ExceptionRow>,
+    /// The pattern exceptions baseline files brought (the configuration's come with the
+    /// settings).
+    pub patterns: Vec<StoredPattern>,
 }
 
 impl SqliteStore {
@@ -29,6 +32,7 @@ impl SqliteStore {
     /// database error is an error, never a missing input.
     pub fn load_drift_inputs(&self, select: &dyn Fn(&Scope) -> bool) -> Result<Vec<ScopeInputs>> {
         let mut out = Vec::new();
+        let patterns = self.stored_patterns()?;
         for scope in self.scopes()? {
             if !select(&scope) {
                 continue;
@@ -51,6 +55,7 @@ impl SqliteStore {
                 },
                 approved_at: self.baseline_approved_at(&key)?,
                 exceptions: self.exceptions(Some(&key), None)?,
+                patterns: patterns.clone(),
                 snapshot,
                 scope,
             });

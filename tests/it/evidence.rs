@@ -175,6 +175,7 @@ fn export_then_verify_passes_and_holds_the_evidence() {
         "baselines.json",
         "baseline-states.json",
         "exceptions.json",
+        "exception-patterns.json",
         "audit-events.json",
         "config.json",
         "controls.json",

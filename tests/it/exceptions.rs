@@ -269,3 +269,118 @@ fn a_removed_exception_stops_covering_and_stays_in_the_history() {
     assert_eq!(e["removed_by"], "alice");
     assert_eq!(e["removed_reason"], "contract ended");
 }
+
+/// A baseline file carries pattern exceptions too: imported with it, in force without any
+/// configuration, exported back, and replaced by the next import of the same file.
+#[test]
+fn a_baseline_file_carries_pattern_exceptions() {
+    let (dir, db) = estate();
+    let file = dir.path().join("baseline.toml");
+    let exported = ok(&db, &["baseline", "export"], 0).stdout;
+    let storefront = PATTERNS
+        .split("\n[[exception]]\nname = \"db-from-app-subnet\"")
+        .next()
+        .unwrap();
+    std::fs::write(&file, format!("{exported}\n{storefront}")).unwrap();
+    let f = file.display().to_string();
+    let r = ok(
+        &db,
+        &[
+            "baseline", "import", &f, "--by", "alice", "--reason", "git main",
+        ],
+        0,
+    );
+    assert!(
+        r.stdout.contains("and 1 pattern exception(s)"),
+        "{}",
+        r.stdout
+    );
+
+    let v = json(&ok(&db, &["drift", "--format", "json"], 1).stdout);
+    assert_eq!(
+        item(&v, "sg-0a1b2c3d4e5f60001")["exception"]["pattern"],
+        "storefront-ssh"
+    );
+    let l = json(&ok(&db, &["exception", "list", "--format", "json"], 0).stdout);
+    assert_eq!(l["patterns"][0]["source"], format!("file:{f}"), "{l:#}");
+
+    // Exported back, and the export imports again to the same.
+    let again = ok(&db, &["baseline", "export"], 0).stdout;
+    assert!(
+        again.contains("[[exception]]") && again.contains("name = \"storefront-ssh\""),
+        "{again}"
+    );
+    let copy = dir.path().join("copy.toml");
+    std::fs::write(&copy, &again).unwrap();
+    ok(
+        &db,
+        &[
+            "baseline",
+            "import",
+            copy.to_str().unwrap(),
+            "--by",
+            "a",
+            "--reason",
+            "r",
+        ],
+        0,
+    );
+
+    // A bad pattern is refused, naming the file, the exception and the key; nothing changes.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, format!("{exported}\n[[exception]]\nname = \"x\"\nowner = \"o\"\nreason = \"r\"\nexpires = \"2027-01-01\"\nresources = [\"sg-*\"]\nallow = [\"tcp/22\"]\n")).unwrap();
+    let r = netdrift(
+        &db,
+        &[
+            "baseline",
+            "import",
+            bad.to_str().unwrap(),
+            "--by",
+            "a",
+            "--reason",
+            "r",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("bad.toml: exception[0]: exception \"x\": field `allow`"),
+        "{}",
+        r.stderr
+    );
+
+    // The same file imported without it: replaced, so it covers nothing any more.
+    std::fs::write(&file, &exported).unwrap();
+    ok(
+        &db,
+        &[
+            "baseline",
+            "import",
+            &f,
+            "--by",
+            "alice",
+            "--reason",
+            "pattern retired",
+        ],
+        0,
+    );
+    std::fs::write(&copy, &exported).unwrap();
+    ok(
+        &db,
+        &[
+            "baseline",
+            "import",
+            copy.to_str().unwrap(),
+            "--by",
+            "a",
+            "--reason",
+            "r",
+        ],
+        0,
+    );
+    let v = json(&ok(&db, &["drift", "--format", "json"], 1).stdout);
+    assert!(
+        item(&v, "sg-0a1b2c3d4e5f60001")["exception"].is_null(),
+        "{v:#}"
+    );
+}
