@@ -58,21 +58,16 @@ pub fn deliver(
     }
     let open = store.open_deliveries()?;
     let mut events = None;
+    let run = Run {
+        id: run_id,
+        items,
+        coverage,
+        covered,
+        now,
+        report_path,
+    };
     for hook in &cfg.report.webhooks {
-        let d = deliver_route(
-            store,
-            hook,
-            &open,
-            &mut events,
-            Run {
-                id: run_id,
-                items,
-                coverage,
-                covered,
-                now,
-                report_path,
-            },
-        )?;
+        let d = deliver_route(store, hook, &open, &mut events, run)?;
         all.items += d.items;
         all.coverage += d.coverage;
         all.resolved += d.resolved;

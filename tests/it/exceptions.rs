@@ -146,31 +146,7 @@ fn a_pattern_excepts_what_it_selects_within_its_envelope() {
 
 #[test]
 fn a_pattern_without_an_owner_reason_expiry_selector_or_envelope_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("bad.toml");
-    std::fs::write(
-        &cfg,
-        "[[exception]]\nname = \"everything\"\nallow = [\"tcp/22 0.0.0.0/0 10.0.0.0/8\"]\n\n[[exception]]\nname = \"ok\"\nowner = \"o\"\nreason = \"r\"\nexpires = \"2027-01-01\"\nresources = [\"sg-*\"]\nallow = [\"tcp/22 any\"]\ndirection = \"sideways\"\n",
-    )
-    .unwrap();
-    let r = netdrift(
-        &dir.path().join("x.db"),
-        &[
-            "config",
-            "check",
-            &cfg.display().to_string(),
-            "--format",
-            "json",
-        ],
-    );
-    assert_eq!(r.code, 2, "{}", r.stdout);
-    let v = json(&r.stdout);
-    let msgs: Vec<(u64, &str)> = v["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| (p["line"].as_u64().unwrap(), p["message"].as_str().unwrap()))
-        .collect();
+    let msgs = config_problems("[[exception]]\nname = \"everything\"\nallow = [\"tcp/22 0.0.0.0/0 10.0.0.0/8\"]\n\n[[exception]]\nname = \"ok\"\nowner = \"o\"\nreason = \"r\"\nexpires = \"2027-01-01\"\nresources = [\"sg-*\"]\nallow = [\"tcp/22 any\"]\ndirection = \"sideways\"\n");
     for (line, want) in [
         (1, "exception \"everything\": field `owner` is required"),
         (1, "exception \"everything\": field `reason` is required"),

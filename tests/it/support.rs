@@ -314,3 +314,33 @@ pub fn watch_at(db: &Path, cfg: &Path, now: &str, env: &[(&str, &str)]) -> Run {
         stderr: String::from_utf8_lossy(&out.stderr).into(),
     }
 }
+
+/// `netdrift config check --format json` of a configuration `text`: it must fail (exit 2);
+/// each problem as (line, message).
+pub fn config_problems(text: &str) -> Vec<(u64, String)> {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("checked.toml");
+    std::fs::write(&cfg, text).unwrap();
+    let r = netdrift(
+        &dir.path().join("x.db"),
+        &[
+            "config",
+            "check",
+            &cfg.display().to_string(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    json(&r.stdout)["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["line"].as_u64().unwrap(),
+                p["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}

@@ -99,36 +99,7 @@ tags = ["team=store*"]
 
 #[test]
 fn a_route_is_checked_at_its_own_lines() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("routes.toml");
-    std::fs::write(
-        &cfg,
-        "[report]\nwebhook_url = \"https://hooks.example/a\"\n\n[[report.webhook]]\nname = \"ok\"\nurl = \"https://hooks.example/b\"\n\n[[report.webhook]]\nname = \"bad\"\nurl = \"ftp://x\"\nproviders = [\"oracle\"]\n\n[[report.webhook]]\nurl = \"https://hooks.example/c\"\n\n[[report.webhook]]\nname = \"default\"\nurl = \"https://hooks.example/d\"\n",
-    )
-    .unwrap();
-    let r = netdrift(
-        &dir.path().join("x.db"),
-        &[
-            "config",
-            "check",
-            &cfg.display().to_string(),
-            "--format",
-            "json",
-        ],
-    );
-    assert_eq!(r.code, 2, "{}", r.stdout);
-    let v = json(&r.stdout);
-    let got: Vec<(u64, String)> = v["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["line"].as_u64().unwrap(),
-                p["message"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let got = config_problems("[report]\nwebhook_url = \"https://hooks.example/a\"\n\n[[report.webhook]]\nname = \"ok\"\nurl = \"https://hooks.example/b\"\n\n[[report.webhook]]\nname = \"bad\"\nurl = \"ftp://x\"\nproviders = [\"oracle\"]\n\n[[report.webhook]]\nurl = \"https://hooks.example/c\"\n\n[[report.webhook]]\nname = \"default\"\nurl = \"https://hooks.example/d\"\n");
     let want = [
         (
             10,
