@@ -28,6 +28,24 @@ fn audit_logging_per_region_missing_stopped_excluded_shadow_and_unverified() {
     let db = dir.path().join("trails.db");
     let (code, out, err) = run(&db, &cfg);
     assert_eq!(code, 3, "{out}\n{err}");
+    // B's multi-region trail is described in all three regions, but its status and selectors
+    // are read once.
+    let calls = emu.calls();
+    for action in ["GetEventSelectors", "GetTrailStatus"] {
+        let of_b = calls
+            .iter()
+            .filter(|c| c["action"] == action && c["account"] == B)
+            .count();
+        assert_eq!(of_b, 1, "{action} of account {B}: {calls:?}");
+    }
+    for region in ["us-east-1", "eu-west-1", "ap-southeast-2"] {
+        assert!(
+            calls.iter().any(|c| c["action"] == "DescribeTrails"
+                && c["account"] == B
+                && c["region"] == region),
+            "every region still describes its trails: {region}"
+        );
+    }
     let finding = |code: &str, scope: &str| {
         out.lines()
             .find(|l| l.starts_with(&format!("coverage: {code} {scope}:")))

@@ -136,6 +136,7 @@ pub async fn collect(
         >,
     >;
     let mut tasks: Vec<(Scope, Task)> = Vec::new();
+    let trails = crate::trail::TrailCache::default();
     for (id, account) in accts {
         let account = match account {
             Ok(a) => a,
@@ -170,6 +171,7 @@ pub async fn collect(
             let since = events_since(&scope.key());
             let known = known(&scope.key());
             let (account, src, task_scope) = (account.clone(), src.clone(), scope.clone());
+            let trails = trails.clone();
             let task: Task = Box::pin(async move {
                 let config = account
                     .config
@@ -201,7 +203,7 @@ pub async fn collect(
                     if src.cloudtrail && collected.status != SnapshotStatus::Failed {
                         tokio::join!(
                             async { Some(crate::trail::lookup_events(&config, since, now).await) },
-                            async { Some(logging_check(&config, &scope, &region).await) }
+                            async { Some(logging_check(&config, &scope, &region, &trails).await) }
                         )
                     } else {
                         (None, None)
@@ -245,9 +247,14 @@ pub async fn collect(
 }
 
 /// What CloudTrail's configuration says of one region's management write events.
-async fn logging_check(config: &SdkConfig, scope: &Scope, region: &str) -> LoggingCheck {
+async fn logging_check(
+    config: &SdkConfig,
+    scope: &Scope,
+    region: &str,
+    trails: &crate::trail::TrailCache,
+) -> LoggingCheck {
     use netdrift_snapshots::logging::{aws_region, LoggingVerdict};
-    match crate::trail::logging(config, region).await {
+    match crate::trail::logging(config, region, trails).await {
         Ok((trails, problems)) => {
             let (verdict, evidence) = aws_region(region, &trails);
             LoggingCheck {

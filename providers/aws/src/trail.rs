@@ -74,9 +74,42 @@ pub async fn lookup_events(
 /// shadow and organization trails need) and GetEventSelectors (in the trail's home region).
 /// The answers go to the AWS CLI's JSON and through the offline reader. A trail whose status or
 /// selectors cannot be read is kept with that part unknown, and the problem returned with it.
+/// What CloudTrail says of one trail wherever it is read from: its status and its event
+/// selectors (unknown when the call failed, with the problem).
+#[derive(Clone, Default)]
+pub struct TrailFacts {
+    status: Option<serde_json::Value>,
+    selectors: Option<serde_json::Value>,
+    problems: Vec<Problem>,
+}
+
+/// One collection's trail facts by trail ARN: a multi-region trail is seen by every region's
+/// DescribeTrails, but its status and selectors are read once (`regions − 1` calls of each
+/// saved per trail), however many regions are checked at once.
+#[derive(Clone, Default)]
+pub struct TrailCache(
+    std::sync::Arc<
+        std::sync::Mutex<
+            std::collections::HashMap<String, std::sync::Arc<tokio::sync::OnceCell<TrailFacts>>>,
+        >,
+    >,
+);
+
+impl TrailCache {
+    fn cell(&self, arn: &str) -> std::sync::Arc<tokio::sync::OnceCell<TrailFacts>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(arn.to_string())
+            .or_default()
+            .clone()
+    }
+}
+
 pub async fn logging(
     config: &SdkConfig,
     region: &str,
+    cache: &TrailCache,
 ) -> Result<(Vec<netdrift_snapshots::logging::Trail>, Vec<Problem>), Problem> {
     use netdrift_provider_file::audit::trails;
     let client = aws_sdk_cloudtrail::Client::new(config);
@@ -94,28 +127,41 @@ pub async fn logging(
         .iter()
         .filter(|d| d.multi_region || d.home_region == region)
     {
-        let status = match client.get_trail_status().name(&d.arn).send().await {
-            Ok(s) => Some(serde_json::json!({ "IsLogging": s.is_logging() })),
-            Err(e) => {
-                problems.push(crate::errors::classify("GetTrailStatus", None, &e));
-                None
-            }
-        };
-        let home = aws_sdk_cloudtrail::Client::new(
-            &config
-                .to_builder()
-                .region(aws_config::Region::new(d.home_region.clone()))
-                .build(),
-        );
-        let selectors = match home.get_event_selectors().trail_name(&d.arn).send().await {
-            Ok(s) => Some(crate::wire::event_selectors(&s)),
-            Err(e) => {
-                problems.push(crate::errors::classify("GetEventSelectors", None, &e));
-                None
-            }
-        };
+        let facts = cache
+            .cell(&d.arn)
+            .get_or_init(|| async {
+                let mut facts = TrailFacts::default();
+                match client.get_trail_status().name(&d.arn).send().await {
+                    Ok(s) => {
+                        facts.status = Some(serde_json::json!({ "IsLogging": s.is_logging() }))
+                    }
+                    Err(e) => {
+                        facts
+                            .problems
+                            .push(crate::errors::classify("GetTrailStatus", None, &e))
+                    }
+                }
+                let home = aws_sdk_cloudtrail::Client::new(
+                    &config
+                        .to_builder()
+                        .region(aws_config::Region::new(d.home_region.clone()))
+                        .build(),
+                );
+                match home.get_event_selectors().trail_name(&d.arn).send().await {
+                    Ok(s) => facts.selectors = Some(crate::wire::event_selectors(&s)),
+                    Err(e) => {
+                        facts
+                            .problems
+                            .push(crate::errors::classify("GetEventSelectors", None, &e))
+                    }
+                }
+                facts
+            })
+            .await
+            .clone();
+        problems.extend(facts.problems);
         out.push(
-            trails::trail(d, status.as_ref(), selectors.as_ref())
+            trails::trail(d, facts.status.as_ref(), facts.selectors.as_ref())
                 .map_err(decode("GetEventSelectors"))?,
         );
     }
