@@ -36,4 +36,5 @@ mod store_contract_watch;
 mod support;
 mod terminal;
 mod trust;
+mod upgrade;
 mod webhook_routes;
