@@ -169,7 +169,7 @@ pub fn import_configured(
             match import_files(store, a.provider, std::slice::from_ref(f)) {
                 Ok(s) => n += s.new_events,
                 Err(e) => {
-                    tracing::warn!(provider = %a.provider, error = %format!("{e:#}"), "audit import failed");
+                    tracing::warn!(provider = %a.provider, error = %crate::text::causes(&*e), "audit import failed");
                     failures.push((
                         a.provider,
                         format!("file:{}", f.display()),
@@ -182,7 +182,7 @@ pub fn import_configured(
                                 code: netdrift_snapshots::ProblemCode::Decode,
                                 kind: None,
                                 operation: Some("audit import".into()),
-                                message: format!("{e:#}"),
+                                message: crate::text::causes(&*e),
                             },
                         },
                     ));

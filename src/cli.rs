@@ -317,13 +317,5 @@ pub fn error_line(e: &anyhow::Error) -> String {
         }
         return out;
     }
-    let mut parts: Vec<String> = Vec::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if parts.iter().any(|p| p.contains(&text)) {
-            continue;
-        }
-        parts.push(text);
-    }
-    crate::text::terminal(&crate::text::redact(&parts.join(": "))).into_owned()
+    crate::text::terminal(&crate::text::redact(&crate::text::causes(&**e))).into_owned()
 }

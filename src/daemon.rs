@@ -188,7 +188,7 @@ async fn tick(state: Arc<State>, kind: JobKind) {
     match result {
         Ok(Ok(summary)) => set_status(&state, format!("{summary}; next reconcile {next}")),
         Ok(Err(e)) => {
-            tracing::error!(job = kind.as_str(), error = %format!("{e:#}"), "job failed");
+            tracing::error!(job = kind.as_str(), error = %crate::text::causes(&*e), "job failed");
             set_status(
                 &state,
                 format!("last {} failed: {e}; next reconcile {next}", kind.as_str()),
@@ -336,7 +336,7 @@ pub async fn run(config_path: PathBuf, db: Option<PathBuf>, stop_timeout: Durati
                         let _ = sched.shutdown().await;
                         match build_scheduler(&state).await {
                             Ok(s) => { sched = s; tracing::info!("configuration reloaded"); }
-                            Err(e) => tracing::error!(error = %format!("{e:#}"), "rescheduling after reload failed"),
+                            Err(e) => tracing::error!(error = %crate::text::causes(&*e), "rescheduling after reload failed"),
                         }
                     }
                     Err(e) => tracing::error!(error = %e, "reload refused: the new configuration is invalid; still running on the previous one"),

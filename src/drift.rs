@@ -61,6 +61,8 @@ pub fn compute(
 ) -> Result<(Vec<Computed>, Vec<CoverageFinding>)> {
     let mut items = Vec::new();
     let mut coverage = Vec::new();
+    // The stored patterns are one list shared by every scope's inputs: read once.
+    let mut read: Option<(std::sync::Arc<Vec<crate::store::StoredPattern>>, Vec<_>)> = None;
     for input in inputs {
         let (scope, snap) = (&input.scope, &input.snapshot);
         let key = scope.key();
@@ -109,7 +111,13 @@ pub fn compute(
         let (before, after) = (by_id(baseline), by_id(&input.actual));
         let workloads = ScopeWorkloads::new(&input.actual, &uncollected);
         let controllers = netdrift_snapshots::ownership::Controllers::new(&input.actual);
-        let patterns = patterns(settings, &input.patterns);
+        if !read
+            .as_ref()
+            .is_some_and(|(of, _)| std::sync::Arc::ptr_eq(of, &input.patterns))
+        {
+            read = Some((input.patterns.clone(), patterns(settings, &input.patterns)));
+        }
+        let patterns = &read.as_ref().expect("read above").1;
         for d in diff_scope(baseline, &input.actual, &uncollected) {
             let id = d.resource.as_str();
             let states = [
@@ -122,7 +130,7 @@ pub fn compute(
             items.push(to_item(
                 input,
                 &d,
-                (&policy, &patterns),
+                (&policy, patterns),
                 (states, controller),
                 reach,
                 now,
@@ -327,6 +335,9 @@ fn pattern_exception(
     allowed: &AccessSet,
     now: DateTime<Utc>,
 ) -> (Option<ExceptionRef>, Vec<String>) {
+    if patterns.is_empty() {
+        return (None, Vec::new());
+    }
     let empty = std::collections::BTreeMap::new();
     let mut descriptions: Vec<&str> = Vec::new();
     if let Some(r) = state {
@@ -432,7 +443,7 @@ mod tests {
             approved_at: baseline
                 .map(|_| netdrift_snapshots::time::parse("t", "2026-11-01T00:00:00Z").unwrap()),
             exceptions: Vec::new(),
-            patterns: Vec::new(),
+            patterns: Default::default(),
         }
     }
 

@@ -265,7 +265,7 @@ pub fn collect_with_store(
             .map_err(|e| StoreError::Backend(e.into()))
             .and_then(|k| store.known_resources(&k));
         stored.unwrap_or_else(|e| {
-            tracing::warn!(scope, error = %format!("{e:#}"), "cannot read the stored snapshot; everything is read afresh");
+            tracing::warn!(scope, error = %crate::text::causes(&e), "cannot read the stored snapshot; everything is read afresh");
             Vec::new()
         })
     };

@@ -230,7 +230,10 @@ pub fn apply(
     let (after, read_again) = match resource_now(store, item) {
         Ok(a) => (a, true),
         Err(e) => {
-            eprintln!("netdrift: after the calls: {e:#}: the revert is not confirmed");
+            eprintln!(
+                "netdrift: after the calls: {}: the revert is not confirmed",
+                crate::text::causes(&*e)
+            );
             (None, false)
         }
     };

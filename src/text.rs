@@ -34,6 +34,23 @@ mod tests {
     use super::terminal;
 
     #[test]
+    fn each_cause_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("a.json: cannot read: {source}")]
+        struct Read {
+            source: std::io::Error,
+        }
+        let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "No such file");
+        let e = anyhow::Error::new(Read { source: io() }).context("audit import");
+        assert_eq!(
+            super::causes(&*e),
+            "audit import: a.json: cannot read: No such file"
+        );
+        let plain = anyhow::Error::new(io()).context("reading b.json");
+        assert_eq!(super::causes(&*plain), "reading b.json: No such file");
+    }
+
+    #[test]
     fn control_characters_become_visible_escapes() {
         for (raw, want) in [
             ("web-prod", "web-prod"),
@@ -47,6 +64,22 @@ mod tests {
             assert_eq!(terminal(raw), want, "{raw:?}");
         }
     }
+}
+
+/// An error and its causes in one line, each cause once: a cause whose text an outer one
+/// already quotes is not repeated (`cannot read x: No such file…`, never the `No such file…`
+/// twice that `{e:#}` prints). Plain text: escape it where it is shown.
+pub fn causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur = Some(e);
+    while let Some(c) = cur {
+        let text = c.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = c.source();
+    }
+    parts.join(": ")
 }
 
 /// Secrets known at run time (the webhook URL, a static token), redacted wherever they appear

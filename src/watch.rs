@@ -89,7 +89,7 @@ pub fn watch_once(
             .map_err(|e| StoreError::Backend(e.into()))
             .and_then(|k| store.known_resources(&k))
             .unwrap_or_else(|e| {
-                tracing::warn!(scope, error = %format!("{e:#}"), "cannot read the stored snapshot; a whole-scope re-read reads every rule id afresh");
+                tracing::warn!(scope, error = %crate::text::causes(&e), "cannot read the stored snapshot; a whole-scope re-read reads every rule id afresh");
                 Vec::new()
             })
     };

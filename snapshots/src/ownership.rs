@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Action, AwsInterface, Resource, Rule, Workload};
+use crate::model::{Action, AwsInterface, Resource, ResourceKind, Rule, Workload};
 
 /// A controller that made or changes a resource, and what says so.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,8 +122,11 @@ fn controller(
             ),
         );
     }
-    // Azure just-in-time access: every rule that is new or changed since the baseline is one
-    // of Defender for Cloud's.
+    // Azure just-in-time access: every rule of the NSG that is new or changed since the
+    // baseline is one of Defender for Cloud's.
+    if r.kind != ResourceKind::AzureNsg {
+        return None;
+    }
     let before: Vec<&Rule> = baseline
         .map(|b| b.rules.iter().collect())
         .unwrap_or_default();

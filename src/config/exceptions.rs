@@ -41,7 +41,8 @@ pub struct Candidate<'a> {
     pub direction: Direction,
 }
 
-fn glob(patterns: &[String], values: &[&str]) -> bool {
+/// No patterns given, or one of them (`*` wildcards) matches one of the values.
+pub(super) fn glob(patterns: &[String], values: &[&str]) -> bool {
     patterns.is_empty()
         || patterns.iter().any(|p| {
             let w = wildmatch::WildMatch::new(p);

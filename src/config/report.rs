@@ -48,11 +48,7 @@ impl RouteFilter {
         tags: Option<&std::collections::BTreeMap<String, String>>,
     ) -> bool {
         (self.providers.is_empty() || self.providers.contains(&provider))
-            && (self.scopes.is_empty()
-                || self
-                    .scopes
-                    .iter()
-                    .any(|p| wildmatch::WildMatch::new(p).matches(scope)))
+            && super::exceptions::glob(&self.scopes, &[scope])
             && tags.is_none_or(|t| tags_match(&self.tags, t))
     }
 }

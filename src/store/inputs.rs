@@ -23,8 +23,8 @@ pub struct ScopeInputs {
     /// The scope's exceptions, oldest first.
     pub exceptions: Vec<ExceptionRow>,
     /// The pattern exceptions baseline files brought (the configuration's come with the
-    /// settings).
-    pub patterns: Vec<StoredPattern>,
+    /// settings): the same list, shared, in every scope's inputs.
+    pub patterns: std::sync::Arc<Vec<StoredPattern>>,
 }
 
 impl SqliteStore {
@@ -32,7 +32,7 @@ impl SqliteStore {
     /// database error is an error, never a missing input.
     pub fn load_drift_inputs(&self, select: &dyn Fn(&Scope) -> bool) -> Result<Vec<ScopeInputs>> {
         let mut out = Vec::new();
-        let patterns = self.stored_patterns()?;
+        let patterns = std::sync::Arc::new(self.stored_patterns()?);
         for scope in self.scopes()? {
             if !select(&scope) {
                 continue;
