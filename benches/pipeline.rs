@@ -293,6 +293,32 @@ fn bench_diff(total: usize) {
     );
 }
 
+/// A delivered CloudTrail record of `AuthorizeSecurityGroupIngress` on group `g` by user `u`
+/// (~1.3 KB, the shape of a real one), kept with the event as the log delivered it.
+fn cloudtrail_record(n: usize, g: usize, u: usize) -> netdrift_snapshots::Record {
+    netdrift_snapshots::Record::from_value(&serde_json::json!({
+        "eventVersion": "1.09",
+        "userIdentity": {"type": "IAMUser", "principalId": format!("AIDAEXAMPLE{u:08}"),
+            "arn": format!("arn:aws:iam::1:user/u{u}"), "accountId": "1",
+            "accessKeyId": format!("AKIAEXAMPLE{u:09}"), "userName": format!("u{u}")},
+        "eventTime": "2026-11-24T02:00:00Z", "eventSource": "ec2.amazonaws.com",
+        "eventName": "AuthorizeSecurityGroupIngress", "awsRegion": "us-east-1",
+        "sourceIPAddress": format!("198.51.100.{}", n % 250), "userAgent": "aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64",
+        "requestParameters": {"groupId": format!("sg-{g:017x}"), "ipPermissions": {"items": [
+            {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "groups": {},
+             "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}, "ipv6Ranges": {}, "prefixListIds": {}}]}},
+        "responseElements": {"requestId": format!("{n:032x}"), "_return": true,
+            "securityGroupRuleSet": {"items": [{"groupId": format!("sg-{g:017x}"),
+                "securityGroupRuleId": format!("sgr-{n:017x}"), "isEgress": false, "ipProtocol": "tcp",
+                "fromPort": 22, "toPort": 22, "cidrIpv4": "0.0.0.0/0"}]}},
+        "requestID": format!("{n:032x}"), "eventID": format!("{n:08x}-0000-4000-8000-000000000000"),
+        "readOnly": false, "eventType": "AwsApiCall", "managementEvent": true,
+        "recipientAccountId": "1", "eventCategory": "Management",
+        "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
+            "clientProvidedHostHeader": "ec2.us-east-1.amazonaws.com"}
+    }))
+}
+
 fn bench_correlate() {
     use netdrift_snapshots::{Actor, ActorType, AuditEvent};
     let dir = tempfile::tempdir().unwrap();
@@ -331,7 +357,7 @@ fn bench_correlate() {
     .unwrap();
     // 1,000,000 events: 100 per group, in the window.
     let cfg = netdrift::config::Config::parse("", std::path::Path::new("."), "bench").unwrap();
-    let load = Instant::now();
+    let mut loaded = std::time::Duration::ZERO;
     let mut rng = Rng(9);
     for chunk in 0..n_events / 10_000 {
         let events: Vec<AuditEvent> = (0..10_000)
@@ -356,18 +382,30 @@ fn bench_correlate() {
                     payload_removes: false,
                     issued_key: None,
                     catalogued: true,
-                    raw: Value::Null,
+                    raw: Some(cloudtrail_record(chunk * 10_000 + i, g, i % 50)),
                 }
             })
             .collect();
+        let t = Instant::now();
         netdrift::audit::store_events(&mut store, Provider::Aws, &events, &[], "bench").unwrap();
+        loaded += t.elapsed();
     }
-    let loaded = load.elapsed();
     println!(
-        "  loaded {} events in {:.1}s",
+        "  stored {} events in {:.1}s ({:.0} events/s), database {} MiB",
         n_events,
-        loaded.as_secs_f64()
+        loaded.as_secs_f64(),
+        n_events as f64 / loaded.as_secs_f64(),
+        std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0) / (1 << 20)
     );
+    let t = Instant::now();
+    let back = store.events_between(t0, t0 + Duration::days(1)).unwrap();
+    let read_back = t.elapsed();
+    println!(
+        "  read back {} events in {:.2}s",
+        back.len(),
+        read_back.as_secs_f64()
+    );
+    drop(back);
     let now = t0 + Duration::days(1);
     let start = Instant::now();
     let (mut computed, _) = netdrift::drift::compute(
@@ -397,12 +435,13 @@ fn bench_correlate() {
         })
         .count();
     println!(
-        "correlate: {} drift items vs {} audit events: attribution {:.2}s ({attributed} attributed; drift itself {:.2}s; loading the events {:.1}s); peak {} MiB",
+        "correlate: {} drift items vs {} audit events: attribution {:.2}s ({attributed} attributed; drift itself {:.2}s; storing the events {:.1}s, reading them back {:.2}s); peak {} MiB",
         computed.len(),
         store.audit_event_count().unwrap(),
         took.as_secs_f64(),
         diffed.as_secs_f64(),
         loaded.as_secs_f64(),
+        read_back.as_secs_f64(),
         peak_kib() / 1024
     );
 }

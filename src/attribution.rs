@@ -90,7 +90,8 @@ fn deleted_deny_entry(ev: &AuditEvent, c: &Computed, before: Option<&Resource>) 
     if ev.event_name != "DeleteNetworkAclEntry" {
         return false;
     }
-    let req = &ev.raw["requestParameters"];
+    let record = ev.record();
+    let req = &record["requestParameters"];
     let Some(number) = req["ruleNumber"]
         .as_i64()
         .or_else(|| req["ruleNumber"].as_str().and_then(|s| s.parse().ok()))

@@ -7,6 +7,7 @@
 mod api;
 mod attribution_inputs;
 mod audit;
+mod audit_records;
 mod baselines;
 mod inputs;
 mod open;
@@ -67,6 +68,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0008_exception_patterns",
         include_str!("../migrations/0008_exception_patterns.sql"),
+    ),
+    (
+        "0009_lean_audit_events",
+        include_str!("../migrations/0009_lean_audit_events.sql"),
     ),
 ];
 
@@ -153,6 +158,8 @@ impl SqliteStore {
 
     fn init(&mut self) -> Result<()> {
         self.conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        // Every statement a pass repeats stays prepared (rusqlite keeps 16 by default).
+        self.conn.set_prepared_statement_cache_capacity(128);
         self.conn.pragma_update(None, "journal_mode", "WAL")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;

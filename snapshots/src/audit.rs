@@ -93,9 +93,57 @@ pub struct AuditEvent {
     pub issued_key: Option<String>,
     /// Whether the event is in the exposure event catalogue (docs/events.md).
     pub catalogued: bool,
-    /// The record exactly as the log delivered it (kept as evidence).
-    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
-    pub raw: serde_json::Value,
+    /// The record exactly as the log delivered it (kept as evidence), as its JSON text: never
+    /// built as a tree unless asked (`Record::value`). `None` when an event was loaded without
+    /// it (bulk loads from the store read it only for events whose grading needs it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<Record>,
+}
+
+/// A delivered audit record's JSON text, serialized as the JSON it is.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Record(Box<serde_json::value::RawValue>);
+
+impl Record {
+    /// The record as delivered; `text` must be one JSON value.
+    pub fn from_text(text: &str) -> Result<Record, serde_json::Error> {
+        serde_json::value::RawValue::from_string(text.to_string()).map(Record)
+    }
+
+    /// A record that was built as a tree (written compactly).
+    pub fn from_value(v: &serde_json::Value) -> Record {
+        Record(serde_json::value::to_raw_value(v).expect("a JSON value serializes"))
+    }
+
+    pub fn from_raw(raw: &serde_json::value::RawValue) -> Record {
+        Record(raw.to_owned())
+    }
+
+    pub fn text(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The record as a tree (parsed on each call).
+    pub fn value(&self) -> serde_json::Value {
+        serde_json::from_str(self.0.get()).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl PartialEq for Record {
+    fn eq(&self, other: &Record) -> bool {
+        self.text() == other.text()
+    }
+}
+
+impl AuditEvent {
+    /// The delivered record as a tree, or `null` when the event carries none.
+    pub fn record(&self) -> serde_json::Value {
+        self.raw
+            .as_ref()
+            .map(Record::value)
+            .unwrap_or(serde_json::Value::Null)
+    }
 }
 
 /// Which tool a user agent reveals.

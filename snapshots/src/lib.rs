@@ -18,7 +18,7 @@ pub mod severity;
 pub mod time;
 
 pub use access::{parse_access, AccessEntry, AccessSet};
-pub use audit::{Actor, ActorType, AuditEvent, KeyType};
+pub use audit::{Actor, ActorType, AuditEvent, KeyType, Record};
 pub use canonical::{access_hash, canonical_json, canonicalize, cosmetic_hash, state_hash};
 pub use collection::{AuditFailure, Collected, Problem, ProblemCode, SnapshotStatus};
 pub use diff::{diff_scope, Change, Effect, ResourceDiff};

@@ -81,7 +81,9 @@ pub trait Store {
     /// The newest full runs (`netdrift run`, the nightly reconcile), oldest first; watch ticks
     /// are in the chain but not here.
     fn runs(&self, limit: usize) -> StoreResult<Vec<RunRow>>;
-    /// Every stored audit event between two times (both included), oldest first.
+    /// Every stored audit event between two times (both included), oldest first. A bulk load:
+    /// each event carries its delivered record (`raw`) only when its meaning needs it
+    /// (`netdrift_provider_file::audit::needs_record`).
     fn events_between(
         &self,
         from: DateTime<Utc>,

@@ -1,43 +1,60 @@
 //! Stored audit events, deduplicated by event id.
 
 use anyhow::{Context, Result};
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, Transaction};
 
 use netdrift_snapshots::{AuditEvent, Provider};
 
 use chrono::{DateTime, Utc};
 use netdrift_snapshots::time::millis;
 
+use super::audit_records::BlockWriter;
 use super::{time_col, ts, SqliteStore};
 
-/// Insert one event; true when it was new. A second copy of a GCP operation fills in the
-/// request payload if the first lacked it.
-fn insert_event(tx: &Transaction<'_>, ev: &AuditEvent, source: &str, now: &str) -> Result<bool> {
+/// Insert one event, its record into `records`; true when it was new. A second copy of a GCP
+/// operation fills in the request payload if the first lacked it.
+fn insert_event(
+    tx: &Transaction<'_>,
+    records: &mut BlockWriter,
+    ev: &AuditEvent,
+    source: &str,
+    now: &str,
+) -> Result<bool> {
     let payload = if ev.payload.is_empty() {
         None
     } else {
         Some(serde_json::to_string(&ev.payload)?)
     };
-    let n = tx.prepare_cached(
-        "INSERT OR IGNORE INTO audit_events (event_id, provider, event_time, account, region, event_name, succeeded, error, \
-         actor, payload, issued_key, raw, source, imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-    )?
-    .execute(params![
-        ev.event_id,
-        ev.provider.as_str(),
-        netdrift_snapshots::time::millis(ev.event_time),
-        ev.account,
-        ev.region,
-        ev.event_name,
-        ev.succeeded,
-        ev.error,
-        serde_json::to_string(&ev.actor)?,
-        payload,
-        ev.issued_key,
-        serde_json::to_string(ev)?,
-        source,
-        now
-    ])?;
+    let place = ev.raw.as_ref().map(|_| records.next_place());
+    let n = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO audit_events (event_id, provider, event_time, account, region, event_name, succeeded, \
+             error, actor, payload, issued_key, resources, payload_removes, catalogued, record_block, record_at, source, imported_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+        )?
+        .execute(params![
+            ev.event_id,
+            ev.provider.as_str(),
+            millis(ev.event_time),
+            ev.account,
+            ev.region,
+            ev.event_name,
+            ev.succeeded,
+            ev.error,
+            serde_json::to_string(&ev.actor)?,
+            payload,
+            ev.issued_key,
+            serde_json::to_string(&ev.resources)?,
+            ev.payload_removes,
+            ev.catalogued,
+            place.map(|p| p.0),
+            place.map(|p| p.1),
+            source,
+            now
+        ])?;
+    if let (1, Some(raw)) = (n, &ev.raw) {
+        records.push(tx, raw)?;
+    }
     if n == 0 {
         if let Some(p) = payload {
             tx.execute(
@@ -46,11 +63,11 @@ fn insert_event(tx: &Transaction<'_>, ev: &AuditEvent, source: &str, now: &str) 
             )?;
         }
     }
+    let mut link = tx.prepare_cached(
+        "INSERT OR IGNORE INTO audit_event_resources (resource_id, event_id) VALUES (?1, ?2)",
+    )?;
     for r in &ev.resources {
-        tx.prepare_cached(
-            "INSERT OR IGNORE INTO audit_event_resources (resource_id, event_id) VALUES (?1, ?2)",
-        )?
-        .execute(params![r.to_ascii_lowercase(), ev.event_id])?;
+        link.execute(params![r.to_ascii_lowercase(), ev.event_id])?;
     }
     Ok(n == 1)
 }
@@ -135,11 +152,12 @@ impl SqliteStore {
     pub fn record_audit(&mut self, batches: &[AuditBatch<'_>]) -> Result<Vec<usize>> {
         let now = super::ts(crate::clock::now());
         let tx = self.tx()?;
+        let mut records = BlockWriter::new(&tx)?;
         let mut out = Vec::with_capacity(batches.len());
         for batch in batches {
             let mut new = 0;
             for ev in batch.events {
-                if insert_event(&tx, ev, batch.source, &now)? {
+                if insert_event(&tx, &mut records, ev, batch.source, &now)? {
                     new += 1;
                 }
             }
@@ -159,13 +177,66 @@ impl SqliteStore {
             }
             out.push(new);
         }
+        records.flush(&tx)?;
         tx.commit()?;
         Ok(out)
     }
 }
 
-fn decode(raw: String) -> Result<AuditEvent> {
-    serde_json::from_str(&raw).context("corrupt stored audit event")
+/// The stored columns an event is built from, `e` being `audit_events`.
+const EVENT_COLUMNS: &str = "e.event_id, e.provider, e.event_time, e.account, e.region, e.event_name, e.succeeded, \
+     e.error, e.actor, e.payload, e.issued_key, e.resources, e.payload_removes, e.catalogued, e.record_block, e.record_at";
+
+/// Which delivered records a row read brings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Records {
+    /// Every event's.
+    All,
+    /// Only those of events whose meaning needs the record
+    /// (`netdrift_provider_file::audit::needs_record`): a bulk load.
+    Needed,
+}
+
+/// One event from a row of `EVENT_COLUMNS`.
+fn event_row(conn: &Connection, r: &rusqlite::Row<'_>, records: Records) -> Result<AuditEvent> {
+    let id: String = r.get(0)?;
+    let bad = |what: &str| format!("stored audit event {id}: corrupt {what}");
+    let name: String = r.get(5)?;
+    let provider: String = r.get(1)?;
+    let time: String = r.get(2)?;
+    let payload: Option<String> = r.get(9)?;
+    let resources: String = r.get(11)?;
+    let raw = match (r.get::<_, Option<i64>>(14)?, r.get::<_, Option<u32>>(15)?) {
+        (Some(block), Some(at))
+            if records == Records::All || netdrift_provider_file::audit::needs_record(&name) =>
+        {
+            Some(super::audit_records::read(conn, block, at).with_context(|| bad("record"))?)
+        }
+        _ => None,
+    };
+    Ok(AuditEvent {
+        provider: provider
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{}: {provider:?}", bad("provider")))?,
+        event_time: netdrift_snapshots::time::parse("event_time", &time)
+            .with_context(|| bad("event_time"))?,
+        account: r.get(3)?,
+        region: r.get(4)?,
+        event_name: name,
+        succeeded: r.get(6)?,
+        error: r.get(7)?,
+        actor: serde_json::from_str(r.get_ref(8)?.as_str()?).with_context(|| bad("actor"))?,
+        payload: match payload {
+            Some(p) => serde_json::from_str(&p).with_context(|| bad("payload"))?,
+            None => Vec::new(),
+        },
+        issued_key: r.get(10)?,
+        resources: serde_json::from_str(&resources).with_context(|| bad("resources"))?,
+        payload_removes: r.get(12)?,
+        catalogued: r.get(13)?,
+        raw,
+        event_id: id,
+    })
 }
 
 impl SqliteStore {
@@ -181,23 +252,23 @@ impl SqliteStore {
         // event in the first or last second of the window compares inside it.
         let (from, to) = (millis(from), millis(to));
         let mut out: Vec<AuditEvent> = Vec::new();
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT e.raw FROM audit_event_resources r CROSS JOIN audit_events e ON e.event_id = r.event_id \
-             WHERE r.resource_id = ?1 AND +e.provider = ?2 AND +e.event_time >= ?3 AND +e.event_time <= ?4",
-        )?;
+        let mut seen = std::collections::HashSet::new();
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS} FROM audit_event_resources r CROSS JOIN audit_events e ON e.event_id = r.event_id \
+             WHERE r.resource_id = ?1 AND +e.provider = ?2 AND +e.event_time >= ?3 AND +e.event_time <= ?4"
+        ))?;
         for id in resource_ids {
-            for raw in stmt.query_map(
-                params![
-                    id.to_ascii_lowercase(),
-                    provider.as_str(),
-                    from.as_str(),
-                    to.as_str()
-                ],
-                |r| r.get::<_, String>(0),
-            )? {
-                let ev = decode(raw?)?;
-                if !out.iter().any(|e| e.event_id == ev.event_id) {
-                    out.push(ev);
+            let mut rows = stmt.query(params![
+                id.to_ascii_lowercase(),
+                provider.as_str(),
+                from.as_str(),
+                to.as_str()
+            ])?;
+            while let Some(row) = rows.next()? {
+                let event_id = row.get_ref(0)?.as_str()?;
+                if !seen.contains(event_id) {
+                    seen.insert(event_id.to_string());
+                    out.push(event_row(self.conn(), row, Records::Needed)?);
                 }
             }
         }
@@ -217,15 +288,14 @@ impl SqliteStore {
         to: DateTime<Utc>,
     ) -> Result<Vec<AuditEvent>> {
         let (from, to) = (millis(from), millis(to));
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT raw FROM audit_events WHERE provider = ?1 AND event_time >= ?2 AND event_time <= ?3",
-        )?;
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS} FROM audit_events e WHERE provider = ?1 AND event_time >= ?2 AND event_time <= ?3"
+        ))?;
         let mut out = Vec::new();
         for p in [Provider::Aws, Provider::Gcp, Provider::Azure] {
-            for raw in stmt.query_map(params![p.as_str(), from.as_str(), to.as_str()], |r| {
-                r.get::<_, String>(0)
-            })? {
-                out.push(decode(raw?)?);
+            let mut rows = stmt.query(params![p.as_str(), from.as_str(), to.as_str()])?;
+            while let Some(row) = rows.next()? {
+                out.push(event_row(self.conn(), row, Records::Needed)?);
             }
         }
         out.sort_by(|a, b| {
@@ -238,15 +308,27 @@ impl SqliteStore {
 
     /// The `AssumeRole*` event that issued an access key, if imported.
     pub fn event_issuing(&self, key: &str) -> Result<Option<AuditEvent>> {
-        let raw: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT raw FROM audit_events WHERE issued_key = ?1 ORDER BY event_time LIMIT 1",
-                [key],
-                |r| r.get(0),
-            )
-            .optional()?;
-        raw.map(decode).transpose()
+        self.one_event(
+            "issued_key = ?1 ORDER BY event_time LIMIT 1",
+            key,
+            Records::Needed,
+        )
+    }
+
+    /// The first event a condition on `e` (with `?1` = `arg`) selects.
+    fn one_event(
+        &self,
+        condition: &str,
+        arg: &str,
+        records: Records,
+    ) -> Result<Option<AuditEvent>> {
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS} FROM audit_events e WHERE {condition}"
+        ))?;
+        let mut rows = stmt.query([arg])?;
+        rows.next()?
+            .map(|r| event_row(self.conn(), r, records))
+            .transpose()
     }
 
     /// Whether logs of this account cover a time window at all.
@@ -258,8 +340,9 @@ impl SqliteStore {
         to: DateTime<Utc>,
     ) -> Result<bool> {
         let (from, to) = (ts(from), ts(to));
-        let n: i64 = self.conn().query_row(
+        let n: i64 = self.conn().prepare_cached(
             "SELECT COUNT(*) FROM audit_coverage WHERE provider = ?1 AND lower(account) = lower(?2) AND window_start <= ?4 AND window_end >= ?3",
+        )?.query_row(
             params![provider.as_str(), account, from, to],
             |r| r.get(0),
         )?;
@@ -325,16 +408,8 @@ impl SqliteStore {
             .query_row("SELECT COUNT(*) FROM audit_events", [], |r| r.get(0))?)
     }
 
-    /// Raw audit events by id.
+    /// One stored event by id, with its delivered record.
     pub fn audit_event(&self, id: &str) -> Result<Option<AuditEvent>> {
-        let raw: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT raw FROM audit_events WHERE event_id = ?1",
-                [id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        raw.map(decode).transpose()
+        self.one_event("event_id = ?1", id, Records::All)
     }
 }

@@ -14,6 +14,20 @@ fn gunzip(name: &str, to: &std::path::Path) {
     std::fs::write(to, bytes).unwrap();
 }
 
+/// A JSON entry of an evidence bundle (a tar), by the end of its name.
+fn entry(bundle: &std::path::Path, name: &str) -> serde_json::Value {
+    let mut ar = tar::Archive::new(std::fs::File::open(bundle).unwrap());
+    for e in ar.entries().unwrap() {
+        let mut e = e.unwrap();
+        if e.path().unwrap().to_string_lossy().ends_with(name) {
+            let mut b = Vec::new();
+            e.read_to_end(&mut b).unwrap();
+            return serde_json::from_slice(&b).unwrap();
+        }
+    }
+    panic!("{name} not in {}", bundle.display())
+}
+
 #[test]
 fn a_schema_5_database_migrates_in_place_and_its_evidence_still_verifies() {
     let dir = tempfile::tempdir().unwrap();
@@ -97,6 +111,22 @@ fn a_schema_5_database_migrates_in_place_and_its_evidence_still_verifies() {
         new["chain"], old["chain"],
         "the same runs, the same hash chain"
     );
+    // The audit events moved to their lean form (migration 9) keep every record as delivered:
+    // the new bundle's events are the old bundle's.
+    let (old_events, new_events) = (
+        entry(&old_bundle, "audit-events.json"),
+        entry(&new_bundle, "audit-events.json"),
+    );
+    assert!(!old_events.as_array().unwrap().is_empty(), "{old_events:#}");
+    assert_eq!(new_events, old_events);
+    for e in new_events.as_array().unwrap() {
+        assert!(
+            e["raw"]["eventName"].is_string()
+                || e["raw"]["protoPayload"].is_object()
+                || e["raw"]["operationName"].is_object(),
+            "{e:#}"
+        );
+    }
 
     // And it takes new runs on top: the demo's own day-2 configuration, a day later.
     let cfg = dir.path().join("day2.toml");

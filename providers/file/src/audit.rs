@@ -180,6 +180,14 @@ pub fn carries_changes_only(ev: &AuditEvent) -> bool {
     ev.provider == Provider::Gcp && gcp::patch_body(ev).is_some()
 }
 
+/// Whether reading an event's meaning needs its delivered record, not only the parsed event:
+/// a GCP `firewalls.patch` carries only its changes (applied onto the prior state), and a
+/// deleted NACL entry is found by the request's rule number and direction. Bulk loads of
+/// stored events read the record for these events only.
+pub fn needs_record(event_name: &str) -> bool {
+    event_name == "DeleteNetworkAclEntry" || event_name.ends_with("firewalls.patch")
+}
+
 /// The rules a change-only request leaves on a resource whose prior state is `prior`
 /// (`account` is the resource's project); `None` for other requests or when it cannot apply.
 pub fn applied_onto(
@@ -190,7 +198,7 @@ pub fn applied_onto(
     match ev.provider {
         Provider::Gcp => {
             let patch = gcp::patch_body(ev)?;
-            crate::gcp::patched_firewall(prior, patch, account)
+            crate::gcp::patched_firewall(prior, &patch, account)
                 .ok()
                 .map(|r| r.rules)
         }

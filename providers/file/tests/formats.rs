@@ -428,7 +428,7 @@ fn gcp_operation_first_and_last_are_one_change() {
     .find(|r| r.id.as_str().ends_with("deny-ssh-internet"))
     .unwrap();
     let body = audit::gcp::patch_body(patch).expect("a patch body");
-    let after = netdrift_provider_file::gcp::patched_firewall(&prior, body, "acme-prod").unwrap();
+    let after = netdrift_provider_file::gcp::patched_firewall(&prior, &body, "acme-prod").unwrap();
     assert!(
         patch.payload.is_empty() && !after.rules.is_empty() && !after.rules[0].enabled,
         "the patch disables the rule"

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use netdrift_snapshots::{Actor, ActorType, AuditEvent, Provider};
+use netdrift_snapshots::{Actor, ActorType, AuditEvent, Provider, Record};
 
 use super::{get, normalize_time, s, split_records, AuditParse};
 use crate::json::Node;
@@ -145,7 +145,7 @@ pub fn parse_event(rec: &Value) -> Result<Option<AuditEvent>, String> {
         payload_removes: op_l.ends_with("/delete"),
         issued_key: None,
         catalogued: outcome != "pending",
-        raw: rec.clone(),
+        raw: Some(Record::from_value(rec)),
     }))
 }
 

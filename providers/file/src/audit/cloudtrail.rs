@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use netdrift_snapshots::{
     parse_cidr, Action, Actor, ActorType, AuditEvent, Direction, KeyType, Peer, PortRange, Ports,
-    Protocol, Provider, Rule,
+    Protocol, Provider, Record, Rule,
 };
 
 use super::{normalize_time, s, split_records, AuditParse};
@@ -46,10 +46,21 @@ const ASSUME: &[&str] = &[
     "GetSessionToken",
 ];
 
-/// One record, parsed, into the file's result.
-pub(super) fn record_into(out: &mut AuditParse, file: &str, loc: &str, rec: Value) {
-    match parse_record(&rec) {
-        Ok(Some(ev)) => {
+/// One record, parsed, into the file's result; `text` is the record as delivered, when the
+/// reader kept it (otherwise the tree is written back compactly).
+pub(super) fn record_into(
+    out: &mut AuditParse,
+    file: &str,
+    loc: &str,
+    rec: Value,
+    text: Option<&serde_json::value::RawValue>,
+) {
+    match build(&rec) {
+        Ok(Some(mut ev)) => {
+            ev.raw = Some(match text {
+                Some(text) => Record::from_raw(text),
+                None => Record::from_value(&rec),
+            });
             out.see_time(ev.account.as_deref(), ev.event_time);
             out.events.push(ev);
         }
@@ -86,13 +97,21 @@ pub fn parse_file(file: &str, bytes: &[u8]) -> Result<AuditParse, ImportError> {
             },
             _ => rec,
         };
-        record_into(&mut out, file, &loc, rec);
+        record_into(&mut out, file, &loc, rec, None);
     }
     Ok(out)
 }
 
 /// Parse one CloudTrail record. `Ok(None)`: well-formed but not relevant.
 pub fn parse_record(rec: &Value) -> Result<Option<AuditEvent>, String> {
+    Ok(build(rec)?.map(|mut ev| {
+        ev.raw = Some(Record::from_value(rec));
+        ev
+    }))
+}
+
+/// The event of a record, without the record's text (the caller keeps what was delivered).
+fn build(rec: &Value) -> Result<Option<AuditEvent>, String> {
     let name = s(rec, &["eventName"]).ok_or("record without eventName")?;
     let source = s(rec, &["eventSource"]).ok_or("record without eventSource")?;
     let relevant = (source == "ec2.amazonaws.com" && CATALOGUE.contains(&name))
@@ -108,12 +127,12 @@ pub fn parse_record(rec: &Value) -> Result<Option<AuditEvent>, String> {
         Some(m) => format!("{c}: {m}"),
         None => c.to_string(),
     });
-    let req = rec.get("requestParameters").cloned().unwrap_or(Value::Null);
-    let resp = rec.get("responseElements").cloned().unwrap_or(Value::Null);
+    let req = rec.get("requestParameters").unwrap_or(&Value::Null);
+    let resp = rec.get("responseElements").unwrap_or(&Value::Null);
     let account = s(rec, &["recipientAccountId", "userIdentity.accountId"]).map(str::to_string);
-    let (payload, removes) = payload(name, &req, account.as_deref());
+    let (payload, removes) = payload(name, req, account.as_deref());
     let issued_key = if source == "sts.amazonaws.com" {
-        s(&resp, &["credentials.accessKeyId"]).map(str::to_string)
+        s(resp, &["credentials.accessKeyId"]).map(str::to_string)
     } else {
         None
     };
@@ -125,7 +144,7 @@ pub fn parse_record(rec: &Value) -> Result<Option<AuditEvent>, String> {
         region: s(rec, &["awsRegion"]).map(str::to_string),
         event_name: name.to_string(),
         resources: if source == "ec2.amazonaws.com" {
-            resources(name, &req, &resp)
+            resources(name, req, resp)
         } else {
             Vec::new()
         },
@@ -136,13 +155,13 @@ pub fn parse_record(rec: &Value) -> Result<Option<AuditEvent>, String> {
         payload_removes: removes,
         issued_key,
         catalogued: source == "ec2.amazonaws.com",
-        raw: rec.clone(),
+        raw: None,
     }))
 }
 
 fn actor(rec: &Value) -> Actor {
-    let uid = rec.get("userIdentity").cloned().unwrap_or(Value::Null);
-    let kind = match s(&uid, &["type"]) {
+    let uid = rec.get("userIdentity").unwrap_or(&Value::Null);
+    let kind = match s(uid, &["type"]) {
         Some("IAMUser") | Some("IdentityCenterUser") => ActorType::Human,
         Some("AssumedRole") => ActorType::RoleSession,
         Some("Root") => ActorType::Root,
@@ -150,7 +169,7 @@ fn actor(rec: &Value) -> Actor {
         Some("FederatedUser") | Some("WebIdentityUser") | Some("SAMLUser") => ActorType::Federated,
         _ => ActorType::Unknown,
     };
-    let key = s(&uid, &["accessKeyId"]).map(str::to_string);
+    let key = s(uid, &["accessKeyId"]).map(str::to_string);
     let key_type = key.as_deref().and_then(|k| {
         if k.starts_with("AKIA") {
             Some(KeyType::LongTerm)
@@ -161,7 +180,7 @@ fn actor(rec: &Value) -> Actor {
         }
     });
     let ua = s(rec, &["userAgent"]).map(str::to_string);
-    let invoked_by = s(&uid, &["invokedBy"])
+    let invoked_by = s(uid, &["invokedBy"])
         .or(s(rec, &["invokedBy"]))
         .map(str::to_string);
     let tool = ua
@@ -169,18 +188,16 @@ fn actor(rec: &Value) -> Actor {
         .and_then(netdrift_snapshots::audit::tool_from_user_agent)
         .map(str::to_string)
         .or_else(|| invoked_by.as_ref().map(|i| format!("service ({i})")));
-    let principal = s(&uid, &["arn"])
-        .map(str::to_string)
-        .or_else(|| match kind {
-            ActorType::Service => invoked_by.clone(),
-            _ => s(&uid, &["principalId", "userName"]).map(str::to_string),
-        });
+    let principal = s(uid, &["arn"]).map(str::to_string).or_else(|| match kind {
+        ActorType::Service => invoked_by.clone(),
+        _ => s(uid, &["principalId", "userName"]).map(str::to_string),
+    });
     Actor {
         principal,
         kind: Some(kind),
-        role: s(&uid, &["sessionContext.sessionIssuer.arn"]).map(str::to_string),
-        source_identity: s(&uid, &["sessionContext.sourceIdentity"]).map(str::to_string),
-        identity_center_user: s(&uid, &["onBehalfOf.userId"]).map(str::to_string),
+        role: s(uid, &["sessionContext.sessionIssuer.arn"]).map(str::to_string),
+        source_identity: s(uid, &["sessionContext.sourceIdentity"]).map(str::to_string),
+        identity_center_user: s(uid, &["onBehalfOf.userId"]).map(str::to_string),
         access_key_id: key,
         key_type,
         service_account_key: None,
@@ -189,7 +206,7 @@ fn actor(rec: &Value) -> Actor {
         source_ip: s(rec, &["sourceIPAddress"]).map(str::to_string),
         user_agent: ua,
         tool,
-        mfa: s(&uid, &["sessionContext.attributes.mfaAuthenticated"]).map(|m| m == "true"),
+        mfa: s(uid, &["sessionContext.attributes.mfaAuthenticated"]).map(|m| m == "true"),
         invoked_by,
     }
 }

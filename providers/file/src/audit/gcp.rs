@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use netdrift_snapshots::{Actor, ActorType, AuditEvent, Provider};
+use netdrift_snapshots::{Actor, ActorType, AuditEvent, Provider, Record};
 
 use super::{get, normalize_time, s, split_records, AuditParse};
 use crate::json::Node;
@@ -204,7 +204,7 @@ pub fn parse_entry(rec: &Value) -> Result<Option<AuditEvent>, String> {
         payload_removes: suffix.ends_with("delete") || suffix.ends_with("removeRule"),
         issued_key: None,
         catalogued: true,
-        raw: rec.clone(),
+        raw: Some(Record::from_value(rec)),
     }))
 }
 
@@ -259,9 +259,14 @@ fn actor(pp: &Value) -> Actor {
 }
 
 /// The body of a `firewalls.patch` entry, for applying onto the rule's prior state.
-pub fn patch_body(ev: &AuditEvent) -> Option<&Value> {
+pub fn patch_body(ev: &AuditEvent) -> Option<Value> {
     if !ev.event_name.ends_with("firewalls.patch") {
         return None;
     }
-    get(&ev.raw, &["protoPayload.request", "protopayload.request"]).filter(|r| r.is_object())
+    get(
+        &ev.record(),
+        &["protoPayload.request", "protopayload.request"],
+    )
+    .filter(|r| r.is_object())
+    .cloned()
 }

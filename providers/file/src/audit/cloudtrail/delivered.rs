@@ -58,7 +58,7 @@ pub(super) fn parse(file: &str, bytes: &[u8]) -> Option<AuditParse> {
             continue;
         }
         match serde_json::from_str::<Value>(raw.get()) {
-            Ok(rec) => record_into(&mut out, file, &loc, rec),
+            Ok(rec) => record_into(&mut out, file, &loc, rec, Some(raw)),
             Err(e) => out
                 .skipped
                 .push(format!("{file}: {loc}: not valid JSON: {e}")),
