@@ -11,6 +11,7 @@ pub mod azure;
 pub mod cloudtrail;
 pub mod diagnostics;
 pub mod gcp;
+mod raw;
 pub mod trails;
 
 use std::collections::BTreeSet;

@@ -5,6 +5,11 @@
 
 use serde_json::Value;
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use serde_json::value::RawValue;
+
 use netdrift_snapshots::{Actor, ActorType, AuditEvent, Provider, Record};
 
 use super::{get, normalize_time, s, split_records, AuditParse};
@@ -22,27 +27,100 @@ pub const CATALOGUE: &[&str] = &[
     "microsoft.network/virtualnetworks/subnets/write",
 ];
 
-pub fn parse_file(file: &str, bytes: &[u8]) -> Result<AuditParse, ImportError> {
-    let (records, skipped) = split_records(file, bytes, &["value", "records"])?;
-    let mut out = AuditParse {
-        skipped,
-        ..Default::default()
+/// What decides whether an Activity Log event is kept, read without building the event: its
+/// `operationName`, an object (`{"value": ...}`, the REST schema) or a string (the export).
+#[derive(serde::Deserialize)]
+struct Head<'a> {
+    #[serde(borrow, rename = "operationName")]
+    operation: Option<&'a RawValue>,
+}
+
+#[derive(serde::Deserialize)]
+struct Named<'a> {
+    #[serde(borrow)]
+    value: Option<Cow<'a, str>>,
+}
+
+/// Whether an event may be an exposure change: `false` only when its operation says it is not
+/// (an event this cannot read is parsed in full, which says what is wrong).
+fn may_be_relevant(raw: &RawValue) -> bool {
+    let Ok(Head {
+        operation: Some(op),
+    }) = serde_json::from_str::<Head<'_>>(raw.get())
+    else {
+        return true;
     };
-    for (loc, rec) in records {
-        match parse_event(&rec) {
-            Ok(Some(ev)) => {
+    let name = match serde_json::from_str::<Cow<'_, str>>(op.get()) {
+        Ok(name) => name,
+        Err(_) => match serde_json::from_str::<Named<'_>>(op.get()) {
+            Ok(Named { value: Some(v) }) => v,
+            _ => return true,
+        },
+    };
+    name.is_empty() || CATALOGUE.contains(&name.to_ascii_lowercase().as_str())
+}
+
+/// An Activity Log export (`{"value": [...]}`, `{"records": [...]}`, an array or NDJSON): only
+/// events whose operation is in the catalogue are parsed in full.
+pub fn parse_file(file: &str, bytes: &[u8]) -> Result<AuditParse, ImportError> {
+    parse(file, bytes, true)
+}
+
+/// The same file read by the general reader, every record built and parsed in full: what
+/// `parse_file` must agree with (the tests compare the two on every sample).
+#[doc(hidden)]
+pub fn parse_file_in_full(file: &str, bytes: &[u8]) -> Result<AuditParse, ImportError> {
+    parse(file, bytes, false)
+}
+
+fn parse(file: &str, bytes: &[u8], prefilter: bool) -> Result<AuditParse, ImportError> {
+    let mut out = AuditParse::default();
+    let mut at: HashMap<String, usize> = HashMap::new();
+    let mut take =
+        |out: &mut AuditParse, loc: &str, rec: &Value, text: Option<&RawValue>| match parse_event(
+            rec,
+        ) {
+            Ok(Some(mut ev)) => {
+                if let Some(text) = text {
+                    ev.raw = Some(Record::from_raw(text));
+                }
                 out.see_time(ev.account.as_deref(), ev.event_time);
-                if let Some(prev) = out.events.iter_mut().find(|e| e.event_id == ev.event_id) {
-                    if prev.payload.is_empty() {
-                        prev.payload = ev.payload;
+                match at.get(&ev.event_id) {
+                    Some(&i) => {
+                        if out.events[i].payload.is_empty() {
+                            out.events[i].payload = ev.payload;
+                        }
                     }
-                } else {
-                    out.events.push(ev);
+                    None => {
+                        at.insert(ev.event_id.clone(), out.events.len());
+                        out.events.push(ev);
+                    }
                 }
             }
             Ok(None) => out.ignored += 1,
             Err(why) => out.skipped.push(format!("{file}: {loc}: {why}")),
+        };
+    if let Some(records) =
+        super::raw::raw_records(bytes, &["value", "records"]).filter(|_| prefilter)
+    {
+        for (loc, raw) in records {
+            if !may_be_relevant(raw) {
+                out.ignored += 1;
+                continue;
+            }
+            match serde_json::from_str::<Value>(raw.get()) {
+                Ok(rec) => take(&mut out, &loc, &rec, Some(raw)),
+                Err(e) => out
+                    .skipped
+                    .push(format!("{file}: {loc}: not valid JSON: {e}")),
+            }
         }
+        return Ok(out);
+    }
+    let (records, skipped) = split_records(file, bytes, &["value", "records"])?;
+    out.skipped = skipped;
+    for (loc, rec) in records {
+        take(&mut out, &loc, &rec, None);
     }
     Ok(out)
 }

@@ -4,6 +4,11 @@
 
 use serde_json::Value;
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use serde_json::value::RawValue;
+
 use netdrift_snapshots::{Actor, ActorType, AuditEvent, Provider, Record};
 
 use super::{get, normalize_time, s, split_records, AuditParse};
@@ -53,26 +58,94 @@ pub fn method_suffix(method: &str) -> Option<&str> {
     rest.strip_prefix("compute.")
 }
 
+/// What decides whether a LogEntry is kept, read without building the entry.
+#[derive(serde::Deserialize)]
+struct Head<'a> {
+    #[serde(borrow, rename = "protoPayload", alias = "protopayload")]
+    proto: Option<HeadPayload<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct HeadPayload<'a> {
+    #[serde(borrow, rename = "methodName")]
+    method: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "serviceName")]
+    service: Option<Cow<'a, str>>,
+}
+
+/// Whether an entry may be a Compute exposure change: `false` only when its method and service
+/// say it is not (an entry this cannot read is parsed in full, which says what is wrong).
+fn may_be_relevant(raw: &serde_json::value::RawValue) -> bool {
+    match serde_json::from_str::<Head<'_>>(raw.get()) {
+        Ok(Head {
+            proto:
+                Some(HeadPayload {
+                    method: Some(m),
+                    service,
+                }),
+        }) if !m.is_empty() => {
+            method_suffix(&m).is_some_and(|s| CATALOGUE.contains(&s))
+                && service.as_deref() == Some("compute.googleapis.com")
+        }
+        _ => true,
+    }
+}
+
+/// A GCP audit export (an array, `{"entries": [...]}` or NDJSON): only entries whose method is
+/// in the catalogue are parsed in full, the rest are judged by their method and service alone.
 pub fn parse_file(file: &str, bytes: &[u8]) -> Result<AuditParse, ImportError> {
-    let (records, skipped) = split_records(file, bytes, &["entries"])?;
-    let mut out = AuditParse {
-        skipped,
-        ..Default::default()
-    };
-    for (loc, rec) in records {
-        match parse_entry(&rec) {
-            Ok(Some(ev)) => {
+    parse(file, bytes, true)
+}
+
+/// The same file read by the general reader, every record built and parsed in full: what
+/// `parse_file` must agree with (the tests compare the two on every sample).
+#[doc(hidden)]
+pub fn parse_file_in_full(file: &str, bytes: &[u8]) -> Result<AuditParse, ImportError> {
+    parse(file, bytes, false)
+}
+
+fn parse(file: &str, bytes: &[u8], prefilter: bool) -> Result<AuditParse, ImportError> {
+    let mut out = AuditParse::default();
+    let mut at: HashMap<String, usize> = HashMap::new();
+    let mut take = |out: &mut AuditParse, loc: &str, rec: &Value, text: Option<&RawValue>| {
+        match parse_entry(rec) {
+            Ok(Some(mut ev)) => {
+                if let Some(text) = text {
+                    ev.raw = Some(Record::from_raw(text));
+                }
                 out.see_time(ev.account.as_deref(), ev.event_time);
                 // First and last entries of one operation are one change: merge them.
-                if let Some(prev) = out.events.iter_mut().find(|e| e.event_id == ev.event_id) {
-                    merge(prev, ev);
-                } else {
-                    out.events.push(ev);
+                match at.get(&ev.event_id) {
+                    Some(&i) => merge(&mut out.events[i], ev),
+                    None => {
+                        at.insert(ev.event_id.clone(), out.events.len());
+                        out.events.push(ev);
+                    }
                 }
             }
             Ok(None) => out.ignored += 1,
             Err(why) => out.skipped.push(format!("{file}: {loc}: {why}")),
         }
+    };
+    if let Some(records) = super::raw::raw_records(bytes, &["entries"]).filter(|_| prefilter) {
+        for (loc, raw) in records {
+            if !may_be_relevant(raw) {
+                out.ignored += 1;
+                continue;
+            }
+            match serde_json::from_str::<Value>(raw.get()) {
+                Ok(rec) => take(&mut out, &loc, &rec, Some(raw)),
+                Err(e) => out
+                    .skipped
+                    .push(format!("{file}: {loc}: not valid JSON: {e}")),
+            }
+        }
+        return Ok(out);
+    }
+    let (records, skipped) = split_records(file, bytes, &["entries"])?;
+    out.skipped = skipped;
+    for (loc, rec) in records {
+        take(&mut out, &loc, &rec, None);
     }
     Ok(out)
 }
