@@ -108,6 +108,7 @@ pub fn store_parsed(
             events: &parsed.events,
             windows: &windows,
             failures: &[],
+            objects: &[],
         }])?[0];
         sum.new_events += new;
         sum.duplicate_events += parsed.events.len() - new;
@@ -126,6 +127,19 @@ pub fn store_events(
     provider: Provider,
     events: &[netdrift_snapshots::AuditEvent],
     windows: &[AuditSpan],
+    source: &str,
+) -> Result<usize> {
+    store_read(store, provider, events, windows, &[], source)
+}
+
+/// `store_events`, with the log objects the events were read from recorded as read in the
+/// same transaction: an object is never recorded without its events.
+pub fn store_read(
+    store: &mut dyn Store,
+    provider: Provider,
+    events: &[netdrift_snapshots::AuditEvent],
+    windows: &[AuditSpan],
+    objects: &[netdrift_provider_api::AuditObject],
     source: &str,
 ) -> Result<usize> {
     // The span the events themselves show, for each account they name.
@@ -151,6 +165,7 @@ pub fn store_events(
         events,
         windows: &all,
         failures: &[],
+        objects,
     }])?[0])
 }
 
@@ -223,6 +238,7 @@ pub fn record_failures(
             events: &[],
             windows: &[],
             failures: fs,
+            objects: &[],
         })
         .collect();
     store.record_audit(&batches)?;

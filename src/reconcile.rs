@@ -43,6 +43,7 @@ pub type LiveEvents = (
     Vec<netdrift_snapshots::AuditEvent>,
     Vec<crate::store::AuditSpan>,
     String,
+    Vec<netdrift_provider_api::AuditObject>,
 );
 
 /// What collecting every source produced.
@@ -158,7 +159,8 @@ fn collect_live(
         .into_iter()
         .map(|w| (w.account, w.start, w.end))
         .collect();
-    out.events.push((provider, r.events, windows, label));
+    out.events
+        .push((provider, r.events, windows, label, r.objects));
 }
 
 /// Collect every source, at most `concurrency` file sources at a time; one failing source never
@@ -169,6 +171,7 @@ pub fn collect_all(
     cfg: &Config,
     since: &(dyn Fn(&str) -> DateTime<Utc> + Sync),
     known: &dyn Fn(&str) -> Vec<netdrift_snapshots::Resource>,
+    processed: std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>,
     now: DateTime<Utc>,
     shutdown: &netdrift_provider_api::Shutdown,
 ) -> Collection {
@@ -223,6 +226,7 @@ pub fn collect_all(
         since,
         known,
         shutdown: shutdown.clone(),
+        processed,
     };
     match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -259,6 +263,16 @@ pub fn collect_with_store(
 ) -> Result<Collection> {
     let since_map = store.last_collected()?;
     let default_since = taken_at - chrono::Duration::days(1);
+    // The log objects read before, back to the day before the earliest window's start (the
+    // furthest back a source lists them).
+    let earliest = since_map
+        .values()
+        .copied()
+        .chain([default_since])
+        .min()
+        .unwrap_or(default_since);
+    let read = store.processed_audit_objects(earliest - chrono::Duration::days(2))?;
+    let processed = std::sync::Arc::new(move |object: &str| read.contains(object));
     let since = move |scope: &str| since_map.get(scope).copied().unwrap_or(default_since);
     let known = |scope: &str| {
         let stored = ScopeKey::parse(scope)
@@ -269,7 +283,9 @@ pub fn collect_with_store(
             Vec::new()
         })
     };
-    Ok(collect_all(cfg, &since, &known, taken_at, shutdown))
+    Ok(collect_all(
+        cfg, &since, &known, processed, taken_at, shutdown,
+    ))
 }
 
 /// What one snapshot pass stored.
@@ -309,8 +325,9 @@ pub fn snapshot_once(
         .context("storing snapshots")?;
     crate::progress::phase("audit");
     let (mut audit_events, mut failures) = crate::audit::import_configured(store, cfg)?;
-    for (provider, events, windows, source) in &collection.events {
-        audit_events += crate::audit::store_events(store, *provider, events, windows, source)?;
+    for (provider, events, windows, source, objects) in &collection.events {
+        audit_events +=
+            crate::audit::store_read(store, *provider, events, windows, objects, source)?;
     }
     failures.extend(collection.audit_failures);
     let mut findings = collection.findings;

@@ -73,6 +73,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0009_lean_audit_events",
         include_str!("../migrations/0009_lean_audit_events.sql"),
     ),
+    (
+        "0010_audit_objects",
+        include_str!("../migrations/0010_audit_objects.sql"),
+    ),
 ];
 
 /// A stored time, whole seconds (`netdrift_snapshots::time::secs`); audit event times are

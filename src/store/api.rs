@@ -109,6 +109,11 @@ pub trait Store {
     /// What a collection starts from: when each stored scope was last snapshotted (the audit
     /// "since" of its next read).
     fn last_collected(&self) -> StoreResult<HashMap<ScopeKey, DateTime<Utc>>>;
+    /// The audit-log objects (`s3://BUCKET/KEY`) recorded as read since a time.
+    fn processed_audit_objects(
+        &self,
+        since: DateTime<Utc>,
+    ) -> StoreResult<std::collections::HashSet<String>>;
     /// What is stored for a scope's firewall kinds, kind by kind: each kind's resources from the
     /// newest snapshot that read that kind (a partial snapshot does not hide what an earlier one
     /// read); empty for a new scope. A provider uses it to skip re-reading what did not change.
@@ -235,6 +240,12 @@ impl Store for SqliteStore {
     }
     fn runs(&self, limit: usize) -> StoreResult<Vec<RunRow>> {
         Ok(SqliteStore::runs(self, limit)?)
+    }
+    fn processed_audit_objects(
+        &self,
+        since: DateTime<Utc>,
+    ) -> StoreResult<std::collections::HashSet<String>> {
+        Ok(SqliteStore::processed_audit_objects(self, since)?)
     }
     fn last_collected(&self) -> StoreResult<HashMap<ScopeKey, DateTime<Utc>>> {
         let mut m = HashMap::new();

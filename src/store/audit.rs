@@ -144,6 +144,8 @@ pub struct AuditBatch<'a> {
     pub events: &'a [AuditEvent],
     pub windows: &'a [AuditSpan],
     pub failures: &'a [netdrift_snapshots::AuditFailure],
+    /// The log objects the events came from, recorded as read.
+    pub objects: &'a [netdrift_provider_api::AuditObject],
 }
 
 impl SqliteStore {
@@ -174,6 +176,12 @@ impl SqliteStore {
             }
             for f in batch.failures {
                 insert_failure(&tx, batch.provider, f, batch.source, &now)?;
+            }
+            for o in batch.objects {
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO audit_objects (object, source, events, error, read_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![o.object, batch.source, o.events as i64, o.error, now])?;
             }
             out.push(new);
         }
@@ -399,6 +407,21 @@ impl SqliteStore {
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// The log objects recorded as read since `since` (a superset of those delivered since
+    /// then: an object is read after it is delivered).
+    pub fn processed_audit_objects(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<std::collections::HashSet<String>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT object FROM audit_objects WHERE read_at >= ?1")?;
+        let rows = stmt
+            .query_map([ts(since)], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 

@@ -8,6 +8,8 @@ mod aws;
 #[cfg(feature = "aws")]
 mod aws_logging;
 #[cfg(feature = "aws")]
+mod aws_s3trail;
+#[cfg(feature = "aws")]
 mod aws_watch;
 #[cfg(feature = "azure")]
 mod azure;

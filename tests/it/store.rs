@@ -29,12 +29,12 @@ fn migrations_from_empty_and_private_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sub/dir/nd.db");
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 9);
+    assert_eq!(store.schema_version().unwrap(), 10);
     drop(store);
     // Reopening runs no migration twice.
     assert_eq!(
         SqliteStore::open(&path).unwrap().schema_version().unwrap(),
-        9
+        10
     );
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
@@ -279,6 +279,7 @@ fn delivered_records_come_back_whole_from_compressed_blocks_across_imports() {
         events,
         windows: &[],
         failures: &[],
+        objects: &[],
     };
     assert_eq!(store.record_audit(&[batch(&events[..700])]).unwrap(), [700]);
     assert_eq!(store.record_audit(&[batch(&events[600..])]).unwrap(), [600]);

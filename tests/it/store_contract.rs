@@ -223,6 +223,7 @@ fn audit_events_deduplicate_and_a_batch_takes_failures() {
             events: &parsed.events,
             windows: &[],
             failures,
+            objects: &[],
         };
         let first = store.record_audit(&[batch(&[])]).unwrap();
         assert_eq!(first, [parsed.events.len()], "{name}");
@@ -230,6 +231,42 @@ fn audit_events_deduplicate_and_a_batch_takes_failures() {
             .record_audit(&[batch(std::slice::from_ref(&failure))])
             .unwrap();
         assert_eq!(again, [0], "{name}: the same events twice are stored once");
+        // The log objects a batch came from are recorded as read with it, errors included.
+        let objects = [
+            netdrift_provider_api::AuditObject {
+                object:
+                    "s3://logs/AWSLogs/o-1/111122223333/CloudTrail/us-east-1/2026/11/24/a.json.gz"
+                        .into(),
+                events: 3,
+                error: None,
+            },
+            netdrift_provider_api::AuditObject {
+                object:
+                    "s3://logs/AWSLogs/o-1/111122223333/CloudTrail/us-east-1/2026/11/24/b.json.gz"
+                        .into(),
+                events: 0,
+                error: Some("not gzip".into()),
+            },
+        ];
+        let before = netdrift::clock::now() - chrono::Duration::minutes(1);
+        store
+            .record_audit(&[AuditBatch {
+                objects: &objects,
+                ..batch(&[])
+            }])
+            .unwrap();
+        let read = store.processed_audit_objects(before).unwrap();
+        assert!(
+            objects.iter().all(|o| read.contains(&o.object)),
+            "{name}: {read:?}"
+        );
+        assert!(
+            store
+                .processed_audit_objects(netdrift::clock::now() + chrono::Duration::minutes(1))
+                .unwrap()
+                .is_empty(),
+            "{name}"
+        );
         // Read back by time, oldest first, bounds included; and a temporary key's issuer.
         let (first_t, last_t) = (
             parsed.events.iter().map(|e| e.event_time).min().unwrap(),
@@ -465,6 +502,7 @@ fn attribution_inputs_hold_the_window_its_events_and_their_role_chain() {
                 events: &parsed.events,
                 windows: &covered,
                 failures: &[],
+                objects: &[],
             }])
             .unwrap();
         let before = groups()

@@ -287,6 +287,8 @@ class Handler(BaseHTTPRequestHandler):
         params = urllib.parse.parse_qs(body.decode()) if service in ("ec2", "sts") and body else {}
         action = params.get("Action", [target.split(".")[-1] or "?"])[0]
         call = {"action": action, "region": region, "account": account, "service": service}
+        if service == "s3":
+            call.update(method=self.command, path=self.path)
         started = time.time()
         with LOCK:
             CALLS.append(call)

@@ -14,6 +14,8 @@ aws_seed.py ENDPOINT drift-nacl ACCOUNT REGION ACL                  -> 100 widen
 aws_seed.py ENDPOINT revoke ACCOUNT REGION GROUP_ID                 -> revoke the group's tcp/8001 rule
 aws_seed.py ENDPOINT apply ACCOUNT REGION FILE                      -> make each step of a `netdrift revert --format json`
                                                                       file: the boto3 method named by `call`, with `params`
+aws_seed.py ENDPOINT s3put ACCOUNT REGION BUCKET KEY FILE           -> put FILE's bytes as s3://BUCKET/KEY (the bucket made
+                                                                      if missing), as CloudTrail delivers a log file
 ACCOUNT other than moto's default is reached through STS AssumeRole into role NetdriftAudit.
 """
 import json
@@ -66,6 +68,13 @@ def ensure_trail():
         trail("everything", True, "logging")
 
 
+if cmd == "s3put":
+    s3 = client("s3")
+    bucket, key, path = sys.argv[5:8]
+    if bucket not in [b["Name"] for b in s3.list_buckets().get("Buckets", [])]:
+        s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key=key, Body=open(path, "rb").read())
+    sys.exit(0)
 if cmd == "trail":
     print(trail(sys.argv[5], sys.argv[6] == "multi", sys.argv[7]))
     sys.exit(0)

@@ -55,6 +55,19 @@ pub struct CollectContext<'a> {
     pub known: &'a dyn Fn(&str) -> Vec<Resource>,
     /// Set when netdrift is stopping: the scopes not yet read fail as `cancelled`.
     pub shutdown: Shutdown,
+    /// Whether an audit-log object (`s3://BUCKET/KEY`) was already read by an earlier
+    /// collection: a source that reads log objects reads each once.
+    pub processed: Arc<dyn Fn(&str) -> bool + Send + Sync>,
+}
+
+/// An audit-log object a source read (an S3 trail's delivered file): recorded so that it is
+/// never read again, with the events it held or why it could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditObject {
+    /// `s3://BUCKET/KEY`.
+    pub object: String,
+    pub events: usize,
+    pub error: Option<String>,
 }
 
 /// An audit-log span a source looked at, recorded even when it held no event (so that silence
@@ -81,6 +94,8 @@ pub struct SourceOutput {
     /// Whether each scope's changes are logged at all (AWS: CloudTrail's trails), for the
     /// scopes whose source checks it.
     pub logging: Vec<netdrift_snapshots::logging::LoggingCheck>,
+    /// The audit-log objects read (stored after the events they held).
+    pub objects: Vec<AuditObject>,
 }
 
 /// A source of firewall state: one configured `[[source]]`.

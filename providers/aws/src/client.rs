@@ -50,6 +50,19 @@ pub struct AwsSource {
     pub cloudtrail: bool,
     /// The role name `revert --apply` assumes in an item's account.
     pub remediation_role: Option<String>,
+    /// CloudTrail read from the bucket a trail delivers to, instead of LookupEvents.
+    pub trail_bucket: Option<Box<TrailBucketSource>>,
+}
+
+/// Where and how a source reads its trail's delivered objects.
+#[derive(Debug, Clone)]
+pub struct TrailBucketSource {
+    pub bucket: crate::s3trail::TrailBucket,
+    /// The bucket's region (else the home region).
+    pub region: Option<String>,
+    /// Role assumed for the reads (else the base credentials).
+    pub role: Option<String>,
+    pub concurrency: usize,
 }
 
 /// The security groups netdrift already stored for a scope (the newest snapshot that read
@@ -85,7 +98,15 @@ impl netdrift_provider_api::Source for AwsSource {
                 .map(|r| (r.id.as_str().to_string(), r))
                 .collect()
         };
-        collect(self, ctx.since, &known, ctx.now, &ctx.shutdown).await
+        collect(
+            self,
+            ctx.since,
+            &known,
+            ctx.now,
+            &ctx.shutdown,
+            ctx.processed.clone(),
+        )
+        .await
     }
     async fn watch(
         &self,
@@ -119,16 +140,24 @@ pub async fn collect(
     known: &dyn Fn(&str) -> KnownGroups,
     now: DateTime<Utc>,
     shutdown: &netdrift_provider_api::Shutdown,
+    processed: Arc<dyn Fn(&str) -> bool + Send + Sync>,
 ) -> Collection {
     let base = base_config(src).await;
     let mut out = Collection::default();
     let accts = accounts(&base, src, &mut out.problems).await;
+    // The trail's bucket, when CloudTrail is read from it: one reader for every scope. When it
+    // cannot be opened, every scope's audit read fails with its problem.
+    let trail_reader: Option<Result<Arc<crate::s3trail::TrailReader>, Problem>> =
+        match &src.trail_bucket {
+            None => None,
+            Some(t) => Some(trail_reader(&base, src, t).await.map(Arc::new)),
+        };
     type Task = std::pin::Pin<
         Box<
             dyn std::future::Future<
                     Output = (
                         Collected,
-                        Option<Result<Vec<AuditEvent>, Problem>>,
+                        Option<Result<ScopeAudit, Problem>>,
                         DateTime<Utc>,
                         Option<LoggingCheck>,
                     ),
@@ -172,6 +201,7 @@ pub async fn collect(
             let known = known(&scope.key());
             let (account, src, task_scope) = (account.clone(), src.clone(), scope.clone());
             let trails = trails.clone();
+            let (trail_reader, processed) = (trail_reader.clone(), processed.clone());
             let task: Task = Box::pin(async move {
                 let config = account
                     .config
@@ -199,15 +229,27 @@ pub async fn collect(
                         },
                     ),
                 };
-                let (events, logging) =
-                    if src.cloudtrail && collected.status != SnapshotStatus::Failed {
-                        tokio::join!(
-                            async { Some(crate::trail::lookup_events(&config, since, now).await) },
-                            async { Some(logging_check(&config, &scope, &region, &trails).await) }
-                        )
-                    } else {
-                        (None, None)
-                    };
+                let (events, logging) = if src.cloudtrail
+                    && collected.status != SnapshotStatus::Failed
+                {
+                    tokio::join!(
+                        async {
+                            Some(match trail_reader {
+                                None => crate::trail::lookup_events(&config, since, now)
+                                    .await
+                                    .map(ScopeAudit::events),
+                                Some(Err(p)) => Err(p),
+                                Some(Ok(r)) => {
+                                    r.read_scope(scope.account(), &region, since, now, &*processed)
+                                        .await
+                                }
+                            })
+                        },
+                        async { Some(logging_check(&config, &scope, &region, &trails).await) }
+                    )
+                } else {
+                    (None, None)
+                };
                 (collected, events, since, logging)
             });
             tasks.push((task_scope, task));
@@ -223,13 +265,24 @@ pub async fn collect(
     for (collected, events, since, logging) in results {
         out.logging.extend(logging);
         match events {
-            Some(Ok(evs)) => {
+            Some(Ok(read)) => {
                 out.windows.push(netdrift_provider_api::AuditWindow {
                     account: collected.scope.account().to_string(),
                     start: since,
                     end: now,
                 });
-                out.events.extend(evs);
+                out.events.extend(read.events);
+                out.objects.extend(read.objects);
+                // An object that could not be read leaves the window's logs incomplete.
+                for p in read.unreadable {
+                    out.audit_failures.push(AuditFailure {
+                        account: collected.scope.account().to_string(),
+                        region: collected.scope.region().map(str::to_string),
+                        start: since,
+                        end: now,
+                        problem: p,
+                    });
+                }
             }
             Some(Err(p)) => out.audit_failures.push(AuditFailure {
                 account: collected.scope.account().to_string(),
@@ -244,6 +297,31 @@ pub async fn collect(
     }
     out.scopes.sort_by_key(|c| c.scope.key());
     out
+}
+
+use crate::s3trail::ScopeRead as ScopeAudit;
+
+impl ScopeAudit {
+    fn events(events: Vec<AuditEvent>) -> ScopeAudit {
+        ScopeAudit {
+            events,
+            ..Default::default()
+        }
+    }
+}
+
+/// The reader of a source's trail bucket, with the role it names assumed.
+async fn trail_reader(
+    base: &SdkConfig,
+    src: &AwsSource,
+    t: &TrailBucketSource,
+) -> Result<crate::s3trail::TrailReader, Problem> {
+    let config = match &t.role {
+        Some(role) => crate::discovery::assume(base, src, role).await?.config,
+        None => base.clone(),
+    };
+    let region = t.region.as_deref().unwrap_or(&src.home_region);
+    crate::s3trail::TrailReader::new(&config, t.bucket.clone(), region, t.concurrency).await
 }
 
 /// What CloudTrail's configuration says of one region's management write events.

@@ -38,6 +38,17 @@ pub struct AwsConfig {
     pub max_attempts: Option<u32>,
     /// Read CloudTrail (LookupEvents) for attribution (default true).
     pub cloudtrail: Option<bool>,
+    /// Read CloudTrail from the bucket a trail delivers to instead of LookupEvents:
+    /// `s3://BUCKET/[PREFIX/]AWSLogs/` (organization trails' `o-ID/` folders under it are
+    /// found) or `s3://BUCKET/AWSLogs/o-ID/`. Each delivered object is read once.
+    pub cloudtrail_s3: Option<String>,
+    /// The bucket's region (default `home_region`).
+    pub cloudtrail_s3_region: Option<String>,
+    /// Role ARN assumed to read the bucket (a log-archive account's); default the base
+    /// credentials.
+    pub cloudtrail_s3_role: Option<String>,
+    /// Objects read at once per account × region (default 4).
+    pub cloudtrail_s3_concurrency: Option<usize>,
     /// `netdrift revert --apply`: the role name assumed in the item's account for the calls
     /// (`arn:aws:iam::ACCOUNT:role/NAME`, granted docs/iam/aws-remediate.json). Unset: the
     /// credentials collection uses, which a read-only audit role refuses.
@@ -62,6 +73,37 @@ impl AwsConfig {
             }
         }
         check_endpoint(self.endpoint_url.as_deref(), &mut problems);
+        let trail_bucket = match self
+            .cloudtrail_s3
+            .as_deref()
+            .map(crate::s3trail::TrailBucket::parse)
+        {
+            Some(Ok(b)) => Some(b),
+            Some(Err(e)) => {
+                problems.push(format!("field `cloudtrail_s3`: {e}"));
+                None
+            }
+            None => None,
+        };
+        if let Some(r) = &self.cloudtrail_s3_role {
+            if !r.starts_with("arn:aws") || !r.contains(":role/") {
+                problems.push(format!(
+                    "field `cloudtrail_s3_role`: {r:?} is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)"
+                ));
+            }
+        }
+        if trail_bucket.is_none()
+            && (self.cloudtrail_s3_region.is_some()
+                || self.cloudtrail_s3_role.is_some()
+                || self.cloudtrail_s3_concurrency.is_some())
+        {
+            problems.push(
+                "fields `cloudtrail_s3_region`, `cloudtrail_s3_role` and `cloudtrail_s3_concurrency` need `cloudtrail_s3`".into(),
+            );
+        }
+        if trail_bucket.is_some() && self.cloudtrail == Some(false) {
+            problems.push("field `cloudtrail_s3` is set but `cloudtrail = false`: pick one".into());
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -88,6 +130,14 @@ impl AwsConfig {
             max_attempts: common.max_attempts,
             cloudtrail: self.cloudtrail.unwrap_or(true),
             remediation_role: self.remediation_role,
+            trail_bucket: trail_bucket.map(|bucket| {
+                Box::new(crate::client::TrailBucketSource {
+                    bucket,
+                    region: self.cloudtrail_s3_region,
+                    role: self.cloudtrail_s3_role,
+                    concurrency: self.cloudtrail_s3_concurrency.unwrap_or(4).max(1),
+                })
+            }),
         })
     }
 }
@@ -96,7 +146,7 @@ impl AwsSource {
     /// One line for `netdrift config check`.
     pub fn summary(&self) -> String {
         format!(
-            "live AWS, regions {}, {} role(s){}",
+            "live AWS, regions {}, {} role(s){}{}",
             self.regions
                 .as_ref()
                 .map(|r| r.join(","))
@@ -105,7 +155,40 @@ impl AwsSource {
             self.organization_role
                 .as_deref()
                 .map(|r| format!(", Organizations discovery with role {r}"))
+                .unwrap_or_default(),
+            self.trail_bucket
+                .as_ref()
+                .map(|t| format!(
+                    ", CloudTrail from s3://{}/{}",
+                    t.bucket.bucket, t.bucket.prefix
+                ))
                 .unwrap_or_default()
         )
+    }
+}
+
+#[cfg(test)]
+mod trail_bucket_tests {
+    use super::AwsConfig;
+
+    fn problems(extra: &str) -> Vec<String> {
+        let cfg: AwsConfig =
+            toml::from_str(&format!("regions = [\"us-east-1\"]\n{extra}")).unwrap();
+        cfg.validate("org".into()).err().unwrap_or_default()
+    }
+
+    #[test]
+    fn the_trail_bucket_fields_are_checked() {
+        assert!(problems("cloudtrail_s3 = \"s3://logs/AWSLogs/o-a1b2c3/\"").is_empty());
+        for (extra, want) in [
+            ("cloudtrail_s3 = \"logs/AWSLogs/\"", "field `cloudtrail_s3`: \"logs/AWSLogs/\" is not an s3:// address"),
+            ("cloudtrail_s3 = \"s3://logs/trail/\"", "is not a trail's AWSLogs/ folder"),
+            ("cloudtrail_s3_region = \"us-east-1\"", "need `cloudtrail_s3`"),
+            ("cloudtrail_s3 = \"s3://logs/AWSLogs/\"\ncloudtrail = false", "pick one"),
+            ("cloudtrail_s3 = \"s3://logs/AWSLogs/\"\ncloudtrail_s3_role = \"NetdriftTrailReader\"", "is not a role ARN"),
+        ] {
+            let p = problems(extra);
+            assert!(p.iter().any(|m| m.contains(want)), "{extra}: {p:?}");
+        }
     }
 }

@@ -22,7 +22,26 @@ pub const ACTIONS: &[&str] = &[
     "cloudtrail:DescribeTrails",
     "cloudtrail:GetTrailStatus",
     "cloudtrail:GetEventSelectors",
+    "s3:ListBucket",
+    "s3:GetObject",
 ];
+
+/// Operations whose IAM action is not named after them.
+pub const ACTION_OF: &[(&str, &str)] = &[("ListObjectsV2", "s3:ListBucket")];
+
+/// The IAM action an operation needs.
+pub fn action_of(operation: &str) -> Option<&'static str> {
+    ACTION_OF
+        .iter()
+        .find(|(op, _)| *op == operation)
+        .map(|(_, a)| *a)
+        .or_else(|| {
+            ACTIONS
+                .iter()
+                .find(|a| a.ends_with(&format!(":{operation}")))
+                .copied()
+        })
+}
 
 /// Map an SDK error to a coverage problem naming the operation.
 pub fn classify<E>(operation: &str, kind: Option<ResourceKind>, err: &SdkError<E>) -> Problem
@@ -74,7 +93,7 @@ where
             let message = if code == ProblemCode::PermissionDenied {
                 format!(
                     "{operation} denied ({c}): the role needs {} ({m})",
-                    action_of(operation)
+                    needed_action(operation)
                 )
             } else {
                 format!("{operation} failed ({c}): {m}")
@@ -97,11 +116,9 @@ where
     }
 }
 
-fn action_of(operation: &str) -> String {
-    ACTIONS
-        .iter()
-        .find(|a| a.ends_with(&format!(":{operation}")))
-        .map(|a| a.to_string())
+fn needed_action(operation: &str) -> String {
+    action_of(operation)
+        .map(str::to_string)
         .unwrap_or_else(|| operation.to_string())
 }
 

@@ -16,11 +16,12 @@ mod config;
 mod discovery;
 mod errors;
 pub mod remediate;
+pub mod s3trail;
 mod trail;
 mod watch;
 mod wire;
 
 pub use client::{collect, AwsSource, Collection, KnownGroups};
 pub use config::AwsConfig;
-pub use errors::{classify, ACTIONS};
+pub use errors::{action_of, classify, ACTIONS, ACTION_OF};
 pub use trail::lookup_events;

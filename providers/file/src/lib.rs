@@ -98,6 +98,30 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, ImportError> {
     Ok(out)
 }
 
+/// Bytes read from elsewhere (an S3 object), un-gzipped when they start with gzip's magic
+/// bytes, within the same bound as files; errors name `file`.
+pub fn decode_bytes(file: &str, raw: Vec<u8>) -> Result<Vec<u8>, ImportError> {
+    if !raw.starts_with(&[0x1f, 0x8b]) {
+        return Ok(raw);
+    }
+    let limit = max_decompressed();
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(&raw[..])
+        .take(limit + 1)
+        .read_to_end(&mut out)
+        .map_err(|source| ImportError::Io {
+            file: file.to_string(),
+            source,
+        })?;
+    if out.len() as u64 > limit {
+        return Err(ImportError::TooLarge {
+            file: file.to_string(),
+            limit,
+        });
+    }
+    Ok(out)
+}
+
 /// Parse bytes as one JSON document.
 pub fn parse_json(file: &str, bytes: &[u8]) -> Result<serde_json::Value, ImportError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
