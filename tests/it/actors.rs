@@ -212,17 +212,10 @@ fn the_nightly_report_and_the_evidence_bundle_carry_them() {
     // The bundle holds the same list for its period.
     let out = d.path().join("bundle.tar");
     export_all(&db, &out);
-    let mut ar = tar::Archive::new(std::fs::File::open(&out).unwrap());
-    let mut found = None;
-    for e in ar.entries().unwrap() {
-        let mut e = e.unwrap();
-        if e.path().unwrap().to_string_lossy().ends_with("actors.json") {
-            let mut b = String::new();
-            std::io::Read::read_to_string(&mut e, &mut b).unwrap();
-            found = Some(json(&b));
-        }
-    }
-    let v = found.expect("actors.json in the bundle");
+    let v = json(
+        &String::from_utf8(bundle_entry(&out, "actors.json").expect("actors.json in the bundle"))
+            .unwrap(),
+    );
     assert!(v["actors"]
         .as_array()
         .unwrap()

@@ -113,6 +113,20 @@ fn an_organization_trail_bucket_is_read_once_per_object_late_files_included() {
         &bad,
         b"\x1f\x8b\x08\x00 this is not a whole gzip stream",
     );
+    // One record that reads and one that does not (no eventID): the one is kept, the other
+    // reported with the object's key.
+    let damaged = key(org, A, "us-east-1", "OneBadRecord0001");
+    let mut broken = record(A, "us-east-1", &a_groups[2], "x");
+    broken.as_object_mut().unwrap().remove("eventID");
+    put(
+        &emu,
+        dir.path(),
+        &damaged,
+        &gz(&json!([
+            record(A, "us-east-1", &a_groups[2], "e-kept"),
+            broken
+        ])),
+    );
     // Not a log file of the scope: another region's folder and the digest files.
     let digest = format!(
         "{org}{A}/CloudTrail-Digest/us-east-1/2026/11/30/{A}_CloudTrail-Digest_us-east-1_x.json.gz"
@@ -140,6 +154,20 @@ fn an_organization_trail_bucket_is_read_once_per_object_late_files_included() {
         .find(|l| l.contains(&bad))
         .unwrap_or_else(|| panic!("no finding names {bad}\n{out}\n{err}"));
     assert!(line.starts_with("coverage: audit-"), "{line}");
+    assert!(events.contains(&"aws:e-kept".to_string()), "{events:?}");
+    let line = out
+        .lines()
+        .find(|l| l.contains(&damaged))
+        .unwrap_or_else(|| panic!("no finding names {damaged}\n{out}"));
+    assert!(line.contains("1 record(s) could not be read"), "{line}");
+    // Scopes of which the bucket holds no log at all are findings, never silence.
+    for scope in [format!("aws:{A}:eu-west-1"), format!("aws:{B}:us-east-1")] {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(&format!("coverage: audit-read-failed {scope}:")))
+            .unwrap_or_else(|| panic!("no finding for {scope}\n{out}"));
+        assert!(line.contains("was ever delivered"), "{line}");
+    }
     let calls = emu.calls();
     assert!(
         !calls.iter().any(|c| c["action"] == "LookupEvents"),
@@ -175,4 +203,5 @@ fn an_organization_trail_bucket_is_read_once_per_object_late_files_included() {
         !out.contains(&bad),
         "the corrupted object was reported once\n{out}"
     );
+    assert_eq!(gets(&emu, &damaged), 1);
 }

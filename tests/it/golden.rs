@@ -3,7 +3,6 @@
 //! hashes and times are the same on every machine. `UPDATE_GOLDENS=1` rewrites them; review
 //! the diff before committing.
 
-use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 
@@ -105,14 +104,10 @@ fn drift_json_ocsf_and_evidence_manifest_match_their_goldens() {
         ],
     );
     assert_eq!(code, 0);
-    let mut ar = tar::Archive::new(std::fs::File::open(&bundle).unwrap());
-    let mut manifest = String::new();
-    for e in ar.entries().unwrap() {
-        let mut e = e.unwrap();
-        if e.path().unwrap().to_string_lossy() == "manifest.json" {
-            e.read_to_string(&mut manifest).unwrap();
-        }
-    }
+    let manifest = String::from_utf8(
+        crate::support::bundle_entry(&bundle, "manifest.json").unwrap_or_default(),
+    )
+    .unwrap();
     assert!(!manifest.is_empty(), "the bundle has a manifest");
     golden("demo_evidence_manifest.json", &manifest, &dir);
 

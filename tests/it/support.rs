@@ -243,6 +243,20 @@ pub fn audit_import(db: &Path, provider: &str, file: &Path) -> Run {
 }
 
 /// Export every run of 2026-2027 into `out`.
+/// The bytes of the first entry of an evidence bundle (a tar) whose name ends with `name`.
+pub fn bundle_entry(bundle: &Path, name: &str) -> Option<Vec<u8>> {
+    let mut ar = tar::Archive::new(std::fs::File::open(bundle).unwrap());
+    for e in ar.entries().unwrap() {
+        let mut e = e.unwrap();
+        if e.path().unwrap().to_string_lossy().ends_with(name) {
+            let mut b = Vec::new();
+            e.read_to_end(&mut b).unwrap();
+            return Some(b);
+        }
+    }
+    None
+}
+
 pub fn export_all(db: &Path, out: &Path) {
     ok(
         db,

@@ -14,18 +14,11 @@ fn gunzip(name: &str, to: &std::path::Path) {
     std::fs::write(to, bytes).unwrap();
 }
 
-/// A JSON entry of an evidence bundle (a tar), by the end of its name.
+/// A JSON entry of an evidence bundle.
 fn entry(bundle: &std::path::Path, name: &str) -> serde_json::Value {
-    let mut ar = tar::Archive::new(std::fs::File::open(bundle).unwrap());
-    for e in ar.entries().unwrap() {
-        let mut e = e.unwrap();
-        if e.path().unwrap().to_string_lossy().ends_with(name) {
-            let mut b = Vec::new();
-            e.read_to_end(&mut b).unwrap();
-            return serde_json::from_slice(&b).unwrap();
-        }
-    }
-    panic!("{name} not in {}", bundle.display())
+    let bytes =
+        bundle_entry(bundle, name).unwrap_or_else(|| panic!("{name} not in {}", bundle.display()));
+    serde_json::from_slice(&bytes).unwrap()
 }
 
 #[test]

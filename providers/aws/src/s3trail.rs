@@ -73,6 +73,9 @@ pub struct TrailReader {
     concurrency: usize,
 }
 
+/// An object's events, and the problem of its records that could not be read.
+type ObjectRead = (Vec<AuditEvent>, Option<Problem>);
+
 /// What one account × region's read gave: the events, the objects read (with their errors),
 /// and the objects that could not be read (each a failed audit read naming the object).
 #[derive(Debug, Default)]
@@ -163,8 +166,9 @@ impl TrailReader {
         Ok((dirs, keys))
     }
 
-    /// One object's events, or why it cannot be read (naming it).
-    async fn object(&self, key: String) -> (String, Result<Vec<AuditEvent>, Problem>) {
+    /// One object's events (with the problem of the records in it that could not be read),
+    /// or why it cannot be read at all (naming it).
+    async fn object(&self, key: String) -> (String, Result<ObjectRead, Problem>) {
         let url = self.bucket.url(&key);
         let read = async {
             let resp = self
@@ -190,8 +194,9 @@ impl TrailReader {
                 .map_err(|e| problem(ProblemCode::Decode, "GetObject", e.to_string()))?;
             let parsed = netdrift_provider_file::audit::parse_file(Provider::Aws, &url, &bytes)
                 .map_err(|e| problem(ProblemCode::Decode, "GetObject", e.to_string()))?;
-            if !parsed.skipped.is_empty() {
-                return Err(problem(
+            // The records that read are kept; the rest is a problem naming the object.
+            let damaged = (!parsed.skipped.is_empty()).then(|| {
+                problem(
                     ProblemCode::Decode,
                     "GetObject",
                     format!(
@@ -199,9 +204,9 @@ impl TrailReader {
                         parsed.skipped.len(),
                         parsed.skipped[0]
                     ),
-                ));
-            }
-            Ok(parsed.events)
+                )
+            });
+            Ok((parsed.events, damaged))
         };
         let read = read.await;
         (url, read)
@@ -220,6 +225,7 @@ impl TrailReader {
         processed: &(dyn Fn(&str) -> bool + Sync),
     ) -> Result<ScopeRead, Problem> {
         let mut keys = Vec::new();
+        let mut delivered = false;
         for root in &self.roots {
             for day in days(since, until) {
                 let prefix = format!(
@@ -227,25 +233,31 @@ impl TrailReader {
                     day.format("%Y/%m/%d")
                 );
                 let (_, found) = self.list(&prefix, false).await?;
-                keys.extend(
-                    found
-                        .into_iter()
-                        .filter(|k| k.ends_with(".json.gz") && !processed(&self.bucket.url(k))),
-                );
+                let logs = found.into_iter().filter(|k| k.ends_with(".json.gz"));
+                for k in logs {
+                    delivered = true;
+                    if !processed(&self.bucket.url(&k)) {
+                        keys.push(k);
+                    }
+                }
             }
+        }
+        if !delivered {
+            self.ever_delivered(account, region).await?;
         }
         let mut out = ScopeRead::default();
         let mut reads = stream::iter(keys.into_iter().map(|k| self.object(k)))
             .buffer_unordered(self.concurrency);
         while let Some((url, read)) = reads.next().await {
             match read {
-                Ok(events) => {
+                Ok((events, damaged)) => {
                     out.objects.push(AuditObject {
                         object: url,
                         events: events.len(),
-                        error: None,
+                        error: damaged.as_ref().map(|p| p.message.clone()),
                     });
                     out.events.extend(events);
+                    out.unreadable.extend(damaged);
                 }
                 // Throttling and dropped connections are retried by the next run: the object
                 // is not recorded as read.
@@ -269,6 +281,39 @@ impl TrailReader {
         }
         out.objects.sort_by(|a, b| a.object.cmp(&b.object));
         Ok(out)
+    }
+}
+
+impl TrailReader {
+    /// A window without any file is silence only where the trail delivers at all: when no
+    /// file of the account × region was ever delivered under any root, the bucket is not
+    /// where its logs are (a wrong `cloudtrail_s3`, or a trail that does not cover it), and
+    /// the read fails rather than stand for logs that were read.
+    async fn ever_delivered(&self, account: &str, region: &str) -> Result<(), Problem> {
+        for root in &self.roots {
+            let (years, keys) = self
+                .list(&format!("{root}{account}/CloudTrail/{region}/"), true)
+                .await?;
+            if !years.is_empty() || !keys.is_empty() {
+                return Ok(());
+            }
+        }
+        Err(problem(
+            ProblemCode::SourceMissing,
+            "ListObjectsV2",
+            format!(
+                "no CloudTrail log of {account} in {region} was ever delivered to {}: \
+                 the trail does not deliver there (check cloudtrail_s3, and that the trail covers \
+                 this account and region)",
+                self.roots
+                    .iter()
+                    .map(|r| self
+                        .bucket
+                        .url(&format!("{r}{account}/CloudTrail/{region}/")))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
+        ))
     }
 }
 

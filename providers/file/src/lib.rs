@@ -77,21 +77,10 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, ImportError> {
         file: file.clone(),
         source,
     })?;
-    let mut out = Vec::new();
     if head.starts_with(&[0x1f, 0x8b]) {
-        let limit = max_decompressed();
-        flate2::bufread::MultiGzDecoder::new(reader)
-            .take(limit + 1)
-            .read_to_end(&mut out)
-            .map_err(|source| ImportError::Io {
-                file: file.clone(),
-                source,
-            })?;
-        if out.len() as u64 > limit {
-            return Err(ImportError::TooLarge { file, limit });
-        }
-        return Ok(out);
+        return gunzip(&file, reader);
     }
+    let mut out = Vec::new();
     reader
         .read_to_end(&mut out)
         .map_err(|source| ImportError::Io { file, source })?;
@@ -104,9 +93,15 @@ pub fn decode_bytes(file: &str, raw: Vec<u8>) -> Result<Vec<u8>, ImportError> {
     if !raw.starts_with(&[0x1f, 0x8b]) {
         return Ok(raw);
     }
+    gunzip(file, &raw[..])
+}
+
+/// Un-gzip a stream (every member), stopping with an error naming `file` once the output
+/// passes the bound.
+fn gunzip(file: &str, gz: impl std::io::BufRead) -> Result<Vec<u8>, ImportError> {
     let limit = max_decompressed();
     let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(&raw[..])
+    flate2::bufread::MultiGzDecoder::new(gz)
         .take(limit + 1)
         .read_to_end(&mut out)
         .map_err(|source| ImportError::Io {

@@ -6,13 +6,12 @@
 use serde_json::Value;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use serde_json::value::RawValue;
 
 use netdrift_snapshots::{Actor, ActorType, AuditEvent, Provider, Record};
 
-use super::{get, normalize_time, s, split_records, AuditParse};
+use super::{get, normalize_time, s, AuditParse};
 use crate::json::Node;
 use crate::ImportError;
 
@@ -74,55 +73,18 @@ pub fn parse_file_in_full(file: &str, bytes: &[u8]) -> Result<AuditParse, Import
 }
 
 fn parse(file: &str, bytes: &[u8], prefilter: bool) -> Result<AuditParse, ImportError> {
-    let mut out = AuditParse::default();
-    let mut at: HashMap<String, usize> = HashMap::new();
-    let mut take =
-        |out: &mut AuditParse, loc: &str, rec: &Value, text: Option<&RawValue>| match parse_event(
-            rec,
-        ) {
-            Ok(Some(mut ev)) => {
-                if let Some(text) = text {
-                    ev.raw = Some(Record::from_raw(text));
-                }
-                out.see_time(ev.account.as_deref(), ev.event_time);
-                match at.get(&ev.event_id) {
-                    Some(&i) => {
-                        if out.events[i].payload.is_empty() {
-                            out.events[i].payload = ev.payload;
-                        }
-                    }
-                    None => {
-                        at.insert(ev.event_id.clone(), out.events.len());
-                        out.events.push(ev);
-                    }
-                }
+    super::raw::Reader {
+        envelope: &["value", "records"],
+        relevant: may_be_relevant,
+        parse: parse_event,
+        // The start and the end of one operation: the request's payload, from whichever has it.
+        merge: |into, other| {
+            if into.payload.is_empty() {
+                into.payload = other.payload;
             }
-            Ok(None) => out.ignored += 1,
-            Err(why) => out.skipped.push(format!("{file}: {loc}: {why}")),
-        };
-    if let Some(records) =
-        super::raw::raw_records(bytes, &["value", "records"]).filter(|_| prefilter)
-    {
-        for (loc, raw) in records {
-            if !may_be_relevant(raw) {
-                out.ignored += 1;
-                continue;
-            }
-            match serde_json::from_str::<Value>(raw.get()) {
-                Ok(rec) => take(&mut out, &loc, &rec, Some(raw)),
-                Err(e) => out
-                    .skipped
-                    .push(format!("{file}: {loc}: not valid JSON: {e}")),
-            }
-        }
-        return Ok(out);
+        },
     }
-    let (records, skipped) = split_records(file, bytes, &["value", "records"])?;
-    out.skipped = skipped;
-    for (loc, rec) in records {
-        take(&mut out, &loc, &rec, None);
-    }
-    Ok(out)
+    .read(file, bytes, prefilter)
 }
 
 const UPN: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn";

@@ -5,13 +5,10 @@
 use serde_json::Value;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-
-use serde_json::value::RawValue;
 
 use netdrift_snapshots::{Actor, ActorType, AuditEvent, Provider, Record};
 
-use super::{get, normalize_time, s, split_records, AuditParse};
+use super::{get, normalize_time, s, AuditParse};
 use crate::json::Node;
 use crate::ImportError;
 
@@ -105,49 +102,14 @@ pub fn parse_file_in_full(file: &str, bytes: &[u8]) -> Result<AuditParse, Import
 }
 
 fn parse(file: &str, bytes: &[u8], prefilter: bool) -> Result<AuditParse, ImportError> {
-    let mut out = AuditParse::default();
-    let mut at: HashMap<String, usize> = HashMap::new();
-    let mut take = |out: &mut AuditParse, loc: &str, rec: &Value, text: Option<&RawValue>| {
-        match parse_entry(rec) {
-            Ok(Some(mut ev)) => {
-                if let Some(text) = text {
-                    ev.raw = Some(Record::from_raw(text));
-                }
-                out.see_time(ev.account.as_deref(), ev.event_time);
-                // First and last entries of one operation are one change: merge them.
-                match at.get(&ev.event_id) {
-                    Some(&i) => merge(&mut out.events[i], ev),
-                    None => {
-                        at.insert(ev.event_id.clone(), out.events.len());
-                        out.events.push(ev);
-                    }
-                }
-            }
-            Ok(None) => out.ignored += 1,
-            Err(why) => out.skipped.push(format!("{file}: {loc}: {why}")),
-        }
-    };
-    if let Some(records) = super::raw::raw_records(bytes, &["entries"]).filter(|_| prefilter) {
-        for (loc, raw) in records {
-            if !may_be_relevant(raw) {
-                out.ignored += 1;
-                continue;
-            }
-            match serde_json::from_str::<Value>(raw.get()) {
-                Ok(rec) => take(&mut out, &loc, &rec, Some(raw)),
-                Err(e) => out
-                    .skipped
-                    .push(format!("{file}: {loc}: not valid JSON: {e}")),
-            }
-        }
-        return Ok(out);
+    super::raw::Reader {
+        envelope: &["entries"],
+        relevant: may_be_relevant,
+        parse: parse_entry,
+        // First and last entries of one operation are one change.
+        merge,
     }
-    let (records, skipped) = split_records(file, bytes, &["entries"])?;
-    out.skipped = skipped;
-    for (loc, rec) in records {
-        take(&mut out, &loc, &rec, None);
-    }
-    Ok(out)
+    .read(file, bytes, prefilter)
 }
 
 /// Merge the two entries of one long-running operation.

@@ -7,6 +7,12 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde_json::value::RawValue;
+use serde_json::Value;
+
+use netdrift_snapshots::{AuditEvent, Record};
+
+use super::AuditParse;
+use crate::ImportError;
 
 /// A file's records, each where it was (`record N` of the array, `line N` of NDJSON) and left
 /// unparsed: the top-level array, the array under one of `envelope_keys`, a single record, or
@@ -59,6 +65,74 @@ pub(crate) fn raw_records<'a>(
         ));
     }
     (!out.is_empty()).then_some(out)
+}
+
+/// How one provider's audit files are read: where the records are (`envelope`), which it may
+/// keep judged from the unparsed record (`relevant`), how a record becomes an event (`parse`),
+/// and how a second record of the same event joins the first (`merge`).
+pub(crate) struct Reader {
+    pub envelope: &'static [&'static str],
+    pub relevant: fn(&RawValue) -> bool,
+    pub parse: fn(&Value) -> Result<Option<AuditEvent>, String>,
+    pub merge: fn(&mut AuditEvent, AuditEvent),
+}
+
+impl Reader {
+    /// Read a file. With `prefilter`, the records are split unparsed and those `relevant` rules
+    /// out are counted as ignored without being built; the event keeps its record's text as
+    /// delivered. Without it, or when the file does not split cleanly, the general reader
+    /// (`split_records`) gives every record built, and says what is wrong where.
+    pub(crate) fn read(
+        &self,
+        file: &str,
+        bytes: &[u8],
+        prefilter: bool,
+    ) -> Result<AuditParse, ImportError> {
+        let mut out = AuditParse::default();
+        let mut at: HashMap<String, usize> = HashMap::new();
+        let mut take =
+            |out: &mut AuditParse, loc: &str, rec: &Value, text: Option<&RawValue>| match (self
+                .parse)(
+                rec
+            ) {
+                Ok(Some(mut ev)) => {
+                    if let Some(text) = text {
+                        ev.raw = Some(Record::from_raw(text));
+                    }
+                    out.see_time(ev.account.as_deref(), ev.event_time);
+                    match at.get(&ev.event_id) {
+                        Some(&i) => (self.merge)(&mut out.events[i], ev),
+                        None => {
+                            at.insert(ev.event_id.clone(), out.events.len());
+                            out.events.push(ev);
+                        }
+                    }
+                }
+                Ok(None) => out.ignored += 1,
+                Err(why) => out.skipped.push(format!("{file}: {loc}: {why}")),
+            };
+        if let Some(records) = raw_records(bytes, self.envelope).filter(|_| prefilter) {
+            for (loc, raw) in records {
+                if !(self.relevant)(raw) {
+                    out.ignored += 1;
+                    continue;
+                }
+                match serde_json::from_str::<Value>(raw.get()) {
+                    Ok(rec) => take(&mut out, &loc, &rec, Some(raw)),
+                    Err(e) => out
+                        .skipped
+                        .push(format!("{file}: {loc}: not valid JSON: {e}")),
+                }
+            }
+            return Ok(out);
+        }
+        let (records, skipped) = super::split_records(file, bytes, self.envelope)?;
+        out.skipped = skipped;
+        for (loc, rec) in records {
+            take(&mut out, &loc, &rec, None);
+        }
+        Ok(out)
+    }
 }
 
 #[cfg(test)]
