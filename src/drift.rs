@@ -84,13 +84,13 @@ pub fn compute(
         match snap.status {
             SnapshotStatus::Failed => {
                 coverage.push(finding(CoverageCode::CollectionFailed,
-                    format!("collection of {key} failed at {}: no drift is computed for it (nothing is reported as removed)", ts(snap.taken_at)),
+                    format!("collection of {key} has failed since {}: no drift is computed for it (nothing is reported as removed)", ts(snap.taken_at)),
                 ));
                 continue;
             }
             SnapshotStatus::Partial => coverage.push(finding(CoverageCode::CollectionPartial,
                 format!(
-                    "collection of {key} was partial at {}: {} not read; their resources are not reported as removed",
+                    "collection of {key} has been partial since {}: {} not read; their resources are not reported as removed",
                     ts(snap.taken_at),
                     snap.uncollected.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
                 ),
@@ -353,6 +353,7 @@ mod tests {
                 uncollected: Vec::new(),
                 resource_count: 1,
                 rule_count: 1,
+                seen_at: netdrift_snapshots::time::parse("t", "2026-11-30T00:00:00Z").unwrap(),
                 manifest_hash: None,
             },
             actual: if status == "failed" {

@@ -5,6 +5,9 @@
 //! - `README.txt`: what the bundle holds and how to verify it.
 //! - `runs/<id>.json`: each reconcile run's exact chained record, `prev_hash` and `hash`
 //!   (`hash = sha256(prev_hash || "\n" || record)`), so a dropped or edited run breaks the chain.
+//! - `run-parts.json`: for runs recorded from schema 11 on (record `format` 2), whose records
+//!   name their item list, coverage list, configuration and summary parts by address, every
+//!   part they name: address (the SHA-256 of the text) → JSON text, each once.
 //! - `drift/<id>.json`, `coverage/<id>.json`: the run's drift items (with attribution) and
 //!   coverage findings, pretty-printed.
 //! - `snapshots/<id>.json`: every snapshot taken in the period or used by a run, with its
@@ -164,9 +167,9 @@ pub fn export(
     counts.insert("runs".into(), runs.len());
     counts.insert("drift_items".into(), item_count);
 
-    // Snapshots taken in the period, and those the runs used.
+    // Snapshots that stood for their scope in the period, and those the runs used.
     for s in store.snapshots(None)? {
-        if s.taken_at >= from && s.taken_at <= to {
+        if s.taken_at <= to && s.seen_at >= from {
             snapshot_ids.insert(s.id);
         }
     }
@@ -214,7 +217,17 @@ pub fn export(
     }
     counts.insert("audit_events".into(), events.len());
     b.add_json("audit-events.json".into(), &events)?;
-    add_config(&mut b, cfg, &runs)?;
+    // The parts runs of record format 2 name by address, each once.
+    let parts = store.run_parts(
+        &runs
+            .iter()
+            .map(|(r, rec)| (r.id, rec.as_str()))
+            .collect::<Vec<_>>(),
+    )?;
+    if !parts.is_empty() {
+        b.add_json("run-parts.json".into(), &parts)?;
+    }
+    add_config(&mut b, cfg, &runs, &parts)?;
     b.add_json(
         "controls.json".into(),
         &crate::controls::MAPPING
@@ -448,13 +461,23 @@ fn add_baselines(b: &mut Bundle, store: &SqliteStore, to: DateTime<Utc>) -> Resu
 
 /// The configuration each run recorded (runs of older versions recorded none), and the one the
 /// export was made with; secrets removed in both.
-fn add_config(b: &mut Bundle, cfg: &Config, runs: &[(crate::store::RunRow, String)]) -> Result<()> {
+fn add_config(
+    b: &mut Bundle,
+    cfg: &Config,
+    runs: &[(crate::store::RunRow, String)],
+    parts: &BTreeMap<String, String>,
+) -> Result<()> {
     let mut in_force: Vec<(Value, Vec<i64>)> = Vec::new();
     for (row, record) in runs {
-        let c = serde_json::from_str::<Value>(record)
-            .ok()
-            .and_then(|r| r.get("config").cloned())
-            .unwrap_or(Value::Null);
+        let rec = serde_json::from_str::<Value>(record).unwrap_or(Value::Null);
+        let c = match (&rec["format"], &rec["config"]) {
+            // Format 2 names its configuration by address.
+            (Value::Number(_), Value::String(address)) => parts
+                .get(address)
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or(Value::Null),
+            (_, c) => c.clone(),
+        };
         match in_force.iter_mut().find(|(x, _)| *x == c) {
             Some((_, ids)) => ids.push(row.id),
             None => in_force.push((c, vec![row.id])),
@@ -533,7 +556,9 @@ fn readme(from: &str, to: &str, runs: usize, signed: bool) -> String {
     };
     s += "\nmanifest.json lists every other file with its SHA-256. Each runs/<id>.json holds the\n\
           exact record its hash covers: hash = sha256(prev_hash + \"\\n\" + record), and each run's\n\
-          prev_hash is the previous run's hash. manifest.sig, when present, is an ed25519 signature\n\
-          of manifest.json's exact bytes.\n";
+          prev_hash is the previous run's hash. A record of format 2 names its item list, coverage\n\
+          list, configuration and summary parts by address: run-parts.json maps each address (the\n\
+          SHA-256 of the text) to the part's JSON text. manifest.sig, when present, is an ed25519\n\
+          signature of manifest.json's exact bytes.\n";
     s
 }

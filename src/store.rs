@@ -13,6 +13,7 @@ mod inputs;
 mod open;
 mod remediations;
 mod retention;
+mod run_parts;
 pub mod runs;
 mod states;
 mod watch;
@@ -77,7 +78,19 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0010_audit_objects",
         include_str!("../migrations/0010_audit_objects.sql"),
     ),
+    (
+        "0011_run_parts",
+        include_str!("../migrations/0011_run_parts.sql"),
+    ),
 ];
+
+/// The columns `snapshot_row` reads, in its order.
+macro_rules! snapshot_cols {
+    () => {
+        "id, scope_key, source, taken_at, status, problems, uncollected, resource_count, rule_count, \
+         manifest_hash, coalesce(seen_at, taken_at)"
+    };
+}
 
 /// A stored time, whole seconds (`netdrift_snapshots::time::secs`); audit event times are
 /// stored to the millisecond.
@@ -114,6 +127,10 @@ pub struct SnapshotRow {
     pub source: String,
     #[serde(with = "netdrift_snapshots::time::as_secs")]
     pub taken_at: DateTime<Utc>,
+    /// The last collection that found exactly this snapshot again (its `taken_at` when none
+    /// did): the snapshot stands for the scope from `taken_at` to `seen_at`.
+    #[serde(with = "netdrift_snapshots::time::as_secs")]
+    pub seen_at: DateTime<Utc>,
     pub status: SnapshotStatus,
     pub problems: Vec<Problem>,
     pub uncollected: Vec<ResourceKind>,
@@ -240,8 +257,11 @@ impl SqliteStore {
     }
 
     pub fn snapshots(&self, scope: Option<&str>) -> Result<Vec<SnapshotRow>> {
-        let sql = "SELECT id, scope_key, source, taken_at, status, problems, uncollected, resource_count, rule_count, \
-                   manifest_hash FROM snapshots WHERE (?1 IS NULL OR scope_key = ?1) ORDER BY taken_at, id";
+        let sql = concat!(
+            "SELECT ",
+            snapshot_cols!(),
+            " FROM snapshots WHERE (?1 IS NULL OR scope_key = ?1) ORDER BY taken_at, id"
+        );
         let mut stmt = self.conn.prepare(sql)?;
         let rows = stmt
             .query_map(params![scope], snapshot_row)?
@@ -256,8 +276,7 @@ impl SqliteStore {
         at: Option<DateTime<Utc>>,
     ) -> Result<Option<SnapshotRow>> {
         let at = at.map(ts).unwrap_or_else(|| "9999".into());
-        let sql = "SELECT id, scope_key, source, taken_at, status, problems, uncollected, resource_count, rule_count, \
-                   manifest_hash FROM snapshots WHERE scope_key = ?1 AND taken_at <= ?2 ORDER BY taken_at DESC, id DESC LIMIT 1";
+        let sql = concat!("SELECT ", snapshot_cols!(), " FROM snapshots WHERE scope_key = ?1 AND taken_at <= ?2 ORDER BY taken_at DESC, id DESC LIMIT 1");
         self.conn
             .query_row(sql, params![scope, at], snapshot_row)
             .optional()?
@@ -272,9 +291,12 @@ impl SqliteStore {
         at: Option<DateTime<Utc>>,
     ) -> Result<Option<SnapshotRow>> {
         let at = at.map(ts).unwrap_or_else(|| "9999".into());
-        let sql = "SELECT id, scope_key, source, taken_at, status, problems, uncollected, resource_count, rule_count, \
-                   manifest_hash FROM snapshots WHERE scope_key = ?1 AND taken_at <= ?2 AND status != 'failed' \
-                   ORDER BY taken_at DESC, id DESC";
+        let sql = concat!(
+            "SELECT ",
+            snapshot_cols!(),
+            " FROM snapshots WHERE scope_key = ?1 AND taken_at <= ?2 AND status != 'failed' \
+                   ORDER BY taken_at DESC, id DESC"
+        );
         let mut stmt = self.conn.prepare(sql)?;
         for row in stmt.query_map(params![scope, at], snapshot_row)? {
             let row = row??;
@@ -286,8 +308,7 @@ impl SqliteStore {
     }
 
     pub fn snapshot(&self, id: i64) -> Result<Option<SnapshotRow>> {
-        let sql = "SELECT id, scope_key, source, taken_at, status, problems, uncollected, resource_count, rule_count, \
-                   manifest_hash FROM snapshots WHERE id = ?1";
+        let sql = concat!("SELECT ", snapshot_cols!(), " FROM snapshots WHERE id = ?1");
         self.conn
             .query_row(sql, params![id], snapshot_row)
             .optional()?
@@ -409,6 +430,7 @@ fn snapshot_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<SnapshotRow>> 
             resource_count: r.get(7)?,
             rule_count: r.get(8)?,
             manifest_hash: r.get(9)?,
+            seen_at: time_col(r, 10)?,
         })
     })();
     Ok(row)
@@ -487,16 +509,53 @@ fn insert_snapshot_tx(
         )?;
         Some(hash)
     };
+    let (problems, uncollected) = (
+        serde_json::to_string(&c.problems)?,
+        serde_json::to_string(&c.uncollected)?,
+    );
+    // The same collection as the scope's newest snapshot, at or after its last sighting: that
+    // snapshot is seen again (migration 11), not stored twice.
+    let at = ts(taken_at);
+    let newest: Option<(i64, bool, String)> = tx
+        .prepare_cached(
+            "SELECT id, source = ?2 AND status = ?3 AND problems = ?4 AND uncollected = ?5 \
+             AND manifest_hash IS ?6 AND resource_count = ?7 AND rule_count = ?8, \
+             coalesce(seen_at, taken_at) FROM snapshots WHERE scope_key = ?1 \
+             ORDER BY taken_at DESC, id DESC LIMIT 1",
+        )?
+        .query_row(
+            params![
+                scope_key.as_str(),
+                source,
+                c.status.as_str(),
+                problems,
+                uncollected,
+                manifest_hash,
+                c.resources.len() as i64,
+                rules
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    if let Some((id, true, seen)) = newest {
+        if at >= seen {
+            if at > seen {
+                tx.prepare_cached("UPDATE snapshots SET seen_at = ?2 WHERE id = ?1")?
+                    .execute(params![id, at])?;
+            }
+            return Ok(id);
+        }
+    }
     tx.execute(
         "INSERT INTO snapshots (scope_key, source, taken_at, status, problems, uncollected, manifest_hash, \
          resource_count, rule_count, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             scope_key.as_str(),
             source,
-            ts(taken_at),
+            at,
             c.status.as_str(),
-            serde_json::to_string(&c.problems)?,
-            serde_json::to_string(&c.uncollected)?,
+            problems,
+            uncollected,
             manifest_hash,
             c.resources.len() as i64,
             rules,

@@ -36,6 +36,7 @@ fn computed(before: Option<Option<&str>>, after: Option<Option<&str>>) -> Comput
             uncollected: Vec::new(),
             resource_count: 1,
             rule_count: 1,
+            seen_at: netdrift_snapshots::time::parse("t", "2026-11-25T02:00:00Z").unwrap(),
             manifest_hash: None,
         },
         actual: after.map(group).unwrap_or_default(),

@@ -166,6 +166,7 @@ pub fn verify(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdict> {
             manifest.runs.len()
         ));
     }
+    let parts = read_parts(&files, &mut problems);
     let mut prev: Option<&super::RunLink> = None;
     for link in &manifest.runs {
         let name = format!("runs/{:06}.json", link.id);
@@ -192,7 +193,7 @@ pub fn verify(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdict> {
                             link.id
                         ));
                     }
-                    problems.extend(check_against_record(link.id, &rf.record, &files));
+                    problems.extend(check_against_record(link.id, &rf.record, &files, &parts));
                 }
             }
         }
@@ -263,7 +264,96 @@ pub fn verify(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdict> {
 /// The drift and coverage files of a run must hold exactly what its hash-chained record holds
 /// (less the `controls` each entry gains in the bundle): a deleted or edited item is named even
 /// when the manifest was rebuilt to match.
-fn check_against_record(id: i64, record: &str, files: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
+/// `run-parts.json` (runs of record format 2 name their parts by address): address → text,
+/// each part checked against its address.
+fn read_parts(
+    files: &BTreeMap<String, Vec<u8>>,
+    problems: &mut Vec<String>,
+) -> BTreeMap<String, String> {
+    let Some(bytes) = files.get(PARTS) else {
+        return BTreeMap::new();
+    };
+    match serde_json::from_slice::<BTreeMap<String, String>>(bytes) {
+        Err(e) => {
+            problems.push(format!("{PARTS}: not a map of addresses to parts: {e}"));
+            BTreeMap::new()
+        }
+        Ok(parts) => {
+            for (address, text) in &parts {
+                let actual = crate::store::runs::part_address(text);
+                if &actual != address {
+                    problems.push(format!(
+                        "{PARTS}: the part at {address} hashes to {actual} (the part was altered)"
+                    ));
+                }
+            }
+            parts
+        }
+    }
+}
+
+/// The bundle file holding the parts of addressed runs.
+const PARTS: &str = "run-parts.json";
+
+/// A run's chained items (id → item) and coverage findings, from its record: inline in format
+/// 1 ([id, scope, severity, item] and [scope, finding]), by address in format 2 (the lists
+/// and every entry in `run-parts.json`).
+type Chained = (BTreeMap<String, serde_json::Value>, Vec<serde_json::Value>);
+
+fn chained(
+    id: i64,
+    rec: &serde_json::Value,
+    parts: &BTreeMap<String, String>,
+) -> Result<Chained, String> {
+    if rec["format"].as_i64() != Some(2) {
+        let items = rec["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| Some((t.get(0)?.as_str()?.to_string(), t.get(3)?.clone())))
+            .collect();
+        let coverage = rec["coverage"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.get(1).cloned())
+            .collect();
+        return Ok((items, coverage));
+    }
+    let part = |address: &str| -> Result<serde_json::Value, String> {
+        let text = parts.get(address).ok_or_else(|| {
+            format!("run {id}: part {address} of its chained record is missing from {PARTS}")
+        })?;
+        serde_json::from_str(text).map_err(|e| format!("{PARTS}: part {address} is not JSON: {e}"))
+    };
+    let list = |key: &str| -> Result<Vec<Vec<String>>, String> {
+        let address = rec[key]
+            .as_str()
+            .ok_or_else(|| format!("run {id}: its record names no {key} list"))?;
+        serde_json::from_value(part(address)?)
+            .map_err(|e| format!("{PARTS}: run {id}'s {key} list {address} is not a list: {e}"))
+    };
+    let mut items = BTreeMap::new();
+    for e in list("items")? {
+        if let [item, _, _, address] = e.as_slice() {
+            items.insert(item.clone(), part(address)?);
+        }
+    }
+    let mut coverage = Vec::new();
+    for e in list("coverage")? {
+        if let [_, address] = e.as_slice() {
+            coverage.push(part(address)?);
+        }
+    }
+    Ok((items, coverage))
+}
+
+fn check_against_record(
+    id: i64,
+    record: &str,
+    files: &BTreeMap<String, Vec<u8>>,
+    parts: &BTreeMap<String, String>,
+) -> Vec<String> {
     let mut problems = Vec::new();
     let Ok(rec) = serde_json::from_str::<serde_json::Value>(record) else {
         return vec![format!("run {id}: its record is not JSON")];
@@ -274,19 +364,10 @@ fn check_against_record(id: i64, record: &str, files: &BTreeMap<String, Vec<u8>>
         }
         v
     };
-    // Items are [id, scope, severity, item] in the record; coverage is [scope, finding].
-    let chained_items: BTreeMap<String, serde_json::Value> = rec["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|t| Some((t.get(0)?.as_str()?.to_string(), t.get(3)?.clone())))
-        .collect();
-    let chained_coverage: Vec<serde_json::Value> = rec["coverage"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|t| t.get(1).cloned())
-        .collect();
+    let (chained_items, chained_coverage) = match chained(id, &rec, parts) {
+        Ok(c) => c,
+        Err(p) => return vec![p],
+    };
     let read = |name: &str| -> Result<Vec<serde_json::Value>, String> {
         match files.get(name) {
             None => Err(format!("missing file: {name} (run {id} has a record)")),

@@ -251,7 +251,7 @@ impl Store for SqliteStore {
         let mut m = HashMap::new();
         for scope in self.scopes()? {
             if let Some(s) = self.latest_snapshot(&scope.key(), None)? {
-                m.insert(scope.key(), s.taken_at);
+                m.insert(scope.key(), s.seen_at);
             }
         }
         Ok(m)

@@ -125,7 +125,7 @@ impl<'a> Loader<'a> {
                 e.insert(self.store.manifest_entries(snap, &self.wanted)?);
             }
             if self.manifests[&snap.id].get(&item.resource) == item.baseline_state.as_ref() {
-                return Ok(Some(snap.taken_at));
+                return Ok(Some(snap.seen_at));
             }
         }
         Ok(None)

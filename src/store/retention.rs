@@ -34,7 +34,7 @@ impl SqliteStore {
         let candidates: Vec<i64> = {
             let mut stmt = self
                 .conn()
-                .prepare("SELECT id FROM snapshots WHERE taken_at < ?1")?;
+                .prepare("SELECT id FROM snapshots WHERE coalesce(seen_at, taken_at) < ?1")?;
             let v = stmt
                 .query_map(params![ts(before)], |r| r.get(0))?
                 .collect::<rusqlite::Result<Vec<i64>>>()?;

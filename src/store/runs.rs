@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use chrono::{DateTime, Utc};
 
-use super::{time_col, ts, SqliteStore};
+use super::{run_parts, time_col, ts, SqliteStore};
 
 /// Everything one reconcile run records.
 #[derive(Debug, Clone, Serialize)]
@@ -53,6 +53,11 @@ impl RunRow {
 /// The genesis link of the chain.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// The address of a run part (migration 11): the SHA-256 of its JSON text.
+pub fn part_address(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
 /// Hash of one run's record chained to the previous run's hash.
 pub fn run_hash(prev_hash: &str, body: &str) -> String {
     let mut h = Sha256::new();
@@ -60,6 +65,20 @@ pub fn run_hash(prev_hash: &str, body: &str) -> String {
     h.update(b"\n");
     h.update(body.as_bytes());
     hex::encode(h.finalize())
+}
+
+/// A run row from id, started_at, finished_at, summary, prev_hash, hash (its summary as
+/// stored: `resolve_rows` puts its parts back).
+fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
+    let s: String = r.get(3)?;
+    Ok(RunRow {
+        id: r.get(0)?,
+        started_at: time_col(r, 1)?,
+        finished_at: time_col(r, 2)?,
+        summary: serde_json::from_str(&s).unwrap_or(serde_json::Value::Null),
+        prev_hash: r.get(4)?,
+        hash: r.get(5)?,
+    })
 }
 
 impl SqliteStore {
@@ -71,29 +90,44 @@ impl SqliteStore {
             })
             .optional()?;
         let prev = prev.unwrap_or_else(|| GENESIS.to_string());
-        let body = serde_json::to_string(record)?;
+        // Format 2 (migration 11): every part by its address, each stored once.
+        // Items by id, one entry an id (the last recorded winning, as format 1's rows did).
+        let mut by_id: std::collections::BTreeMap<&str, [String; 4]> = Default::default();
+        for (id, scope, severity, b) in &record.items {
+            let address = run_parts::put(&tx, &b.to_string())?;
+            by_id.insert(id, [id.clone(), scope.clone(), severity.clone(), address]);
+        }
+        let items: Vec<&[String; 4]> = by_id.values().collect();
+        let coverage: Vec<[String; 2]> = record
+            .coverage
+            .iter()
+            .map(|(scope, b)| Ok([scope.clone(), run_parts::put(&tx, &b.to_string())?]))
+            .collect::<Result<_>>()?;
+        let summary = run_parts::split_summary(&tx, &record.summary)?;
+        let addressed = serde_json::json!({
+            "format": run_parts::ADDRESSED,
+            "started_at": ts(record.started_at),
+            "finished_at": ts(record.finished_at),
+            "summary": summary,
+            "snapshot_ids": record.snapshot_ids,
+            "items": run_parts::put(&tx, &serde_json::to_string(&items)?)?,
+            "coverage": run_parts::put(&tx, &serde_json::to_string(&coverage)?)?,
+            "config": match &record.config {
+                serde_json::Value::Null => None,
+                c => Some(run_parts::put(&tx, &c.to_string())?),
+            },
+        });
+        let body = serde_json::to_string(&addressed)?;
         let hash = run_hash(&prev, &body);
         tx.execute(
             "INSERT INTO runs (started_at, finished_at, summary, record, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![ts(record.started_at), ts(record.finished_at), record.summary.to_string(), body, prev, hash],
+            params![ts(record.started_at), ts(record.finished_at), summary.to_string(), body, prev, hash],
         )?;
         let id = tx.last_insert_rowid();
         for s in &record.snapshot_ids {
             tx.execute(
-                "INSERT INTO run_snapshots (run_id, snapshot_id) VALUES (?1, ?2)",
+                "INSERT OR IGNORE INTO run_snapshots (run_id, snapshot_id) VALUES (?1, ?2)",
                 params![id, s],
-            )?;
-        }
-        for (item_id, scope, severity, body) in &record.items {
-            tx.execute(
-                "INSERT OR REPLACE INTO drift_items (run_id, item_id, scope_key, severity, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id, item_id, scope, severity, body.to_string()],
-            )?;
-        }
-        for (scope, body) in &record.coverage {
-            tx.execute(
-                "INSERT INTO coverage (run_id, scope_key, body) VALUES (?1, ?2, ?3)",
-                params![id, scope, body.to_string()],
             )?;
         }
         tx.commit()?;
@@ -106,30 +140,37 @@ impl SqliteStore {
              WHERE json_extract(summary, '$.kind') IS NOT 'watch' ORDER BY id DESC LIMIT ?1",
         )?;
         let mut rows = stmt
-            .query_map([limit as i64], |r| {
-                let s: String = r.get(3)?;
-                Ok(RunRow {
-                    id: r.get(0)?,
-                    started_at: time_col(r, 1)?,
-                    finished_at: time_col(r, 2)?,
-                    summary: serde_json::from_str(&s).unwrap_or(serde_json::Value::Null),
-                    prev_hash: r.get(4)?,
-                    hash: r.get(5)?,
-                })
-            })?
+            .query_map([limit as i64], run_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.reverse();
+        self.resolve_rows(rows.iter_mut())?;
         Ok(rows)
     }
 
-    /// Drift item bodies of a run.
+    /// Put each row's summary parts back.
+    fn resolve_rows<'a>(&self, rows: impl Iterator<Item = &'a mut RunRow>) -> Result<()> {
+        let mut cache = std::collections::HashMap::new();
+        for row in rows {
+            let s = std::mem::take(&mut row.summary);
+            row.summary = self.resolve_summary(row.id, s, &mut cache)?;
+        }
+        Ok(())
+    }
+
+    /// Drift item bodies of a run, by item id.
     pub fn run_items(&self, run_id: i64) -> Result<Vec<serde_json::Value>> {
-        let mut stmt = self
-            .conn()
-            .prepare("SELECT body FROM drift_items WHERE run_id = ?1 ORDER BY item_id")?;
-        let rows = stmt
-            .query_map([run_id], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = match self.run_lists(run_id)? {
+            Some((items, _)) => self.list_bodies(run_id, &items)?,
+            None => {
+                let mut stmt = self
+                    .conn()
+                    .prepare("SELECT body FROM drift_items WHERE run_id = ?1 ORDER BY item_id")?;
+                let rows = stmt
+                    .query_map([run_id], |r| r.get::<_, String>(0))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                rows
+            }
+        };
         rows.iter()
             .map(|b| {
                 serde_json::from_str(b)
@@ -142,12 +183,18 @@ impl SqliteStore {
 impl SqliteStore {
     /// Coverage findings of a run.
     pub fn run_coverage(&self, run_id: i64) -> Result<Vec<crate::findings::CoverageFinding>> {
-        let mut stmt = self
-            .conn()
-            .prepare("SELECT body FROM coverage WHERE run_id = ?1 ORDER BY rowid")?;
-        let rows = stmt
-            .query_map([run_id], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = match self.run_lists(run_id)? {
+            Some((_, coverage)) => self.list_bodies(run_id, &coverage)?,
+            None => {
+                let mut stmt = self
+                    .conn()
+                    .prepare("SELECT body FROM coverage WHERE run_id = ?1 ORDER BY rowid")?;
+                let rows = stmt
+                    .query_map([run_id], |r| r.get::<_, String>(0))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                rows
+            }
+        };
         rows.iter()
             .map(|b| {
                 serde_json::from_str(b).with_context(|| {
@@ -169,22 +216,12 @@ impl SqliteStore {
             "SELECT id, started_at, finished_at, summary, prev_hash, hash, record FROM runs \
              WHERE finished_at >= ?1 AND finished_at <= ?2 ORDER BY id",
         )?;
-        let rows = stmt
+        let mut rows = stmt
             .query_map(params![ts(from), ts(to)], |r| {
-                let s: String = r.get(3)?;
-                Ok((
-                    RunRow {
-                        id: r.get(0)?,
-                        started_at: time_col(r, 1)?,
-                        finished_at: time_col(r, 2)?,
-                        summary: serde_json::from_str(&s).unwrap_or(serde_json::Value::Null),
-                        prev_hash: r.get(4)?,
-                        hash: r.get(5)?,
-                    },
-                    r.get::<_, String>(6)?,
-                ))
+                Ok((run_row(r)?, r.get::<_, String>(6)?))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        self.resolve_rows(rows.iter_mut().map(|(r, _)| r))?;
         Ok(rows)
     }
 

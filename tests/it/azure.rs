@@ -876,15 +876,13 @@ fn azure_an_activity_log_kept_only_90_days_is_a_finding_with_what_was_read() {
         ])
     );
     // The run's coverage matrix says so, per subscription.
-    let summary: String = rusqlite::Connection::open(&db)
+    let summary = netdrift::store::SqliteStore::open(&db)
         .unwrap()
-        .query_row(
-            "SELECT summary FROM runs ORDER BY id DESC LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    let matrix = parse(&summary)["coverage_matrix"].clone();
+        .runs(1)
+        .unwrap()
+        .remove(0)
+        .summary;
+    let matrix = summary["coverage_matrix"].clone();
     let logging = |sub: &str| {
         matrix
             .as_array()

@@ -374,10 +374,13 @@ activity_log = false
         started.elapsed()
     );
     assert_eq!(runs(&db), 1, "the cut-short run is recorded: {err}");
-    let c = rusqlite::Connection::open(&db).unwrap();
-    let body: String = c
-        .query_row("SELECT body FROM coverage", [], |r| r.get(0))
-        .unwrap();
+    let body = serde_json::to_string(
+        &netdrift::store::SqliteStore::open(&db)
+            .unwrap()
+            .run_coverage(1)
+            .unwrap(),
+    )
+    .unwrap();
     assert!(
         body.contains("collection-failed") && body.contains("cancelled"),
         "{body}"

@@ -592,3 +592,129 @@ fn a_short_or_odd_chain_anchor_never_panics_verify() {
         r.stdout
     );
 }
+
+/// An unchanged run (the same dumps a day later) stores its record and nothing else: its
+/// snapshots are the previous run's seen again, its items, coverage, configuration and summary
+/// parts are the ones already stored; its record names them by address and stays small.
+#[test]
+fn an_unchanged_run_stores_only_its_record_and_still_verifies() {
+    let s = setup();
+    let count = |sql: &str| -> i64 {
+        rusqlite::Connection::open(&s.db)
+            .unwrap()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap()
+    };
+    let tables = [
+        "SELECT COUNT(*) FROM snapshots",
+        "SELECT COUNT(*) FROM run_parts",
+        "SELECT COUNT(*) FROM resource_states",
+        "SELECT COUNT(*) FROM manifests",
+    ];
+    let before: Vec<i64> = tables.iter().map(|q| count(q)).collect();
+    let config = s.root.join("demo/netdrift.toml").display().to_string();
+    ok(
+        &s.db,
+        &["run", "--config", &config, "--at", "2026-11-27T02:00:00Z"],
+        1,
+    );
+    let after: Vec<i64> = tables.iter().map(|q| count(q)).collect();
+    assert_eq!(after, before, "{tables:?}");
+    assert!(
+        count("SELECT MAX(length(record) + length(summary)) FROM runs WHERE id = 4") < 1200,
+        "an unchanged run's record names its parts"
+    );
+    // The snapshots were seen again at the new run's time.
+    assert_eq!(
+        count("SELECT COUNT(*) FROM snapshots WHERE seen_at = '2026-11-27T02:00:00Z'"),
+        4
+    );
+    let listing = json(&ok(&s.db, &["snapshots", "--format", "json"], 0).stdout);
+    assert!(
+        listing["snapshots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["seen_at"] == "2026-11-27T02:00:00Z" && r["taken_at"] != r["seen_at"]),
+        "{listing:#}"
+    );
+    // Runs 3 and 4 report the same drift; the bundle of all four verifies.
+    let bundle = export_unsigned(&s, "unchanged.tar");
+    let files = read(&bundle);
+    let drift = |run: &str| {
+        json(std::str::from_utf8(get(&files, &format!("drift/00000{run}.json"))).unwrap())
+    };
+    assert_eq!(drift("4"), drift("3"));
+    assert!(!drift("4").as_array().unwrap().is_empty());
+    let r = ok(
+        &s.db,
+        &["evidence", "verify", &bundle.display().to_string()],
+        0,
+    );
+    assert!(r.stdout.contains("4 run(s) hash-chained"), "{}", r.stdout);
+}
+
+/// A part of run-parts.json edited (and the manifest rebuilt): verify names the part, and the
+/// runs whose records no longer find it.
+#[test]
+fn a_forged_run_part_is_named() {
+    let s = setup();
+    let bundle = export_unsigned(&s, "parts.tar");
+    let mut files = read(&bundle);
+    let mut parts: BTreeMap<String, String> =
+        serde_json::from_slice(get(&files, "run-parts.json")).unwrap();
+    let (address, text) = parts
+        .iter()
+        .find(|(_, t)| t.contains("\"severity\":\"critical\""))
+        .map(|(a, t)| (a.clone(), t.clone()))
+        .unwrap();
+    parts.insert(
+        address.clone(),
+        text.replace("\"severity\":\"critical\"", "\"severity\":\"low\""),
+    );
+    files
+        .iter_mut()
+        .find(|(n, _)| n == "run-parts.json")
+        .unwrap()
+        .1 = serde_json::to_vec(&parts).unwrap();
+    reseal(&mut files, |_| {});
+    let forged = s.root.join("forged-part.tar");
+    write(&forged, &files);
+    let r = netdrift(
+        &s.db,
+        &["evidence", "verify", &forged.display().to_string()],
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains(&format!("run-parts.json: the part at {address} hashes to")),
+        "{}",
+        r.stdout
+    );
+    // Moved to its new address instead: the runs' records no longer find the part.
+    let forged_text = parts.remove(&address).unwrap();
+    use sha2::Digest;
+    parts.insert(
+        hex::encode(sha2::Sha256::digest(forged_text.as_bytes())),
+        forged_text,
+    );
+    files
+        .iter_mut()
+        .find(|(n, _)| n == "run-parts.json")
+        .unwrap()
+        .1 = serde_json::to_vec(&parts).unwrap();
+    reseal(&mut files, |_| {});
+    write(&forged, &files);
+    let r = netdrift(
+        &s.db,
+        &["evidence", "verify", &forged.display().to_string()],
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout.contains(&format!(
+            "part {address} of its chained record is missing from run-parts.json"
+        )),
+        "{}",
+        r.stdout
+    );
+}

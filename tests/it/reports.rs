@@ -405,14 +405,21 @@ fn the_coverage_matrix_shows_every_scope_in_the_report_and_the_run_record() {
     crate::support::export_all(&db, &bundle);
     let mut ar = tar::Archive::new(std::fs::File::open(&bundle).unwrap());
     let (mut matrices, mut read_gcp) = (0, false);
+    let parts: std::collections::BTreeMap<String, String> =
+        serde_json::from_slice(&crate::support::bundle_entry(&bundle, "run-parts.json").unwrap())
+            .unwrap();
     for e in ar.entries().unwrap() {
         let mut e = e.unwrap();
         if e.path().unwrap().to_string_lossy().starts_with("runs/") {
             let mut b = String::new();
             e.read_to_string(&mut b).unwrap();
-            // The exact chained bytes of the run record.
+            // The exact chained bytes of the run record, which names the matrix by address.
             let record = json(json(&b)["record"].as_str().unwrap());
-            if let Some(m) = record["summary"]["coverage_matrix"].as_array() {
+            let address = record["summary"]["coverage_matrix"]["part"]
+                .as_str()
+                .unwrap();
+            assert_eq!(record["format"], 2, "{record:#}");
+            if let Some(m) = json(&parts[address]).as_array() {
                 matrices += 1;
                 assert_eq!(m.len(), 4, "{m:?}");
                 read_gcp |= m.iter().any(|r| {

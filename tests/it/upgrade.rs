@@ -1,5 +1,5 @@
-//! Upgrades lose nothing: a database and an evidence bundle written by netdrift at schema 5
-//! (testdata/upgrade, made as its README says) are opened by today's netdrift.
+//! Upgrades lose nothing: databases and evidence bundles written by netdrift at schema 5 and at
+//! schema 10 (testdata/upgrade, made as its README says) are opened by today's netdrift.
 
 use std::io::Read;
 
@@ -21,20 +21,60 @@ fn entry(bundle: &std::path::Path, name: &str) -> serde_json::Value {
     serde_json::from_slice(&bytes).unwrap()
 }
 
+fn version(db: &std::path::Path) -> i64 {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap()
+}
+
 #[test]
 fn a_schema_5_database_migrates_in_place_and_its_evidence_still_verifies() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("netdrift.db");
-    let old_bundle = dir.path().join("old.tar");
-    gunzip("schema5-demo.db.gz", &db);
-    gunzip("schema5-evidence.tar.gz", &old_bundle);
-    let version = |db: &std::path::Path| -> i64 {
-        rusqlite::Connection::open(db)
-            .unwrap()
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap()
-    };
-    assert_eq!(version(&db), 5);
+    let (db, old_bundle, new_bundle) = migrates_in_place(dir.path(), 5);
+    // The audit events moved to their lean form (migration 9) keep every record as delivered:
+    // the new bundle's events are the old bundle's.
+    let (old_events, new_events) = (
+        entry(&old_bundle, "audit-events.json"),
+        entry(&new_bundle, "audit-events.json"),
+    );
+    assert!(!old_events.as_array().unwrap().is_empty(), "{old_events:#}");
+    assert_eq!(new_events, old_events);
+    for e in new_events.as_array().unwrap() {
+        assert!(
+            e["raw"]["eventName"].is_string()
+                || e["raw"]["protoPayload"].is_object()
+                || e["raw"]["operationName"].is_object(),
+            "{e:#}"
+        );
+    }
+    takes_new_runs(dir.path(), &db, &old_bundle);
+}
+
+#[test]
+fn a_schema_10_database_migrates_in_place_and_its_evidence_still_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, old_bundle, new_bundle) = migrates_in_place(dir.path(), 10);
+    // Runs recorded before migration 11 keep their whole records: no part is needed.
+    assert!(bundle_entry(&new_bundle, "run-parts.json").is_none());
+    for name in ["drift/000002.json", "coverage/000002.json", "config.json"] {
+        assert_eq!(entry(&new_bundle, name), entry(&old_bundle, name), "{name}");
+    }
+    takes_new_runs(dir.path(), &db, &old_bundle);
+}
+
+/// The database and bundle of `schema`: the bundle verifies before and after the migration,
+/// the drift and the exception are as they were, and a bundle exported after it holds the same
+/// chain. (database, old bundle, new bundle)
+fn migrates_in_place(
+    dir: &std::path::Path,
+    schema: i64,
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let db = dir.join("netdrift.db");
+    let old_bundle = dir.join("old.tar");
+    gunzip(&format!("schema{schema}-demo.db.gz"), &db);
+    gunzip(&format!("schema{schema}-evidence.tar.gz"), &old_bundle);
+    assert_eq!(version(&db), schema);
 
     // The bundle exported before the migration verifies with today's netdrift.
     let old = json(
@@ -56,7 +96,7 @@ fn a_schema_5_database_migrates_in_place_and_its_evidence_still_verifies() {
 
     // Opened by today's netdrift: migrated in place, the drift and the exception as they were.
     let v = json(&ok(&db, &["drift", "--format", "json"], 1).stdout);
-    assert!(version(&db) > 5, "migrated");
+    assert!(version(&db) > schema, "migrated");
     assert_eq!(v["drift"].as_array().unwrap().len(), 10, "{v:#}");
     let partner = v["drift"]
         .as_array()
@@ -70,7 +110,7 @@ fn a_schema_5_database_migrates_in_place_and_its_evidence_still_verifies() {
     assert_eq!(l["exceptions"][0]["owner"], "partners");
 
     // Its run chain still verifies: a bundle exported now holds the same chain.
-    let new_bundle = dir.path().join("new.tar");
+    let new_bundle = dir.join("new.tar");
     ok(
         &db,
         &[
@@ -104,25 +144,13 @@ fn a_schema_5_database_migrates_in_place_and_its_evidence_still_verifies() {
         new["chain"], old["chain"],
         "the same runs, the same hash chain"
     );
-    // The audit events moved to their lean form (migration 9) keep every record as delivered:
-    // the new bundle's events are the old bundle's.
-    let (old_events, new_events) = (
-        entry(&old_bundle, "audit-events.json"),
-        entry(&new_bundle, "audit-events.json"),
-    );
-    assert!(!old_events.as_array().unwrap().is_empty(), "{old_events:#}");
-    assert_eq!(new_events, old_events);
-    for e in new_events.as_array().unwrap() {
-        assert!(
-            e["raw"]["eventName"].is_string()
-                || e["raw"]["protoPayload"].is_object()
-                || e["raw"]["operationName"].is_object(),
-            "{e:#}"
-        );
-    }
+    (db, old_bundle, new_bundle)
+}
 
-    // And it takes new runs on top: the demo's own day-2 configuration, a day later.
-    let cfg = dir.path().join("day2.toml");
+/// The migrated database takes new runs on top (the demo's own day-2 configuration, a day
+/// later, recorded in today's form), and a bundle of old and new runs verifies.
+fn takes_new_runs(dir: &std::path::Path, db: &std::path::Path, old_bundle: &std::path::Path) {
+    let cfg = dir.join("day2.toml");
     let demo_cfg = std::fs::read_to_string(repo().join("demo/netdrift.toml"))
         .unwrap()
         .replace(
@@ -147,7 +175,7 @@ fn a_schema_5_database_migrates_in_place_and_its_evidence_still_verifies() {
         );
     std::fs::write(&cfg, demo_cfg).unwrap();
     let r = netdrift(
-        &db,
+        db,
         &[
             "run",
             "--config",
@@ -160,4 +188,55 @@ fn a_schema_5_database_migrates_in_place_and_its_evidence_still_verifies() {
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(json(&r.stdout)["run_id"], 3);
+    // Old and new runs in one bundle (run 3 finished now): the chain and every part verify.
+    let all = dir.join("all.tar");
+    let out = all.to_str().unwrap();
+    ok(
+        db,
+        &[
+            "evidence",
+            "export",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2099-01-01",
+            "--out",
+            out,
+        ],
+        0,
+    );
+    let v = json(&ok(db, &["evidence", "verify", out, "--format", "json"], 0).stdout);
+    assert_eq!(v["ok"], true, "{v:#}");
+    assert_eq!(v["runs"], 3);
+    let record = entry(&all, "runs/000003.json");
+    let record: serde_json::Value =
+        serde_json::from_str(record["record"].as_str().unwrap()).unwrap();
+    assert_eq!(record["format"], 2, "{record:#}");
+    assert!(entry(&all, "run-parts.json").as_object().unwrap().len() > 10);
+    // The same drift in today's record: run 3's drift items are run 2's.
+    let ids = |run: &str| -> Vec<String> {
+        entry(&all, &format!("drift/00000{run}.json"))
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids("3"), ids("2"));
+    // The bundle exported before the migration still verifies after the new run.
+    let old = json(
+        &ok(
+            db,
+            &[
+                "evidence",
+                "verify",
+                old_bundle.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+            0,
+        )
+        .stdout,
+    );
+    assert_eq!(old["ok"], true, "{old:#}");
 }
