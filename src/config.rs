@@ -43,6 +43,9 @@ pub struct Config {
     /// `[watch]`: continuous detection; `None` when not configured.
     pub watch: Option<WatchConfig>,
     pub retention_days: Option<u32>,
+    /// `[retention] runs_max_age_days`: runs older are pruned behind a checkpoint (None: every
+    /// run is kept).
+    pub runs_retention_days: Option<u32>,
     pub drift: DriftSettings,
     pub attribution: AttributionConfig,
     pub change_windows: Vec<ChangeWindow>,
@@ -105,6 +108,7 @@ struct RawIac {
 #[serde(deny_unknown_fields)]
 struct RawRetention {
     max_age_days: Option<u32>,
+    runs_max_age_days: Option<u32>,
 }
 
 /// All the problems found in a configuration.
@@ -188,8 +192,21 @@ impl Config {
         let (w, span) = ck.optional(&raw.watch, "watch");
         let watch = w.map(|w| schedule::watch(w, &mut problems));
         ck.all_at(span, std::mem::take(&mut problems));
-        let (r, _) = ck.optional::<RawRetention>(&raw.retention, "retention");
-        let retention_days = r.and_then(|r| r.max_age_days);
+        let (r, span) = ck.optional::<RawRetention>(&raw.retention, "retention");
+        let (retention_days, runs_retention_days) = r
+            .map(|r| (r.max_age_days, r.runs_max_age_days))
+            .unwrap_or_default();
+        for (key, v) in [
+            ("max_age_days", retention_days),
+            ("runs_max_age_days", runs_retention_days),
+        ] {
+            if v == Some(0) {
+                ck.at(
+                    span.clone(),
+                    format!("[retention] {key} = 0: at least 1 (leave it out to keep everything)"),
+                );
+            }
+        }
         let (r, span) = ck.optional(&raw.severity, "severity");
         let severity = attribution::severity(r, &mut problems);
         ck.all_at(span, std::mem::take(&mut problems));
@@ -269,6 +286,7 @@ impl Config {
             schedule,
             watch,
             retention_days,
+            runs_retention_days,
             drift: DriftSettings {
                 severity,
                 expected_ports,

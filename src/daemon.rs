@@ -94,7 +94,7 @@ fn run_job(state: &State, kind: JobKind) -> Result<String> {
             panic!("NETDRIFT_DEBUG_PANIC_JOBS: job panics for the test");
         }
     }
-    match kind {
+    let out = match kind {
         JobKind::Reconcile => {
             let o = reconcile_once(
                 &mut *store,
@@ -116,6 +116,11 @@ fn run_job(state: &State, kind: JobKind) -> Result<String> {
                         .count()
                 })
                 .unwrap_or(o.report.drift.len());
+            // Retention configured without a cron of its own runs after each reconcile.
+            let retains = cfg.retention_days.is_some() || cfg.runs_retention_days.is_some();
+            if retains && cfg.schedule.retention.is_none() {
+                tracing::info!("{}", retention(&mut store, &cfg, Utc::now())?);
+            }
             Ok(format!(
                 "last run {} (run {}), {} new drift item(s), {} unapproved, {} coverage finding(s)",
                 chrono::Local::now().format("%H:%M"),
@@ -150,14 +155,35 @@ fn run_job(state: &State, kind: JobKind) -> Result<String> {
                 o.delivered.resolved
             ))
         }
-        JobKind::Retention => match cfg.retention_days {
-            Some(days) => {
-                let n = store.prune(Utc::now() - chrono::Duration::days(days as i64))?;
-                Ok(format!("retention pruned {n} snapshot(s)"))
+        JobKind::Retention => retention(&mut store, &cfg, Utc::now()),
+    };
+    out
+}
+
+/// The retention job: runs first (behind a checkpoint), then the snapshots nothing kept
+/// references any more.
+pub fn retention(store: &mut SqliteStore, cfg: &Config, now: DateTime<Utc>) -> Result<String> {
+    let days = |d: u32| now - chrono::Duration::days(d as i64);
+    let mut said = Vec::new();
+    if let Some(d) = cfg.runs_retention_days {
+        match store.prune_runs(days(d), now)? {
+            Some(c) => {
+                let r = c.parsed()?;
+                said.push(format!(
+                    "pruned runs {}-{} ({} run(s), checkpoint {})",
+                    r.first_run, r.last_run, r.runs, c.id
+                ));
             }
-            None => Ok("retention: no max_age_days configured".into()),
-        },
+            None => said.push("no run old enough to prune".into()),
+        }
     }
+    if let Some(d) = cfg.retention_days {
+        said.push(format!("pruned {} snapshot(s)", store.prune(days(d))?));
+    }
+    Ok(match said.is_empty() {
+        true => "retention: neither max_age_days nor runs_max_age_days is configured".into(),
+        false => format!("retention {}", said.join("; ")),
+    })
 }
 
 async fn tick(state: Arc<State>, kind: JobKind) {

@@ -8,6 +8,9 @@
 //! - `run-parts.json`: for runs recorded from schema 11 on (record `format` 2), whose records
 //!   name their item list, coverage list, configuration and summary parts by address, every
 //!   part they name: address (the SHA-256 of the text) → JSON text, each once.
+//! - `checkpoints.json`: when run retention pruned old runs, the checkpoints it left (each the
+//!   range pruned with its first `prev_hash` and last hash, chained from genesis), so that a
+//!   chain whose first run follows pruned runs still verifies from the beginning.
 //! - `drift/<id>.json`, `coverage/<id>.json`: the run's drift items (with attribution) and
 //!   coverage findings, pretty-printed.
 //! - `snapshots/<id>.json`: every snapshot taken in the period or used by a run, with its
@@ -25,6 +28,7 @@
 //! `manifest.sig` (when a signing key is configured) holds an ed25519 signature of the exact
 //! bytes of `manifest.json` and the public key; `evidence verify --public-key` pins the key.
 
+pub mod checkpoints;
 mod manifest;
 pub mod verify;
 
@@ -228,6 +232,11 @@ pub fn export(
         b.add_json("run-parts.json".into(), &parts)?;
     }
     add_config(&mut b, cfg, &runs, &parts)?;
+    // Where run retention pruned the chain: the checkpoints it left.
+    let checkpoints = store.checkpoints()?;
+    if !checkpoints.is_empty() {
+        b.add_json(checkpoints::FILE.into(), &checkpoints)?;
+    }
     b.add_json(
         "controls.json".into(),
         &crate::controls::MAPPING

@@ -106,6 +106,7 @@ pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
                     "files_checked": v.files_checked,
                     "runs": v.runs,
                     "chain": v.chain.as_ref().map(|(a, h)| serde_json::json!({"anchor": a, "head": h})),
+                    "pruned": v.pruned.map(|(n, f, l)| serde_json::json!({"runs": n, "first_run": f, "last_run": l})),
                     "signed_by": v.signed_by,
                     "authenticity_checked": v.signed_by.is_some() && v.key_trusted,
                 }));
@@ -134,6 +135,11 @@ pub fn run(db: &Option<PathBuf>, cmd: Cmd) -> Result<Outcome> {
                     short_hash(head)
                 ),
                 None => println!("  EMPTY: no reconcile run finished in this period"),
+            }
+            if let Some((n, first, last)) = v.pruned {
+                println!(
+                    "  the chain continues from genesis through {n} run(s) retention pruned (runs {first}-{last}, checkpoints.json)"
+                );
             }
             match (&v.signed_by, v.key_trusted) {
                 (Some(k), true) => println!("  signed by the trusted ed25519 key {k}: authentic"),

@@ -75,6 +75,7 @@ pub fn redacted(cfg: &Config) -> Value {
             "schedule": {"reconcile": cfg.schedule.reconcile.expr(), "snapshot": cfg.schedule.snapshot.as_ref().map(|s| s.expr()), "timezone": cfg.schedule.timezone.name()},
             "watch": cfg.watch.as_ref().map(|w| json!({"interval_seconds": w.interval.as_secs(), "overlap_seconds": w.overlap.num_seconds()})),
             "retention_days": cfg.retention_days,
+            "runs_retention_days": cfg.runs_retention_days,
             "sensitive_ports": cfg.drift.severity.sensitive_ports.iter().map(|(lo, hi)| if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") }).collect::<Vec<_>>(),
             "severity_overrides": cfg.drift.severity.overrides.iter().map(|(k, v)| (k.clone(), v.as_str())).collect::<BTreeMap<_, _>>(),
             "change_windows": cfg.change_windows.iter().map(|w| json!({"name": w.name, "cron": w.start.expr(), "duration_minutes": w.duration_minutes, "timezone": w.start.zone.name(), "scopes": w.scopes, "principals": w.principals, "ticket": w.ticket})).collect::<Vec<_>>(),

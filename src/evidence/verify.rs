@@ -27,6 +27,9 @@ pub struct Verdict {
     pub signed_by: Option<String>,
     /// The signing key was compared with the one the caller trusts.
     pub key_trusted: bool,
+    /// The chain continues runs retention pruned: (how many, first, last), from
+    /// `checkpoints.json`.
+    pub pruned: super::checkpoints::Pruned,
 }
 
 impl Verdict {
@@ -167,6 +170,11 @@ pub fn verify(path: &Path, trusted: Option<&VerifyingKey>) -> Result<Verdict> {
         ));
     }
     let parts = read_parts(&files, &mut problems);
+    v.pruned = super::checkpoints::check(
+        &files,
+        manifest.runs.first().map(|r| (r.id, r.prev_hash.as_str())),
+        &mut problems,
+    );
     let mut prev: Option<&super::RunLink> = None;
     for link in &manifest.runs {
         let name = format!("runs/{:06}.json", link.id);

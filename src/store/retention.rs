@@ -9,10 +9,11 @@ use rusqlite::params;
 use super::{ts, SqliteStore};
 
 impl SqliteStore {
-    /// Delete snapshots taken before `before`, except: the latest snapshot of each scope, any
-    /// snapshot a drift item or an evidence export names, and any snapshot of a run that is the
-    /// latest run. Then delete manifests and resource states nothing references (baselines keep
-    /// theirs). Returns the number of snapshots deleted.
+    /// Delete snapshots last seen before `before`, except: the latest snapshot of each scope,
+    /// any snapshot a drift item or an evidence export names, and any snapshot of a run still
+    /// kept (`prune_runs` prunes runs), so that an export of a kept run holds its snapshots.
+    /// Then delete manifests and resource states nothing references (baselines keep theirs).
+    /// Returns the number of snapshots deleted.
     pub fn prune(&mut self, before: DateTime<Utc>) -> Result<usize> {
         let mut keep: BTreeSet<i64> = BTreeSet::new();
         {
@@ -28,7 +29,8 @@ impl SqliteStore {
             };
             q("SELECT MAX(id) FROM snapshots GROUP BY scope_key")?;
             q("SELECT DISTINCT json_extract(body, '$.snapshot_id') FROM drift_items")?;
-            q("SELECT snapshot_id FROM run_snapshots WHERE run_id = (SELECT MAX(id) FROM runs)")?;
+            q("SELECT DISTINCT body ->> '$.snapshot_id' FROM run_parts WHERE json_type(body) = 'object'")?;
+            q("SELECT DISTINCT snapshot_id FROM run_snapshots")?;
             q("SELECT snapshot_id FROM evidence_snapshots")?;
         }
         let candidates: Vec<i64> = {

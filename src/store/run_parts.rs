@@ -57,14 +57,20 @@ fn named_part(v: &Value) -> Option<&str> {
     }
 }
 
-/// Addresses an addressed record names: its lists, configuration and summary parts.
-fn record_addresses(record: &Value) -> Vec<String> {
-    let mut out: Vec<String> = ["items", "coverage", "config"]
-        .iter()
-        .filter_map(|k| record[*k].as_str().map(str::to_string))
+/// Addresses an addressed record names, each with what names it: its lists ("items",
+/// "coverage"), its configuration ("config") and its summary parts ("summary").
+pub(super) fn record_addresses(record: &Value) -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&'static str, String)> = ["items", "coverage", "config"]
+        .into_iter()
+        .filter_map(|k| Some((k, record[k].as_str()?.to_string())))
         .collect();
     if let Some(fields) = record["summary"].as_object() {
-        out.extend(fields.values().filter_map(named_part).map(str::to_string));
+        out.extend(
+            fields
+                .values()
+                .filter_map(named_part)
+                .map(|h| ("summary", h.to_string())),
+        );
     }
     out
 }
@@ -140,12 +146,12 @@ impl SqliteStore {
             if rec["format"].as_i64() != Some(ADDRESSED) {
                 continue;
             }
-            for h in record_addresses(&rec) {
+            for (key, h) in record_addresses(&rec) {
                 if out.contains_key(&h) {
                     continue;
                 }
                 let text = get(self.conn(), *run_id, &h)?;
-                if ["items", "coverage"].iter().any(|k| rec[*k] == h.as_str()) {
+                if key == "items" || key == "coverage" {
                     let entries: Vec<Vec<String>> = serde_json::from_str(&text)
                         .with_context(|| format!("run {run_id}: its list {h} cannot be read"))?;
                     for e in entries {

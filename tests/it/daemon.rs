@@ -91,6 +91,18 @@ fn stop(mut child: Child) -> (i32, String) {
 fn runs_cycles_on_a_seconds_schedule_then_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = estate(dir.path(), "*/2 * * * * *");
+    // Retention without a cron of its own runs after each reconcile.
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        format!(
+            "{text}
+[retention]
+runs_max_age_days = 400
+"
+        ),
+    )
+    .unwrap();
     let db = dir.path().join("d.db");
     let child = spawn(&db, &cfg, &[]);
     wait_for("two reconcile cycles", Duration::from_secs(40), || {
@@ -99,6 +111,10 @@ fn runs_cycles_on_a_seconds_schedule_then_stops_cleanly_on_sigterm() {
     let (code, err) = stop(child);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("stopped cleanly"), "{err}");
+    assert!(
+        err.contains("retention no run old enough to prune"),
+        "{err}"
+    );
     assert!(
         err.contains("status=") && err.contains("next reconcile"),
         "status line logged: {err}"

@@ -718,3 +718,160 @@ fn a_forged_run_part_is_named() {
         r.stdout
     );
 }
+
+/// Run retention prunes a prefix of the chain behind a checkpoint: the newest run is kept, the
+/// kept runs' parts and snapshots stay, and a bundle of what is left verifies from genesis
+/// through the checkpoints; a dropped checkpoint or a run that no longer links is named.
+#[test]
+fn pruned_runs_leave_a_checkpoint_and_the_chain_still_verifies() {
+    let s = setup();
+    let config = s.root.join("demo/netdrift.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let cfg = netdrift::config::Config::parse(
+        &format!("{text}\n[retention]\nruns_max_age_days = 30\nmax_age_days = 30\n"),
+        &s.root.join("demo"),
+        "retention.toml",
+    )
+    .unwrap();
+    let later = |days: i64| chrono::Utc::now() + chrono::Duration::days(days);
+    let prune = |days: i64| {
+        let mut store = netdrift::store::SqliteStore::open(&s.db).unwrap();
+        netdrift::daemon::retention(&mut store, &cfg, later(days)).unwrap()
+    };
+    // Nothing is 30 days old yet.
+    assert!(prune(0).contains("no run old enough"), "{}", prune(0));
+    // Forty days on, every run but the newest (3) goes: one checkpoint for runs 1-2.
+    let said = prune(40);
+    assert!(
+        said.contains("pruned runs 1-2 (2 run(s), checkpoint 1)"),
+        "{said}"
+    );
+    let store = netdrift::store::SqliteStore::open(&s.db).unwrap();
+    assert_eq!(
+        store
+            .runs(10)
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect::<Vec<_>>(),
+        [3]
+    );
+    assert!(
+        !store.run_items(3).unwrap().is_empty(),
+        "the kept run's parts stay"
+    );
+    let snaps = store.run_snapshot_ids(3).unwrap();
+    assert!(snaps
+        .iter()
+        .all(|id| store.snapshot(*id).unwrap().is_some()));
+    drop(store);
+    // A fourth run, then another prune: checkpoint 2 for run 3, chained to the first.
+    ok(
+        &s.db,
+        &[
+            "run",
+            "--config",
+            &config.display().to_string(),
+            "--at",
+            "2026-11-27T02:00:00Z",
+        ],
+        1,
+    );
+    assert!(prune(80).contains("pruned runs 3-3 (1 run(s), checkpoint 2)"));
+    let bundle = export_unsigned(&s, "pruned.tar");
+    let r = ok(
+        &s.db,
+        &["evidence", "verify", &bundle.display().to_string()],
+        0,
+    );
+    assert!(r.stdout.contains("1 run(s) hash-chained"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("through 3 run(s) retention pruned (runs 1-3, checkpoints.json)"),
+        "{}",
+        r.stdout
+    );
+    let v = json(
+        &ok(
+            &s.db,
+            &[
+                "evidence",
+                "verify",
+                &bundle.display().to_string(),
+                "--format",
+                "json",
+            ],
+            0,
+        )
+        .stdout,
+    );
+    assert_eq!(
+        v["pruned"],
+        serde_json::json!({"runs": 3, "first_run": 1, "last_run": 3})
+    );
+    // Drop the first checkpoint: the second no longer links to genesis.
+    let mut files = read(&bundle);
+    let mut cps: Vec<serde_json::Value> =
+        serde_json::from_slice(get(&files, "checkpoints.json")).unwrap();
+    assert_eq!(cps.len(), 2);
+    cps.remove(0);
+    files
+        .iter_mut()
+        .find(|(n, _)| n == "checkpoints.json")
+        .unwrap()
+        .1 = serde_json::to_vec(&cps).unwrap();
+    reseal(&mut files, |_| {});
+    let forged = s.root.join("forged-cp.tar");
+    write(&forged, &files);
+    let r = netdrift(
+        &s.db,
+        &["evidence", "verify", &forged.display().to_string()],
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("checkpoints.json: checkpoint 2 links to"),
+        "{}",
+        r.stdout
+    );
+    // Edit the remaining checkpoint's head: its hash and the run's link both say so.
+    let mut files = read(&bundle);
+    let mut cps: Vec<serde_json::Value> =
+        serde_json::from_slice(get(&files, "checkpoints.json")).unwrap();
+    let record = cps[1]["record"]
+        .as_str()
+        .unwrap()
+        .replace("\"head\":\"", "\"head\":\"00");
+    cps[1]["record"] = serde_json::json!(record);
+    files
+        .iter_mut()
+        .find(|(n, _)| n == "checkpoints.json")
+        .unwrap()
+        .1 = serde_json::to_vec(&cps).unwrap();
+    reseal(&mut files, |_| {});
+    write(&forged, &files);
+    let r = netdrift(
+        &s.db,
+        &["evidence", "verify", &forged.display().to_string()],
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("checkpoint 2: its record hashes to"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("run 4 links to"), "{}", r.stdout);
+}
+
+#[test]
+fn a_zero_retention_is_refused_with_its_key() {
+    let got =
+        crate::support::config_problems("[retention]\nruns_max_age_days = 0\nmax_age_days = 0\n");
+    let msgs: Vec<&str> = got.iter().map(|(_, m)| m.as_str()).collect();
+    for key in ["runs_max_age_days", "max_age_days"] {
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains(&format!("[retention] {key} = 0: at least 1"))),
+            "{msgs:?}"
+        );
+    }
+}
