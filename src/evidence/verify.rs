@@ -341,6 +341,16 @@ fn chained(
         serde_json::from_value(part(address)?)
             .map_err(|e| format!("{PARTS}: run {id}'s {key} list {address} is not a list: {e}"))
     };
+    // Its configuration and summary parts are in the bundle too.
+    let named = std::iter::once(&rec["config"]).chain(
+        rec["summary"]
+            .as_object()
+            .into_iter()
+            .flat_map(|o| o.values().map(|v| &v["part"])),
+    );
+    for address in named.filter_map(|v| v.as_str()) {
+        part(address)?;
+    }
     let mut items = BTreeMap::new();
     for e in list("items")? {
         if let [item, _, _, address] = e.as_slice() {

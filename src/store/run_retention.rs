@@ -155,8 +155,15 @@ fn collect_parts(tx: &Transaction<'_>) -> Result<()> {
         }
         let mut body = tx.prepare("SELECT body FROM run_parts WHERE hash = ?1")?;
         for list in &lists {
-            let text: Option<String> = body.query_row([list], |r| r.get(0)).optional()?;
-            let entries: Vec<Vec<String>> = serde_json::from_str(text.as_deref().unwrap_or("[]"))?;
+            // A kept run's list that is gone or unreadable stops the prune: collecting on
+            // would delete the parts it names.
+            let text: String = body
+                .query_row([list], |r| r.get(0))
+                .optional()?
+                .with_context(|| format!("a kept run's list {list} is missing: nothing pruned"))?;
+            let entries: Vec<Vec<String>> = serde_json::from_str(&text).with_context(|| {
+                format!("a kept run's list {list} cannot be read: nothing pruned")
+            })?;
             live.extend(entries.into_iter().filter_map(|mut e| e.pop()));
         }
     }

@@ -157,19 +157,23 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// The bodies of a run recorded before migration 11, from its rows (`sql` selects them).
+    fn legacy_bodies(&self, run_id: i64, sql: &str) -> Result<Vec<String>> {
+        let mut stmt = self.conn().prepare(sql)?;
+        let rows = stmt
+            .query_map([run_id], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
     /// Drift item bodies of a run, by item id.
     pub fn run_items(&self, run_id: i64) -> Result<Vec<serde_json::Value>> {
         let rows = match self.run_lists(run_id)? {
             Some((items, _)) => self.list_bodies(run_id, &items)?,
-            None => {
-                let mut stmt = self
-                    .conn()
-                    .prepare("SELECT body FROM drift_items WHERE run_id = ?1 ORDER BY item_id")?;
-                let rows = stmt
-                    .query_map([run_id], |r| r.get::<_, String>(0))?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                rows
-            }
+            None => self.legacy_bodies(
+                run_id,
+                "SELECT body FROM drift_items WHERE run_id = ?1 ORDER BY item_id",
+            )?,
         };
         rows.iter()
             .map(|b| {
@@ -185,15 +189,10 @@ impl SqliteStore {
     pub fn run_coverage(&self, run_id: i64) -> Result<Vec<crate::findings::CoverageFinding>> {
         let rows = match self.run_lists(run_id)? {
             Some((_, coverage)) => self.list_bodies(run_id, &coverage)?,
-            None => {
-                let mut stmt = self
-                    .conn()
-                    .prepare("SELECT body FROM coverage WHERE run_id = ?1 ORDER BY rowid")?;
-                let rows = stmt
-                    .query_map([run_id], |r| r.get::<_, String>(0))?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                rows
-            }
+            None => self.legacy_bodies(
+                run_id,
+                "SELECT body FROM coverage WHERE run_id = ?1 ORDER BY rowid",
+            )?,
         };
         rows.iter()
             .map(|b| {

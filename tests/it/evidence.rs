@@ -672,18 +672,8 @@ fn a_forged_run_part_is_named() {
         address.clone(),
         text.replace("\"severity\":\"critical\"", "\"severity\":\"low\""),
     );
-    files
-        .iter_mut()
-        .find(|(n, _)| n == "run-parts.json")
-        .unwrap()
-        .1 = serde_json::to_vec(&parts).unwrap();
-    reseal(&mut files, |_| {});
     let forged = s.root.join("forged-part.tar");
-    write(&forged, &files);
-    let r = netdrift(
-        &s.db,
-        &["evidence", "verify", &forged.display().to_string()],
-    );
+    let r = forge(&s, &mut files, "run-parts.json", &parts, &forged);
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(
         r.stdout
@@ -698,17 +688,7 @@ fn a_forged_run_part_is_named() {
         hex::encode(sha2::Sha256::digest(forged_text.as_bytes())),
         forged_text,
     );
-    files
-        .iter_mut()
-        .find(|(n, _)| n == "run-parts.json")
-        .unwrap()
-        .1 = serde_json::to_vec(&parts).unwrap();
-    reseal(&mut files, |_| {});
-    write(&forged, &files);
-    let r = netdrift(
-        &s.db,
-        &["evidence", "verify", &forged.display().to_string()],
-    );
+    let r = forge(&s, &mut files, "run-parts.json", &parts, &forged);
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(
         r.stdout.contains(&format!(
@@ -815,18 +795,8 @@ fn pruned_runs_leave_a_checkpoint_and_the_chain_still_verifies() {
         serde_json::from_slice(get(&files, "checkpoints.json")).unwrap();
     assert_eq!(cps.len(), 2);
     cps.remove(0);
-    files
-        .iter_mut()
-        .find(|(n, _)| n == "checkpoints.json")
-        .unwrap()
-        .1 = serde_json::to_vec(&cps).unwrap();
-    reseal(&mut files, |_| {});
     let forged = s.root.join("forged-cp.tar");
-    write(&forged, &files);
-    let r = netdrift(
-        &s.db,
-        &["evidence", "verify", &forged.display().to_string()],
-    );
+    let r = forge(&s, &mut files, "checkpoints.json", &cps, &forged);
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(
         r.stdout.contains("checkpoints.json: checkpoint 2 links to"),
@@ -842,17 +812,7 @@ fn pruned_runs_leave_a_checkpoint_and_the_chain_still_verifies() {
         .unwrap()
         .replace("\"head\":\"", "\"head\":\"00");
     cps[1]["record"] = serde_json::json!(record);
-    files
-        .iter_mut()
-        .find(|(n, _)| n == "checkpoints.json")
-        .unwrap()
-        .1 = serde_json::to_vec(&cps).unwrap();
-    reseal(&mut files, |_| {});
-    write(&forged, &files);
-    let r = netdrift(
-        &s.db,
-        &["evidence", "verify", &forged.display().to_string()],
-    );
+    let r = forge(&s, &mut files, "checkpoints.json", &cps, &forged);
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(
         r.stdout.contains("checkpoint 2: its record hashes to"),
@@ -874,4 +834,19 @@ fn a_zero_retention_is_refused_with_its_key() {
             "{msgs:?}"
         );
     }
+}
+
+/// Replace `name` in a bundle's files with `value`, rebuild the manifest, write it to `out` and
+/// verify it.
+fn forge(
+    s: &Setup,
+    files: &mut [(String, Vec<u8>)],
+    name: &str,
+    value: &impl serde::Serialize,
+    out: &Path,
+) -> crate::support::Run {
+    files.iter_mut().find(|(n, _)| n == name).unwrap().1 = serde_json::to_vec(value).unwrap();
+    reseal(files, |_| {});
+    write(out, files);
+    netdrift(&s.db, &["evidence", "verify", &out.display().to_string()])
 }
