@@ -179,6 +179,12 @@ pub fn retention(store: &mut SqliteStore, cfg: &Config, now: DateTime<Utc>) -> R
     }
     if let Some(d) = cfg.retention_days {
         said.push(format!("pruned {} snapshot(s)", store.prune(days(d))?));
+        let objects = store.prune_audit_objects(days(d))?;
+        if objects > 0 {
+            said.push(format!(
+                "forgot {objects} audit-log object(s) read before the period"
+            ));
+        }
     }
     Ok(match said.is_empty() {
         true => "retention: neither max_age_days nor runs_max_age_days is configured".into(),

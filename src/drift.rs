@@ -160,6 +160,12 @@ pub fn scope_matches(filter: &str, scope: &Scope) -> bool {
         || scope.account().eq_ignore_ascii_case(&f)
 }
 
+/// Items computed batch by batch, riskiest first across the batches (the order one
+/// [`compute`] over all of them gives: the sort is stable and batches come in scope order).
+pub fn sort_computed(items: &mut [Computed]) {
+    items.sort_by(|a, b| rank(&a.item).cmp(&rank(&b.item)));
+}
+
 /// Riskiest first.
 pub fn sorted(mut items: Vec<DriftItem>) -> Vec<DriftItem> {
     items.sort_by(|a, b| rank(a).cmp(&rank(b)));

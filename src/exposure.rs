@@ -63,11 +63,44 @@ pub fn sensitive(ports: &[String]) -> Vec<String> {
 
 /// The attack surface of each scope's latest snapshot (the drift inputs), sensitive ports first.
 pub fn surface(inputs: &[ScopeInputs]) -> Surface {
-    let mut doc = Surface {
-        schema_version: 1,
-        exposed: Vec::new(),
-        not_assessed: Vec::new(),
-    };
+    let mut doc = Surface::new();
+    doc.add(inputs);
+    doc.finish()
+}
+
+impl Surface {
+    pub fn new() -> Surface {
+        Surface {
+            schema_version: 1,
+            exposed: Vec::new(),
+            not_assessed: Vec::new(),
+        }
+    }
+
+    /// Add the scopes of `inputs` (one batch of them); [`Surface::finish`] orders the whole.
+    pub fn add(&mut self, inputs: &[ScopeInputs]) {
+        add(self, inputs)
+    }
+
+    pub fn finish(mut self) -> Surface {
+        self.exposed.sort_by(|a, b| {
+            a.sensitive
+                .is_empty()
+                .cmp(&b.sensitive.is_empty())
+                .then(a.scope.cmp(&b.scope))
+                .then(a.entry.workload.id.cmp(&b.entry.workload.id))
+        });
+        self
+    }
+}
+
+impl Default for Surface {
+    fn default() -> Self {
+        Surface::new()
+    }
+}
+
+fn add(doc: &mut Surface, inputs: &[ScopeInputs]) {
     for input in inputs {
         let key = input.scope.key();
         if input.snapshot.status == SnapshotStatus::Failed {
@@ -101,14 +134,6 @@ pub fn surface(inputs: &[ScopeInputs]) -> Surface {
             }),
         }
     }
-    doc.exposed.sort_by(|a, b| {
-        a.sensitive
-            .is_empty()
-            .cmp(&b.sensitive.is_empty())
-            .then(a.scope.cmp(&b.scope))
-            .then(a.entry.workload.id.cmp(&b.entry.workload.id))
-    });
-    doc
 }
 
 #[cfg(test)]

@@ -288,6 +288,57 @@ pub fn collect_with_store(
     ))
 }
 
+/// How many scopes' stored states drift holds in memory at a time.
+const DRIFT_BATCH: usize = 256;
+
+/// The drift of every scope `select` accepts, loaded and computed [`DRIFT_BATCH`] scopes at a
+/// time (what one batch loaded is dropped before the next is read): the items, marked with
+/// what the Terraform `states` manage and ranked riskiest first, the coverage findings, and the
+/// attack surface when `with_surface`.
+pub fn drift_of(
+    store: &dyn Store,
+    cfg: &Config,
+    select: &dyn Fn(&netdrift_snapshots::Scope) -> bool,
+    states: &[crate::iac::State],
+    now: DateTime<Utc>,
+    with_surface: bool,
+) -> Result<DriftOf> {
+    drift_in_batches(store, cfg, select, states, now, with_surface, DRIFT_BATCH)
+}
+
+/// Items, coverage findings and (when asked) the attack surface.
+pub type DriftOf = (
+    Vec<drift::Computed>,
+    Vec<CoverageFinding>,
+    Option<crate::exposure::Surface>,
+);
+
+/// [`drift_of`], `batch` scopes at a time: any batch size gives the same result.
+pub fn drift_in_batches(
+    store: &dyn Store,
+    cfg: &Config,
+    select: &dyn Fn(&netdrift_snapshots::Scope) -> bool,
+    states: &[crate::iac::State],
+    now: DateTime<Utc>,
+    with_surface: bool,
+    batch: usize,
+) -> Result<DriftOf> {
+    let (mut computed, mut coverage) = (Vec::new(), Vec::new());
+    let mut surface = with_surface.then(crate::exposure::Surface::new);
+    store.visit_drift_inputs(select, batch, &mut |inputs| {
+        let (mut items, found) = drift::compute(&inputs, &cfg.drift, now)?;
+        crate::iac::mark(&mut items, &inputs, states);
+        if let Some(s) = surface.as_mut() {
+            s.add(&inputs);
+        }
+        computed.append(&mut items);
+        coverage.extend(found);
+        Ok(())
+    })?;
+    drift::sort_computed(&mut computed);
+    Ok((computed, coverage, surface.map(|s| s.finish())))
+}
+
 /// What one snapshot pass stored.
 #[derive(Debug)]
 pub struct Snapshot {
@@ -368,12 +419,15 @@ pub fn reconcile_once(
         (snap.collected, snap.snapshot_ids, snap.audit_events);
     let now = opts.at.unwrap_or_else(Utc::now);
     crate::progress::phase("diff");
-    let inputs = store.load_drift_inputs(&drift::selector(None))?;
-    let (mut computed, mut coverage) = drift::compute(&inputs, &cfg.drift, now)?;
-    crate::iac::mark(&mut computed, &inputs, &crate::iac::load(&cfg.iac)?);
     // The attack surface is for the report: computed only when one is written.
-    let surface = opts.write_report.then(|| crate::exposure::surface(&inputs));
-    drop(inputs);
+    let (mut computed, mut coverage, surface) = drift_of(
+        store,
+        cfg,
+        &drift::selector(None),
+        &crate::iac::load(&cfg.iac)?,
+        now,
+        opts.write_report,
+    )?;
     // What the sources themselves could not see comes first: discovery, then the logs.
     let mut source_findings = snap.findings;
     for f in crate::attribution::attribute_all(store, cfg, &mut computed, now)? {

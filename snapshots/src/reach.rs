@@ -107,8 +107,9 @@ pub struct ScopeWorkloads<'a> {
     tables: Vec<&'a AwsRouteTable>,
     acl_of_subnet: HashMap<&'a str, &'a Resource>,
     acls: HashMap<&'a str, &'a Resource>,
-    /// Per network ACL, computed once: what it lets through and whose replies it lets back.
-    acl_sets: HashMap<&'a str, AclSets>,
+    /// Per network ACL, computed once when a path first crosses it (most scopes have none
+    /// that any interface's path crosses): what it lets through and whose replies it lets back.
+    acl_sets: HashMap<&'a str, std::cell::OnceCell<AclSets>>,
     /// Per (security group, direction), computed when first needed.
     group_access: std::cell::RefCell<HashMap<(&'a str, Direction), AccessSet>>,
     groups: HashMap<&'a str, &'a Resource>,
@@ -123,6 +124,11 @@ enum Verdict {
 }
 
 impl<'a> ScopeWorkloads<'a> {
+    /// A network ACL's sets, computed the first time a path crosses it.
+    fn acl_sets_of(&self, acl: &Resource) -> &AclSets {
+        self.acl_sets[acl.id.as_str()].get_or_init(|| AclSets::of(acl))
+    }
+
     pub fn new(resources: &'a [Resource], uncollected: &'a BTreeSet<ResourceKind>) -> Self {
         let mut w = ScopeWorkloads {
             uncollected,
@@ -163,7 +169,7 @@ impl<'a> ScopeWorkloads<'a> {
                 (Some(Workload::AwsRouteTable(t)), _) => w.tables.push(t),
                 (None, ResourceKind::AwsNetworkAcl) => {
                     w.acls.insert(r.id.as_str(), r);
-                    w.acl_sets.insert(r.id.as_str(), AclSets::of(r));
+                    w.acl_sets.insert(r.id.as_str(), std::cell::OnceCell::new());
                     for s in &r.attachments {
                         w.acl_of_subnet.insert(s.as_str(), r);
                     }
@@ -326,12 +332,12 @@ impl<'a> ScopeWorkloads<'a> {
         match kind {
             ResourceKind::AwsSecurityGroup => {
                 if let Some(acl) = self.acl_of_subnet.get(i.subnet.as_str()) {
-                    reachable = self.acl_sets[acl.id.as_str()].through(&reachable, direction);
+                    reachable = self.acl_sets_of(acl).through(&reachable, direction);
                 }
             }
             _ => {
                 if let Some(acl) = self.acl_of_subnet.get(i.subnet.as_str()) {
-                    reachable = self.acl_sets[acl.id.as_str()].replies_pass(&reachable, direction);
+                    reachable = self.acl_sets_of(acl).replies_pass(&reachable, direction);
                 }
                 let groups: Vec<&Resource> = i
                     .groups

@@ -233,12 +233,16 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
     }
     let cfg = settings(a.config.as_deref())?;
     let now = crate::clock::now();
-    let inputs = store.load_drift_inputs(&drift::selector(a.scope.as_deref()))?;
-    let (mut computed, mut coverage) = drift::compute(&inputs, &cfg.drift, now)?;
     let mut states = cfg.iac.clone();
     states.extend(a.terraform_state.iter().cloned());
-    crate::iac::mark(&mut computed, &inputs, &crate::iac::load(&states)?);
-    drop(inputs);
+    let (mut computed, mut coverage, _) = crate::reconcile::drift_of(
+        &store,
+        &cfg,
+        &drift::selector(a.scope.as_deref()),
+        &crate::iac::load(&states)?,
+        now,
+        false,
+    )?;
     coverage.extend(crate::attribution::attribute_all(
         &store,
         &cfg,

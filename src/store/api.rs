@@ -20,9 +20,9 @@ use chrono::{DateTime, Utc};
 use netdrift_snapshots::{Collected, Resource, Scope, ScopeKey};
 
 use super::{
-    AttributionQuery, AuditBatch, BaselineSelector, DeliveryRow, ExceptionRow, InputsVisitor,
-    NewException, RemediationRow, RunRecord, RunRow, ScopeInputs, SnapshotRow, SqliteStore,
-    WindowRule,
+    AttributionQuery, AuditBatch, BaselineSelector, DeliveryRow, DriftVisitor, ExceptionRow,
+    InputsVisitor, NewException, RemediationRow, RunRecord, RunRow, ScopeInputs, SnapshotRow,
+    SqliteStore, WindowRule,
 };
 
 /// What can go wrong in a store.
@@ -75,6 +75,14 @@ pub trait Store {
     ) -> StoreResult<()>;
     /// Everything drift needs, per scope `select` accepts.
     fn load_drift_inputs(&self, select: &dyn Fn(&Scope) -> bool) -> StoreResult<Vec<ScopeInputs>>;
+    /// The same, handed to `visit` at most `batch` scopes at a time, in scope order (one
+    /// batch's states in memory at a time).
+    fn visit_drift_inputs(
+        &self,
+        select: &dyn Fn(&Scope) -> bool,
+        batch: usize,
+        visit: &mut DriftVisitor<'_>,
+    ) -> StoreResult<()>;
     fn snapshot(&self, id: i64) -> StoreResult<SnapshotRow>;
     /// A resource state by its hash.
     fn state(&self, hash: &str) -> StoreResult<Resource>;
@@ -186,6 +194,14 @@ impl Store for SqliteStore {
     }
     fn load_drift_inputs(&self, select: &dyn Fn(&Scope) -> bool) -> StoreResult<Vec<ScopeInputs>> {
         Ok(SqliteStore::load_drift_inputs(self, select)?)
+    }
+    fn visit_drift_inputs(
+        &self,
+        select: &dyn Fn(&Scope) -> bool,
+        batch: usize,
+        visit: &mut DriftVisitor<'_>,
+    ) -> StoreResult<()> {
+        Ok(SqliteStore::visit_drift_inputs(self, select, batch, visit)?)
     }
     fn load_attribution_inputs(
         &self,

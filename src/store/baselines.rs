@@ -260,6 +260,27 @@ impl SqliteStore {
         scope: &str,
         at_baseline: Option<i64>,
     ) -> Result<Option<Vec<Resource>>> {
+        self.approved_state_at(scope, at_baseline, &[])
+    }
+
+    /// The current approved state, where a state is one of `known` (hash, resource: the
+    /// snapshot's, as a rule nearly all of them) taken from there instead of read again.
+    pub(crate) fn approved_state_reusing(
+        &self,
+        scope: &str,
+        known: &[(String, Resource)],
+    ) -> Result<Option<Vec<Resource>>> {
+        self.approved_state_at(scope, None, known)
+    }
+
+    fn approved_state_at(
+        &self,
+        scope: &str,
+        at_baseline: Option<i64>,
+        known: &[(String, Resource)],
+    ) -> Result<Option<Vec<Resource>>> {
+        let known: std::collections::HashMap<&str, &Resource> =
+            known.iter().map(|(h, r)| (h.as_str(), r)).collect();
         let max = at_baseline.unwrap_or(i64::MAX);
         let mut stmt = self.conn().prepare(
             "SELECT e.resource_id, e.state_hash FROM baseline_entries e \
@@ -279,7 +300,10 @@ impl SqliteStore {
         let mut out = Vec::new();
         for (_, hash) in rows {
             if let Some(h) = hash {
-                out.push(self.state(&h)?);
+                out.push(match known.get(h.as_str()) {
+                    Some(r) => (*r).clone(),
+                    None => self.state(&h)?,
+                });
             }
         }
         Ok(Some(out))

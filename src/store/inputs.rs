@@ -27,12 +27,31 @@ pub struct ScopeInputs {
     pub patterns: std::sync::Arc<Vec<StoredPattern>>,
 }
 
+/// Receives one batch of scopes' drift inputs at a time.
+pub type DriftVisitor<'a> = dyn FnMut(Vec<ScopeInputs>) -> Result<()> + 'a;
+
 impl SqliteStore {
     /// The drift inputs of every stored scope `select` accepts that has a snapshot. A
     /// database error is an error, never a missing input.
     pub fn load_drift_inputs(&self, select: &dyn Fn(&Scope) -> bool) -> Result<Vec<ScopeInputs>> {
         let mut out = Vec::new();
+        self.visit_drift_inputs(select, usize::MAX, &mut |batch| {
+            out.extend(batch);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The same inputs, handed to `visit` `batch` scopes at a time in scope order, so that
+    /// memory holds one batch's states (an estate of thousands of scopes is never loaded whole).
+    pub fn visit_drift_inputs(
+        &self,
+        select: &dyn Fn(&Scope) -> bool,
+        batch: usize,
+        visit: &mut DriftVisitor<'_>,
+    ) -> Result<()> {
         let patterns = std::sync::Arc::new(self.stored_patterns()?);
+        let mut out = Vec::new();
         for scope in self.scopes()? {
             if !select(&scope) {
                 continue;
@@ -42,24 +61,30 @@ impl SqliteStore {
                 continue;
             };
             let failed = snapshot.status == netdrift_snapshots::SnapshotStatus::Failed;
+            let (actual, baseline) = match failed {
+                true => (Vec::new(), None),
+                false => {
+                    let actual = self.snapshot_states(&snapshot)?;
+                    let baseline = self.approved_state_reusing(&key, &actual)?;
+                    (actual.into_iter().map(|(_, r)| r).collect(), baseline)
+                }
+            };
             out.push(ScopeInputs {
-                actual: if failed {
-                    Vec::new()
-                } else {
-                    self.snapshot_resources(&snapshot)?
-                },
-                baseline: if failed {
-                    None
-                } else {
-                    self.approved_state(&key, None)?
-                },
+                actual,
+                baseline,
                 approved_at: self.baseline_approved_at(&key)?,
                 exceptions: self.exceptions(Some(&key), None)?,
                 patterns: patterns.clone(),
                 snapshot,
                 scope,
             });
+            if out.len() >= batch {
+                visit(std::mem::take(&mut out))?;
+            }
         }
-        Ok(out)
+        if !out.is_empty() {
+            visit(out)?;
+        }
+        Ok(())
     }
 }

@@ -74,4 +74,28 @@ impl SqliteStore {
         tx.commit()?;
         Ok(candidates.len())
     }
+
+    /// Forget the audit-log objects (an S3 trail's delivered files) read before `before` that
+    /// no audit window lists again. A window starts at its scope's last collection and a source
+    /// lists delivery folders from the day before it, so a reconcile consults the objects read
+    /// since two days before the earliest last collection: that bound, over the scopes
+    /// collected since `before`, is kept as well. (A scope not collected for the whole period
+    /// has left the estate; if it comes back, its older objects are read again: their events
+    /// are stored once, by event id.) Returns the number of objects forgotten.
+    pub fn prune_audit_objects(&mut self, before: DateTime<Utc>) -> Result<usize> {
+        let earliest: Option<String> = self.conn().query_row(
+            "SELECT MIN(seen) FROM (SELECT MAX(coalesce(seen_at, taken_at)) AS seen FROM snapshots \
+             GROUP BY scope_key) WHERE seen >= ?1",
+            [ts(before)],
+            |r| r.get(0),
+        )?;
+        let cutoff = match earliest {
+            Some(e) => before.min(super::parse_ts(&e)? - chrono::Duration::days(2)),
+            None => before,
+        };
+        let tx = self.tx()?;
+        let n = tx.execute("DELETE FROM audit_objects WHERE read_at < ?1", [ts(cutoff)])?;
+        tx.commit()?;
+        Ok(n)
+    }
 }

@@ -63,6 +63,23 @@ impl SqliteStore {
         snap: &SnapshotRow,
         wanted: &dyn Fn(netdrift_snapshots::ResourceKind) -> bool,
     ) -> Result<Vec<Resource>> {
+        Ok(self
+            .states_of(snap, wanted)?
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect())
+    }
+
+    /// A snapshot's resources with the hash of each one's state, in manifest order.
+    pub(crate) fn snapshot_states(&self, snap: &SnapshotRow) -> Result<Vec<(String, Resource)>> {
+        self.states_of(snap, &|_| true)
+    }
+
+    fn states_of(
+        &self,
+        snap: &SnapshotRow,
+        wanted: &dyn Fn(netdrift_snapshots::ResourceKind) -> bool,
+    ) -> Result<Vec<(String, Resource)>> {
         let Some(manifest) = &snap.manifest_hash else {
             return Ok(Vec::new());
         };
@@ -88,7 +105,10 @@ impl SqliteStore {
                     continue;
                 }
             }
-            out.push(serde_json::from_str(&body).context("corrupt resource state")?);
+            out.push((
+                hash,
+                serde_json::from_str(&body).context("corrupt resource state")?,
+            ));
         }
         Ok(out)
     }

@@ -224,6 +224,85 @@ fn retention_keeps_referenced_snapshots() {
 }
 
 #[test]
+fn retention_forgets_audit_objects_no_window_lists_again() {
+    // A reconcile consults the S3 objects read since two days before the earliest last
+    // collection, so retention keeps those even when they are older than its period; a scope
+    // not collected for the whole period (it left the estate) holds nothing back.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("o.db");
+    let mut store = SqliteStore::open(&path).unwrap();
+    let stale = Scope::new(Provider::Aws, "111122223333", Some("eu-west-1".into()));
+    store
+        .insert_snapshot(
+            &Collected::complete(stale, aws_day("day1")),
+            "r",
+            t("2025-06-01T02:00:00Z"),
+        )
+        .unwrap();
+    store
+        .insert_snapshot(
+            &Collected::complete(scope(), aws_day("day1")),
+            "r",
+            t("2026-01-10T02:00:00Z"),
+        )
+        .unwrap();
+    let read_at = [
+        ("s3://trail/old", "2025-12-01T00:00:00Z"),
+        ("s3://trail/before-bound", "2026-01-07T23:59:59Z"),
+        ("s3://trail/in-bound", "2026-01-08T12:00:00Z"),
+        ("s3://trail/in-period", "2026-01-09T06:00:00Z"),
+    ];
+    let objects: Vec<netdrift_provider_api::AuditObject> = read_at
+        .iter()
+        .map(|(o, _)| netdrift_provider_api::AuditObject {
+            object: o.to_string(),
+            events: 0,
+            error: None,
+        })
+        .collect();
+    store
+        .record_audit(&[netdrift::store::AuditBatch {
+            provider: Provider::Aws,
+            source: "org",
+            events: &[],
+            windows: &[],
+            failures: &[],
+            objects: &objects,
+        }])
+        .unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    for (o, at) in read_at {
+        conn.execute(
+            "UPDATE audit_objects SET read_at = ?2 WHERE object = ?1",
+            [o, at],
+        )
+        .unwrap();
+    }
+    // The period ends 2026-01-09; the newest scope was last collected 2026-01-10, so its
+    // window lists objects read since 2026-01-08.
+    assert_eq!(
+        store
+            .prune_audit_objects(t("2026-01-09T00:00:00Z"))
+            .unwrap(),
+        2
+    );
+    let mut left: Vec<String> = store
+        .processed_audit_objects(t("2000-01-01T00:00:00Z"))
+        .unwrap()
+        .into_iter()
+        .collect();
+    left.sort();
+    assert_eq!(left, ["s3://trail/in-bound", "s3://trail/in-period"]);
+    // Nothing older is left to forget.
+    assert_eq!(
+        store
+            .prune_audit_objects(t("2026-01-09T00:00:00Z"))
+            .unwrap(),
+        0
+    );
+}
+
+#[test]
 fn an_event_in_the_first_or_last_second_of_a_window_is_inside_it() {
     // Event times are stored to the millisecond; window bounds come in whole seconds. They are
     // compared as instants, so an event at 14:03:11 is inside a window that starts or ends then.
