@@ -181,7 +181,7 @@ fn permission(perm: &Node<'_>, direction: Direction) -> Result<Vec<Rule>, Conver
     Ok(rules)
 }
 
-fn security_group(g: &Node<'_>) -> Result<Resource, ConvertError> {
+pub(crate) fn security_group(g: &Node<'_>) -> Result<Resource, ConvertError> {
     let id = g.req_str("GroupId")?;
     if !id.starts_with("sg-") {
         return Err(g

@@ -220,9 +220,46 @@ pub fn unique_ids(
 pub fn from_slice_strict(bytes: &[u8]) -> Result<Value, serde_json::Error> {
     use serde::de::DeserializeSeed;
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let v = Strict { at: &Seg::Root }.deserialize(&mut de)?;
+    let v = Strict {
+        at: &Seg::Root,
+        stream: None,
+    }
+    .deserialize(&mut de)?;
     de.end()?;
     Ok(v)
+}
+
+/// [`from_slice_strict`], handing each element of the root object's array `key` to `each`
+/// (its index, its value) as soon as it is parsed, instead of keeping it: one element's tree
+/// is in memory at a time. The document comes back with that array empty; the flag says
+/// whether the root held such an array. The checks are the same (duplicate keys, syntax, one
+/// document), so an error is exactly [`from_slice_strict`]'s.
+pub fn from_slice_streaming(
+    bytes: &[u8],
+    key: &str,
+    each: &mut dyn FnMut(usize, Value),
+) -> Result<(Value, bool), serde_json::Error> {
+    use serde::de::DeserializeSeed;
+    let stream = Stream {
+        key,
+        each: std::cell::RefCell::new(each),
+        streamed: std::cell::Cell::new(false),
+    };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let v = Strict {
+        at: &Seg::Root,
+        stream: Some(&stream),
+    }
+    .deserialize(&mut de)?;
+    de.end()?;
+    Ok((v, stream.streamed.get()))
+}
+
+/// The root array [`from_slice_streaming`] hands over element by element.
+struct Stream<'s> {
+    key: &'s str,
+    each: std::cell::RefCell<&'s mut dyn FnMut(usize, Value)>,
+    streamed: std::cell::Cell<bool>,
 }
 
 /// Where a value sits, rendered only when an error needs it.
@@ -242,18 +279,93 @@ impl std::fmt::Display for Seg<'_> {
     }
 }
 
-struct Strict<'a> {
+struct Strict<'a, 's> {
     at: &'a Seg<'a>,
+    /// Only the root's: the array to hand over.
+    stream: Option<&'s Stream<'s>>,
 }
 
-impl<'de> serde::de::DeserializeSeed<'de> for Strict<'_> {
+impl<'de> serde::de::DeserializeSeed<'de> for Strict<'_, '_> {
     type Value = Value;
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for Strict<'_> {
+/// The value of the streamed root key: an array is handed over element by element; anything
+/// else is kept as it is (and the converter reports it).
+struct Streamed<'a, 's> {
+    at: &'a Seg<'a>,
+    stream: &'s Stream<'s>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Streamed<'_, '_> {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Streamed<'_, '_> {
+    type Value = Value;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut i = 0;
+        loop {
+            let at = Seg::Index(self.at, i);
+            match seq.next_element_seed(Strict {
+                at: &at,
+                stream: None,
+            })? {
+                Some(v) => (self.stream.each.borrow_mut())(i, v),
+                None => break,
+            }
+            i += 1;
+        }
+        self.stream.streamed.set(true);
+        Ok(Value::Array(Vec::new()))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
+        self.kept().visit_map(map)
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Value, E> {
+        self.kept().visit_bool(v)
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Value, E> {
+        self.kept().visit_i64(v)
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Value, E> {
+        self.kept().visit_u64(v)
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {
+        self.kept().visit_f64(v)
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Value, E> {
+        self.kept().visit_str(v)
+    }
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Value, E> {
+        self.kept().visit_string(v)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Value, E> {
+        self.kept().visit_unit()
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Value, E> {
+        self.kept().visit_none()
+    }
+}
+
+impl<'a> Streamed<'a, '_> {
+    fn kept(&self) -> Strict<'a, 'static> {
+        Strict {
+            at: self.at,
+            stream: None,
+        }
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Strict<'_, '_> {
     type Value = Value;
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a JSON value")
@@ -286,7 +398,10 @@ impl<'de> serde::de::Visitor<'de> for Strict<'_> {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
         loop {
             let at = Seg::Index(self.at, out.len());
-            match seq.next_element_seed(Strict { at: &at })? {
+            match seq.next_element_seed(Strict {
+                at: &at,
+                stream: None,
+            })? {
                 Some(v) => out.push(v),
                 None => break,
             }
@@ -297,7 +412,15 @@ impl<'de> serde::de::Visitor<'de> for Strict<'_> {
         let mut out = serde_json::Map::new();
         while let Some(key) = map.next_key::<String>()? {
             let at = Seg::Key(self.at, &key);
-            let v = map.next_value_seed(Strict { at: &at })?;
+            let v = match self.stream {
+                Some(stream) if matches!(self.at, Seg::Root) && key == stream.key => {
+                    map.next_value_seed(Streamed { at: &at, stream })?
+                }
+                _ => map.next_value_seed(Strict {
+                    at: &at,
+                    stream: None,
+                })?,
+            };
             if out.contains_key(&key) {
                 return Err(serde::de::Error::custom(format!(
                     "duplicate key {key:?} in the object at {}",

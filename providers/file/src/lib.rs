@@ -211,16 +211,23 @@ fn import_files_read(
     ImportError,
 > {
     let mut docs = Vec::new();
+    // (file, document, its security groups when converted while it was parsed)
     for f in files {
         let path = f.as_ref();
         let name = path.display().to_string();
         let bytes = read_bytes(path)?;
-        docs.push((name.clone(), parse_json(&name, &bytes)?));
+        docs.push(match provider {
+            Provider::Aws => {
+                let (doc, groups) = parse_aws_streaming(&name, &bytes)?;
+                (name, doc, groups)
+            }
+            _ => (name.clone(), parse_json(&name, &bytes)?, None),
+        });
     }
     // GCP networks dumps (gcloud compute networks list) give each network's enforcement order.
     let mut before_classic = std::collections::BTreeSet::new();
     if provider == Provider::Gcp {
-        for (name, doc) in &docs {
+        for (name, doc, _) in &docs {
             let root = Node::root(doc);
             if gcp::is_networks(&root) {
                 before_classic.extend(gcp::before_classic_networks(&root, account).map_err(
@@ -234,7 +241,7 @@ fn import_files_read(
     }
     let mut read = std::collections::BTreeSet::new();
     let mut all = Vec::new();
-    for (name, doc) in docs {
+    for (name, doc, groups) in docs {
         if provider == Provider::Aws {
             read.extend(aws::detect(&Node::root(&doc)).and_then(aws_workloads::kind_of));
         }
@@ -244,9 +251,65 @@ fn import_files_read(
         if provider == Provider::Gcp && gcp_instances::detect(&Node::root(&doc)) {
             read.insert(netdrift_snapshots::ResourceKind::GcpInstance);
         }
-        let resources = convert_with(provider, account, &doc, &before_classic)
-            .map_err(|source| ImportError::Convert { file: name, source })?;
+        let resources = match groups {
+            Some(groups) => groups,
+            None => convert_with(provider, account, &doc, &before_classic),
+        }
+        .map_err(|source| ImportError::Convert { file: name, source })?;
         all.extend(resources);
     }
     Ok((aws::merge_rule_ids(all), read))
+}
+
+/// An AWS dump parsed, with its security groups when they were converted while it was parsed.
+type AwsParsed = (
+    serde_json::Value,
+    Option<Result<Vec<Resource>, ConvertError>>,
+);
+
+/// Parse an AWS dump; a `describe-security-groups` document's groups are converted one by one
+/// while it is parsed, so that its tree is never held whole (a dump of 22,000 groups is 50 MB
+/// of JSON and several times that as a tree). The result is what [`parse_json`] then
+/// [`convert_with`] give: the same groups, the same first error, and a JSON error before any
+/// conversion error.
+fn parse_aws_streaming(file: &str, bytes: &[u8]) -> Result<AwsParsed, ImportError> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ImportError::Empty {
+            file: file.to_string(),
+        });
+    }
+    let mut groups = Vec::new();
+    let mut failed: Option<ConvertError> = None;
+    let mut each = |i: usize, v: serde_json::Value| {
+        if failed.is_some() {
+            return;
+        }
+        let n = Node {
+            v: &v,
+            path: format!("$.SecurityGroups[{i}]"),
+        };
+        match aws::security_group(&n) {
+            Ok(r) => groups.push((n.path, r)),
+            Err(e) => failed = Some(e),
+        }
+    };
+    let (doc, streamed) =
+        json::from_slice_streaming(bytes, "SecurityGroups", &mut each).map_err(|e| {
+            ImportError::Json {
+                file: file.to_string(),
+                line: e.line(),
+                column: e.column(),
+                message: e.to_string(),
+            }
+        })?;
+    if !streamed {
+        return Ok((doc, None));
+    }
+    Ok((
+        doc,
+        Some(match failed {
+            Some(e) => Err(e),
+            None => json::unique_ids(groups),
+        }),
+    ))
 }
