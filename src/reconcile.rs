@@ -289,22 +289,7 @@ pub fn collect_with_store(
 }
 
 /// How many scopes' stored states drift holds in memory at a time.
-const DRIFT_BATCH: usize = 256;
-
-/// The drift of every scope `select` accepts, loaded and computed [`DRIFT_BATCH`] scopes at a
-/// time (what one batch loaded is dropped before the next is read): the items, marked with
-/// what the Terraform `states` manage and ranked riskiest first, the coverage findings, and the
-/// attack surface when `with_surface`.
-pub fn drift_of(
-    store: &dyn Store,
-    cfg: &Config,
-    select: &dyn Fn(&netdrift_snapshots::Scope) -> bool,
-    states: &[crate::iac::State],
-    now: DateTime<Utc>,
-    with_surface: bool,
-) -> Result<DriftOf> {
-    drift_in_batches(store, cfg, select, states, now, with_surface, DRIFT_BATCH)
-}
+pub const DRIFT_BATCH: usize = 256;
 
 /// Items, coverage findings and (when asked) the attack surface.
 pub type DriftOf = (
@@ -313,8 +298,12 @@ pub type DriftOf = (
     Option<crate::exposure::Surface>,
 );
 
-/// [`drift_of`], `batch` scopes at a time: any batch size gives the same result.
-pub fn drift_in_batches(
+/// The drift of every scope `select` accepts, loaded and computed `batch` scopes at a time
+/// (what one batch loaded is dropped before the next is read; [`DRIFT_BATCH`] in a run, and
+/// any batch size gives the same result): the items, marked with what the Terraform `states`
+/// manage and ranked riskiest first, the coverage findings, and the attack surface when
+/// `with_surface`.
+pub fn drift_of(
     store: &dyn Store,
     cfg: &Config,
     select: &dyn Fn(&netdrift_snapshots::Scope) -> bool,
@@ -427,6 +416,7 @@ pub fn reconcile_once(
         &crate::iac::load(&cfg.iac)?,
         now,
         opts.write_report,
+        DRIFT_BATCH,
     )?;
     // What the sources themselves could not see comes first: discovery, then the logs.
     let mut source_findings = snap.findings;

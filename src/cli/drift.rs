@@ -242,6 +242,7 @@ pub fn run(db: &Option<PathBuf>, a: Args) -> Result<Outcome> {
         &crate::iac::load(&states)?,
         now,
         false,
+        crate::reconcile::DRIFT_BATCH,
     )?;
     coverage.extend(crate::attribution::attribute_all(
         &store,

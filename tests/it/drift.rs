@@ -447,7 +447,7 @@ fn drift_in_batches_of_any_size_is_the_drift_of_the_whole_estate() {
     let expected = text(&whole);
     assert!(!whole.0.is_empty() && !whole.2.as_ref().unwrap().exposed.is_empty());
     for batch in [1, 2, 3, usize::MAX] {
-        let got = netdrift::reconcile::drift_in_batches(
+        let got = netdrift::reconcile::drift_of(
             &store,
             &cfg,
             &drift::selector(None),
