@@ -8,7 +8,9 @@
 report only, RUNS times (default 1000) over the same dumps: every run finds the same drift,
 coverage and reports. After WARMUP runs (default 50) the process's RSS (VmRSS) and the
 database's size (main file plus WAL, and its pages in use) are sampled at each new run; printed:
-growth per run over the runs after warm-up (least-squares slope) and the totals.
+growth per run over the runs after warm-up (least-squares slope) and the totals, with the RSS
+split into anonymous memory (RssAnon) and mapped files (RssFile: SQLite maps the database up to
+its mmap_size, so pages it reads count as resident without being a leak).
 """
 import json
 import os
@@ -21,10 +23,13 @@ import tempfile
 import time
 
 
-def rss_kib(pid):
+def rss_kib(pid, field="VmRSS"):
+    """A resident-memory line of /proc/PID/status in KiB: VmRSS (all), RssAnon (the heap and
+    other anonymous memory) or RssFile (mapped files: the binary, and the database pages
+    SQLite maps, up to its mmap_size)."""
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
@@ -72,7 +77,7 @@ def main():
         env = dict(os.environ, NETDRIFT_LOG="warn")
         p = subprocess.Popen([netdrift, "--db", db, "daemon", "--config", cfg], stdout=subprocess.DEVNULL,
                              stderr=open(os.path.join(tmp, "daemon.log"), "w"), env=env)
-        rss, use, disk = [], [], []
+        rss, use, disk, anon, mapped = [], [], [], [], []
         seen = base_runs
         t0 = time.time()
         try:
@@ -87,6 +92,8 @@ def main():
                 i = n - base_runs
                 if i >= warmup:
                     rss.append((i, rss_kib(p.pid)))
+                    anon.append((i, rss_kib(p.pid, "RssAnon")))
+                    mapped.append((i, rss_kib(p.pid, "RssFile")))
                     use.append((i, u))
                     disk.append((i, k))
         finally:
@@ -101,6 +108,10 @@ def main():
             "rss_kib_first": rss[0][1],
             "rss_kib_last": rss[-1][1],
             "rss_growth_kib_per_run": round(slope(rss), 3),
+            "anonymous_growth_kib_per_run": round(slope(anon), 3),
+            "mapped_file_growth_kib_per_run": round(slope(mapped), 3),
+            "anonymous_kib_first_last": [anon[0][1], anon[-1][1]],
+            "mapped_file_kib_first_last": [mapped[0][1], mapped[-1][1]],
             "db_in_use_growth_bytes_per_run": round(slope(use)),
             "db_on_disk_growth_bytes_per_run": round(slope(disk)),
             "db_in_use_bytes_last": use[-1][1],
