@@ -77,11 +77,6 @@ impl Surface {
         }
     }
 
-    /// Add the scopes of `inputs` (one batch of them); [`Surface::finish`] orders the whole.
-    pub fn add(&mut self, inputs: &[ScopeInputs]) {
-        add(self, inputs)
-    }
-
     pub fn finish(mut self) -> Surface {
         self.exposed.sort_by(|a, b| {
             a.sensitive
@@ -92,47 +87,49 @@ impl Surface {
         });
         self
     }
+
+    /// Add the scopes of `inputs` (one batch of them); [`Surface::finish`] orders the whole.
+    pub fn add(&mut self, inputs: &[ScopeInputs]) {
+        let doc = self;
+        for input in inputs {
+            let key = input.scope.key();
+            if input.snapshot.status == SnapshotStatus::Failed {
+                doc.not_assessed.push(NotAssessed {
+                    scope: key.to_string(),
+                    why: "its latest collection failed".into(),
+                });
+                continue;
+            }
+            let uncollected: std::collections::BTreeSet<ResourceKind> =
+                input.snapshot.uncollected.iter().copied().collect();
+            match ScopeWorkloads::new(&input.actual, &uncollected).surface(input.scope.provider()) {
+                Ok((entries, unknown)) => {
+                    for entry in entries {
+                        doc.exposed.push(Row {
+                            scope: key.clone(),
+                            sensitive: sensitive(&entry.workload.ports),
+                            entry,
+                        });
+                    }
+                    for why in unknown {
+                        doc.not_assessed.push(NotAssessed {
+                            scope: key.to_string(),
+                            why,
+                        });
+                    }
+                }
+                Err(why) => doc.not_assessed.push(NotAssessed {
+                    scope: key.to_string(),
+                    why,
+                }),
+            }
+        }
+    }
 }
 
 impl Default for Surface {
     fn default() -> Self {
         Surface::new()
-    }
-}
-
-fn add(doc: &mut Surface, inputs: &[ScopeInputs]) {
-    for input in inputs {
-        let key = input.scope.key();
-        if input.snapshot.status == SnapshotStatus::Failed {
-            doc.not_assessed.push(NotAssessed {
-                scope: key.to_string(),
-                why: "its latest collection failed".into(),
-            });
-            continue;
-        }
-        let uncollected: std::collections::BTreeSet<ResourceKind> =
-            input.snapshot.uncollected.iter().copied().collect();
-        match ScopeWorkloads::new(&input.actual, &uncollected).surface(input.scope.provider()) {
-            Ok((entries, unknown)) => {
-                for entry in entries {
-                    doc.exposed.push(Row {
-                        scope: key.clone(),
-                        sensitive: sensitive(&entry.workload.ports),
-                        entry,
-                    });
-                }
-                for why in unknown {
-                    doc.not_assessed.push(NotAssessed {
-                        scope: key.to_string(),
-                        why,
-                    });
-                }
-            }
-            Err(why) => doc.not_assessed.push(NotAssessed {
-                scope: key.to_string(),
-                why,
-            }),
-        }
     }
 }
 

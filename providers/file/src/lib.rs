@@ -119,17 +119,26 @@ fn gunzip(file: &str, gz: impl std::io::BufRead) -> Result<Vec<u8>, ImportError>
 
 /// Parse bytes as one JSON document.
 pub fn parse_json(file: &str, bytes: &[u8]) -> Result<serde_json::Value, ImportError> {
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(ImportError::Empty {
+    not_empty(file, bytes)?;
+    json::from_slice_strict(bytes).map_err(|e| json_error(file, e))
+}
+
+fn not_empty(file: &str, bytes: &[u8]) -> Result<(), ImportError> {
+    match bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        true => Err(ImportError::Empty {
             file: file.to_string(),
-        });
+        }),
+        false => Ok(()),
     }
-    json::from_slice_strict(bytes).map_err(|e| ImportError::Json {
+}
+
+fn json_error(file: &str, e: serde_json::Error) -> ImportError {
+    ImportError::Json {
         file: file.to_string(),
         line: e.line(),
         column: e.column(),
         message: e.to_string(),
-    })
+    }
 }
 
 /// Convert one parsed dump of `provider`. `account` is the scope's account/project/subscription.
@@ -273,11 +282,7 @@ type AwsParsed = (
 /// [`convert_with`] give: the same groups, the same first error, and a JSON error before any
 /// conversion error.
 fn parse_aws_streaming(file: &str, bytes: &[u8]) -> Result<AwsParsed, ImportError> {
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(ImportError::Empty {
-            file: file.to_string(),
-        });
-    }
+    not_empty(file, bytes)?;
     let mut groups = Vec::new();
     let mut failed: Option<ConvertError> = None;
     let mut each = |i: usize, v: serde_json::Value| {
@@ -293,15 +298,8 @@ fn parse_aws_streaming(file: &str, bytes: &[u8]) -> Result<AwsParsed, ImportErro
             Err(e) => failed = Some(e),
         }
     };
-    let (doc, streamed) =
-        json::from_slice_streaming(bytes, "SecurityGroups", &mut each).map_err(|e| {
-            ImportError::Json {
-                file: file.to_string(),
-                line: e.line(),
-                column: e.column(),
-                message: e.to_string(),
-            }
-        })?;
+    let (doc, streamed) = json::from_slice_streaming(bytes, "SecurityGroups", &mut each)
+        .map_err(|e| json_error(file, e))?;
     if !streamed {
         return Ok((doc, None));
     }
