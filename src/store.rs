@@ -291,6 +291,26 @@ impl SqliteStore {
             .transpose()
     }
 
+    /// When each scope's newest snapshot was last seen: one statement, each scope's newest
+    /// snapshot found through its index (the one `latest_snapshot` returns).
+    pub fn newest_sightings(&self) -> Result<std::collections::HashMap<ScopeKey, DateTime<Utc>>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT s.key, (SELECT coalesce(seen_at, taken_at) FROM snapshots \
+             WHERE scope_key = s.key ORDER BY taken_at DESC, id DESC LIMIT 1) FROM scopes s",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = std::collections::HashMap::new();
+        while let Some(r) = rows.next()? {
+            if let Some(seen) = r.get::<_, Option<String>>(1)? {
+                let key: String = r.get(0)?;
+                let seen = netdrift_snapshots::time::parse("seen_at", &seen)
+                    .with_context(|| format!("snapshot of {key}"))?;
+                out.insert(Scope::parse_key(&key)?.key(), seen);
+            }
+        }
+        Ok(out)
+    }
+
     /// The newest snapshot of a scope that read `kind`, at or before `at`.
     pub fn latest_covering(
         &self,
@@ -457,18 +477,59 @@ pub(crate) fn ensure_scope(tx: &Transaction<'_>, scope: &Scope) -> Result<()> {
     Ok(())
 }
 
-/// Store a resource state if new; return its hash.
-pub(crate) fn put_state(tx: &Transaction<'_>, r: &Resource) -> Result<String> {
-    // The body is serialized once: the state hash is the hash of exactly these bytes.
-    let body = canonical_json(r);
-    let hash = netdrift_snapshots::canonical::hash_of_body(&body);
+/// Store the states of `resources` that are new; return each one's hash, in order. Bodies,
+/// hashes and (for the new states) access hashes are computed on every core, a bounded batch
+/// of resources at a time: serializing them is most of a first import's store time.
+pub(crate) fn put_states(tx: &Transaction<'_>, resources: &[Resource]) -> Result<Vec<String>> {
     let mut known = tx.prepare_cached("SELECT 1 FROM resource_states WHERE hash = ?1")?;
-    if known.exists([&hash])? {
-        return Ok(hash);
-    }
-    tx.prepare_cached(
+    let mut insert = tx.prepare_cached(
         "INSERT INTO resource_states (hash, resource_id, kind, access_hash, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![hash, r.id.as_str(), r.kind.as_str(), access_hash(r), body])?;
-    Ok(hash)
+    )?;
+    let mut hashes = Vec::with_capacity(resources.len());
+    // A state twice in one call is written once.
+    let mut written = std::collections::HashSet::new();
+    for batch in resources.chunks(STATE_BATCH) {
+        // Each body is serialized once: the state hash is the hash of exactly these bytes.
+        let bodies = par_map(batch, |r| {
+            let body = canonical_json(r);
+            (netdrift_snapshots::canonical::hash_of_body(&body), body)
+        });
+        let mut new = Vec::new();
+        for (i, (hash, _)) in bodies.iter().enumerate() {
+            if !written.contains(hash) && !known.exists([hash])? {
+                written.insert(hash.clone());
+                new.push(i);
+            }
+        }
+        let access = par_map(&new, |&i| access_hash(&batch[i]));
+        for (&i, access) in new.iter().zip(access) {
+            let (r, (hash, body)) = (&batch[i], &bodies[i]);
+            insert.execute(params![hash, r.id.as_str(), r.kind.as_str(), access, body])?;
+        }
+        hashes.extend(bodies.into_iter().map(|(hash, _)| hash));
+    }
+    Ok(hashes)
+}
+
+/// How many resources' bodies are held at once while their states are stored.
+const STATE_BATCH: usize = 512;
+
+/// `f` over `items` on up to one thread per core, results in order; on the calling thread
+/// alone when there are too few items to be worth a thread.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || items.len() < 64 {
+        return items.iter().map(f).collect();
+    }
+    let f = &f;
+    std::thread::scope(|s| {
+        let parts: Vec<_> = items
+            .chunks(items.len().div_ceil(threads))
+            .map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }

@@ -264,13 +264,7 @@ impl Store for SqliteStore {
         Ok(SqliteStore::processed_audit_objects(self, since)?)
     }
     fn last_collected(&self) -> StoreResult<HashMap<ScopeKey, DateTime<Utc>>> {
-        let mut m = HashMap::new();
-        for scope in self.scopes()? {
-            if let Some(s) = self.latest_snapshot(&scope.key(), None)? {
-                m.insert(scope.key(), s.seen_at);
-            }
-        }
-        Ok(m)
+        Ok(self.newest_sightings()?)
     }
     fn known_resources(&self, scope: &ScopeKey) -> StoreResult<Vec<Resource>> {
         let mut loaded: Vec<(i64, Vec<Resource>)> = Vec::new();

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use netdrift_snapshots::{Direction, Resource, ResourceKind, Scope, ScopeKey};
 
-use super::{ensure_scope, put_state, ts, SqliteStore};
+use super::{ensure_scope, put_states, ts, SqliteStore};
 
 /// What an approval covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,8 +214,7 @@ impl SqliteStore {
         for ((scope, resources), (_, before)) in scopes.iter().zip(previously) {
             ensure_scope(&tx, scope)?;
             let key = scope.key();
-            for r in resources {
-                let h = put_state(&tx, r)?;
+            for (r, h) in resources.iter().zip(put_states(&tx, resources)?) {
                 tx.execute(
                     "INSERT INTO baseline_entries (baseline_id, scope_key, resource_id, state_hash) VALUES (?1, ?2, ?3, ?4)",
                     params![id, key.as_str(), r.id.as_str(), h],

@@ -9,7 +9,7 @@ use rusqlite::{params, OptionalExtension, Transaction};
 
 use netdrift_snapshots::{Collected, SnapshotStatus};
 
-use super::{ensure_scope, put_state, ts, SqliteStore};
+use super::{ensure_scope, put_states, ts, SqliteStore};
 
 pub(super) fn insert_snapshot_tx(
     tx: &Transaction<'_>,
@@ -21,16 +21,20 @@ pub(super) fn insert_snapshot_tx(
     let scope_key = c.scope.key();
     let mut manifest: BTreeMap<String, String> = BTreeMap::new();
     let mut rules = 0i64;
-    for r in &c.resources {
-        if r.kind.provider() != c.scope.provider() {
-            bail!(
-                "resource {} of kind {} does not belong to a {} scope",
-                r.id,
-                r.kind,
-                c.scope.provider()
-            );
-        }
-        let hash = put_state(tx, r)?;
+    if let Some(r) = c
+        .resources
+        .iter()
+        .find(|r| r.kind.provider() != c.scope.provider())
+    {
+        bail!(
+            "resource {} of kind {} does not belong to a {} scope",
+            r.id,
+            r.kind,
+            c.scope.provider()
+        );
+    }
+    let hashes = put_states(tx, &c.resources)?;
+    for (r, hash) in c.resources.iter().zip(hashes) {
         if manifest.insert(r.id.as_str().to_string(), hash).is_some() {
             bail!(
                 "resource {} appears twice in one snapshot of {scope_key}",

@@ -385,3 +385,72 @@ fn delivered_records_come_back_whole_from_compressed_blocks_across_imports() {
         "{stored} bytes stored for {text} bytes of records"
     );
 }
+
+/// States are serialized and hashed in parallel batches: across batch boundaries each stored
+/// state is its resource's canonical body, state hash and access hash, and a state met again
+/// (in the same call or the next) is not written twice.
+#[test]
+fn states_stored_in_parallel_batches_are_each_resources_own() {
+    use netdrift_snapshots::canonical::{access_hash, canonical_json, state_hash};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nd.db");
+    let mut store = SqliteStore::open(&db).unwrap();
+    let template = aws_day("day1")
+        .into_iter()
+        .find(|r| r.id.as_str() == "sg-0a1b2c3d4e5f60001")
+        .unwrap();
+    // 1,100 groups: three batches, every body and access different.
+    let groups: Vec<netdrift_snapshots::Resource> = (0..1_100i64)
+        .map(|i| {
+            let mut g = template.clone();
+            g.id = netdrift_snapshots::ResourceId::new(format!("sg-{i:017x}"));
+            g.name = Some(format!("group {i}"));
+            g.rules[0].ports = netdrift_snapshots::Ports::Ranges {
+                ranges: vec![netdrift_snapshots::PortRange::new(1 + i, 1 + i).unwrap()],
+            };
+            netdrift_snapshots::canonical::canonicalize(g)
+        })
+        .collect();
+    let s1 = store
+        .insert_snapshot(
+            &Collected::complete(scope(), groups.clone()),
+            "test",
+            t("2026-11-24T02:00:00Z"),
+        )
+        .unwrap();
+    let snap = store.snapshot(s1).unwrap().unwrap();
+    let manifest: std::collections::HashMap<String, String> =
+        store.manifest(&snap).unwrap().into_iter().collect();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let mut row = conn
+        .prepare("SELECT resource_id, access_hash, body FROM resource_states WHERE hash = ?1")
+        .unwrap();
+    for g in &groups {
+        let hash = &manifest[g.id.as_str()];
+        assert_eq!(hash, &state_hash(g), "{}", g.id);
+        let (id, access, body): (String, String, String) = row
+            .query_row([hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap();
+        assert_eq!(
+            (id.as_str(), access, body),
+            (g.id.as_str(), access_hash(g), canonical_json(g)),
+        );
+    }
+    let count = |conn: &rusqlite::Connection| -> i64 {
+        conn.query_row("SELECT COUNT(*) FROM resource_states", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(count(&conn), 1_100);
+    // Met again: a second scope with the same groups, and the first one later.
+    let other = Scope::new(Provider::Aws, "111122223333", Some("eu-west-1".into()));
+    insert_snapshots(
+        &mut store,
+        &[
+            (Collected::complete(other, groups.clone()), "test".into()),
+            (Collected::complete(scope(), groups), "test".into()),
+        ],
+        t("2026-11-25T02:00:00Z"),
+    )
+    .unwrap();
+    assert_eq!(count(&conn), 1_100);
+}

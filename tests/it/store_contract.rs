@@ -433,11 +433,35 @@ fn collection_state_is_the_last_snapshot_and_what_each_kind_last_showed() {
             uncollected: vec![netdrift_snapshots::ResourceKind::AwsSecurityGroup],
         };
         store
-            .record_collection(&[(partial, "file:a".into())], at("2026-11-02T00:00:00Z"))
+            .record_collection(
+                &[(partial.clone(), "file:a".into())],
+                at("2026-11-02T00:00:00Z"),
+            )
             .unwrap();
         assert_eq!(
             store.last_collected().unwrap().get(&key),
             Some(&at("2026-11-02T00:00:00Z")),
+            "{name}"
+        );
+        // The same collection again is the same snapshot seen later; another scope has its own
+        // time.
+        let other = Scope::new(Provider::Aws, "111122223333", Some("eu-west-1".into()));
+        let elsewhere = Collected {
+            scope: other.clone(),
+            ..partial.clone()
+        };
+        store
+            .record_collection(
+                &[(partial, "file:a".into()), (elsewhere, "file:b".into())],
+                at("2026-11-03T00:00:00Z"),
+            )
+            .unwrap();
+        let last = store.last_collected().unwrap();
+        assert_eq!(last.len(), 2, "{name}: {last:?}");
+        assert_eq!(last.get(&key), Some(&at("2026-11-03T00:00:00Z")), "{name}");
+        assert_eq!(
+            last.get(&other.key()),
+            Some(&at("2026-11-03T00:00:00Z")),
             "{name}"
         );
         let mut known = store.known_resources(&key).unwrap();
