@@ -92,8 +92,18 @@ pub fn store_parsed(
     provider: Provider,
     files: Vec<(String, netdrift_provider_file::audit::AuditParse)>,
 ) -> Result<AuditImportSummary> {
+    store_parsed_with(store, provider, files, &[])
+}
+
+/// `store_parsed`, recording `objects[i]` as read with file `i`'s events.
+fn store_parsed_with(
+    store: &mut dyn Store,
+    provider: Provider,
+    files: Vec<(String, netdrift_provider_file::audit::AuditParse)>,
+    objects: &[netdrift_provider_api::AuditObject],
+) -> Result<AuditImportSummary> {
     let mut sum = AuditImportSummary::default();
-    for (name, parsed) in files {
+    for (i, (name, parsed)) in files.into_iter().enumerate() {
         let windows: Vec<AuditSpan> = match parsed.window {
             Some((start, end)) => parsed
                 .accounts
@@ -108,7 +118,7 @@ pub fn store_parsed(
             events: &parsed.events,
             windows: &windows,
             failures: &[],
-            objects: &[],
+            objects: objects.get(i..=i).unwrap_or(&[]),
         }])?[0];
         sum.new_events += new;
         sum.duplicate_events += parsed.events.len() - new;
@@ -179,10 +189,11 @@ pub fn import_configured(
     let mut n = 0;
     let mut failures = Vec::new();
     let now = crate::clock::now();
+    let read_before = store.processed_audit_objects(DateTime::<Utc>::UNIX_EPOCH)?;
     for a in &cfg.audit {
         for f in &a.files {
-            match import_files(store, a.provider, std::slice::from_ref(f)) {
-                Ok(s) => n += s.new_events,
+            match import_unless_read(store, a.provider, f, &read_before) {
+                Ok(new) => n += new,
                 Err(e) => {
                     tracing::warn!(provider = %a.provider, error = %crate::text::causes(&*e), "audit import failed");
                     failures.push((
@@ -206,6 +217,61 @@ pub fn import_configured(
         }
     }
     Ok((n, failures))
+}
+
+/// Import a configured audit file unless its content was imported before as `provider`'s: its
+/// events and the windows it covers are stored already, and reading it again every run would
+/// decompress and parse it for nothing (a changed file has another hash and is read). The file
+/// is recorded as read in the transaction that stores its events. Returns the new events.
+fn import_unless_read(
+    store: &mut dyn Store,
+    provider: Provider,
+    path: &Path,
+    read_before: &std::collections::HashSet<String>,
+) -> Result<usize> {
+    let object = content_key(provider, path);
+    if object.as_ref().is_some_and(|o| read_before.contains(o)) {
+        tracing::debug!(file = %path.display(), "audit file unchanged since it was imported; not read again");
+        return Ok(0);
+    }
+    let files = parse_files(provider, &[path])?;
+    let objects: Vec<netdrift_provider_api::AuditObject> = files
+        .iter()
+        .zip(&object)
+        .map(|((_, parsed), object)| netdrift_provider_api::AuditObject {
+            object: object.clone(),
+            events: parsed.events.len(),
+            error: None,
+        })
+        .collect();
+    let sum = store_parsed_with(store, provider, files, &objects)?;
+    for w in &sum.skipped {
+        tracing::warn!("skipped malformed audit record: {w}");
+    }
+    Ok(sum.new_events)
+}
+
+/// How a local audit file is remembered as read: its provider and the SHA-256 of its bytes as
+/// they are on disk (compressed or not). `None` when it cannot be read: the import then says why.
+fn content_key(provider: Provider, path: &Path) -> Option<String> {
+    use sha2::Digest;
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut hash = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => hash.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    Some(format!(
+        "file:{}:sha256:{}",
+        provider.as_str(),
+        hex::encode(hash.finalize())
+    ))
 }
 
 /// A failed audit-log read with its provider and the source (or file) it came from.

@@ -117,7 +117,8 @@ pub trait Store {
     /// What a collection starts from: when each stored scope was last snapshotted (the audit
     /// "since" of its next read).
     fn last_collected(&self) -> StoreResult<HashMap<ScopeKey, DateTime<Utc>>>;
-    /// The audit-log objects (`s3://BUCKET/KEY`) recorded as read since a time.
+    /// The audit-log objects recorded as read since a time: `s3://BUCKET/KEY`, or
+    /// `file:PROVIDER:sha256:HEX` for a configured file's content.
     fn processed_audit_objects(
         &self,
         since: DateTime<Utc>,

@@ -454,3 +454,54 @@ fn states_stored_in_parallel_batches_are_each_resources_own() {
     .unwrap();
     assert_eq!(count(&conn), 1_100);
 }
+
+/// A configured audit file is read on the first run and again only when its content changes: an
+/// unchanged one is remembered as read (its SHA-256, per provider) and not parsed again.
+#[test]
+fn a_configured_audit_file_is_read_again_only_when_its_content_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("trail.json");
+    let original = std::fs::read(demo("audit/cloudtrail-2026-11-24.json")).unwrap();
+    std::fs::write(&log, &original).unwrap();
+    let cfg = netdrift::config::Config::parse(
+        "[[audit]]\nprovider = \"aws\"\nfiles = [\"trail.json\"]\n",
+        dir.path(),
+        "netdrift.toml",
+    )
+    .unwrap();
+    let db = dir.path().join("nd.db");
+    let mut store = SqliteStore::open(&db).unwrap();
+    let (first, failures) = netdrift::audit::import_configured(&mut store, &cfg).unwrap();
+    assert!(first > 0 && failures.is_empty(), "{first} {failures:?}");
+    // Forget the events behind the store's back: a file read again would bring them back.
+    let forget = || {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch("DELETE FROM audit_event_resources; DELETE FROM audit_events;")
+            .unwrap();
+    };
+    forget();
+    let (again, _) = netdrift::audit::import_configured(&mut store, &cfg).unwrap();
+    assert_eq!(
+        (again, store.audit_event_count().unwrap()),
+        (0, 0),
+        "not read again"
+    );
+    // The same records written differently are another content: read, and nothing is lost.
+    let doc: serde_json::Value = serde_json::from_slice(&original).unwrap();
+    std::fs::write(&log, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let (changed, _) = netdrift::audit::import_configured(&mut store, &cfg).unwrap();
+    assert_eq!(changed, first, "a changed file is read");
+    // Read as another provider's, the same bytes are another import (and say why they fail).
+    let gcp = netdrift::config::Config::parse(
+        "[[audit]]\nprovider = \"gcp\"\nfiles = [\"trail.json\"]\n",
+        dir.path(),
+        "netdrift.toml",
+    )
+    .unwrap();
+    let (_, failures) = netdrift::audit::import_configured(&mut store, &gcp).unwrap();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    // A missing file is still the failed read it was.
+    std::fs::remove_file(&log).unwrap();
+    let (none, failures) = netdrift::audit::import_configured(&mut store, &cfg).unwrap();
+    assert_eq!((none, failures.len()), (0, 1), "{failures:?}");
+}

@@ -64,7 +64,7 @@ pub struct CollectContext<'a> {
 /// never read again, with the events it held or why it could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditObject {
-    /// `s3://BUCKET/KEY`.
+    /// `s3://BUCKET/KEY`, or `file:PROVIDER:sha256:HEX` for a configured local file's content.
     pub object: String,
     pub events: usize,
     pub error: Option<String>,
