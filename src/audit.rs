@@ -255,22 +255,11 @@ fn import_unless_read(
 /// they are on disk (compressed or not). `None` when it cannot be read: the import then says why.
 fn content_key(provider: Provider, path: &Path) -> Option<String> {
     use sha2::Digest;
-    use std::io::Read;
-    let mut file = std::fs::File::open(path).ok()?;
-    let mut hash = sha2::Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => hash.update(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return None,
-        }
-    }
+    let bytes = std::fs::read(path).ok()?;
     Some(format!(
         "file:{}:sha256:{}",
         provider.as_str(),
-        hex::encode(hash.finalize())
+        hex::encode(sha2::Sha256::digest(&bytes))
     ))
 }
 

@@ -486,28 +486,16 @@ pub(crate) fn put_states(tx: &Transaction<'_>, resources: &[Resource]) -> Result
         "INSERT INTO resource_states (hash, resource_id, kind, access_hash, body) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     let mut hashes = Vec::with_capacity(resources.len());
-    if resources.len() < PARALLEL_FROM {
-        // A scope of a few resources: one at a time, each body dropped before the next is made
-        // (holding a batch made the capacity bench's nights slower and its first one 30 % larger).
-        for r in resources {
-            let body = canonical_json(r);
-            let hash = netdrift_snapshots::canonical::hash_of_body(&body);
-            if !known.exists([&hash])? {
-                insert.execute(params![
-                    hash,
-                    r.id.as_str(),
-                    r.kind.as_str(),
-                    access_hash(r),
-                    body
-                ])?;
-            }
-            hashes.push(hash);
-        }
-        return Ok(hashes);
-    }
+    // A scope of a few resources goes one at a time, each body dropped before the next is made
+    // (holding a batch made the capacity bench's nights slower and its first one 30 % larger).
+    let size = if resources.len() < PARALLEL_FROM {
+        1
+    } else {
+        STATE_BATCH
+    };
     // A state twice in one call is written once.
     let mut written = std::collections::HashSet::new();
-    for batch in resources.chunks(STATE_BATCH) {
+    for batch in resources.chunks(size) {
         // Each body is serialized once: the state hash is the hash of exactly these bytes.
         let bodies = par_map(batch, |r| {
             let body = canonical_json(r);
