@@ -10,6 +10,8 @@
 //! or grouping. Every operation (first-match evaluation, union, difference) reduces to one
 //! routine, [`evaluate`], over an ordered list of boxes.
 
+use std::borrow::Borrow;
+
 use serde::{Deserialize, Serialize};
 
 mod addrset;
@@ -54,23 +56,30 @@ pub struct AccessSet {
 
 /// Evaluate boxes in order, first match deciding; the allowed traffic in canonical form.
 /// With only allow boxes this is their union.
-pub fn evaluate(boxes: &[AccessBox]) -> AccessSet {
+///
+/// Per cell the allowed and decided addresses grow in place, and evaluation stops at the first
+/// box that decides every address; with only allow boxes the two are one set.
+pub fn evaluate<B: Borrow<AccessBox>>(boxes: &[B]) -> AccessSet {
     let mut proto_bounds: Vec<u16> = Vec::with_capacity(boxes.len() * 2);
     for b in boxes {
+        let b = b.borrow();
         proto_bounds.push(b.proto.0 as u16);
         proto_bounds.push(b.proto.1 as u16 + 1);
     }
     proto_bounds.sort_unstable();
     proto_bounds.dedup();
+    let only_allow = boxes.iter().all(|b| b.borrow().allow);
     let mut slabs: Vec<ProtoSlab> = Vec::new();
     let mut active: Vec<&AccessBox> = Vec::new();
     let mut port_bounds: Vec<u32> = Vec::new();
+    let mut decided = AddrSet::default();
     for w in proto_bounds.windows(2) {
         let (p_lo, p_hi) = (w[0] as u8, (w[1] - 1) as u8);
         active.clear();
         active.extend(
             boxes
                 .iter()
+                .map(Borrow::borrow)
                 .filter(|b| b.proto.0 <= p_lo && b.proto.1 >= p_hi),
         );
         if active.is_empty() {
@@ -87,26 +96,25 @@ pub fn evaluate(boxes: &[AccessBox]) -> AccessSet {
         for pw in port_bounds.windows(2) {
             let (q_lo, q_hi) = (pw[0] as u16, (pw[1] - 1) as u16);
             let mut allowed = AddrSet::default();
-            let mut decided = AddrSet::default();
-            let mut any = false;
+            decided.clear();
             for b in active
                 .iter()
                 .filter(|b| b.ports.0 <= q_lo && b.ports.1 >= q_hi)
             {
-                if b.allow {
-                    let fresh = if any {
-                        b.addrs.difference(&decided)
-                    } else {
-                        b.addrs.clone()
-                    };
-                    allowed = allowed.union(&fresh);
+                if only_allow {
+                    allowed.union_with(&b.addrs);
+                    if allowed.is_everything() {
+                        break;
+                    }
+                    continue;
                 }
-                decided = if any {
-                    decided.union(&b.addrs)
-                } else {
-                    b.addrs.clone()
-                };
-                any = true;
+                if b.allow {
+                    allowed.union_with(&b.addrs.difference(&decided));
+                }
+                decided.union_with(&b.addrs);
+                if decided.is_everything() {
+                    break;
+                }
             }
             if allowed.is_empty() {
                 continue;

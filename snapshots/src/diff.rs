@@ -174,12 +174,6 @@ pub fn diff_scope(
     out
 }
 
-fn with_implied(kind: ResourceKind, rules: &[Rule]) -> Vec<Rule> {
-    let mut v = rules.to_vec();
-    v.extend(implied_rules(kind));
-    v
-}
-
 fn cosmetic_rules(rules: &[Rule], dir: Direction) -> Vec<Rule> {
     let mut v: Vec<Rule> = rules
         .iter()
@@ -283,7 +277,6 @@ impl<'a> Sides<'a> {
             _ => Change::Modified,
         }
     }
-    #[allow(clippy::too_many_arguments)]
     fn item(
         &self,
         direction: Direction,
@@ -291,6 +284,26 @@ impl<'a> Sides<'a> {
         newly_allowed: TargetedAccess,
         newly_denied: TargetedAccess,
         baseline: &TargetedAccess,
+        notes: Vec<String>,
+    ) -> ResourceDiff {
+        let fp = footprint(baseline);
+        self.item_with(
+            direction,
+            effect,
+            (newly_allowed, newly_denied),
+            baseline,
+            fp,
+            notes,
+        )
+    }
+    /// An item whose baseline footprint is already known (shared by the rules of a network).
+    fn item_with(
+        &self,
+        direction: Direction,
+        effect: Effect,
+        (newly_allowed, newly_denied): (TargetedAccess, TargetedAccess),
+        baseline: &TargetedAccess,
+        baseline_footprint: AccessSet,
         notes: Vec<String>,
     ) -> ResourceDiff {
         let (world, public) = exposure(&newly_allowed, baseline);
@@ -307,7 +320,7 @@ impl<'a> Sides<'a> {
             newly_denied,
             world,
             public,
-            baseline_footprint: footprint(baseline),
+            baseline_footprint,
             attached: self.after.and_then(|a| a.attached),
             replaces: Vec::new(),
             notes,
@@ -338,21 +351,31 @@ pub fn diff_resource(before: Option<&Resource>, after: Option<&Resource>) -> Vec
             return cosmetic_items(&sides, b, a);
         }
     }
-    let before_rules = match before {
-        Some(b) => with_implied(kind, &b.rules),
-        None => with_implied(kind, &fresh_template(kind)),
+    // The rules are borrowed, never copied: the template of a new resource and the implied
+    // rules (GCP only) are the only rules built here.
+    let template = if before.is_none() {
+        fresh_template(kind)
+    } else {
+        Vec::new()
     };
-    let after_rules = match after {
-        Some(a) => with_implied(kind, &a.rules),
-        None => Vec::new(),
-    };
+    let implied = implied_rules(kind);
     let context = sides.any();
-    let b_unit: Vec<UnitRule<'_>> = before_rules
+    let b_unit: Vec<UnitRule<'_>> = before
+        .map_or(&template[..], |b| &b.rules[..])
         .iter()
+        .chain(&implied)
         .map(|r| (r, before.unwrap_or(context)))
         .collect();
-    let a_unit: Vec<UnitRule<'_>> = after_rules.iter().map(|r| (r, context)).collect();
-    let classes = target_classes(before_rules.iter().chain(after_rules.iter()));
+    let a_unit: Vec<UnitRule<'_>> = match after {
+        Some(a) => a
+            .rules
+            .iter()
+            .chain(&implied)
+            .map(|r| (r, context))
+            .collect(),
+        None => Vec::new(),
+    };
+    let classes = target_classes(b_unit.iter().chain(&a_unit).map(|(r, _)| *r));
     let mut out = Vec::new();
     for dir in [Direction::Ingress, Direction::Egress] {
         let b_acc = unit_access(&b_unit, kind.semantics(), dir, &classes);
@@ -360,6 +383,11 @@ pub fn diff_resource(before: Option<&Resource>, after: Option<&Resource>) -> Vec
         let allowed = subtract(&a_acc, &b_acc);
         let denied = subtract(&b_acc, &a_acc);
         let effect = effect_of(&allowed, &denied);
+        if effect != Effect::None {
+            out.push(sides.item(dir, effect, allowed, denied, &b_acc, Vec::new()));
+            continue;
+        }
+        // Same access in this direction: is the change in its text alone?
         let cosmetic = match (before, after) {
             (Some(b), Some(a)) => {
                 cosmetic_rules(&b.rules, dir) != cosmetic_rules(&a.rules, dir)
@@ -367,9 +395,7 @@ pub fn diff_resource(before: Option<&Resource>, after: Option<&Resource>) -> Vec
             }
             _ => false,
         };
-        if effect != Effect::None {
-            out.push(sides.item(dir, effect, allowed, denied, &b_acc, Vec::new()));
-        } else if cosmetic && sides.change() == Change::Modified {
+        if cosmetic && sides.change() == Change::Modified {
             // Rules rewritten with identical access: only descriptions or names count.
             let b = before.expect("modified");
             let a = after.expect("modified");

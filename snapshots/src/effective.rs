@@ -100,10 +100,10 @@ pub fn unit_access(
         .collect();
     let mut out = TargetedAccess::new();
     for class in classes {
-        let flat: Vec<AccessBox> = boxes
+        let flat: Vec<&AccessBox> = boxes
             .iter()
             .filter(|(_, r)| applies_to(r, class))
-            .flat_map(|(b, _)| b.iter().cloned())
+            .flat_map(|(b, _)| b.iter())
             .filter(|b| semantics == Semantics::FirstMatch || b.allow)
             .collect();
         out.insert(class.clone(), evaluate(&flat));
@@ -144,11 +144,11 @@ pub fn layered_access(
         .any(|(_, r)| r.action == Action::GotoNext);
     if !passes {
         for class in classes {
-            let flat: Vec<AccessBox> = ordered
+            let flat: Vec<&AccessBox> = ordered
                 .iter()
                 .flatten()
                 .filter(|(_, r)| applies_to(r, class))
-                .flat_map(|(b, _)| b.iter().cloned())
+                .flat_map(|(b, _)| b.iter())
                 .collect();
             out.insert(class.clone(), evaluate(&flat));
         }

@@ -92,7 +92,143 @@ fn brute_first_match(rules: &[R], proto: u8, port: u16, addr: u32) -> bool {
     false
 }
 
+/// A peer of every kind an address set holds: a small IPv4 block, the whole of IPv4, a small
+/// IPv6 block, the whole of IPv6, a symbolic peer, or every address and peer.
+#[derive(Debug, Clone)]
+enum P {
+    V4(u8, u32),
+    AllV4,
+    V6(u128),
+    AllV6,
+    Sym(&'static str),
+    Everything,
+}
+
+#[derive(Debug, Clone)]
+struct M {
+    port: (u16, u16),
+    peer: P,
+    allow: bool,
+}
+
+const V6_BASE: u128 = 0x2001_0db8 << 96;
+
+fn mixed_strategy() -> impl Strategy<Value = M> {
+    let peer = prop_oneof![
+        (28u8..=32, 0u32..16).prop_map(|(p, h)| P::V4(p, h)),
+        Just(P::AllV4),
+        (0u128..4).prop_map(P::V6),
+        Just(P::AllV6),
+        prop_oneof![Just("a"), Just("b")].prop_map(P::Sym),
+        Just(P::Everything),
+    ];
+    (0u16..6, 0u16..6, peer, any::<bool>()).prop_map(|(a, b, peer, allow)| M {
+        port: (a.min(b), a.max(b)),
+        peer,
+        allow,
+    })
+}
+
+fn mixed_box(m: &M) -> AccessBox {
+    let addrs = match &m.peer {
+        P::V4(prefix, host) => {
+            let size = 1u32 << (32 - *prefix as u32);
+            let lo = BASE + (host / size) * size;
+            AddrSet::from_net(
+                &format!("{}/{prefix}", std::net::Ipv4Addr::from(lo))
+                    .parse()
+                    .unwrap(),
+            )
+        }
+        P::AllV4 => AddrSet::from_net(&"0.0.0.0/0".parse().unwrap()),
+        P::V6(h) => AddrSet::from_net(
+            &format!("{}/128", std::net::Ipv6Addr::from(V6_BASE + h))
+                .parse()
+                .unwrap(),
+        ),
+        P::AllV6 => AddrSet::from_net(&"::/0".parse().unwrap()),
+        P::Sym(name) => AddrSet::symbol(name.to_string()),
+        P::Everything => AddrSet::everything(),
+    };
+    AccessBox {
+        proto: (6, 6),
+        ports: m.port,
+        addrs,
+        allow: m.allow,
+    }
+}
+
+/// A point of the universe: an IPv4 address, an IPv6 address or a symbolic peer.
+#[derive(Debug, Clone, Copy)]
+enum Pt {
+    V4(u32),
+    V6(u128),
+    Sym(&'static str),
+}
+
+fn peer_has(p: &P, pt: Pt) -> bool {
+    match (p, pt) {
+        (P::Everything, _) | (P::AllV4, Pt::V4(_)) | (P::AllV6, Pt::V6(_)) => true,
+        (P::V4(prefix, host), Pt::V4(a)) => {
+            let size = 1u32 << (32 - *prefix as u32);
+            let lo = BASE + (host / size) * size;
+            lo <= a && a <= lo + (size - 1)
+        }
+        (P::V6(h), Pt::V6(a)) => V6_BASE + h == a,
+        (P::Sym(n), Pt::Sym(m)) => *n == m,
+        _ => false,
+    }
+}
+
+fn set_has(set: &AccessSet, port: u16, pt: Pt) -> bool {
+    set.cells().any(|(_, _, qlo, qhi, a)| {
+        qlo <= port
+            && port <= qhi
+            && match pt {
+                Pt::V4(x) => {
+                    a.v4.spans()
+                        .iter()
+                        .any(|&(lo, hi)| lo <= x as u128 && x as u128 <= hi)
+                }
+                Pt::V6(x) => a.v6.spans().iter().any(|&(lo, hi)| lo <= x && x <= hi),
+                Pt::Sym(n) => a.sym.cofinite != a.sym.names.iter().any(|m| m == n),
+            }
+    })
+}
+
+fn universe() -> Vec<Pt> {
+    let mut v: Vec<Pt> = (BASE..BASE + 18).map(Pt::V4).collect();
+    v.push(Pt::V4(0x0808_0808));
+    v.extend((0..5).map(|h| Pt::V6(V6_BASE + h)));
+    v.push(Pt::V6(1));
+    v.extend(["a", "b", "c"].map(Pt::Sym));
+    v
+}
+
 proptest! {
+    /// First-match and allow-only evaluation over IPv4, IPv6 and symbolic peers agree with brute
+    /// force, and a box that decides every address ends evaluation exactly: what follows it
+    /// changes nothing.
+    #[test]
+    fn every_kind_of_peer_agrees_with_brute_force(rules in prop::collection::vec(mixed_strategy(), 0..12), tail in prop::collection::vec(mixed_strategy(), 0..4), only_allow in any::<bool>()) {
+        let rules: Vec<M> = rules.into_iter().map(|mut m| { m.allow |= only_allow; m }).collect();
+        let boxes: Vec<AccessBox> = rules.iter().map(mixed_box).collect();
+        let set = evaluate(&boxes);
+        for port in 0u16..7 {
+            for pt in universe() {
+                let want = rules.iter().find(|m| m.port.0 <= port && port <= m.port.1 && peer_has(&m.peer, pt)).is_some_and(|m| m.allow);
+                prop_assert_eq!(set_has(&set, port, pt), want, "port {} point {:?}", port, pt);
+            }
+        }
+        let refs: Vec<&AccessBox> = boxes.iter().collect();
+        prop_assert_eq!(&evaluate(&refs), &set);
+        let mut capped = rules.clone();
+        capped.push(M { port: (0, 65535), peer: P::Everything, allow: false });
+        let capped_set = evaluate(&capped.iter().map(mixed_box).collect::<Vec<_>>());
+        capped.extend(tail.into_iter().map(|mut m| { m.allow |= only_allow; m }));
+        prop_assert_eq!(evaluate(&capped.iter().map(mixed_box).collect::<Vec<_>>()), capped_set);
+    }
+
     #[test]
     fn first_match_agrees_with_brute_force(rules in prop::collection::vec(rule_strategy(), 0..12)) {
         let boxes: Vec<AccessBox> = rules.iter().map(to_box).collect();

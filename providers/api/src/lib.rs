@@ -322,15 +322,25 @@ mod tests {
     }
 
     /// A stop request: what finished is kept, what runs or waits comes back `cancelled`, at once.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    /// One thread, so the scopes take their slots in order: scope 0 is sure of one (two worker
+    /// threads could give both slots to scopes that then sleep for a minute).
+    #[tokio::test(flavor = "current_thread")]
     async fn a_shutdown_fails_the_unread_scopes_and_keeps_the_read_ones() {
         type Task = std::pin::Pin<Box<dyn Future<Output = Collected> + Send>>;
+        // Scope 0 says it is read in the same poll that returns its result: the stop comes
+        // after it however slowly a loaded machine runs the tasks (no timer decides).
+        let (read, was_read) = tokio::sync::oneshot::channel::<()>();
+        let mut read = Some(read);
         let tasks: Vec<(Scope, Task)> = (0..5)
             .map(|n| {
                 let s = scope(n);
                 let c = s.clone();
                 let fut: Task = if n == 0 {
-                    Box::pin(async move { Collected::complete(c, Vec::new()) })
+                    let read = read.take().expect("one scope 0");
+                    Box::pin(async move {
+                        let _ = read.send(());
+                        Collected::complete(c, Vec::new())
+                    })
                 } else {
                     Box::pin(async move {
                         tokio::time::sleep(Duration::from_secs(60)).await;
@@ -343,7 +353,7 @@ mod tests {
         let stop = Shutdown::new();
         let trigger = stop.clone();
         tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            was_read.await.expect("scope 0 runs");
             trigger.trigger();
         });
         let started = std::time::Instant::now();

@@ -45,6 +45,32 @@ impl Intervals {
         v.extend_from_slice(&other.0);
         Intervals::from_unsorted(v)
     }
+    /// `self ∪= other`, in the vector `self` already holds.
+    pub fn union_with(&mut self, other: &Intervals) {
+        if other.is_empty() {
+            return;
+        }
+        if self.is_empty() {
+            self.0.extend_from_slice(&other.0);
+            return;
+        }
+        let sorted = self.0.last().map(|l| l.0) < other.0.first().map(|f| f.0);
+        self.0.extend_from_slice(&other.0);
+        if !sorted {
+            self.0.sort_unstable();
+        }
+        let mut w = 0;
+        for r in 1..self.0.len() {
+            let (lo, hi) = self.0[r];
+            if lo <= self.0[w].1.saturating_add(1) {
+                self.0[w].1 = self.0[w].1.max(hi);
+            } else {
+                w += 1;
+                self.0[w] = (lo, hi);
+            }
+        }
+        self.0.truncate(w + 1);
+    }
     pub fn difference(&self, other: &Intervals) -> Intervals {
         if self.is_empty() || other.is_empty() {
             return self.clone();
@@ -158,6 +184,17 @@ impl SymSet {
                 names: sorted_inter(&self.names, &o.names),
             },
         }
+    }
+    /// `self ∪= o`; no name is copied when `o` adds nothing to a finite set.
+    pub fn union_with(&mut self, o: &SymSet) {
+        if o.is_empty() {
+            return;
+        }
+        if self.is_empty() {
+            self.clone_from(o);
+            return;
+        }
+        *self = self.union(o);
     }
     pub fn difference(&self, o: &SymSet) -> SymSet {
         match (self.cofinite, o.cofinite) {
@@ -295,6 +332,19 @@ impl AddrSet {
             v6: self.v6.union(&o.v6),
             sym: self.sym.union(&o.sym),
         }
+    }
+    /// `self ∪= o`, reusing `self`'s vectors.
+    pub fn union_with(&mut self, o: &AddrSet) {
+        self.v4.union_with(&o.v4);
+        self.v6.union_with(&o.v6);
+        self.sym.union_with(&o.sym);
+    }
+    /// The empty set, keeping the vectors' capacity.
+    pub fn clear(&mut self) {
+        self.v4.0.clear();
+        self.v6.0.clear();
+        self.sym.cofinite = false;
+        self.sym.names.clear();
     }
     pub fn difference(&self, o: &AddrSet) -> AddrSet {
         AddrSet {

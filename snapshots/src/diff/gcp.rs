@@ -231,8 +231,9 @@ pub(super) fn diff_gcp(pairs: &[GcpPair<'_>]) -> Vec<ResourceDiff> {
         .or(after.first())
         .copied()
         .expect("something changed");
-    // Per network and direction: (baseline access, newly allowed, newly denied).
-    type PerDir = BTreeMap<Direction, (TargetedAccess, TargetedAccess, TargetedAccess)>;
+    // Per network and direction: (baseline access, newly allowed, newly denied, the baseline's
+    // footprint).
+    type PerDir = BTreeMap<Direction, (TargetedAccess, TargetedAccess, TargetedAccess, AccessSet)>;
     // Only the networks a changed rule or policy bears on are evaluated.
     let mut affected: BTreeSet<Option<&str>> = BTreeSet::new();
     for (b, a) in &changed {
@@ -259,7 +260,8 @@ pub(super) fn diff_gcp(pairs: &[GcpPair<'_>]) -> Vec<ResourceDiff> {
             let a_acc = layered_access(&a_unit, dir, &classes);
             let allowed = subtract(&a_acc, &b_acc);
             let denied = subtract(&b_acc, &a_acc);
-            per_dir.insert(dir, (b_acc, allowed, denied));
+            let fp = footprint(&b_acc);
+            per_dir.insert(dir, (b_acc, allowed, denied, fp));
         }
         per_net.insert(net, per_dir);
     }
@@ -309,19 +311,28 @@ pub(super) fn diff_gcp(pairs: &[GcpPair<'_>]) -> Vec<ResourceDiff> {
                     })
                     .collect()
             };
-            let (mut na, mut nd, mut b_acc) = (
-                TargetedAccess::new(),
-                TargetedAccess::new(),
-                TargetedAccess::new(),
-            );
-            for net in &nets {
-                let Some((b, allowed, denied)) = per_net.get(net).and_then(|p| p.get(&dir)) else {
-                    continue;
-                };
+            let (mut na, mut nd) = (TargetedAccess::new(), TargetedAccess::new());
+            let found: Vec<_> = nets
+                .iter()
+                .filter_map(|net| per_net.get(net).and_then(|p| p.get(&dir)))
+                .collect();
+            for (_, allowed, denied, _) in &found {
                 merge(&mut na, credit(allowed));
                 merge(&mut nd, credit(denied));
-                merge(&mut b_acc, b.clone());
             }
+            // A rule of one network (the common case) borrows that network's baseline and its
+            // footprint; one bearing on several merges theirs.
+            let (b_acc, b_footprint) = match found[..] {
+                [(b, _, _, fp)] => (Cow::Borrowed(b), fp.clone()),
+                _ => {
+                    let mut b_acc = TargetedAccess::new();
+                    for (b, _, _, _) in &found {
+                        merge(&mut b_acc, b.clone());
+                    }
+                    let fp = footprint(&b_acc);
+                    (Cow::Owned(b_acc), fp)
+                }
+            };
             let effect = effect_of(&na, &nd);
             let mut notes = Vec::new();
             let effect = if effect == Effect::None {
@@ -340,7 +351,7 @@ pub(super) fn diff_gcp(pairs: &[GcpPair<'_>]) -> Vec<ResourceDiff> {
             } else {
                 effect
             };
-            let item = sides.item(dir, effect, na, nd, &b_acc, notes);
+            let item = sides.item_with(dir, effect, (na, nd), &b_acc, b_footprint, notes);
             items.push((item, reach.clone(), targets.clone(), any_untargeted));
         }
     }
