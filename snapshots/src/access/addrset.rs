@@ -18,14 +18,8 @@ impl Intervals {
     }
     pub fn from_unsorted(mut v: Vec<(u128, u128)>) -> Self {
         v.sort_unstable();
-        let mut out: Vec<(u128, u128)> = Vec::with_capacity(v.len());
-        for (lo, hi) in v {
-            match out.last_mut() {
-                Some(last) if lo <= last.1.saturating_add(1) => last.1 = last.1.max(hi),
-                _ => out.push((lo, hi)),
-            }
-        }
-        Intervals(out)
+        coalesce(&mut v);
+        Intervals(v)
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -34,24 +28,13 @@ impl Intervals {
         &self.0
     }
     pub fn union(&self, other: &Intervals) -> Intervals {
-        if other.is_empty() {
-            return self.clone();
-        }
-        if self.is_empty() {
-            return other.clone();
-        }
-        let mut v = Vec::with_capacity(self.0.len() + other.0.len());
-        v.extend_from_slice(&self.0);
-        v.extend_from_slice(&other.0);
-        Intervals::from_unsorted(v)
+        let mut out = self.clone();
+        out.union_with(other);
+        out
     }
     /// `self ∪= other`, in the vector `self` already holds.
     pub fn union_with(&mut self, other: &Intervals) {
         if other.is_empty() {
-            return;
-        }
-        if self.is_empty() {
-            self.0.extend_from_slice(&other.0);
             return;
         }
         let sorted = self.0.last().map(|l| l.0) < other.0.first().map(|f| f.0);
@@ -59,17 +42,7 @@ impl Intervals {
         if !sorted {
             self.0.sort_unstable();
         }
-        let mut w = 0;
-        for r in 1..self.0.len() {
-            let (lo, hi) = self.0[r];
-            if lo <= self.0[w].1.saturating_add(1) {
-                self.0[w].1 = self.0[w].1.max(hi);
-            } else {
-                w += 1;
-                self.0[w] = (lo, hi);
-            }
-        }
-        self.0.truncate(w + 1);
+        coalesce(&mut self.0);
     }
     pub fn difference(&self, other: &Intervals) -> Intervals {
         if self.is_empty() || other.is_empty() {
@@ -119,6 +92,21 @@ impl Intervals {
     pub fn contains_all(&self, other: &Intervals) -> bool {
         other.difference(self).is_empty()
     }
+}
+
+/// Merge overlapping and adjacent intervals of a vector sorted by start, in place.
+fn coalesce(v: &mut Vec<(u128, u128)>) {
+    let mut w = 0;
+    for r in 1..v.len() {
+        let (lo, hi) = v[r];
+        if lo <= v[w].1.saturating_add(1) {
+            v[w].1 = v[w].1.max(hi);
+        } else {
+            w += 1;
+            v[w] = (lo, hi);
+        }
+    }
+    v.truncate(w + 1);
 }
 
 /// A finite or co-finite set of symbolic peer names.
