@@ -90,6 +90,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0012_run_checkpoints",
         include_str!("../migrations/0012_run_checkpoints.sql"),
     ),
+    (
+        "0013_audit_event_links",
+        include_str!("../migrations/0013_audit_event_links.sql"),
+    ),
 ];
 
 /// The columns `snapshot_row` reads, in its order.
@@ -189,6 +193,13 @@ impl SqliteStore {
         self.conn.busy_timeout(std::time::Duration::from_secs(30))?;
         // Every statement a pass repeats stays prepared (rusqlite keeps 16 by default).
         self.conn.set_prepared_statement_cache_capacity(128);
+        // A prepared statement keeps its plan whatever its bound values: the bundled SQLite
+        // (built with STAT4) would otherwise prepare a statement again at each new bound range,
+        // as the attribution pass binds each item's window.
+        self.conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )?;
         self.conn.pragma_update(None, "journal_mode", "WAL")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;

@@ -93,6 +93,8 @@ struct Loader<'a> {
     /// The queried resources: the only manifest entries kept.
     wanted: std::collections::HashSet<String>,
     failures: HashMap<(Provider, String), Vec<AuditFailureRow>>,
+    /// Parses each distinct actor of the pass once.
+    reader: super::audit::EventReader,
 }
 
 impl<'a> Loader<'a> {
@@ -103,6 +105,7 @@ impl<'a> Loader<'a> {
             manifests: HashMap::new(),
             wanted: Default::default(),
             failures: HashMap::new(),
+            reader: Default::default(),
         }
     }
 
@@ -138,7 +141,9 @@ impl<'a> Loader<'a> {
         window: (DateTime<Utc>, DateTime<Utc>),
     ) -> Result<ItemInputs> {
         let (from, to) = window;
-        let events = self.store.events_for(item.provider, &item.ids, from, to)?;
+        let events =
+            self.store
+                .events_for_with(&mut self.reader, item.provider, &item.ids, from, to)?;
         let mut issuers = HashMap::new();
         for ev in events.iter().filter(|e| e.catalogued) {
             let mut cur = ev.actor.clone();

@@ -55,19 +55,24 @@ fn insert_event(
     if let (1, Some(raw)) = (n, &ev.raw) {
         records.push(tx, raw)?;
     }
-    if n == 0 {
+    // The stored event's id and time: this one's when it is new, else the first copy's.
+    let (id, time) = if n == 1 {
+        (tx.last_insert_rowid(), millis(ev.event_time))
+    } else {
         if let Some(p) = payload {
             tx.execute(
                 "UPDATE audit_events SET payload = ?2 WHERE event_id = ?1 AND payload IS NULL",
                 params![ev.event_id, p],
             )?;
         }
-    }
+        tx.prepare_cached("SELECT id, event_time FROM audit_events WHERE event_id = ?1")?
+            .query_row([&ev.event_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+    };
     let mut link = tx.prepare_cached(
-        "INSERT OR IGNORE INTO audit_event_resources (resource_id, event_id) VALUES (?1, ?2)",
+        "INSERT OR IGNORE INTO audit_event_links (resource_id, event_time, event) VALUES (?1, ?2, ?3)",
     )?;
     for r in &ev.resources {
-        link.execute(params![r.to_ascii_lowercase(), ev.event_id])?;
+        link.execute(params![r.to_ascii_lowercase(), time, id])?;
     }
     Ok(n == 1)
 }
@@ -205,46 +210,81 @@ enum Records {
     Needed,
 }
 
-/// One event from a row of `EVENT_COLUMNS`.
-fn event_row(conn: &Connection, r: &rusqlite::Row<'_>, records: Records) -> Result<AuditEvent> {
-    let id: String = r.get(0)?;
-    let bad = |what: &str| format!("stored audit event {id}: corrupt {what}");
-    let name: String = r.get(5)?;
-    let provider: String = r.get(1)?;
-    let time: String = r.get(2)?;
-    let payload: Option<String> = r.get(9)?;
-    let resources: String = r.get(11)?;
-    let raw = match (r.get::<_, Option<i64>>(14)?, r.get::<_, Option<u32>>(15)?) {
-        (Some(block), Some(at))
-            if records == Records::All || netdrift_provider_file::audit::needs_record(&name) =>
-        {
-            Some(super::audit_records::read(conn, block, at).with_context(|| bad("record"))?)
-        }
-        _ => None,
-    };
-    Ok(AuditEvent {
-        provider: provider
-            .parse()
-            .map_err(|_| anyhow::anyhow!("{}: {provider:?}", bad("provider")))?,
-        event_time: netdrift_snapshots::time::parse("event_time", &time)
-            .with_context(|| bad("event_time"))?,
-        account: r.get(3)?,
-        region: r.get(4)?,
-        event_name: name,
-        succeeded: r.get(6)?,
-        error: r.get(7)?,
-        actor: serde_json::from_str(r.get_ref(8)?.as_str()?).with_context(|| bad("actor"))?,
-        payload: match payload {
-            Some(p) => serde_json::from_str(&p).with_context(|| bad("payload"))?,
-            None => Vec::new(),
-        },
-        issued_key: r.get(10)?,
-        resources: serde_json::from_str(&resources).with_context(|| bad("resources"))?,
-        payload_removes: r.get(12)?,
-        catalogued: r.get(13)?,
-        raw,
-        event_id: id,
-    })
+/// Builds events from rows of `EVENT_COLUMNS`, parsing each distinct actor once: the events a
+/// pass reads share few actors (a person, a pipeline role, a key), each written as the same JSON.
+#[derive(Default)]
+pub(super) struct EventReader {
+    actors: std::collections::HashMap<Box<str>, netdrift_snapshots::Actor>,
+}
+
+/// How many distinct actors an `EventReader` keeps parsed before it starts again.
+const ACTORS_KEPT: usize = 65_536;
+
+impl EventReader {
+    /// The event of a row whose `EVENT_COLUMNS` start at column `o`.
+    fn event(
+        &mut self,
+        conn: &Connection,
+        r: &rusqlite::Row<'_>,
+        o: usize,
+        records: Records,
+    ) -> Result<AuditEvent> {
+        let id: String = r.get(o)?;
+        let bad = |what: &str| format!("stored audit event {id}: corrupt {what}");
+        let name: String = r.get(o + 5)?;
+        let provider = r.get_ref(o + 1)?.as_str()?;
+        let time = r.get_ref(o + 2)?.as_str()?;
+        let payload = r.get_ref(o + 9)?.as_str_or_null()?;
+        let resources = r.get_ref(o + 11)?.as_str()?;
+        let raw = match (
+            r.get::<_, Option<i64>>(o + 14)?,
+            r.get::<_, Option<u32>>(o + 15)?,
+        ) {
+            (Some(block), Some(at))
+                if records == Records::All
+                    || netdrift_provider_file::audit::needs_record(&name) =>
+            {
+                Some(super::audit_records::read(conn, block, at).with_context(|| bad("record"))?)
+            }
+            _ => None,
+        };
+        let actor_text = r.get_ref(o + 8)?.as_str()?;
+        let actor = match self.actors.get(actor_text) {
+            Some(a) => a.clone(),
+            None => {
+                let a: netdrift_snapshots::Actor =
+                    serde_json::from_str(actor_text).with_context(|| bad("actor"))?;
+                if self.actors.len() >= ACTORS_KEPT {
+                    self.actors.clear();
+                }
+                self.actors.insert(actor_text.into(), a.clone());
+                a
+            }
+        };
+        Ok(AuditEvent {
+            provider: provider
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{}: {provider:?}", bad("provider")))?,
+            event_time: netdrift_snapshots::time::parse("event_time", time)
+                .with_context(|| bad("event_time"))?,
+            account: r.get(o + 3)?,
+            region: r.get(o + 4)?,
+            event_name: name,
+            succeeded: r.get(o + 6)?,
+            error: r.get(o + 7)?,
+            actor,
+            payload: match payload {
+                Some(p) => serde_json::from_str(p).with_context(|| bad("payload"))?,
+                None => Vec::new(),
+            },
+            issued_key: r.get(o + 10)?,
+            resources: serde_json::from_str(resources).with_context(|| bad("resources"))?,
+            payload_removes: r.get(o + 12)?,
+            catalogued: r.get(o + 13)?,
+            raw,
+            event_id: id,
+        })
+    }
 }
 
 impl SqliteStore {
@@ -256,14 +296,33 @@ impl SqliteStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<AuditEvent>> {
+        self.events_for_with(
+            &mut EventReader::default(),
+            provider,
+            resource_ids,
+            from,
+            to,
+        )
+    }
+
+    /// [`SqliteStore::events_for`], the actors parsed by `reader` (kept across calls).
+    pub(super) fn events_for_with(
+        &self,
+        reader: &mut EventReader,
+        provider: Provider,
+        resource_ids: &[String],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<AuditEvent>> {
         // Event times are stored to the millisecond: the bounds take the same form, so that an
         // event in the first or last second of the window compares inside it.
         let (from, to) = (millis(from), millis(to));
         let mut out: Vec<AuditEvent> = Vec::new();
         let mut seen = std::collections::HashSet::new();
+        // One range of the link index per id, each event joined by its integer key.
         let mut stmt = self.conn().prepare_cached(&format!(
-            "SELECT {EVENT_COLUMNS} FROM audit_event_resources r CROSS JOIN audit_events e ON e.event_id = r.event_id \
-             WHERE r.resource_id = ?1 AND +e.provider = ?2 AND +e.event_time >= ?3 AND +e.event_time <= ?4"
+            "SELECT e.id, {EVENT_COLUMNS} FROM audit_event_links l CROSS JOIN audit_events e ON e.id = l.event \
+             WHERE l.resource_id = ?1 AND l.event_time >= ?3 AND l.event_time <= ?4 AND +e.provider = ?2"
         ))?;
         for id in resource_ids {
             let mut rows = stmt.query(params![
@@ -273,10 +332,8 @@ impl SqliteStore {
                 to.as_str()
             ])?;
             while let Some(row) = rows.next()? {
-                let event_id = row.get_ref(0)?.as_str()?;
-                if !seen.contains(event_id) {
-                    seen.insert(event_id.to_string());
-                    out.push(event_row(self.conn(), row, Records::Needed)?);
+                if seen.insert(row.get::<_, i64>(0)?) {
+                    out.push(reader.event(self.conn(), row, 1, Records::Needed)?);
                 }
             }
         }
@@ -300,10 +357,11 @@ impl SqliteStore {
             "SELECT {EVENT_COLUMNS} FROM audit_events e WHERE provider = ?1 AND event_time >= ?2 AND event_time <= ?3"
         ))?;
         let mut out = Vec::new();
+        let mut reader = EventReader::default();
         for p in [Provider::Aws, Provider::Gcp, Provider::Azure] {
             let mut rows = stmt.query(params![p.as_str(), from.as_str(), to.as_str()])?;
             while let Some(row) = rows.next()? {
-                out.push(event_row(self.conn(), row, Records::Needed)?);
+                out.push(reader.event(self.conn(), row, 0, Records::Needed)?);
             }
         }
         out.sort_by(|a, b| {
@@ -335,7 +393,7 @@ impl SqliteStore {
         ))?;
         let mut rows = stmt.query([arg])?;
         rows.next()?
-            .map(|r| event_row(self.conn(), r, records))
+            .map(|r| EventReader::default().event(self.conn(), r, 0, records))
             .transpose()
     }
 

@@ -29,12 +29,12 @@ fn migrations_from_empty_and_private_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sub/dir/nd.db");
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 12);
+    assert_eq!(store.schema_version().unwrap(), 13);
     drop(store);
     // Reopening runs no migration twice.
     assert_eq!(
         SqliteStore::open(&path).unwrap().schema_version().unwrap(),
-        12
+        13
     );
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
@@ -336,6 +336,58 @@ fn an_event_in_the_first_or_last_second_of_a_window_is_inside_it() {
 }
 
 #[test]
+fn an_event_is_found_by_each_resource_it_names_once_with_its_own_actor() {
+    // Events are found through (resource, time) links to their integer ids, and each distinct
+    // actor is parsed once per read: a second copy naming one more resource links it to the
+    // first copy (its time, its id), and events of different actors keep their own actors.
+    let bytes = std::fs::read(repo().join("demo/audit/cloudtrail-2026-11-24.json")).unwrap();
+    let parsed = netdrift_provider_file::audit::parse_file(Provider::Aws, "ct", &bytes).unwrap();
+    let first = parsed
+        .events
+        .iter()
+        .find(|e| e.event_name == "AuthorizeSecurityGroupIngress")
+        .unwrap()
+        .clone();
+    let group = first.resources[0].clone();
+    let mut other = first.clone();
+    other.event_id = format!("{}-other", first.event_id);
+    other.event_time = first.event_time + chrono::Duration::seconds(5);
+    other.actor.principal = Some("arn:aws:iam::123456789012:user/someone-else".into());
+    let mut copy = first.clone();
+    copy.event_time = first.event_time + chrono::Duration::hours(3);
+    copy.resources.push("SG-0FFFFFFFFFFFFFFF1".into());
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    for events in [vec![first.clone(), other.clone()], vec![copy]] {
+        netdrift::audit::store_events(&mut store, Provider::Aws, &events, &[], "ct").unwrap();
+    }
+    let (from, to) = (
+        first.event_time - chrono::Duration::minutes(1),
+        first.event_time + chrono::Duration::minutes(1),
+    );
+    let found = |ids: &[&str]| -> Vec<(String, Option<String>)> {
+        let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+        store
+            .events_for(Provider::Aws, &ids, from, to)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.event_id, e.actor.principal))
+            .collect()
+    };
+    let both = vec![
+        (first.event_id.clone(), first.actor.principal.clone()),
+        (other.event_id.clone(), other.actor.principal.clone()),
+    ];
+    assert_eq!(found(&[group.as_str()]), both);
+    assert_eq!(
+        found(&["sg-0fffffffffffffff1", group.as_str()]),
+        both,
+        "the copy's resource finds the first copy once, at its time"
+    );
+    assert_eq!(found(&["sg-0fffffffffffffff1"]), both[..1]);
+    assert!(found(&["sg-0000000000000dead"]).is_empty());
+}
+
+#[test]
 fn delivered_records_come_back_whole_from_compressed_blocks_across_imports() {
     // More records than one block holds, in two imports (two transactions): each event's
     // record reads back byte for byte, a duplicate adds no record, and the stored size per
@@ -476,7 +528,7 @@ fn a_configured_audit_file_is_read_again_only_when_its_content_changes() {
     // Forget the events behind the store's back: a file read again would bring them back.
     let forget = || {
         let conn = rusqlite::Connection::open(&db).unwrap();
-        conn.execute_batch("DELETE FROM audit_event_resources; DELETE FROM audit_events;")
+        conn.execute_batch("DELETE FROM audit_event_links; DELETE FROM audit_events;")
             .unwrap();
     };
     forget();

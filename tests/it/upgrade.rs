@@ -110,6 +110,34 @@ fn migrates_in_place(
         .find(|i| i["id"] == "d-efbffea6bfd83414")
         .unwrap();
     assert_eq!(partner["exception"]["id"], 1, "{partner:#}");
+    // Attribution reads the migrated events (their links to resources moved in migration 13):
+    // each item names the events the run stored before the migration named.
+    let events_of = |items: &serde_json::Value| -> Vec<(String, Vec<String>)> {
+        let mut v: Vec<(String, Vec<String>)> = items
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                let ids = i["attribution"]["actors"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|x| x["event_id"].as_str().unwrap().to_string())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (i["id"].as_str().unwrap().to_string(), ids)
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let before = events_of(&entry(&old_bundle, "drift/000002.json"));
+    assert_eq!(events_of(&v["drift"]), before);
+    assert!(
+        before.iter().filter(|(_, ids)| !ids.is_empty()).count() >= 9,
+        "{before:?}"
+    );
     let l = json(&ok(&db, &["exception", "list", "--format", "json"], 0).stdout);
     assert_eq!(l["exceptions"][0]["state"], "active");
     assert_eq!(l["exceptions"][0]["owner"], "partners");
