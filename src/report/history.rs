@@ -9,16 +9,10 @@ use crate::store::Store;
 
 /// Open exposure of the last `n` runs up to and including `run_id`, oldest first.
 pub fn trend(store: &dyn Store, run_id: i64, n: usize) -> Result<Vec<TrendPoint>> {
-    let runs = store.runs(n.max(1) * 4 + 64)?;
-    let picked: Vec<_> = runs.iter().filter(|r| r.id <= run_id).collect();
-    let picked = &picked[picked.len().saturating_sub(n)..];
+    let picked = store.run_times(run_id, n)?;
     let mut out = Vec::with_capacity(picked.len());
-    for r in picked {
-        out.push(TrendPoint::of(
-            r.id,
-            r.finished_at,
-            &run_items(store, r.id)?,
-        ));
+    for (id, finished_at) in picked {
+        out.push(TrendPoint::of(id, finished_at, &run_items(store, id)?));
     }
     Ok(out)
 }
@@ -34,9 +28,8 @@ pub fn run_items(store: &dyn Store, run_id: i64) -> Result<Vec<DriftItem>> {
 
 /// The items of the run before `run_id`.
 pub fn previous_items(store: &dyn Store, run_id: i64) -> Result<Option<Vec<DriftItem>>> {
-    let runs = store.runs(64)?;
-    match runs.iter().rev().find(|r| r.id < run_id) {
-        Some(prev) => Ok(Some(run_items(store, prev.id)?)),
+    match store.run_times(run_id - 1, 1)?.first() {
+        Some((prev, _)) => Ok(Some(run_items(store, *prev)?)),
         None => Ok(None),
     }
 }

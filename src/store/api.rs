@@ -89,6 +89,9 @@ pub trait Store {
     /// The newest full runs (`netdrift run`, the nightly reconcile), oldest first; watch ticks
     /// are in the chain but not here.
     fn runs(&self, limit: usize) -> StoreResult<Vec<RunRow>>;
+    /// The ids and finish times of the newest `limit` full runs up to and including run
+    /// `up_to`, oldest first: what a trend reads, without any run's summary.
+    fn run_times(&self, up_to: i64, limit: usize) -> StoreResult<Vec<(i64, DateTime<Utc>)>>;
     /// Every stored audit event between two times (both included), oldest first. A bulk load:
     /// each event carries its delivered record (`raw`) only when its meaning needs it
     /// (`netdrift_provider_file::audit::needs_record`).
@@ -257,6 +260,9 @@ impl Store for SqliteStore {
     }
     fn runs(&self, limit: usize) -> StoreResult<Vec<RunRow>> {
         Ok(SqliteStore::runs(self, limit)?)
+    }
+    fn run_times(&self, up_to: i64, limit: usize) -> StoreResult<Vec<(i64, DateTime<Utc>)>> {
+        Ok(SqliteStore::run_times(self, up_to, limit)?)
     }
     fn processed_audit_objects(
         &self,

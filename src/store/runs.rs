@@ -147,6 +147,22 @@ impl SqliteStore {
         Ok(rows)
     }
 
+    /// The ids and finish times of the newest `limit` full runs up to run `up_to`, oldest
+    /// first.
+    pub fn run_times(&self, up_to: i64, limit: usize) -> Result<Vec<(i64, DateTime<Utc>)>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT id, finished_at FROM runs \
+             WHERE id <= ?1 AND json_extract(summary, '$.kind') IS NOT 'watch' ORDER BY id DESC LIMIT ?2",
+        )?;
+        let mut rows = stmt
+            .query_map(params![up_to, limit as i64], |r| {
+                Ok((r.get(0)?, time_col(r, 1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.reverse();
+        Ok(rows)
+    }
+
     /// Put each row's summary parts back.
     fn resolve_rows<'a>(&self, rows: impl Iterator<Item = &'a mut RunRow>) -> Result<()> {
         let mut cache = std::collections::HashMap::new();

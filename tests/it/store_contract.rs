@@ -398,6 +398,50 @@ fn a_run_gives_back_its_items_as_recorded() {
 }
 
 #[test]
+fn run_times_are_the_newest_full_runs_up_to_a_run() {
+    // What a trend reads: ids and finish times, oldest first, watch ticks left out, nothing
+    // after the run asked for.
+    for (name, mut store) in backends() {
+        let snap = record(store.as_mut(), "2026-11-01T00:00:00Z");
+        let mut ids = Vec::new();
+        for (i, kind) in ["reconcile", "watch", "reconcile", "reconcile", "reconcile"]
+            .iter()
+            .enumerate()
+        {
+            ids.push(
+                store
+                    .record_run(&RunRecord {
+                        started_at: at(&format!("2026-11-0{}T02:00:00Z", i + 2)),
+                        finished_at: at(&format!("2026-11-0{}T02:01:00Z", i + 2)),
+                        summary: serde_json::json!({"kind": kind}),
+                        snapshot_ids: vec![snap],
+                        items: Vec::new(),
+                        coverage: Vec::new(),
+                        config: serde_json::Value::Null,
+                    })
+                    .unwrap(),
+            );
+        }
+        let times = |up_to, n| store.run_times(up_to, n).unwrap();
+        assert_eq!(
+            times(ids[3], 2),
+            [
+                (ids[2], at("2026-11-04T02:01:00Z")),
+                (ids[3], at("2026-11-05T02:01:00Z"))
+            ],
+            "{name}"
+        );
+        assert_eq!(
+            times(ids[3], 10).iter().map(|t| t.0).collect::<Vec<_>>(),
+            [ids[0], ids[2], ids[3]],
+            "{name}: the watch tick is left out"
+        );
+        assert!(times(ids[0] - 1, 5).is_empty(), "{name}");
+        assert!(times(ids[4], 0).is_empty(), "{name}");
+    }
+}
+
+#[test]
 fn collection_state_is_the_last_snapshot_and_what_each_kind_last_showed() {
     for (name, mut store) in backends() {
         let key = scope().key();
