@@ -81,6 +81,10 @@ fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
     })
 }
 
+/// The condition on `runs` that keeps full runs (`netdrift run`, the nightly reconcile): a watch
+/// tick's run is in the chain but not a run of its own.
+const FULL_RUN: &str = "json_extract(summary, '$.kind') IS NOT 'watch'";
+
 impl SqliteStore {
     pub fn record_run(&mut self, record: &RunRecord) -> Result<i64> {
         let tx = self.tx()?;
@@ -135,10 +139,10 @@ impl SqliteStore {
     }
 
     pub fn runs(&self, limit: usize) -> Result<Vec<RunRow>> {
-        let mut stmt = self.conn().prepare(
+        let mut stmt = self.conn().prepare(&format!(
             "SELECT id, started_at, finished_at, summary, prev_hash, hash FROM runs \
-             WHERE json_extract(summary, '$.kind') IS NOT 'watch' ORDER BY id DESC LIMIT ?1",
-        )?;
+             WHERE {FULL_RUN} ORDER BY id DESC LIMIT ?1"
+        ))?;
         let mut rows = stmt
             .query_map([limit as i64], run_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -150,10 +154,9 @@ impl SqliteStore {
     /// The ids and finish times of the newest `limit` full runs up to run `up_to`, oldest
     /// first.
     pub fn run_times(&self, up_to: i64, limit: usize) -> Result<Vec<(i64, DateTime<Utc>)>> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT id, finished_at FROM runs \
-             WHERE id <= ?1 AND json_extract(summary, '$.kind') IS NOT 'watch' ORDER BY id DESC LIMIT ?2",
-        )?;
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "SELECT id, finished_at FROM runs WHERE id <= ?1 AND {FULL_RUN} ORDER BY id DESC LIMIT ?2"
+        ))?;
         let mut rows = stmt
             .query_map(params![up_to, limit as i64], |r| {
                 Ok((r.get(0)?, time_col(r, 1)?))
