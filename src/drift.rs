@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use netdrift_snapshots::{
-    assess_with_reach, diff_scope, ownership::Controller, AccessSet, Effect, ReachVerdict,
+    assess_with_reach, diff_scope_known, ownership::Controller, AccessSet, Effect, ReachVerdict,
     Resource, ResourceDiff, ResourceKind, Scope, ScopeWorkloads, SeverityPolicy, SnapshotStatus,
 };
 
@@ -58,8 +58,8 @@ pub fn selector(scope_filter: Option<&str>) -> impl Fn(&Scope) -> bool + '_ {
 
 /// Drift of each scope's latest snapshot against its approved baseline, riskiest first, and
 /// the coverage findings (failed, partial, never approved). Reads nothing but its inputs.
-pub fn compute(
-    inputs: &[ScopeInputs],
+pub fn compute<'a>(
+    inputs: &'a [ScopeInputs],
     settings: &DriftSettings,
     now: DateTime<Utc>,
 ) -> Result<(Vec<Computed>, Vec<CoverageFinding>)> {
@@ -106,10 +106,10 @@ pub fn compute(
         if let Some((_, ports)) = settings.expected_ports.iter().find(|(s, _)| *s == key) {
             policy.expected_ports = ports.clone();
         }
-        let by_id = |side: &'_ [Resource]| -> HashMap<String, usize> {
+        let by_id = |side: &'a [Resource]| -> HashMap<&'a str, usize> {
             side.iter()
                 .enumerate()
-                .map(|(i, r)| (r.id.as_str().to_string(), i))
+                .map(|(i, r)| (r.id.as_str(), i))
                 .collect()
         };
         let (before, after) = (by_id(baseline), by_id(&input.actual));
@@ -122,7 +122,9 @@ pub fn compute(
             read = Some((input.patterns.clone(), patterns(settings, &input.patterns)));
         }
         let patterns = &read.as_ref().expect("read above").1;
-        for d in diff_scope(baseline, &input.actual, &uncollected) {
+        let (known_baseline, known_actual) = input.sides();
+        let diffs = diff_scope_known(known_baseline, known_actual, &uncollected);
+        for d in diffs {
             let id = d.resource.as_str();
             let states = [
                 before.get(id).map(|&i| &baseline[i]),
@@ -371,6 +373,7 @@ mod tests {
             approved_at: baseline
                 .map(|_| netdrift_snapshots::time::parse("t", "2026-11-01T00:00:00Z").unwrap()),
             exceptions: Vec::new(),
+            states: Default::default(),
             patterns: Default::default(),
         }
     }

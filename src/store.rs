@@ -38,7 +38,7 @@ pub use attribution_inputs::{
 };
 pub use audit::{AuditBatch, AuditFailureRow, AuditSpan};
 pub use baselines::{BaselineRow, BaselineSelector, ExceptionRow, NewException, StoredPattern};
-pub use inputs::{DriftVisitor, ScopeInputs};
+pub use inputs::{DriftVisitor, ScopeInputs, StateHashes};
 pub use remediations::RemediationRow;
 pub use run_retention::{Checkpoint, CheckpointRecord};
 pub use runs::{RunRecord, RunRow};

@@ -108,6 +108,60 @@ pub fn diff_scope(
     actual: &[Resource],
     uncollected: &BTreeSet<ResourceKind>,
 ) -> Vec<ResourceDiff> {
+    diff_scope_known(
+        Known::new(baseline, &[]),
+        Known::new(actual, &[]),
+        uncollected,
+    )
+}
+
+/// One side of a diff: its resources and, when the caller holds them, their state hashes in
+/// the same order (the store keeps every state under its hash), so that the diff does not
+/// serialize and hash them again. A side without hashes, or with a different count, has its
+/// states hashed here.
+#[derive(Debug, Clone, Copy)]
+pub struct Known<'a> {
+    resources: &'a [Resource],
+    hashes: &'a [String],
+}
+
+impl<'a> Known<'a> {
+    pub fn new(resources: &'a [Resource], hashes: &'a [String]) -> Known<'a> {
+        let hashes = if hashes.len() == resources.len() {
+            hashes
+        } else {
+            &[]
+        };
+        Known { resources, hashes }
+    }
+
+    /// The state hash of `r`: the one held for it when `r` is one of this side's resources
+    /// (by address: the diff only ever borrows them), else computed.
+    fn state_of(&self, r: &Resource) -> String {
+        let at = (r as *const Resource as usize).wrapping_sub(self.resources.as_ptr() as usize);
+        let i = at / std::mem::size_of::<Resource>();
+        let held = self
+            .hashes
+            .get(i)
+            .filter(|_| std::ptr::eq(&self.resources[i], r));
+        match held {
+            Some(h) => h.clone(),
+            None => state_hash(r),
+        }
+    }
+}
+
+/// [`diff_scope`] with the state hashes the caller already holds for either side.
+pub fn diff_scope_known(
+    baseline: Known<'_>,
+    actual: Known<'_>,
+    uncollected: &BTreeSet<ResourceKind>,
+) -> Vec<ResourceDiff> {
+    let known = Hashes {
+        before: baseline,
+        after: actual,
+    };
+    let (baseline, actual) = (baseline.resources, actual.resources);
     let mut out = Vec::new();
     // A sorted merge of both sides by id: no map is built for the (usually many) resources
     // that did not change.
@@ -166,10 +220,10 @@ pub fn diff_scope(
                 continue;
             }
         }
-        out.extend(diff_resource(b, a));
+        out.extend(diff_resource(b, a, &known));
     }
     if gcp_changed {
-        out.extend(gcp::diff_gcp(&gcp_pairs));
+        out.extend(gcp::diff_gcp(&gcp_pairs, &known));
     }
     out
 }
@@ -248,24 +302,41 @@ fn exposure(allowed: &TargetedAccess, baseline: &TargetedAccess) -> (bool, bool)
     (world, public)
 }
 
+/// Where the state hashes of both sides of a scope's diff come from.
+#[derive(Clone, Copy)]
+pub(crate) struct Hashes<'a> {
+    before: Known<'a>,
+    after: Known<'a>,
+}
+
 struct Sides<'a> {
     before: Option<&'a Resource>,
     after: Option<&'a Resource>,
+    known: &'a Hashes<'a>,
     hashes: std::cell::OnceCell<(Option<String>, Option<String>)>,
 }
 
 impl<'a> Sides<'a> {
-    fn new(before: Option<&'a Resource>, after: Option<&'a Resource>) -> Sides<'a> {
+    fn new(
+        before: Option<&'a Resource>,
+        after: Option<&'a Resource>,
+        known: &'a Hashes<'a>,
+    ) -> Sides<'a> {
         Sides {
             before,
             after,
+            known,
             hashes: std::cell::OnceCell::new(),
         }
     }
-    /// State hashes, computed once per resource however many items it yields.
+    /// State hashes, found or computed once per resource however many items it yields.
     fn hashes(&self) -> &(Option<String>, Option<String>) {
-        self.hashes
-            .get_or_init(|| (self.before.map(state_hash), self.after.map(state_hash)))
+        self.hashes.get_or_init(|| {
+            (
+                self.before.map(|r| self.known.before.state_of(r)),
+                self.after.map(|r| self.known.after.state_of(r)),
+            )
+        })
     }
     fn any(&self) -> &Resource {
         self.after.or(self.before).expect("one side exists")
@@ -337,8 +408,12 @@ fn identical(b: &Resource, a: &Resource) -> bool {
 }
 
 /// Diff one self-contained resource (security group, network ACL, NSG).
-pub fn diff_resource(before: Option<&Resource>, after: Option<&Resource>) -> Vec<ResourceDiff> {
-    let sides = Sides::new(before, after);
+fn diff_resource<'a>(
+    before: Option<&'a Resource>,
+    after: Option<&'a Resource>,
+    known: &'a Hashes<'a>,
+) -> Vec<ResourceDiff> {
+    let sides = Sides::new(before, after, known);
     let kind = sides.any().kind;
     if let (Some(b), Some(a)) = (before, after) {
         if identical(b, a) {

@@ -21,7 +21,7 @@ pub use access::{parse_access, AccessEntry, AccessSet};
 pub use audit::{Actor, ActorType, AuditEvent, KeyType, Record};
 pub use canonical::{access_hash, canonical_json, canonicalize, cosmetic_hash, state_hash};
 pub use collection::{AuditFailure, Collected, Problem, ProblemCode, SnapshotStatus};
-pub use diff::{diff_scope, Change, Effect, ResourceDiff};
+pub use diff::{diff_scope, diff_scope_known, Change, Effect, Known, ResourceDiff};
 pub use model::*;
 pub use reach::{ExposedWorkload, Reach, ReachVerdict, ScopeWorkloads, SurfaceEntry};
 pub use severity::{assess, assess_with_reach, Assessment, Severity, SeverityPolicy};

@@ -43,6 +43,7 @@ fn computed(before: Option<Option<&str>>, after: Option<Option<&str>>) -> Comput
         baseline: Some(before.map(group).unwrap_or_default()),
         approved_at: Some(netdrift_snapshots::time::parse("t", "2026-11-24T00:00:00Z").unwrap()),
         exceptions: Vec::new(),
+        states: Default::default(),
         patterns: Default::default(),
     };
     let now = "2026-11-25T03:00:00Z".parse().unwrap();

@@ -259,16 +259,19 @@ impl SqliteStore {
         scope: &str,
         at_baseline: Option<i64>,
     ) -> Result<Option<Vec<Resource>>> {
-        self.approved_state_at(scope, at_baseline, &[])
+        Ok(self
+            .approved_state_at(scope, at_baseline, &[])?
+            .map(|v| v.into_iter().map(|(_, r)| r).collect()))
     }
 
-    /// The current approved state, where a state is one of `known` (hash, resource: the
-    /// snapshot's, as a rule nearly all of them) taken from there instead of read again.
+    /// The current approved state as (state hash, resource) pairs, where a state is one of
+    /// `known` (the snapshot's, as a rule nearly all of them) taken from there instead of read
+    /// again.
     pub(crate) fn approved_state_reusing(
         &self,
         scope: &str,
         known: &[(String, Resource)],
-    ) -> Result<Option<Vec<Resource>>> {
+    ) -> Result<Option<Vec<(String, Resource)>>> {
         self.approved_state_at(scope, None, known)
     }
 
@@ -277,7 +280,7 @@ impl SqliteStore {
         scope: &str,
         at_baseline: Option<i64>,
         known: &[(String, Resource)],
-    ) -> Result<Option<Vec<Resource>>> {
+    ) -> Result<Option<Vec<(String, Resource)>>> {
         let known: std::collections::HashMap<&str, &Resource> =
             known.iter().map(|(h, r)| (h.as_str(), r)).collect();
         let max = at_baseline.unwrap_or(i64::MAX);
@@ -299,10 +302,11 @@ impl SqliteStore {
         let mut out = Vec::new();
         for (_, hash) in rows {
             if let Some(h) = hash {
-                out.push(match known.get(h.as_str()) {
+                let r = match known.get(h.as_str()) {
                     Some(r) => (*r).clone(),
                     None => self.state(&h)?,
-                });
+                };
+                out.push((h, r));
             }
         }
         Ok(Some(out))

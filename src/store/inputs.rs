@@ -4,7 +4,7 @@
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
-use netdrift_snapshots::{Resource, Scope};
+use netdrift_snapshots::{Known, Resource, Scope};
 
 use super::{ExceptionRow, SnapshotRow, SqliteStore, StoredPattern};
 
@@ -18,6 +18,10 @@ pub struct ScopeInputs {
     pub actual: Vec<Resource>,
     /// The approved state; `None` when the scope was never approved.
     pub baseline: Option<Vec<Resource>>,
+    /// The stored state hashes of `actual` and `baseline`, in their order, so that the diff
+    /// does not hash them again; empty where they are not known (a plan, a test). They hold
+    /// for the vectors as read: replace a vector rather than edit it in place.
+    pub states: StateHashes,
     /// When the newest baseline covering the scope was approved.
     pub approved_at: Option<DateTime<Utc>>,
     /// The scope's exceptions, oldest first.
@@ -25,6 +29,57 @@ pub struct ScopeInputs {
     /// The pattern exceptions baseline files brought (the configuration's come with the
     /// settings): the same list, shared, in every scope's inputs.
     pub patterns: std::sync::Arc<Vec<StoredPattern>>,
+}
+
+/// The stored state hashes of a scope's two sides, each aligned with its resources and bound
+/// to the very vectors it was read with: a copy of the inputs whose resources were replaced (a
+/// plan's) no longer matches them, and its states are hashed again by the diff.
+#[derive(Debug, Clone, Default)]
+pub struct StateHashes {
+    actual: Vec<String>,
+    baseline: Vec<String>,
+    /// The addresses of the `actual` and `baseline` buffers the hashes belong to.
+    bound: (usize, usize),
+}
+
+impl StateHashes {
+    fn bind(
+        actual: Vec<String>,
+        of_actual: &[Resource],
+        baseline: Vec<String>,
+        of_baseline: Option<&[Resource]>,
+    ) -> StateHashes {
+        StateHashes {
+            actual,
+            baseline,
+            bound: (address(Some(of_actual)), address(of_baseline)),
+        }
+    }
+}
+
+fn address(side: Option<&[Resource]>) -> usize {
+    side.map_or(0, |s| s.as_ptr() as usize)
+}
+
+impl ScopeInputs {
+    /// Both sides for the diff (baseline, actual), each with its stored state hashes when
+    /// they are still the ones read with it.
+    pub fn sides(&self) -> (Known<'_>, Known<'_>) {
+        let baseline = self.baseline.as_deref().unwrap_or_default();
+        let held = |hashes: &'_ [String], side: &[Resource], bound: usize| -> usize {
+            if bound != 0 && bound == side.as_ptr() as usize && hashes.len() == side.len() {
+                hashes.len()
+            } else {
+                0
+            }
+        };
+        let b = held(&self.states.baseline, baseline, self.states.bound.1);
+        let a = held(&self.states.actual, &self.actual, self.states.bound.0);
+        (
+            Known::new(baseline, &self.states.baseline[..b]),
+            Known::new(&self.actual, &self.states.actual[..a]),
+        )
+    }
 }
 
 /// Receives one batch of scopes' drift inputs at a time.
@@ -66,12 +121,22 @@ impl SqliteStore {
                 false => {
                     let actual = self.snapshot_states(&snapshot)?;
                     let baseline = self.approved_state_reusing(&key, &actual)?;
-                    (actual.into_iter().map(|(_, r)| r).collect(), baseline)
+                    (actual, baseline)
                 }
             };
+            let (states, actual): (Vec<String>, Vec<Resource>) = actual.into_iter().unzip();
+            let (baseline_states, baseline) = match baseline {
+                Some(b) => {
+                    let (h, r): (Vec<String>, Vec<Resource>) = b.into_iter().unzip();
+                    (h, Some(r))
+                }
+                None => (Vec::new(), None),
+            };
+            let states = StateHashes::bind(states, &actual, baseline_states, baseline.as_deref());
             out.push(ScopeInputs {
                 actual,
                 baseline,
+                states,
                 approved_at: self.baseline_approved_at(&key)?,
                 exceptions: self.exceptions(Some(&key), None)?,
                 patterns: patterns.clone(),

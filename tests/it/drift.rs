@@ -460,3 +460,71 @@ fn drift_in_batches_of_any_size_is_the_drift_of_the_whole_estate() {
         assert_eq!(text(&got), expected, "batches of {batch}");
     }
 }
+
+#[test]
+fn drift_items_name_the_stored_states_and_a_replaced_side_is_hashed_again() {
+    // The diff takes the state hashes the store read with each side instead of hashing the
+    // states again: every item names the hash of its own two states, each one stored; a copy
+    // of the inputs whose resources were replaced (as a plan builds) hashes the new ones.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let db = out.join("netdrift.db");
+    ok(&db, &["demo", "--dir", &out.display().to_string()], 1);
+    let store = SqliteStore::open(&db).unwrap();
+    let cfg = Config::load(&out.join("netdrift.toml")).unwrap();
+    let now = "2026-11-25T03:00:00Z".parse().unwrap();
+    let inputs = store.load_drift_inputs(&drift::selector(None)).unwrap();
+    let (computed, _) = drift::compute(&inputs, &cfg.drift, now).unwrap();
+    assert!(computed.len() >= 5, "{}", computed.len());
+    let side = |of: &[netdrift_snapshots::Resource], id: &str| {
+        of.iter()
+            .find(|r| r.id.as_str() == id)
+            .map(netdrift_snapshots::state_hash)
+    };
+    let mut both = 0;
+    for c in &computed {
+        let input = inputs
+            .iter()
+            .find(|i| i.scope.key() == c.item.scope)
+            .unwrap();
+        let baseline = input.baseline.as_deref().unwrap_or_default();
+        assert_eq!(c.item.baseline_state, side(baseline, &c.item.resource));
+        assert_eq!(c.item.actual_state, side(&input.actual, &c.item.resource));
+        for h in c.item.baseline_state.iter().chain(&c.item.actual_state) {
+            assert!(
+                store.state_if_stored(h).unwrap().is_some(),
+                "{h} not stored"
+            );
+        }
+        both += (c.item.baseline_state.is_some() && c.item.actual_state.is_some()) as usize;
+    }
+    assert!(both > 0);
+    // Replace each scope's resources by changed copies, the count kept.
+    let replaced: Vec<_> = inputs
+        .iter()
+        .map(|i| {
+            let mut actual = i.actual.clone();
+            for r in &mut actual {
+                if let Some(rule) = r.rules.first_mut() {
+                    rule.description = Some("changed by a plan".into());
+                }
+                r.name = Some(format!("{}-planned", r.name.clone().unwrap_or_default()));
+            }
+            netdrift::store::ScopeInputs {
+                actual,
+                ..i.clone()
+            }
+        })
+        .collect();
+    let (computed, _) = drift::compute(&replaced, &cfg.drift, now).unwrap();
+    assert!(!computed.is_empty());
+    for c in &computed {
+        let input = replaced
+            .iter()
+            .find(|i| i.scope.key() == c.item.scope)
+            .unwrap();
+        assert_eq!(c.item.actual_state, side(&input.actual, &c.item.resource));
+        let baseline = input.baseline.as_deref().unwrap_or_default();
+        assert_eq!(c.item.baseline_state, side(baseline, &c.item.resource));
+    }
+}

@@ -275,3 +275,37 @@ fn reach_adjusts_the_level_as_documented() {
         }
     }
 }
+
+#[test]
+fn the_diff_names_the_state_hashes_a_caller_holds_and_hashes_the_rest() {
+    use netdrift_snapshots::{diff_scope_known, state_hash, Known};
+    let before = group("web", &tcp(22, "10.0.0.0/8"), &all("0.0.0.0/0"));
+    let after = group("web", &tcp(22, "0.0.0.0/0"), &all("0.0.0.0/0"));
+    let none = BTreeSet::new();
+    let states = |b: &[String], a: &[String]| {
+        let items = diff_scope_known(Known::new(&before, b), Known::new(&after, a), &none);
+        assert_eq!(items.len(), 1, "{items:?}");
+        (
+            items[0].baseline_state.clone(),
+            items[0].actual_state.clone(),
+        )
+    };
+    let held = |h: &str| vec![h.to_string()];
+    assert_eq!(
+        states(&held("held-b"), &held("held-a")),
+        (Some("held-b".into()), Some("held-a".into()))
+    );
+    let computed = (Some(state_hash(&before[0])), Some(state_hash(&after[0])));
+    assert_eq!(states(&[], &[]), computed);
+    // Hashes of another count than the side's resources are not theirs.
+    let two = [held("x"), held("y")].concat();
+    assert_eq!(states(&two, &two), computed);
+    assert_eq!(
+        states(&held("held-b"), &[]),
+        (Some("held-b".into()), computed.1.clone())
+    );
+    assert_eq!(
+        diff_scope(&before, &after, &none)[0].actual_state,
+        computed.1
+    );
+}

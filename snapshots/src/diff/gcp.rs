@@ -187,7 +187,7 @@ fn changed_rules<'a>(b: Option<&'a Resource>, a: Option<&'a Resource>) -> Vec<&'
 /// GCP firewall rules and policies of one project. Each VPC network's effective access is
 /// computed as a whole (rules interact through priority; policies through evaluation levels),
 /// and each change of access is credited to the changed rules and policies whose match covers it.
-pub(super) fn diff_gcp(pairs: &[GcpPair<'_>]) -> Vec<ResourceDiff> {
+pub(super) fn diff_gcp<'a>(pairs: &[GcpPair<'a>], known: &'a Hashes<'a>) -> Vec<ResourceDiff> {
     let before: Vec<&Resource> = pairs.iter().filter_map(|p| p.0).collect();
     let after: Vec<&Resource> = pairs.iter().filter_map(|p| p.1).collect();
     let (before, after) = (before.as_slice(), after.as_slice());
@@ -200,7 +200,7 @@ pub(super) fn diff_gcp(pairs: &[GcpPair<'_>]) -> Vec<ResourceDiff> {
         match (b, a) {
             (Some(b), Some(a)) if same_access(b, a) => {
                 if cosmetic_hash(b) != cosmetic_hash(a) {
-                    out.extend(cosmetic_items(&Sides::new(Some(b), Some(a)), b, a));
+                    out.extend(cosmetic_items(&Sides::new(Some(b), Some(a), known), b, a));
                 }
             }
             _ => changed.push((b, a)),
@@ -273,7 +273,7 @@ pub(super) fn diff_gcp(pairs: &[GcpPair<'_>]) -> Vec<ResourceDiff> {
     };
     let mut items: Vec<(ResourceDiff, AccessSet, Vec<Target>, bool)> = Vec::new();
     for (b, a) in changed {
-        let sides = Sides::new(b, a);
+        let sides = Sides::new(b, a, known);
         let rules = changed_rules(b, a);
         let mut nets = BTreeSet::new();
         for r in b.iter().chain(a.iter()) {
