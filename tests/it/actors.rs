@@ -5,11 +5,8 @@ use crate::support::*;
 
 fn demo_db() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("demo");
-    let db = out.join("netdrift.db");
-    ok(&db, &["demo", "--dir", &out.display().to_string()], 1);
-    let cfg = out.join("netdrift.toml");
-    (dir, db, cfg)
+    let demo = run_demo(dir.path());
+    (dir, demo.db, demo.dir.join("netdrift.toml"))
 }
 
 fn actors(db: &std::path::Path, args: &[&str]) -> Vec<serde_json::Value> {

@@ -2,10 +2,7 @@ use crate::support::*;
 
 fn demo_report() -> (tempfile::TempDir, serde_json::Value) {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("demo");
-    let db = out.join("netdrift.db");
-    let r = netdrift(&db, &["demo", "--dir", &out.display().to_string()]);
-    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let out = run_demo(dir.path()).dir;
     let v = json(&std::fs::read_to_string(out.join("reports/latest.json")).unwrap());
     (dir, v)
 }

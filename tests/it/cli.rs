@@ -259,9 +259,7 @@ fn demo_runs_the_whole_cycle() {
 #[test]
 fn report_for_a_period_of_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("demo");
-    let db = out.join("netdrift.db");
-    ok(&db, &["demo", "--dir", &out.display().to_string()], 1);
+    let db = run_demo(dir.path()).db;
     let reports = dir.path().join("r");
     let r = ok(
         &db,
@@ -442,9 +440,7 @@ fn quiet_verbose_and_color_flags_shape_the_log() {
 #[test]
 fn exposure_lists_the_attack_surface_and_says_what_it_could_not_assess() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("demo");
-    let db = out.join("netdrift.db");
-    ok(&db, &["demo", "--dir", &out.display().to_string()], 1);
+    let db = run_demo(dir.path()).db;
     let r = ok(&db, &["exposure", "--format", "json"], 0);
     let v = json(&r.stdout);
     assert_eq!(

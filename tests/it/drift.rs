@@ -12,6 +12,20 @@ fn setup() -> (tempfile::TempDir, std::path::PathBuf) {
     (dir, db)
 }
 
+/// The demo's store and configuration, at the time of its second run.
+fn demo_store() -> (
+    tempfile::TempDir,
+    SqliteStore,
+    Config,
+    chrono::DateTime<Utc>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = run_demo(dir.path());
+    let store = SqliteStore::open(&demo.db).unwrap();
+    let cfg = Config::load(&demo.dir.join("netdrift.toml")).unwrap();
+    (dir, store, cfg, "2026-11-25T03:00:00Z".parse().unwrap())
+}
+
 fn items(db: &std::path::Path, args: &[&str], code: i32) -> serde_json::Value {
     let mut a = vec!["drift", "--format", "json"];
     a.extend_from_slice(args);
@@ -417,13 +431,7 @@ rules = [
 fn drift_in_batches_of_any_size_is_the_drift_of_the_whole_estate() {
     // A run loads and diffs a bounded number of scopes at a time; the items (their order
     // included), the coverage findings and the attack surface are those of one pass over all.
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("demo");
-    let db = out.join("netdrift.db");
-    ok(&db, &["demo", "--dir", &out.display().to_string()], 1);
-    let store = SqliteStore::open(&db).unwrap();
-    let cfg = Config::load(&out.join("netdrift.toml")).unwrap();
-    let now = "2026-11-25T03:00:00Z".parse().unwrap();
+    let (_dir, store, cfg, now) = demo_store();
     let whole = {
         let inputs = store.load_drift_inputs(&drift::selector(None)).unwrap();
         assert!(inputs.len() >= 4, "the demo has four scopes");
@@ -466,13 +474,7 @@ fn drift_items_name_the_stored_states_and_a_replaced_side_is_hashed_again() {
     // The diff takes the state hashes the store read with each side instead of hashing the
     // states again: every item names the hash of its own two states, each one stored; a copy
     // of the inputs whose resources were replaced (as a plan builds) hashes the new ones.
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("demo");
-    let db = out.join("netdrift.db");
-    ok(&db, &["demo", "--dir", &out.display().to_string()], 1);
-    let store = SqliteStore::open(&db).unwrap();
-    let cfg = Config::load(&out.join("netdrift.toml")).unwrap();
-    let now = "2026-11-25T03:00:00Z".parse().unwrap();
+    let (_dir, store, cfg, now) = demo_store();
     let inputs = store.load_drift_inputs(&drift::selector(None)).unwrap();
     let (computed, _) = drift::compute(&inputs, &cfg.drift, now).unwrap();
     assert!(computed.len() >= 5, "{}", computed.len());

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use ed25519_dalek::Signer;
 
-use crate::support::{json, netdrift, ok};
+use crate::support::{json, netdrift, ok, run_demo, Demo};
 
 struct Setup {
     _dir: tempfile::TempDir,
@@ -20,9 +20,7 @@ struct Setup {
 fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
-    let demo = root.join("demo");
-    let db = demo.join("netdrift.db");
-    ok(&db, &["demo", "--dir", &demo.display().to_string()], 1);
+    let Demo { dir: demo, db, .. } = run_demo(&root);
     ok(
         &db,
         &[

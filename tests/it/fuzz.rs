@@ -22,20 +22,10 @@ fn fuzz(
     mutate::run(name, ext, seeds, n, &repo().join("target/tmp"), parse);
 }
 
-fn demo_db(dir: &Path) -> std::path::PathBuf {
-    let demo = dir.join("demo");
-    ok(
-        &dir.join("unused.db"),
-        &["demo", "--dir", &demo.display().to_string()],
-        1,
-    );
-    demo.join("netdrift.db")
-}
-
 #[test]
 fn fuzz_baseline_files_configs_and_change_records() {
     let dir = tempfile::tempdir().unwrap();
-    let db = demo_db(dir.path());
+    let db = run_demo(dir.path()).db;
     let baseline = ok(&db, &["baseline", "export"], 0).stdout.into_bytes();
     fuzz("baseline-file", "toml", &[baseline], cases(600), |p| {
         netdrift::baseline_file::load(p)
@@ -67,7 +57,7 @@ fn fuzz_baseline_files_configs_and_change_records() {
 #[test]
 fn fuzz_evidence_archives() {
     let dir = tempfile::tempdir().unwrap();
-    let db = demo_db(dir.path());
+    let db = run_demo(dir.path()).db;
     let bundle = dir.path().join("b.tar");
     export_all(&db, &bundle);
     let seed = std::fs::read(&bundle).unwrap();
@@ -89,7 +79,7 @@ fn fuzz_evidence_archives() {
 #[test]
 fn a_rejected_input_leaves_the_database_byte_identical() {
     let dir = tempfile::tempdir().unwrap();
-    let db = demo_db(dir.path());
+    let db = run_demo(dir.path()).db;
     let mut rng = Rng::new(2026);
     let inputs: Vec<(&str, Vec<&str>, Vec<u8>)> = vec![
         (

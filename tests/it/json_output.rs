@@ -232,13 +232,7 @@ fn config_check_json_names_each_problem_at_its_line() {
 #[test]
 fn evidence_verify_json_gives_the_verdict_and_every_problem() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("demo");
-    ok(
-        &dir.path().join("unused.db"),
-        &["demo", "--dir", &out.display().to_string()],
-        1,
-    );
-    let db = out.join("netdrift.db");
+    let db = run_demo(dir.path()).db;
     let bundle = dir.path().join("e.tar");
     export_all(&db, &bundle);
     let b = bundle.display().to_string();

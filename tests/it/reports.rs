@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{json, netdrift, ok, webhook_server};
+use crate::support::{json, netdrift, ok, run_demo, webhook_server, Demo};
 
 /// A name nobody should trust: markup for the HTML report, a formula for the spreadsheet.
 const EVIL: &str = "=HYPERLINK(\"http://evil.example\") <script>document.title='pwned'</script><img src=x onerror=\"document.body.setAttribute('data-pwned','1')\">";
@@ -13,9 +13,7 @@ const EVIL: &str = "=HYPERLINK(\"http://evil.example\") <script>document.title='
 /// The demo estate (runs 1 and 2), then a third run in which a user renamed the new group to
 /// something hostile.
 fn three_runs(dir: &Path) -> (PathBuf, PathBuf) {
-    let demo = dir.join("demo");
-    let db = demo.join("netdrift.db");
-    ok(&db, &["demo", "--dir", &demo.display().to_string()], 1);
+    let Demo { dir: demo, db, .. } = run_demo(dir);
     let sg = demo.join("aws/day2/security-groups.json");
     let text = std::fs::read_to_string(&sg).unwrap();
     let mut v = json(&text);
@@ -297,9 +295,7 @@ fn day2_with_webhook(dir: &Path, report_extra: &str) -> crate::support::Run {
 /// Day 1 run, approval, then the day 2 run with the demo's configuration as `edit` makes it
 /// (written to `demo/webhook.toml`; the database is `fresh.db`).
 pub fn day2_with_config(dir: &Path, edit: &dyn Fn(String) -> String) -> crate::support::Run {
-    let demo = dir.join("demo");
-    let db = demo.join("netdrift.db");
-    ok(&db, &["demo", "--dir", &demo.display().to_string()], 1);
+    let demo = run_demo(dir).dir;
     let db2 = dir.join("fresh.db");
     ok(
         &db2,
@@ -381,9 +377,7 @@ fn a_failing_webhook_never_fails_the_run() {
 #[test]
 fn the_coverage_matrix_shows_every_scope_in_the_report_and_the_run_record() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = dir.path().join("demo");
-    let db = demo.join("netdrift.db");
-    ok(&db, &["demo", "--dir", &demo.display().to_string()], 1);
+    let Demo { dir: demo, db, .. } = run_demo(dir.path());
     let md = std::fs::read_to_string(demo.join("reports/latest.md")).unwrap();
     let section = &md[md.find("## Coverage matrix").expect("a matrix")..];
     for row in [
@@ -437,12 +431,7 @@ fn the_coverage_matrix_shows_every_scope_in_the_report_and_the_run_record() {
 #[test]
 fn compliance_citations_are_of_the_items_own_cloud_and_ports() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = dir.path().join("demo");
-    ok(
-        &demo.join("netdrift.db"),
-        &["demo", "--dir", &demo.display().to_string()],
-        1,
-    );
+    let demo = run_demo(dir.path()).dir;
     let text = std::fs::read_to_string(demo.join("reports/latest.ocsf.jsonl")).unwrap();
     let mut cited = Vec::new();
     for line in text.lines() {
@@ -508,12 +497,7 @@ fn compliance_citations_are_of_the_items_own_cloud_and_ports() {
 #[test]
 fn each_item_shows_its_id_and_the_next_command_in_html_and_ocsf() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = dir.path().join("demo");
-    ok(
-        &demo.join("netdrift.db"),
-        &["demo", "--dir", &demo.display().to_string()],
-        1,
-    );
+    let demo = run_demo(dir.path()).dir;
     let report = json(&std::fs::read_to_string(demo.join("reports/latest.json")).unwrap());
     let html = std::fs::read_to_string(demo.join("reports/latest.html")).unwrap();
     let ocsf = std::fs::read_to_string(demo.join("reports/latest.ocsf.jsonl")).unwrap();
@@ -602,9 +586,11 @@ fn check_asff(f: &serde_json::Value) {
 #[test]
 fn asff_findings_carry_every_required_attribute_and_the_resource_arn() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = dir.path().join("demo");
-    let db = demo.join("netdrift.db");
-    let r = ok(&db, &["demo", "--dir", &demo.display().to_string()], 1);
+    let Demo {
+        dir: demo,
+        db,
+        run: r,
+    } = run_demo(dir.path());
     let report = json(&std::fs::read_to_string(demo.join("reports/latest.json")).unwrap());
     let drift = report["drift"].as_array().unwrap();
     let aws_items = drift.iter().filter(|i| i["provider"] == "aws").count();

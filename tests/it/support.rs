@@ -50,6 +50,25 @@ pub fn ok(db: &Path, args: &[&str], code: i32) -> Run {
     r
 }
 
+/// The demo's estate after its two days (`netdrift demo --dir DIR/demo`, exit 1 for the drift it
+/// finds): its directory, the database it writes there, and what it printed.
+pub struct Demo {
+    pub dir: PathBuf,
+    pub db: PathBuf,
+    pub run: Run,
+}
+
+pub fn run_demo(under: &Path) -> Demo {
+    let dir = under.join("demo");
+    let db = dir.join("netdrift.db");
+    let run = ok(&db, &["demo", "--dir", &dir.display().to_string()], 1);
+    assert!(
+        db.exists(),
+        "the demo writes its database into its directory"
+    );
+    Demo { dir, db, run }
+}
+
 pub fn import_day(db: &Path, day: &str, at: &str) {
     ok(
         db,

@@ -9,17 +9,7 @@ use crate::support::*;
 /// The demo's database, after its two days.
 fn demo_db() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("demo");
-    ok(
-        &dir.path().join("unused.db"),
-        &["demo", "--dir", &out.display().to_string()],
-        1,
-    );
-    let db = out.join("netdrift.db");
-    assert!(
-        db.exists(),
-        "the demo writes its database into its directory"
-    );
+    let db = run_demo(dir.path()).db;
     (dir, db)
 }
 
