@@ -94,6 +94,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0013_audit_event_links",
         include_str!("../migrations/0013_audit_event_links.sql"),
     ),
+    (
+        "0014_account_indexes",
+        include_str!("../migrations/0014_account_indexes.sql"),
+    ),
 ];
 
 /// The columns `snapshot_row` reads, in its order.

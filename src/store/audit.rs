@@ -153,6 +153,18 @@ pub struct AuditBatch<'a> {
     pub objects: &'a [netdrift_provider_api::AuditObject],
 }
 
+// The per-account questions. Accounts compare case-blind; each statement is a seek of the
+// index on `lower(account)` its table has (migration 14; `plans` checks it).
+const COVERS: &str = "SELECT COUNT(*) FROM audit_coverage WHERE provider = ?1 \
+     AND lower(account) = lower(?2) AND window_start <= ?4 AND window_end >= ?3";
+const LAST_EVENT: &str = "SELECT max(event_time) FROM audit_events WHERE provider = ?1 \
+     AND lower(account) = lower(?2) AND (?3 IS NULL OR region IS NULL OR region = ?3) \
+     AND issued_key IS NULL";
+const FAILURES: &str = "SELECT account, region, window_start, window_end, code, operation, \
+     message, source FROM audit_failures WHERE provider = ?1 AND lower(account) IN (lower(?2), '*') \
+     AND (?4 IS NULL OR window_start <= ?4) AND (?3 IS NULL OR window_end >= ?3) \
+     ORDER BY window_start, id";
+
 impl SqliteStore {
     /// Store batches in one transaction (all or nothing); returns how many events of each
     /// were new.
@@ -406,12 +418,10 @@ impl SqliteStore {
         to: DateTime<Utc>,
     ) -> Result<bool> {
         let (from, to) = (ts(from), ts(to));
-        let n: i64 = self.conn().prepare_cached(
-            "SELECT COUNT(*) FROM audit_coverage WHERE provider = ?1 AND lower(account) = lower(?2) AND window_start <= ?4 AND window_end >= ?3",
-        )?.query_row(
-            params![provider.as_str(), account, from, to],
-            |r| r.get(0),
-        )?;
+        let n: i64 = self
+            .conn()
+            .prepare_cached(COVERS)?
+            .query_row(params![provider.as_str(), account, from, to], |r| r.get(0))?;
         Ok(n > 0)
     }
 
@@ -423,12 +433,10 @@ impl SqliteStore {
         account: &str,
         region: Option<&str>,
     ) -> Result<Option<DateTime<Utc>>> {
-        let t: Option<String> = self.conn().query_row(
-            "SELECT max(event_time) FROM audit_events WHERE provider = ?1 AND lower(account) = lower(?2) \
-             AND (?3 IS NULL OR region IS NULL OR region = ?3) AND issued_key IS NULL",
-            params![provider.as_str(), account, region],
-            |r| r.get(0),
-        )?;
+        let t: Option<String> = self
+            .conn()
+            .prepare_cached(LAST_EVENT)?
+            .query_row(params![provider.as_str(), account, region], |r| r.get(0))?;
         t.map(|t| crate::store::parse_ts(&t)).transpose()
     }
 
@@ -444,12 +452,7 @@ impl SqliteStore {
             Some((from, to)) => (Some(ts(from)), Some(ts(to))),
             None => (None, None),
         };
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT account, region, window_start, window_end, code, operation, message, source FROM audit_failures \
-             WHERE provider = ?1 AND (lower(account) = lower(?2) OR account = '*') \
-             AND (?4 IS NULL OR window_start <= ?4) AND (?3 IS NULL OR window_end >= ?3) \
-             ORDER BY window_start, id",
-        )?;
+        let mut stmt = self.conn().prepare_cached(FAILURES)?;
         let rows = stmt
             .query_map(params![provider.as_str(), account, from, to], |r| {
                 Ok(AuditFailureRow {
@@ -494,3 +497,7 @@ impl SqliteStore {
         self.one_event("event_id = ?1", id, Records::All)
     }
 }
+
+#[cfg(test)]
+#[path = "audit_plans.rs"]
+mod plans;

@@ -29,12 +29,12 @@ fn migrations_from_empty_and_private_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sub/dir/nd.db");
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 13);
+    assert_eq!(store.schema_version().unwrap(), 14);
     drop(store);
     // Reopening runs no migration twice.
     assert_eq!(
         SqliteStore::open(&path).unwrap().schema_version().unwrap(),
-        13
+        14
     );
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
