@@ -467,6 +467,22 @@ fn bench_correlate() {
                 .is_some_and(|a| !a.actors.is_empty())
         })
         .count();
+    // The coverage matrix asks each collected scope for its newest event: here, scopes of other
+    // accounts (as most of an organization's are: its firewall changes are few), so none has one.
+    let scopes = env("NETDRIFT_BENCH_SCOPES", 1_000);
+    let start = Instant::now();
+    for a in 0..scopes {
+        let at = store
+            .last_event_at(Provider::Aws, &format!("{}", 2 + a), Some("us-east-1"))
+            .unwrap();
+        assert_eq!(at, None);
+    }
+    let newest = start.elapsed();
+    println!(
+        "  newest event of {scopes} scopes without events: {:.3}s ({:.2} ms a scope)",
+        newest.as_secs_f64(),
+        newest.as_secs_f64() * 1000.0 / scopes.max(1) as f64
+    );
     println!(
         "correlate: {} drift items vs {} audit events: attribution {:.2}s ({attributed} attributed; drift itself {:.2}s; storing the events {:.1}s, reading them back {:.2}s); peak {} MiB",
         computed.len(),
