@@ -22,10 +22,15 @@ use netdrift_snapshots::{
 use serde_json::{json, Value};
 
 fn peak_kib() -> u64 {
+    status_kib("VmHWM:")
+}
+
+/// A line of /proc/self/status in KiB (`VmHWM:` the peak, `VmRSS:` now).
+fn status_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| {
+            s.lines().find(|l| l.starts_with(field)).map(|l| {
                 l.split_whitespace()
                     .nth(1)
                     .unwrap_or("0")
@@ -245,6 +250,10 @@ fn bench_diff(total: usize) {
         held(before.iter().map(|(_, rs)| rs)),
         held(after.iter().map(|(_, rs)| rs)),
     );
+    // The RSS with both sides built, and from here the peak of the diff alone (Linux resets
+    // the high-water mark on `5` written to clear_refs): how much the diff adds to its inputs.
+    let held_kib = status_kib("VmRSS:");
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
     let start = Instant::now();
     let mut items = 0;
     let mut per = Vec::new();
@@ -260,6 +269,11 @@ fn bench_diff(total: usize) {
     }
     let typical = start.elapsed();
     println!("  per provider: {}", per.join(", "));
+    println!(
+        "  RSS with the two sides built: {} MiB (what the generator freed included); peak while the 10 % case was diffed: {} MiB",
+        held_kib / 1024,
+        peak_kib() / 1024
+    );
     let t = Instant::now();
     let mut same = 0;
     for (_, b) in &before {
