@@ -1,7 +1,7 @@
 -- netdrift schema, migration 14: the per-account audit questions are index seeks. Accounts are
 -- compared case-blind (`lower(account)`: an Activity Log names a subscription in capitals, a
 -- configuration in lower case), which no index on `account` serves: the coverage matrix's
--- newest event of a scope read every event of the provider for each scope that has none (4 s a
+-- newest event of a scope read every event of the provider for each scope that has none (0.6 s a
 -- scope against 1,000,000 stored events), and attribution read every coverage window and
 -- failure for each drift item. Each index is on the expression the queries compare.
 
