@@ -1,7 +1,7 @@
 //! Stored audit events, deduplicated by event id.
 
 use anyhow::{Context, Result};
-use rusqlite::{params, Connection, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use netdrift_snapshots::{AuditEvent, Provider};
 
@@ -16,6 +16,7 @@ use super::{time_col, ts, SqliteStore};
 fn insert_event(
     tx: &Transaction<'_>,
     records: &mut BlockWriter,
+    actors: &mut ActorIds,
     ev: &AuditEvent,
     source: &str,
     now: &str,
@@ -26,6 +27,7 @@ fn insert_event(
         Some(serde_json::to_string(&ev.payload)?)
     };
     let place = ev.raw.as_ref().map(|_| records.next_place());
+    let actor = actors.id(tx, &ev.actor)?;
     let n = tx
         .prepare_cached(
             "INSERT OR IGNORE INTO audit_events (event_id, provider, event_time, account, region, event_name, succeeded, \
@@ -41,7 +43,7 @@ fn insert_event(
             ev.event_name,
             ev.succeeded,
             ev.error,
-            serde_json::to_string(&ev.actor)?,
+            actor,
             payload,
             ev.issued_key,
             serde_json::to_string(&ev.resources)?,
@@ -52,6 +54,9 @@ fn insert_event(
             source,
             now
         ])?;
+    if n == 0 {
+        actors.unstore(tx)?;
+    }
     if let (1, Some(raw)) = (n, &ev.raw) {
         records.push(tx, raw)?;
     }
@@ -75,6 +80,46 @@ fn insert_event(
         link.execute(params![r.to_ascii_lowercase(), time, id])?;
     }
     Ok(n == 1)
+}
+
+/// The id of each actor a transaction stores (migration 15): each distinct actor of its new
+/// events is stored once, with no lookup of what earlier transactions stored.
+#[derive(Default)]
+struct ActorIds {
+    ids: std::collections::HashMap<String, i64>,
+    /// The actor the last call stored, which `unstore` takes back.
+    last: Option<(String, i64)>,
+}
+
+impl ActorIds {
+    fn id(&mut self, tx: &Transaction<'_>, actor: &netdrift_snapshots::Actor) -> Result<i64> {
+        self.last = None;
+        let text = serde_json::to_string(actor)?;
+        if let Some(id) = self.ids.get(&text) {
+            return Ok(*id);
+        }
+        tx.prepare_cached("INSERT INTO audit_actors (actor) VALUES (?1)")?
+            .execute([&text])?;
+        let id = tx.last_insert_rowid();
+        // An import of actors that never repeat (a session key an event) keeps a bounded map.
+        if self.ids.len() >= ACTORS_KEPT {
+            self.ids.clear();
+        }
+        self.ids.insert(text.clone(), id);
+        self.last = Some((text, id));
+        Ok(id)
+    }
+
+    /// Take back the actor the last call stored, if it did (its event was already stored): an
+    /// import of what is stored already changes nothing.
+    fn unstore(&mut self, tx: &Transaction<'_>) -> Result<()> {
+        if let Some((text, id)) = self.last.take() {
+            tx.prepare_cached("DELETE FROM audit_actors WHERE id = ?1")?
+                .execute([id])?;
+            self.ids.remove(&text);
+        }
+        Ok(())
+    }
 }
 
 fn insert_coverage(
@@ -172,11 +217,12 @@ impl SqliteStore {
         let now = super::ts(crate::clock::now());
         let tx = self.tx()?;
         let mut records = BlockWriter::new(&tx)?;
+        let mut actors = ActorIds::default();
         let mut out = Vec::with_capacity(batches.len());
         for batch in batches {
             let mut new = 0;
             for ev in batch.events {
-                if insert_event(&tx, &mut records, ev, batch.source, &now)? {
+                if insert_event(&tx, &mut records, &mut actors, ev, batch.source, &now)? {
                     new += 1;
                 }
             }
@@ -222,11 +268,11 @@ enum Records {
     Needed,
 }
 
-/// Builds events from rows of `EVENT_COLUMNS`, parsing each distinct actor once: the events a
-/// pass reads share few actors (a person, a pipeline role, a key), each written as the same JSON.
+/// Builds events from rows of `EVENT_COLUMNS`, reading and parsing each distinct actor once:
+/// the events a pass reads share few actors (a person, a pipeline role, a key).
 #[derive(Default)]
 pub(super) struct EventReader {
-    actors: std::collections::HashMap<Box<str>, netdrift_snapshots::Actor>,
+    actors: std::collections::HashMap<i64, netdrift_snapshots::Actor>,
 }
 
 /// How many distinct actors an `EventReader` keeps parsed before it starts again.
@@ -260,16 +306,21 @@ impl EventReader {
             }
             _ => None,
         };
-        let actor_text = r.get_ref(o + 8)?.as_str()?;
-        let actor = match self.actors.get(actor_text) {
+        let actor_id: i64 = r.get(o + 8)?;
+        let actor = match self.actors.get(&actor_id) {
             Some(a) => a.clone(),
             None => {
+                let text: Option<String> = conn
+                    .prepare_cached("SELECT actor FROM audit_actors WHERE id = ?1")?
+                    .query_row([actor_id], |r| r.get(0))
+                    .optional()?;
+                let text = text.with_context(|| bad(&format!("actor (no actor {actor_id})")))?;
                 let a: netdrift_snapshots::Actor =
-                    serde_json::from_str(actor_text).with_context(|| bad("actor"))?;
+                    serde_json::from_str(&text).with_context(|| bad("actor"))?;
                 if self.actors.len() >= ACTORS_KEPT {
                     self.actors.clear();
                 }
-                self.actors.insert(actor_text.into(), a.clone());
+                self.actors.insert(actor_id, a.clone());
                 a
             }
         };

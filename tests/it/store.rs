@@ -29,12 +29,12 @@ fn migrations_from_empty_and_private_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sub/dir/nd.db");
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 14);
+    assert_eq!(store.schema_version().unwrap(), 15);
     drop(store);
     // Reopening runs no migration twice.
     assert_eq!(
         SqliteStore::open(&path).unwrap().schema_version().unwrap(),
-        14
+        15
     );
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
@@ -385,6 +385,57 @@ fn an_event_is_found_by_each_resource_it_names_once_with_its_own_actor() {
     );
     assert_eq!(found(&["sg-0fffffffffffffff1"]), both[..1]);
     assert!(found(&["sg-0000000000000dead"]).is_empty());
+}
+
+#[test]
+fn each_distinct_actor_is_stored_once_an_import() {
+    // Events keep the integer id of their actor (migration 15): 40 events of two actors in two
+    // imports store each actor once an import, and each event reads back with its own, whole.
+    let bytes = std::fs::read(repo().join("demo/audit/cloudtrail-2026-11-24.json")).unwrap();
+    let parsed = netdrift_provider_file::audit::parse_file(Provider::Aws, "ct", &bytes).unwrap();
+    let first = parsed
+        .events
+        .iter()
+        .find(|e| e.event_name == "AuthorizeSecurityGroupIngress")
+        .unwrap()
+        .clone();
+    let mut someone = first.actor.clone();
+    someone.principal = Some("arn:aws:iam::123456789012:user/someone-else".into());
+    someone.source_ip = Some("198.51.100.7".into());
+    let event = |i: usize| {
+        let mut e = first.clone();
+        e.event_id = format!("{}-{i}", first.event_id);
+        e.event_time = first.event_time + chrono::Duration::seconds(i as i64);
+        if i % 2 == 1 {
+            e.actor = someone.clone();
+        }
+        e
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    let mut store = SqliteStore::open(&db).unwrap();
+    for part in [0..20, 20..40] {
+        let events: Vec<_> = part.map(event).collect();
+        netdrift::audit::store_events(&mut store, Provider::Aws, &events, &[], "ct").unwrap();
+    }
+    let actors: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT count(*) FROM audit_actors", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(actors, 4);
+    let back = store
+        .events_for(
+            Provider::Aws,
+            &[first.resources[0].clone()],
+            first.event_time,
+            first.event_time + chrono::Duration::seconds(40),
+        )
+        .unwrap();
+    assert_eq!(back.len(), 40);
+    for (i, e) in back.iter().enumerate() {
+        let want = if i % 2 == 1 { &someone } else { &first.actor };
+        assert_eq!(&e.actor, want, "{}", e.event_id);
+    }
 }
 
 #[test]
