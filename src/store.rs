@@ -211,14 +211,9 @@ impl SqliteStore {
         self.conn.pragma_update(None, "journal_mode", "WAL")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
-        // A 64 MiB page cache, and reads of up to 2 GiB of the file mapped (SQLite's most):
-        // audit tables grow to millions of rows, and a pass that reads events of many resources
-        // reads pages all over them. Mapped pages are the kernel's page cache, which a read
-        // through the cache would fill as well: they show in RSS but are reclaimed under
-        // pressure like any cached file page.
+        // A 64 MiB page cache and memory-mapped reads: audit tables grow to millions of rows.
         self.conn.pragma_update(None, "cache_size", -65536)?;
-        self.conn
-            .pragma_update(None, "mmap_size", 2_147_418_112i64)?;
+        self.conn.pragma_update(None, "mmap_size", 268_435_456i64)?;
         self.conn.pragma_update(None, "temp_store", "MEMORY")?;
         let version: i64 = self
             .conn
