@@ -10,9 +10,10 @@ CREATE TABLE audit_actors (
     id    INTEGER PRIMARY KEY,
     actor TEXT NOT NULL
 );
-INSERT INTO audit_actors (actor)
-    SELECT actor FROM audit_events GROUP BY actor ORDER BY min(id);
-CREATE INDEX audit_actors_15 ON audit_actors(actor);
+-- Streamed into a unique index of the text (dropped below), not grouped: grouping sorted every
+-- event's actor in memory (400 MB at 1,000,000 events).
+CREATE UNIQUE INDEX audit_actors_15 ON audit_actors(actor);
+INSERT OR IGNORE INTO audit_actors (actor) SELECT actor FROM audit_events ORDER BY id;
 ALTER TABLE audit_events ADD COLUMN actor_id INTEGER REFERENCES audit_actors(id);
 UPDATE audit_events SET actor_id = (SELECT a.id FROM audit_actors a WHERE a.actor = audit_events.actor);
 DROP INDEX audit_actors_15;
