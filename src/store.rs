@@ -214,7 +214,10 @@ impl SqliteStore {
         // A 64 MiB page cache and memory-mapped reads: audit tables grow to millions of rows.
         self.conn.pragma_update(None, "cache_size", -65536)?;
         self.conn.pragma_update(None, "mmap_size", 268_435_456i64)?;
-        self.conn.pragma_update(None, "temp_store", "MEMORY")?;
+        // Temporary tables and sorts in files while migrating (a migration rewrites whole
+        // tables: migration 15's update of 1,000,000 events held 500 MB of them in memory),
+        // in memory afterwards.
+        self.conn.pragma_update(None, "temp_store", "FILE")?;
         let version: i64 = self
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))?;
@@ -231,6 +234,7 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
         }
+        self.conn.pragma_update(None, "temp_store", "MEMORY")?;
         Ok(())
     }
 
@@ -561,4 +565,20 @@ fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
             .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn after_migrating_temporary_data_is_kept_in_memory() {
+        // `temp_store`: 1 is FILE, 2 is MEMORY. A fresh database runs every migration, then the
+        // store keeps its temporary data in memory.
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        let temp: i64 = store
+            .conn()
+            .pragma_query_value(None, "temp_store", |r| r.get(0))
+            .unwrap();
+        assert_eq!(temp, 2);
+    }
 }
