@@ -335,19 +335,23 @@ fn an_event_in_the_first_or_last_second_of_a_window_is_inside_it() {
         .is_empty());
 }
 
+/// The demo CloudTrail file's first `AuthorizeSecurityGroupIngress` event.
+fn demo_authorize_event() -> netdrift_snapshots::AuditEvent {
+    let bytes = std::fs::read(repo().join("demo/audit/cloudtrail-2026-11-24.json")).unwrap();
+    let parsed = netdrift_provider_file::audit::parse_file(Provider::Aws, "ct", &bytes).unwrap();
+    parsed
+        .events
+        .into_iter()
+        .find(|e| e.event_name == "AuthorizeSecurityGroupIngress")
+        .unwrap()
+}
+
 #[test]
 fn an_event_is_found_by_each_resource_it_names_once_with_its_own_actor() {
     // Events are found through (resource, time) links to their integer ids, and each distinct
     // actor is parsed once per read: a second copy naming one more resource links it to the
     // first copy (its time, its id), and events of different actors keep their own actors.
-    let bytes = std::fs::read(repo().join("demo/audit/cloudtrail-2026-11-24.json")).unwrap();
-    let parsed = netdrift_provider_file::audit::parse_file(Provider::Aws, "ct", &bytes).unwrap();
-    let first = parsed
-        .events
-        .iter()
-        .find(|e| e.event_name == "AuthorizeSecurityGroupIngress")
-        .unwrap()
-        .clone();
+    let first = demo_authorize_event();
     let group = first.resources[0].clone();
     let mut other = first.clone();
     other.event_id = format!("{}-other", first.event_id);
@@ -391,14 +395,7 @@ fn an_event_is_found_by_each_resource_it_names_once_with_its_own_actor() {
 fn each_distinct_actor_is_stored_once_an_import() {
     // Events keep the integer id of their actor (migration 15): 40 events of two actors in two
     // imports store each actor once an import, and each event reads back with its own, whole.
-    let bytes = std::fs::read(repo().join("demo/audit/cloudtrail-2026-11-24.json")).unwrap();
-    let parsed = netdrift_provider_file::audit::parse_file(Provider::Aws, "ct", &bytes).unwrap();
-    let first = parsed
-        .events
-        .iter()
-        .find(|e| e.event_name == "AuthorizeSecurityGroupIngress")
-        .unwrap()
-        .clone();
+    let first = demo_authorize_event();
     let mut someone = first.actor.clone();
     someone.principal = Some("arn:aws:iam::123456789012:user/someone-else".into());
     someone.source_ip = Some("198.51.100.7".into());
