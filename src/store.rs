@@ -102,6 +102,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0015_audit_actors",
         include_str!("../migrations/0015_audit_actors.sql"),
     ),
+    (
+        "0016_compact_audit_events",
+        include_str!("../migrations/0016_compact_audit_events.sql"),
+    ),
 ];
 
 /// The columns `snapshot_row` reads, in its order.

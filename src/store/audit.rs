@@ -6,7 +6,6 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use netdrift_snapshots::{AuditEvent, Provider};
 
 use chrono::{DateTime, Utc};
-use netdrift_snapshots::time::millis;
 
 use super::audit_records::BlockWriter;
 use super::{time_col, ts, SqliteStore};
@@ -18,26 +17,25 @@ fn insert_event(
     records: &mut BlockWriter,
     actors: &mut ActorIds,
     ev: &AuditEvent,
-    source: &str,
-    now: &str,
+    import: i64,
 ) -> Result<bool> {
     let payload = if ev.payload.is_empty() {
         None
     } else {
-        Some(serde_json::to_string(&ev.payload)?)
+        Some(payload_json(&ev.payload)?)
     };
     let place = ev.raw.as_ref().map(|_| records.next_place());
     let actor = actors.id(tx, &ev.actor)?;
     let n = tx
         .prepare_cached(
             "INSERT OR IGNORE INTO audit_events (event_id, provider, event_time, account, region, event_name, succeeded, \
-             error, actor, payload, issued_key, resources, payload_removes, catalogued, record_block, record_at, source, imported_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+             error, actor, payload, issued_key, resources, payload_removes, catalogued, record_block, record_at, import) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         )?
         .execute(params![
             ev.event_id,
             ev.provider.as_str(),
-            millis(ev.event_time),
+            ev.event_time.timestamp_millis(),
             ev.account,
             ev.region,
             ev.event_name,
@@ -51,8 +49,7 @@ fn insert_event(
             ev.catalogued,
             place.map(|p| p.0),
             place.map(|p| p.1),
-            source,
-            now
+            import
         ])?;
     if n == 0 {
         actors.unstore(tx)?;
@@ -61,8 +58,8 @@ fn insert_event(
         records.push(tx, raw)?;
     }
     // The stored event's id and time: this one's when it is new, else the first copy's.
-    let (id, time) = if n == 1 {
-        (tx.last_insert_rowid(), millis(ev.event_time))
+    let (id, time): (i64, i64) = if n == 1 {
+        (tx.last_insert_rowid(), ev.event_time.timestamp_millis())
     } else {
         if let Some(p) = payload {
             tx.execute(
@@ -82,6 +79,143 @@ fn insert_event(
     Ok(n == 1)
 }
 
+/// The JSON text of a stored payload (migration 16): each rule without the fields that are
+/// null (absent and null are the same to its reader: each is an `Option`).
+fn payload_json(rules: &[netdrift_snapshots::Rule]) -> Result<String> {
+    use netdrift_snapshots::{Action, Direction, Peer, PortRange, Ports, Protocol, Rule, Target};
+    #[derive(serde::Serialize)]
+    struct Stored<'a> {
+        direction: &'a Direction,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        priority: Option<u32>,
+        action: &'a Action,
+        enabled: bool,
+        protocol: &'a Protocol,
+        ports: &'a Ports,
+        peers: &'a [Peer],
+        targets: &'a [Target],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        source_ports: Option<&'a [PortRange]>,
+        default_rule: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        description: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        rule_id: Option<&'a str>,
+    }
+    let stored: Vec<Stored<'_>> = rules
+        .iter()
+        .map(|r| {
+            // Every field, so that a field added to the model cannot be left out here.
+            let Rule {
+                direction,
+                priority,
+                action,
+                enabled,
+                protocol,
+                ports,
+                peers,
+                targets,
+                source_ports,
+                default_rule,
+                name,
+                description,
+                rule_id,
+            } = r;
+            Stored {
+                direction,
+                priority: *priority,
+                action,
+                enabled: *enabled,
+                protocol,
+                ports,
+                peers,
+                targets,
+                source_ports: source_ports.as_deref(),
+                default_rule: *default_rule,
+                name: name.as_deref(),
+                description: description.as_deref(),
+                rule_id: rule_id.as_deref(),
+            }
+        })
+        .collect();
+    Ok(serde_json::to_string(&stored)?)
+}
+
+/// The JSON text of a stored actor (migration 16): without the fields that are null, most of
+/// an actor's (absent and null are the same to its reader).
+fn actor_json(a: &netdrift_snapshots::Actor) -> Result<String> {
+    use netdrift_snapshots::{ActorType, KeyType};
+    #[derive(serde::Serialize)]
+    struct Stored<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        principal: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        kind: Option<&'a ActorType>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        role: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        source_identity: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        identity_center_user: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        access_key_id: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        key_type: Option<&'a KeyType>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        service_account_key: Option<&'a str>,
+        delegation_chain: &'a [String],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        role_assignment: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        source_ip: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user_agent: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tool: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        mfa: Option<bool>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        invoked_by: Option<&'a str>,
+    }
+    // Every field, so that a field added to the model cannot be left out here.
+    let netdrift_snapshots::Actor {
+        principal,
+        kind,
+        role,
+        source_identity,
+        identity_center_user,
+        access_key_id,
+        key_type,
+        service_account_key,
+        delegation_chain,
+        role_assignment,
+        source_ip,
+        user_agent,
+        tool,
+        mfa,
+        invoked_by,
+    } = a;
+    Ok(serde_json::to_string(&Stored {
+        principal: principal.as_deref(),
+        kind: kind.as_ref(),
+        role: role.as_deref(),
+        source_identity: source_identity.as_deref(),
+        identity_center_user: identity_center_user.as_deref(),
+        access_key_id: access_key_id.as_deref(),
+        key_type: key_type.as_ref(),
+        service_account_key: service_account_key.as_deref(),
+        delegation_chain,
+        role_assignment: role_assignment.as_deref(),
+        source_ip: source_ip.as_deref(),
+        user_agent: user_agent.as_deref(),
+        tool: tool.as_deref(),
+        mfa: *mfa,
+        invoked_by: invoked_by.as_deref(),
+    })?)
+}
+
 /// The id of each actor a transaction stores (migration 15): each distinct actor of its new
 /// events is stored once, with no lookup of what earlier transactions stored.
 #[derive(Default)]
@@ -94,7 +228,7 @@ struct ActorIds {
 impl ActorIds {
     fn id(&mut self, tx: &Transaction<'_>, actor: &netdrift_snapshots::Actor) -> Result<i64> {
         self.last = None;
-        let text = serde_json::to_string(actor)?;
+        let text = actor_json(actor)?;
         if let Some(id) = self.ids.get(&text) {
             return Ok(*id);
         }
@@ -219,12 +353,26 @@ impl SqliteStore {
         let mut records = BlockWriter::new(&tx)?;
         let mut actors = ActorIds::default();
         let mut out = Vec::with_capacity(batches.len());
+        // Each batch's events name the import row written after them, when one of them is new
+        // (the key is checked at commit: migration 16).
+        let mut import: i64 = tx.query_row(
+            "SELECT coalesce(max(id), 0) + 1 FROM audit_imports",
+            [],
+            |r| r.get(0),
+        )?;
         for batch in batches {
             let mut new = 0;
             for ev in batch.events {
-                if insert_event(&tx, &mut records, &mut actors, ev, batch.source, &now)? {
+                if insert_event(&tx, &mut records, &mut actors, ev, import)? {
                     new += 1;
                 }
+            }
+            if new > 0 {
+                tx.prepare_cached(
+                    "INSERT INTO audit_imports (id, source, imported_at) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![import, batch.source, now])?;
+                import += 1;
             }
             for (account, start, end) in batch.windows {
                 insert_coverage(
@@ -291,7 +439,7 @@ impl EventReader {
         let bad = |what: &str| format!("stored audit event {id}: corrupt {what}");
         let name: String = r.get(o + 5)?;
         let provider = r.get_ref(o + 1)?.as_str()?;
-        let time = r.get_ref(o + 2)?.as_str()?;
+        let time: i64 = r.get(o + 2)?;
         let payload = r.get_ref(o + 9)?.as_str_or_null()?;
         let resources = r.get_ref(o + 11)?.as_str()?;
         let raw = match (
@@ -328,8 +476,8 @@ impl EventReader {
             provider: provider
                 .parse()
                 .map_err(|_| anyhow::anyhow!("{}: {provider:?}", bad("provider")))?,
-            event_time: netdrift_snapshots::time::parse("event_time", time)
-                .with_context(|| bad("event_time"))?,
+            event_time: DateTime::from_timestamp_millis(time)
+                .with_context(|| bad(&format!("event_time ({time} ms)")))?,
             account: r.get(o + 3)?,
             region: r.get(o + 4)?,
             event_name: name,
@@ -377,9 +525,8 @@ impl SqliteStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<AuditEvent>> {
-        // Event times are stored to the millisecond: the bounds take the same form, so that an
-        // event in the first or last second of the window compares inside it.
-        let (from, to) = (millis(from), millis(to));
+        // Event times are stored as Unix milliseconds (migration 16): the bounds too.
+        let (from, to) = (from.timestamp_millis(), to.timestamp_millis());
         let mut out: Vec<AuditEvent> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         // One range of the link index per id, each event joined by its integer key.
@@ -391,8 +538,8 @@ impl SqliteStore {
             let mut rows = stmt.query(params![
                 id.to_ascii_lowercase(),
                 provider.as_str(),
-                from.as_str(),
-                to.as_str()
+                from,
+                to
             ])?;
             while let Some(row) = rows.next()? {
                 if seen.insert(row.get::<_, i64>(0)?) {
@@ -415,14 +562,14 @@ impl SqliteStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<AuditEvent>> {
-        let (from, to) = (millis(from), millis(to));
+        let (from, to) = (from.timestamp_millis(), to.timestamp_millis());
         let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT {EVENT_COLUMNS} FROM audit_events e WHERE provider = ?1 AND event_time >= ?2 AND event_time <= ?3"
         ))?;
         let mut out = Vec::new();
         let mut reader = EventReader::default();
         for p in [Provider::Aws, Provider::Gcp, Provider::Azure] {
-            let mut rows = stmt.query(params![p.as_str(), from.as_str(), to.as_str()])?;
+            let mut rows = stmt.query(params![p.as_str(), from, to])?;
             while let Some(row) = rows.next()? {
                 out.push(reader.event(self.conn(), row, 0, Records::Needed)?);
             }
@@ -484,11 +631,15 @@ impl SqliteStore {
         account: &str,
         region: Option<&str>,
     ) -> Result<Option<DateTime<Utc>>> {
-        let t: Option<String> = self
+        let t: Option<i64> = self
             .conn()
             .prepare_cached(LAST_EVENT)?
             .query_row(params![provider.as_str(), account, region], |r| r.get(0))?;
-        t.map(|t| crate::store::parse_ts(&t)).transpose()
+        t.map(|t| {
+            DateTime::from_timestamp_millis(t)
+                .with_context(|| format!("stored audit event time {t} ms is out of range"))
+        })
+        .transpose()
     }
 
     /// Failed audit-log reads of this account (or of every account: `*`) whose window overlaps
@@ -552,3 +703,84 @@ impl SqliteStore {
 #[cfg(test)]
 #[path = "audit_plans.rs"]
 mod plans;
+
+#[cfg(test)]
+mod tests {
+    use netdrift_snapshots::{
+        Action, Actor, ActorType, Direction, KeyType, Peer, PortRange, Ports, Protocol, Rule,
+    };
+
+    #[test]
+    fn compact_actors_and_payloads_read_back_as_they_were() {
+        // Stored without their nulls (most of an actor's fields, several of a rule's), both read
+        // back equal, sparse or full.
+        let sparse = Actor {
+            principal: Some("arn:aws:iam::1:user/a".into()),
+            kind: Some(ActorType::Human),
+            ..Default::default()
+        };
+        let full = Actor {
+            principal: Some("p".into()),
+            kind: Some(ActorType::Root),
+            role: Some("r".into()),
+            source_identity: Some("si".into()),
+            identity_center_user: Some("icu".into()),
+            access_key_id: Some("ASIA1".into()),
+            key_type: Some(KeyType::Temporary),
+            service_account_key: Some("k".into()),
+            delegation_chain: vec!["a".into(), "b".into()],
+            role_assignment: Some("ra".into()),
+            source_ip: Some("198.51.100.1".into()),
+            user_agent: Some("ua \"null\":null".into()),
+            tool: Some("cli".into()),
+            mfa: Some(false),
+            invoked_by: Some("ib".into()),
+        };
+        for a in [Actor::default(), sparse, full] {
+            let text = super::actor_json(&a).unwrap();
+            assert!(
+                !text.contains(":null,") && !text.ends_with(":null}"),
+                "{text}"
+            );
+            assert_eq!(serde_json::from_str::<Actor>(&text).unwrap(), a, "{text}");
+        }
+        let mut rule = Rule::new(
+            Direction::Ingress,
+            Action::Allow,
+            Protocol::Number(netdrift_snapshots::TCP),
+            Ports::Ranges {
+                ranges: vec![PortRange { from: 22, to: 22 }],
+            },
+            vec![Peer::Cidr("0.0.0.0/0".parse().unwrap())],
+        );
+        let mut icmp = rule.clone();
+        icmp.protocol = Protocol::Number(netdrift_snapshots::ICMP);
+        icmp.ports = Ports::Icmp {
+            icmp_type: Some(8),
+            code: None,
+        };
+        let plain = vec![rule.clone(), icmp];
+        rule.priority = Some(100);
+        rule.source_ports = Some(vec![PortRange {
+            from: 1024,
+            to: 65535,
+        }]);
+        rule.name = Some("allow-ssh".into());
+        rule.description = Some("null".into());
+        rule.rule_id = Some("sgr-1".into());
+        for payload in [plain, vec![rule]] {
+            let text = super::payload_json(&payload).unwrap();
+            if payload[0].rule_id.is_none() {
+                assert!(
+                    !text.contains("\"rule_id\"") && !text.contains("\"priority\""),
+                    "{text}"
+                );
+            }
+            assert_eq!(
+                serde_json::from_str::<Vec<Rule>>(&text).unwrap(),
+                payload,
+                "{text}"
+            );
+        }
+    }
+}

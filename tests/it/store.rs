@@ -29,12 +29,12 @@ fn migrations_from_empty_and_private_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sub/dir/nd.db");
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 15);
+    assert_eq!(store.schema_version().unwrap(), 16);
     drop(store);
     // Reopening runs no migration twice.
     assert_eq!(
         SqliteStore::open(&path).unwrap().schema_version().unwrap(),
-        15
+        16
     );
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
@@ -433,6 +433,99 @@ fn each_distinct_actor_is_stored_once_an_import() {
         let want = if i % 2 == 1 { &someone } else { &first.actor };
         assert_eq!(&e.actor, want, "{}", e.event_id);
     }
+}
+
+#[test]
+fn an_import_is_stored_once_with_its_source_and_event_times_to_the_millisecond() {
+    // Migration 16: an event names its import (source, time) by id and keeps its time as Unix
+    // milliseconds. Two imports of new events write two import rows; importing the same events
+    // again writes none; times come back to the millisecond, and a window's bounds include an
+    // event at either end.
+    let first = demo_authorize_event();
+    let event = |i: i64| {
+        let mut e = first.clone();
+        e.event_id = format!("{}-{i}", first.event_id);
+        e.event_time = first.event_time + chrono::Duration::milliseconds(1_001 * i);
+        e
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    let mut store = SqliteStore::open(&db).unwrap();
+    let batches = [
+        (
+            "s3://trail/AWSLogs/o-1/123456789012/CloudTrail/us-east-1/2026/11/24/a.json.gz",
+            0..5,
+        ),
+        ("/var/lib/netdrift/audit/b.json", 5..10),
+    ];
+    for (source, part) in batches.clone() {
+        let events: Vec<_> = part.map(event).collect();
+        assert_eq!(
+            netdrift::audit::store_events(&mut store, Provider::Aws, &events, &[], source).unwrap(),
+            5
+        );
+    }
+    for (source, part) in batches.clone() {
+        let events: Vec<_> = part.map(event).collect();
+        assert_eq!(
+            netdrift::audit::store_events(&mut store, Provider::Aws, &events, &[], source).unwrap(),
+            0
+        );
+    }
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let imports: Vec<(i64, String)> = conn
+        .prepare("SELECT id, source FROM audit_imports ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        imports,
+        vec![(1, batches[0].0.to_string()), (2, batches[1].0.to_string())]
+    );
+    let per_import: Vec<(i64, i64)> = conn
+        .prepare("SELECT import, count(*) FROM audit_events GROUP BY import ORDER BY import")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(per_import, vec![(1, 5), (2, 5)]);
+    let stored: i64 = conn
+        .query_row(
+            "SELECT event_time FROM audit_events WHERE event_id = ?1",
+            [format!("{}-3", first.event_id)],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, event(3).event_time.timestamp_millis());
+    // The window from the second event to the ninth, to the millisecond: exactly those.
+    let back = store
+        .events_for(
+            Provider::Aws,
+            &[first.resources[0].clone()],
+            event(1).event_time,
+            event(8).event_time,
+        )
+        .unwrap();
+    let names: Vec<_> = back.iter().map(|e| e.event_id.clone()).collect();
+    assert_eq!(
+        names,
+        (1..=8).map(|i| event(i).event_id).collect::<Vec<_>>()
+    );
+    for e in &back {
+        let i: i64 = e.event_id.rsplit('-').next().unwrap().parse().unwrap();
+        assert_eq!(e.event_time, event(i).event_time);
+        assert_eq!(e.actor, first.actor);
+        assert_eq!(e.payload, first.payload);
+    }
+    assert_eq!(
+        store
+            .last_event_at(Provider::Aws, &first.account.clone().unwrap(), None)
+            .unwrap(),
+        Some(event(9).event_time)
+    );
 }
 
 #[test]
