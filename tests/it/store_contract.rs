@@ -586,14 +586,14 @@ fn attribution_inputs_hold_the_window_its_events_and_their_role_chain() {
             baseline_state: Some(netdrift_snapshots::canonical::state_hash(&before)),
             ids: vec![GROUP.into()],
         };
-        let seen = std::cell::Cell::new(None);
+        let seen = std::sync::Mutex::new(None);
         let mut inputs = Vec::new();
         store
             .load_attribution_inputs(
                 std::slice::from_ref(&query),
                 &|i, last_seen| {
                     assert_eq!(i, 0);
-                    seen.set(last_seen);
+                    *seen.lock().unwrap() = last_seen;
                     Ok((last_seen.unwrap(), at("2026-11-25T02:00:00Z")))
                 },
                 &mut |i, got| {
@@ -604,7 +604,7 @@ fn attribution_inputs_hold_the_window_its_events_and_their_role_chain() {
             .unwrap();
         assert_eq!(inputs.len(), 1, "{name}: one visit per query");
         assert_eq!(
-            seen.get(),
+            *seen.lock().unwrap(),
             Some(at("2026-11-23T02:00:00Z")),
             "{name}: day 1 showed the approved state"
         );
