@@ -1,5 +1,6 @@
-//! Upgrades lose nothing: databases and evidence bundles written by netdrift at schema 5 and at
-//! schema 10 (testdata/upgrade, made as its README says) are opened by today's netdrift.
+//! Upgrades lose nothing: databases and evidence bundles written by netdrift at schema 5, at
+//! schema 10 and at schema 15 (testdata/upgrade, made as its README says) are opened by today's
+//! netdrift.
 
 use std::io::Read;
 
@@ -65,6 +66,37 @@ fn a_schema_10_database_migrates_in_place_and_its_evidence_still_verifies() {
         entry(&new_bundle, "config.json")["in_force"],
         entry(&old_bundle, "config.json")["in_force"]
     );
+    takes_new_runs(dir.path(), &db, &old_bundle);
+}
+
+#[test]
+fn a_schema_15_database_migrates_in_place_and_its_events_keep_their_times_actors_and_sources() {
+    // Migration 16 (compact audit events): every event as the bundle exported before it holds
+    // it, time, actor, payload and record included; each import's source kept once.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("netdrift.db");
+    gunzip("schema15-demo.db.gz", &db);
+    let sources = |sql: &str| -> Vec<String> {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let mut stmt = conn.prepare(sql).unwrap();
+        let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+        rows.collect::<Result<_, _>>().unwrap()
+    };
+    let before = sources("SELECT source FROM audit_events ORDER BY id");
+    assert_eq!(before.len(), 13);
+    let (db, old_bundle, new_bundle) = migrates_in_place(dir.path(), 15);
+    assert_eq!(
+        sources(
+            "SELECT i.source FROM audit_events e JOIN audit_imports i ON i.id = e.import ORDER BY e.id"
+        ),
+        before
+    );
+    let (old_events, new_events) = (
+        entry(&old_bundle, "audit-events.json"),
+        entry(&new_bundle, "audit-events.json"),
+    );
+    assert_eq!(old_events.as_array().unwrap().len(), 10, "{old_events:#}");
+    assert_eq!(new_events, old_events);
     takes_new_runs(dir.path(), &db, &old_bundle);
 }
 
