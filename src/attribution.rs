@@ -183,7 +183,7 @@ pub fn attribute(
     let (from, to) = inputs.window;
     let (from_s, to_s) = (ts(from), ts(to));
     let events = &inputs.events;
-    let mut actors = Vec::new();
+    let mut actors = Vec::with_capacity(events.len());
     let mut attempts = Vec::new();
     for ev in events.iter().filter(|e| e.catalogued) {
         let g = if ev.succeeded {
@@ -306,34 +306,35 @@ fn scope_account(scope: &netdrift_snapshots::ScopeKey) -> String {
     scope.scope().account().to_string()
 }
 
-/// Follow a temporary key back through the `AssumeRole*` events that issued it.
-fn role_chain(
-    issuers: &HashMap<String, AuditEvent>,
-    actor: &Actor,
-) -> (Vec<String>, Option<Actor>) {
+/// Follow a temporary key back through the `AssumeRole*` events that issued it: the chain's
+/// steps, and the actor at its root (borrowed from the issuers).
+fn role_chain<'a>(
+    issuers: &'a HashMap<String, AuditEvent>,
+    actor: &'a Actor,
+) -> (Vec<String>, Option<&'a Actor>) {
     let mut chain = Vec::new();
-    let mut cur = actor.clone();
+    let mut cur = actor;
     let mut root = None;
     for _ in 0..MAX_CHAIN {
-        let Some(key) = temporary_key(&cur) else {
+        let Some(key) = temporary_key(cur) else {
             break;
         };
-        let Some(issuer) = issuers.get(key).cloned() else {
+        let Some(issuer) = issuers.get(key) else {
             break;
         };
         let who = issuer
             .actor
             .principal
-            .clone()
-            .unwrap_or_else(|| "unknown principal".into());
+            .as_deref()
+            .unwrap_or("unknown principal");
         chain.push(format!(
             "{} assumed by {who} ({} at {})",
             cur.role.as_deref().unwrap_or("session"),
             issuer.event_name,
             netdrift_snapshots::time::millis(issuer.event_time)
         ));
-        root = Some(issuer.actor.clone());
-        cur = issuer.actor;
+        root = Some(&issuer.actor);
+        cur = &issuer.actor;
     }
     (chain, root)
 }
@@ -358,7 +359,7 @@ fn actor_ref(
     if let Some(u) = &a.identity_center_user {
         chain.push(format!("Identity Center user {u}"));
     }
-    let class = classify(a, origin.as_ref(), cfg);
+    let class = classify(a, origin, cfg);
     ActorRef {
         principal: a.principal.clone(),
         kind: a.kind.unwrap_or(ActorType::Unknown).as_str().to_string(),
