@@ -8,6 +8,7 @@ mod api;
 mod attribution_inputs;
 mod audit;
 mod audit_records;
+mod audit_rows;
 mod baselines;
 mod inputs;
 mod open;
@@ -257,33 +258,6 @@ impl SqliteStore {
         Ok(self
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))?)
-    }
-
-    /// A second, read-only connection to this database for another thread (a large
-    /// attribution pass), when it is a file that can be opened again; `None` for a database in
-    /// memory or opened immutable.
-    pub(crate) fn reader(&self) -> Result<Option<SqliteStore>> {
-        let Some(path) = self.path.as_ref().filter(|_| !self.read_only) else {
-            return Ok(None);
-        };
-        let conn = Connection::open_with_flags(
-            path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .with_context(|| format!("cannot open database {} to read", path.display()))?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))?;
-        conn.set_prepared_statement_cache_capacity(128);
-        conn.set_db_config(
-            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
-            true,
-        )?;
-        conn.pragma_update(None, "cache_size", -65536)?;
-        conn.pragma_update(None, "mmap_size", 0)?;
-        Ok(Some(SqliteStore {
-            conn,
-            path: Some(path.clone()),
-            read_only: true,
-        }))
     }
 
     pub(crate) fn conn(&self) -> &Connection {

@@ -156,7 +156,7 @@ struct Loader<'a> {
     wanted: &'a HashSet<String>,
     failures: HashMap<(Provider, String), Vec<AuditFailureRow>>,
     /// Parses each distinct actor of the pass once.
-    reader: super::audit::EventReader,
+    reader: super::audit_rows::EventReader,
 }
 
 impl<'a> Loader<'a> {

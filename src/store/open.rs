@@ -1,5 +1,6 @@
 //! Opening a database that must already exist (read-only when its file or mount cannot be
-//! written), and the mark that tells the demo's own database from any other.
+//! written), a second read-only connection for another thread, and the mark that tells the
+//! demo's own database from any other.
 
 use std::path::Path;
 
@@ -56,6 +57,33 @@ impl SqliteStore {
             );
         }
         Ok(store)
+    }
+
+    /// A second, read-only connection to this database for another thread (a large
+    /// attribution pass), when it is a file that can be opened again; `None` for a database in
+    /// memory or opened immutable.
+    pub(crate) fn reader(&self) -> Result<Option<SqliteStore>> {
+        let Some(path) = self.path.as_ref().filter(|_| !self.read_only) else {
+            return Ok(None);
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .with_context(|| format!("cannot open database {} to read", path.display()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        conn.set_prepared_statement_cache_capacity(128);
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )?;
+        conn.pragma_update(None, "cache_size", -65536)?;
+        conn.pragma_update(None, "mmap_size", 0)?;
+        Ok(Some(SqliteStore {
+            conn,
+            path: Some(path.clone()),
+            read_only: true,
+        }))
     }
 
     /// Mark this database as the demo's own (the demo recreates only such a database).
