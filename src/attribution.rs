@@ -14,7 +14,7 @@ use netdrift_snapshots::{
     AccessSet, Actor, ActorType, AuditEvent, Change, KeyType, Resource, ResourceId,
 };
 
-pub use load::attribute_all;
+pub use load::{attribute_all, query_for};
 pub use windows::{load_records, matches_any, window_contains, ChangeRecord};
 
 use crate::config::{AttributionConfig, ChangeWindow};

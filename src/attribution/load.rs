@@ -10,6 +10,19 @@ use crate::drift::Computed;
 use crate::findings::CoverageFinding;
 use crate::store::{AttributionQuery, Store};
 
+/// What the store looks up for one drift item's attribution.
+pub fn query_for(c: &Computed) -> AttributionQuery {
+    AttributionQuery {
+        provider: c.item.provider,
+        scope: c.item.scope.clone(),
+        resource: c.item.resource.clone(),
+        resource_kind: c.item.resource_kind,
+        snapshot_id: c.item.snapshot_id,
+        baseline_state: c.item.baseline_state.clone(),
+        ids: ids_for(c),
+    }
+}
+
 /// Attribute every item; returns coverage findings for logging gaps.
 pub fn attribute_all(
     store: &dyn Store,
@@ -26,18 +39,7 @@ pub fn attribute_all(
         change_windows: &cfg.change_windows,
         records: &records,
     };
-    let queries: Vec<AttributionQuery> = items
-        .iter()
-        .map(|c| AttributionQuery {
-            provider: c.item.provider,
-            scope: c.item.scope.clone(),
-            resource: c.item.resource.clone(),
-            resource_kind: c.item.resource_kind,
-            snapshot_id: c.item.snapshot_id,
-            baseline_state: c.item.baseline_state.clone(),
-            ids: ids_for(c),
-        })
-        .collect();
+    let queries: Vec<AttributionQuery> = items.iter().map(query_for).collect();
     // What the window rule reads, apart from the items attribution writes.
     let spans: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)> = items
         .iter()

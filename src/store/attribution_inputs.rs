@@ -347,18 +347,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(computed.len(), n);
-        let queries: Vec<super::AttributionQuery> = computed
-            .iter()
-            .map(|c| super::AttributionQuery {
-                provider: c.item.provider,
-                scope: c.item.scope.clone(),
-                resource: c.item.resource.clone(),
-                resource_kind: c.item.resource_kind,
-                snapshot_id: c.item.snapshot_id,
-                baseline_state: c.item.baseline_state.clone(),
-                ids: crate::attribution::ids_for(c),
-            })
-            .collect();
+        let queries: Vec<super::AttributionQuery> =
+            computed.iter().map(crate::attribution::query_for).collect();
         let window = |_: usize, seen: Option<chrono::DateTime<chrono::Utc>>| {
             Ok((seen.unwrap_or(t0), t0 + Duration::days(1)))
         };

@@ -473,25 +473,22 @@ fn an_import_is_stored_once_with_its_source_and_event_times_to_the_millisecond()
         );
     }
     let conn = rusqlite::Connection::open(&db).unwrap();
-    let imports: Vec<(i64, String)> = conn
-        .prepare("SELECT id, source FROM audit_imports ORDER BY id")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    fn pairs<T: rusqlite::types::FromSql>(conn: &rusqlite::Connection, sql: &str) -> Vec<(i64, T)> {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        rows.collect::<Result<_, _>>().unwrap()
+    }
     assert_eq!(
-        imports,
+        pairs::<String>(&conn, "SELECT id, source FROM audit_imports ORDER BY id"),
         vec![(1, batches[0].0.to_string()), (2, batches[1].0.to_string())]
     );
-    let per_import: Vec<(i64, i64)> = conn
-        .prepare("SELECT import, count(*) FROM audit_events GROUP BY import ORDER BY import")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(per_import, vec![(1, 5), (2, 5)]);
+    assert_eq!(
+        pairs::<i64>(
+            &conn,
+            "SELECT import, count(*) FROM audit_events GROUP BY import ORDER BY import"
+        ),
+        vec![(1, 5), (2, 5)]
+    );
     let stored: i64 = conn
         .query_row(
             "SELECT event_time FROM audit_events WHERE event_id = ?1",
