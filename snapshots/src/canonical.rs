@@ -40,11 +40,14 @@ pub fn canonicalize(mut r: Resource) -> Resource {
                 rules.push(one);
             }
         } else {
+            rule.peers.shrink_to_fit();
+            rule.targets.shrink_to_fit();
             rules.push(rule);
         }
     }
     rules.sort();
     rules.dedup();
+    rules.shrink_to_fit();
     r.rules = rules;
     r.attachments.sort();
     r.attachments.dedup();
@@ -59,7 +62,7 @@ pub fn canonicalize(mut r: Resource) -> Resource {
         p.associations.sort();
         p.associations.dedup();
     }
-    if let Some(w) = r.workload.as_mut() {
+    if let Some(w) = r.workload.as_deref_mut() {
         use crate::model::Workload;
         match w {
             Workload::AwsInterface(i) => {

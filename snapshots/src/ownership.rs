@@ -58,7 +58,7 @@ impl<'a> Controllers<'a> {
     pub fn new(actual: &'a [Resource]) -> Self {
         let mut users: HashMap<&str, Vec<&AwsInterface>> = HashMap::new();
         for r in actual {
-            if let Some(Workload::AwsInterface(i)) = &r.workload {
+            if let Some(Workload::AwsInterface(i)) = r.workload.as_deref() {
                 for g in &i.groups {
                     users.entry(g.as_str()).or_default().push(i);
                 }

@@ -150,7 +150,7 @@ impl<'a> ScopeWorkloads<'a> {
             groups: HashMap::new(),
         };
         for r in resources {
-            match (&r.workload, r.kind) {
+            match (r.workload.as_deref(), r.kind) {
                 (Some(Workload::AwsInterface(i)), _) => w.interfaces.push((r, i)),
                 (Some(Workload::GcpInstance(g)), _) => w.instances.push((r, g)),
                 (Some(Workload::AzureNic(n)), _) => w.azure.nics.push((r, n)),

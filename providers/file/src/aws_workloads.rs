@@ -85,7 +85,7 @@ pub fn interface(n: &Node<'_>) -> Result<Resource, ConvertError> {
     }
     r.attachments = i.instance.iter().cloned().collect();
     r.attached = Some(i.status.as_deref() == Some("in-use") || i.instance.is_some());
-    r.workload = Some(Workload::AwsInterface(i));
+    r.workload = Some(Box::new(Workload::AwsInterface(i)));
     Ok(canonicalize(r))
 }
 
@@ -100,11 +100,11 @@ pub fn subnet(n: &Node<'_>) -> Result<Resource, ConvertError> {
     for a in n.list("Ipv6CidrBlockAssociationSet")? {
         cidrs.extend(net(&a, "Ipv6CidrBlock")?);
     }
-    r.workload = Some(Workload::AwsSubnet(AwsSubnet {
+    r.workload = Some(Box::new(Workload::AwsSubnet(AwsSubnet {
         vpc,
         cidrs,
         map_public_ip_on_launch: n.bool("MapPublicIpOnLaunch")?.unwrap_or(false),
-    }));
+    })));
     Ok(canonicalize(r))
 }
 
@@ -177,6 +177,6 @@ pub fn route_table(n: &Node<'_>) -> Result<Resource, ConvertError> {
         });
     }
     r.attachments = t.subnets.clone();
-    r.workload = Some(Workload::AwsRouteTable(t));
+    r.workload = Some(Box::new(Workload::AwsRouteTable(t)));
     Ok(canonicalize(r))
 }

@@ -82,7 +82,7 @@ fn nic(n: &Node<'_>) -> Result<Resource, ConvertError> {
     }
     r.attached = Some(w.vm.is_some());
     r.attachments = w.vm.iter().cloned().collect();
-    r.workload = Some(Workload::AzureNic(w));
+    r.workload = Some(Box::new(Workload::AzureNic(w)));
     Ok(canonicalize(r))
 }
 
@@ -104,7 +104,7 @@ fn public_ip(n: &Node<'_>) -> Result<Resource, ConvertError> {
             })
         })
         .transpose()?;
-    r.workload = Some(Workload::AzurePublicIp(AzurePublicIp { address }));
+    r.workload = Some(Box::new(Workload::AzurePublicIp(AzurePublicIp { address })));
     Ok(canonicalize(r))
 }
 

@@ -80,7 +80,7 @@ fn instance(n: &Node<'_>, project: &str) -> Result<Resource, ConvertError> {
         g.interfaces.push(i);
     }
     r.attached = Some(true);
-    r.workload = Some(Workload::GcpInstance(g));
+    r.workload = Some(Box::new(Workload::GcpInstance(g)));
     Ok(canonicalize(r))
 }
 

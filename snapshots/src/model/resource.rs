@@ -243,9 +243,10 @@ pub struct Resource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<PolicyPlacement>,
     /// What a workload kind says about itself (none for firewall kinds, so their canonical
-    /// form and state hashes are what they were before workloads existed).
+    /// form and state hashes are what they were before workloads existed). Boxed: most
+    /// resources are firewalls, and inline it would double their size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workload: Option<Workload>,
+    pub workload: Option<Box<Workload>>,
 }
 
 /// A GCP firewall policy's place in the evaluation order: hierarchical policies (organization,

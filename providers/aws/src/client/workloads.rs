@@ -79,7 +79,7 @@ pub(super) async fn collect_workloads(
 pub(super) fn attached_groups(interfaces: &[Resource]) -> BTreeSet<String> {
     interfaces
         .iter()
-        .filter_map(|r| match &r.workload {
+        .filter_map(|r| match r.workload.as_deref() {
             Some(netdrift_snapshots::Workload::AwsInterface(i)) => Some(i.groups.iter().cloned()),
             _ => None,
         })
