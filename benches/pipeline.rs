@@ -346,15 +346,20 @@ fn bench_diff(total: usize) {
     // The changed states' hashes, as the import stored them.
     let held_trimmed = held(&trimmed);
     let start = Instant::now();
-    for (i, ((_, b), a)) in before.iter().zip(&trimmed).enumerate() {
-        worst_items += diff_scope_known(
+    let mut per = Vec::new();
+    for (i, ((p, b), a)) in before.iter().zip(&trimmed).enumerate() {
+        let t = Instant::now();
+        let n = diff_scope_known(
             Known::new(b, &held_before[i]),
             Known::new(a, &held_trimmed[i]),
             &empty,
         )
         .len();
+        worst_items += n;
+        per.push(format!("{p} {:.2}s ({n} items)", t.elapsed().as_secs_f64()));
     }
     let worst = start.elapsed();
+    println!("  every resource changed, per provider: {}", per.join(", "));
     println!(
         "diff: {rules} rules per side; 10% of resources changed: {:.2}s ({items} items); every resource changed: {:.2}s ({worst_items} items); peak {} MiB",
         typical.as_secs_f64(),
