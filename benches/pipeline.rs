@@ -264,6 +264,31 @@ fn held<'a>(sides: impl IntoIterator<Item = &'a Vec<Resource>>) -> Vec<Vec<Strin
         .collect()
 }
 
+/// Diff each provider's side against its counterpart, the held hashes named: the items in all,
+/// and each provider's time and items.
+fn diff_per_provider<'a>(
+    before: &[(Provider, Vec<Resource>)],
+    after: impl IntoIterator<Item = &'a Vec<Resource>>,
+    held_before: &[Vec<String>],
+    held_after: &[Vec<String>],
+) -> (usize, String) {
+    let empty = BTreeSet::new();
+    let mut items = 0;
+    let mut per = Vec::new();
+    for (i, ((p, b), a)) in before.iter().zip(after).enumerate() {
+        let t = Instant::now();
+        let n = diff_scope_known(
+            Known::new(b, &held_before[i]),
+            Known::new(a, &held_after[i]),
+            &empty,
+        )
+        .len();
+        items += n;
+        per.push(format!("{p} {:.2}s ({n} items)", t.elapsed().as_secs_f64()));
+    }
+    (items, per.join(", "))
+}
+
 fn bench_diff(total: usize) {
     let before = estate(total, 10, false);
     let after = estate(total, 10, true);
@@ -278,20 +303,14 @@ fn bench_diff(total: usize) {
     let held_kib = status_kib("VmRSS:");
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let start = Instant::now();
-    let mut items = 0;
-    let mut per = Vec::new();
-    for (i, ((p, b), (_, a))) in before.iter().zip(&after).enumerate() {
-        let t = Instant::now();
-        items += diff_scope_known(
-            Known::new(b, &held_before[i]),
-            Known::new(a, &held_after[i]),
-            &empty,
-        )
-        .len();
-        per.push(format!("{p} {:.2}s", t.elapsed().as_secs_f64()));
-    }
+    let (mut items, per) = diff_per_provider(
+        &before,
+        after.iter().map(|(_, rs)| rs),
+        &held_before,
+        &held_after,
+    );
     let typical = start.elapsed();
-    println!("  per provider: {}", per.join(", "));
+    println!("  per provider: {per}");
     println!(
         "  RSS with the two sides built: {} MiB (what the generator freed included); peak while the 10 % case was diffed: {} MiB",
         held_kib / 1024,
@@ -342,24 +361,12 @@ fn bench_diff(total: usize) {
                 .collect()
         })
         .collect();
-    let mut worst_items = 0;
     // The changed states' hashes, as the import stored them.
     let held_trimmed = held(&trimmed);
     let start = Instant::now();
-    let mut per = Vec::new();
-    for (i, ((p, b), a)) in before.iter().zip(&trimmed).enumerate() {
-        let t = Instant::now();
-        let n = diff_scope_known(
-            Known::new(b, &held_before[i]),
-            Known::new(a, &held_trimmed[i]),
-            &empty,
-        )
-        .len();
-        worst_items += n;
-        per.push(format!("{p} {:.2}s ({n} items)", t.elapsed().as_secs_f64()));
-    }
+    let (worst_items, per) = diff_per_provider(&before, &trimmed, &held_before, &held_trimmed);
     let worst = start.elapsed();
-    println!("  every resource changed, per provider: {}", per.join(", "));
+    println!("  every resource changed, per provider: {per}");
     println!(
         "diff: {rules} rules per side; 10% of resources changed: {:.2}s ({items} items); every resource changed: {:.2}s ({worst_items} items); peak {} MiB",
         typical.as_secs_f64(),
