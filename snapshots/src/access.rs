@@ -192,14 +192,52 @@ impl AccessSet {
         })
     }
 
+    /// `self ∩ other`. Only the slabs where both sides overlap are visited, and runs of slabs
+    /// the other side does not reach are skipped by search: a small set (one rule's reach)
+    /// intersected with a large one (a network's whole delta) costs the overlap, not the size
+    /// of the large one.
     pub fn intersection(&self, other: &AccessSet) -> AccessSet {
-        if self.is_empty() || other.is_empty() {
-            return AccessSet::default();
+        let mut out = Builder::default();
+        let (a, b) = (&self.slabs[..], &other.slabs[..]);
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() && j < b.len() {
+            let (sa, sb) = (&a[i], &b[j]);
+            if sa.hi < sb.lo {
+                i = skip(a, i, |s| s.hi < sb.lo);
+                continue;
+            }
+            if sb.hi < sa.lo {
+                j = skip(b, j, |s| s.hi < sa.lo);
+                continue;
+            }
+            let (plo, phi) = (sa.lo.max(sb.lo), sa.hi.min(sb.hi));
+            let (pa, pb) = (&sa.ports[..], &sb.ports[..]);
+            let (mut x, mut y) = (0, 0);
+            while x < pa.len() && y < pb.len() {
+                let (qa, qb) = (&pa[x], &pb[y]);
+                if qa.hi < qb.lo {
+                    x = skip(pa, x, |q| q.hi < qb.lo);
+                    continue;
+                }
+                if qb.hi < qa.lo {
+                    y = skip(pb, y, |q| q.hi < qa.lo);
+                    continue;
+                }
+                let addrs = qa.addrs.difference(&qa.addrs.difference(&qb.addrs));
+                out.push(plo, phi, qa.lo.max(qb.lo), qa.hi.min(qb.hi), addrs);
+                if qa.hi < qb.hi {
+                    x += 1;
+                } else {
+                    y += 1;
+                }
+            }
+            if sa.hi < sb.hi {
+                i += 1;
+            } else {
+                j += 1;
+            }
         }
-        combine(self, other, |a, b| match (a, b) {
-            (Some(a), Some(b)) => a.difference(&a.difference(b)),
-            _ => AddrSet::default(),
-        })
+        out.finish()
     }
 
     pub fn is_subset_of(&self, other: &AccessSet) -> bool {
@@ -395,6 +433,19 @@ impl Builder {
         self.flush();
         AccessSet { slabs: self.slabs }
     }
+}
+
+/// The first index from `at` whose slab `behind` no longer holds for (slabs are sorted, so
+/// `behind` holds for a prefix): a few steps, then a binary search for long runs.
+fn skip<T>(v: &[T], at: usize, behind: impl Fn(&T) -> bool) -> usize {
+    let mut k = at;
+    while k < v.len() && k < at + 4 {
+        if !behind(&v[k]) {
+            return k;
+        }
+        k += 1;
+    }
+    k + v[k..].partition_point(behind)
 }
 
 /// Combine two canonical sets cell by cell.

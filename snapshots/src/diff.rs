@@ -9,6 +9,7 @@ pub(crate) mod gcp;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -54,8 +55,9 @@ pub struct ResourceDiff {
     pub world: bool,
     /// Part of the newly allowed traffic comes from (or goes to) public addresses.
     pub public: bool,
-    /// Protocol × ports the approved state already allowed in this direction (any address).
-    pub baseline_footprint: AccessSet,
+    /// Protocol × ports the approved state already allowed in this direction (any address);
+    /// shared by the items of one GCP network (each of its changed rules yields one).
+    pub baseline_footprint: Arc<AccessSet>,
     pub attached: Option<bool>,
     /// GCP rules that this one replaced (a removal and an addition that are one change).
     pub replaces: Vec<ResourceId>,
@@ -357,7 +359,7 @@ impl<'a> Sides<'a> {
         baseline: &TargetedAccess,
         notes: Vec<String>,
     ) -> ResourceDiff {
-        let fp = footprint(baseline);
+        let fp = Arc::new(footprint(baseline));
         self.item_with(
             direction,
             effect,
@@ -374,7 +376,7 @@ impl<'a> Sides<'a> {
         effect: Effect,
         (newly_allowed, newly_denied): (TargetedAccess, TargetedAccess),
         baseline: &TargetedAccess,
-        baseline_footprint: AccessSet,
+        baseline_footprint: Arc<AccessSet>,
         notes: Vec<String>,
     ) -> ResourceDiff {
         let (world, public) = exposure(&newly_allowed, baseline);
@@ -450,9 +452,39 @@ fn diff_resource<'a>(
             .collect(),
         None => Vec::new(),
     };
-    let classes = target_classes(b_unit.iter().chain(&a_unit).map(|(r, _)| *r));
     let mut out = Vec::new();
     for dir in [Direction::Ingress, Direction::Egress] {
+        // The target classes of this direction's rules: a target only the other direction
+        // names would be evaluated to the same access as every other instance.
+        let classes = target_classes(
+            b_unit
+                .iter()
+                .chain(&a_unit)
+                .map(|(r, _)| *r)
+                .filter(|r| r.direction == dir),
+        );
+        // A direction whose rules are the same, in the same order, with the same prefix lists
+        // on both sides has the same access: it needs no evaluation, only the header check.
+        if let (Some(b), Some(a)) = (before, after) {
+            let of = |r: &&Rule| r.direction == dir;
+            if b.prefix_lists == a.prefix_lists
+                && b.rules.iter().filter(of).eq(a.rules.iter().filter(of))
+            {
+                if dir == Direction::Ingress && header_changed(b, a) {
+                    let b_acc = unit_access(&b_unit, kind.semantics(), dir, &classes);
+                    let empty = TargetedAccess::new();
+                    out.push(sides.item(
+                        dir,
+                        Effect::Cosmetic,
+                        empty.clone(),
+                        empty,
+                        &b_acc,
+                        vec!["descriptions, names or tags changed".into()],
+                    ));
+                }
+                continue;
+            }
+        }
         let b_acc = unit_access(&b_unit, kind.semantics(), dir, &classes);
         let a_acc = unit_access(&a_unit, kind.semantics(), dir, &classes);
         let allowed = subtract(&a_acc, &b_acc);

@@ -397,3 +397,127 @@ fn what_the_clouds_print_is_accepted() {
     assert_eq!(r.len(), 1);
     assert_eq!(r[0].id.as_str(), "projects/p1/global/firewalls/allow-ssh");
 }
+
+// ---------------- each direction diffed on its own ----------------
+
+/// An Azure rule on tcp/`port` from `src` to `dst` in `dir` ("Inbound" / "Outbound").
+fn az_dir(name: &str, prio: i64, dir: &str, port: &str, src: &str, dst: &str) -> Value {
+    json!({"name": name, "properties": {"protocol": "Tcp", "sourcePortRange": "*", "destinationPortRange": port, "sourceAddressPrefix": src,
+        "destinationAddressPrefix": dst, "access": "Allow", "priority": prio, "direction": dir}})
+}
+
+fn tagged(mut doc: Value, tags: Value) -> Value {
+    doc["value"][0]["tags"] = tags;
+    doc
+}
+
+fn sg(tags: Value, ingress: Value, egress: Value) -> Value {
+    json!({"SecurityGroups": [{"GroupId": "sg-1", "GroupName": "web", "Description": "web", "VpcId": "vpc-1", "Tags": tags,
+        "IpPermissions": ingress, "IpPermissionsEgress": egress}]})
+}
+
+fn perm(port: i64, cidr: &str, desc: &str) -> Value {
+    json!({"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": cidr, "Description": desc}]})
+}
+
+/// A direction whose rules did not change is not evaluated again, yet a header change (tags) is
+/// still reported on it; a target only one direction names (an Azure outbound rule's source
+/// range) is not a target class of the other direction.
+#[test]
+fn each_direction_is_diffed_on_its_own() {
+    let out_443 = az_dir(
+        "out-443",
+        300,
+        "Outbound",
+        "443",
+        "10.1.0.0/16",
+        "10.9.0.0/16",
+    );
+    let ssh = |src: &str| az_dir("ssh", 100, "Inbound", "22", src, "*");
+    let cases: Vec<(&str, Provider, Value, Value, Vec<&str>)> = vec![
+        (
+            "Azure: tags changed and an outbound rule added: the unchanged inbound side is cosmetic",
+            Provider::Azure,
+            tagged(nsg(json!([ssh("10.0.0.0/8")])), json!({"env": "prod"})),
+            tagged(nsg(json!([ssh("10.0.0.0/8"), out_443.clone()])), json!({"env": "dev"})),
+            vec![
+                "cosmetic modified ingress +[] -[]",
+                "expands modified egress +[tcp/443 10.9.0.0/16 to 10.1.0.0/16] -[] world",
+            ],
+        ),
+        (
+            "Azure: an inbound rule widened next to an unchanged outbound rule with a source range",
+            Provider::Azure,
+            nsg(json!([ssh("10.0.0.0/8"), out_443.clone()])),
+            nsg(json!([ssh("Internet"), out_443.clone()])),
+            vec!["mixed modified ingress +[tcp/22 internet] -[tcp/22 10.0.0.0/8] world"],
+        ),
+        (
+            "AWS: an ingress description edited and an egress rule added",
+            Provider::Aws,
+            sg(json!([]), json!([perm(22, "10.0.0.0/8", "old")]), json!([])),
+            sg(json!([]), json!([perm(22, "10.0.0.0/8", "new")]), json!([perm(443, "0.0.0.0/0", "")])),
+            vec![
+                "cosmetic modified ingress +[] -[]",
+                "expands modified egress +[tcp/443 0.0.0.0/0] -[] world",
+            ],
+        ),
+        (
+            "AWS: tags changed, egress narrowed: ingress is cosmetic, egress narrows",
+            Provider::Aws,
+            sg(json!([{"Key": "team", "Value": "a"}]), json!([perm(22, "10.0.0.0/8", "")]), json!([perm(443, "0.0.0.0/0", "")])),
+            sg(json!([{"Key": "team", "Value": "b"}]), json!([perm(22, "10.0.0.0/8", "")]), json!([perm(443, "10.0.0.0/8", "")])),
+            vec![
+                "cosmetic modified ingress +[] -[]",
+                "narrows modified egress +[] -[tcp/443 0.0.0.0/0 except 10.0.0.0/8]",
+            ],
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (name, provider, before, after, want) in cases {
+        let got = diff(provider, before, after);
+        if got != want {
+            wrong.push(format!("case: {name}\n  got:  {got:?}\n  want: {want:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // The inbound item of the second case holds one class, every instance: the outbound
+    // rule's source range is no inbound target.
+    let b = convert(
+        Provider::Azure,
+        &nsg(json!([ssh("10.0.0.0/8"), out_443.clone()])),
+    )
+    .unwrap();
+    let a = convert(Provider::Azure, &nsg(json!([ssh("Internet"), out_443]))).unwrap();
+    let d = diff_scope(&b, &a, &BTreeSet::new());
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].newly_allowed.keys().collect::<Vec<_>>(), vec![&None]);
+    assert_eq!(d[0].newly_denied.keys().collect::<Vec<_>>(), vec![&None]);
+    // The cosmetic inbound item of the first case still carries the approved footprint.
+    let b = convert(
+        Provider::Azure,
+        &tagged(nsg(json!([ssh("10.0.0.0/8")])), json!({"env": "prod"})),
+    )
+    .unwrap();
+    let a = convert(
+        Provider::Azure,
+        &tagged(
+            nsg(json!([
+                ssh("10.0.0.0/8"),
+                az_dir("o", 300, "Outbound", "443", "*", "*")
+            ])),
+            json!({"env": "dev"}),
+        ),
+    )
+    .unwrap();
+    let d = diff_scope(&b, &a, &BTreeSet::new());
+    let ingress = d
+        .iter()
+        .find(|x| x.direction == netdrift_snapshots::Direction::Ingress)
+        .expect("ingress item");
+    assert!(
+        !ingress.baseline_footprint.is_empty(),
+        "{:?}",
+        ingress.baseline_footprint
+    );
+}

@@ -173,18 +173,40 @@ impl SymSet {
             },
         }
     }
-    /// `self ∪= o`; no name is copied when `o` adds nothing to a finite set.
+    /// Every symbolic peer.
+    pub fn is_all(&self) -> bool {
+        self.cofinite && self.names.is_empty()
+    }
+    /// `self ∪= o`; no name is copied when `o` adds nothing (to a finite set, or to the set of
+    /// every peer).
     pub fn union_with(&mut self, o: &SymSet) {
-        if o.is_empty() {
+        if o.is_empty() || self.is_all() {
+            return;
+        }
+        if o.is_all() {
+            self.cofinite = true;
+            self.names.clear();
             return;
         }
         if self.is_empty() {
             self.clone_from(o);
             return;
         }
+        if !self.cofinite
+            && !o.cofinite
+            && o.names.iter().all(|n| self.names.binary_search(n).is_ok())
+        {
+            return;
+        }
         *self = self.union(o);
     }
     pub fn difference(&self, o: &SymSet) -> SymSet {
+        if self.is_empty() || o.is_all() {
+            return SymSet::default();
+        }
+        if o.is_empty() {
+            return self.clone();
+        }
         match (self.cofinite, o.cofinite) {
             (false, false) => SymSet {
                 cofinite: false,

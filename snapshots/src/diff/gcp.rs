@@ -233,7 +233,15 @@ pub(super) fn diff_gcp<'a>(pairs: &[GcpPair<'a>], known: &'a Hashes<'a>) -> Vec<
         .expect("something changed");
     // Per network and direction: (baseline access, newly allowed, newly denied, the baseline's
     // footprint).
-    type PerDir = BTreeMap<Direction, (TargetedAccess, TargetedAccess, TargetedAccess, AccessSet)>;
+    type PerDir = BTreeMap<
+        Direction,
+        (
+            TargetedAccess,
+            TargetedAccess,
+            TargetedAccess,
+            Arc<AccessSet>,
+        ),
+    >;
     // Only the networks a changed rule or policy bears on are evaluated.
     let mut affected: BTreeSet<Option<&str>> = BTreeSet::new();
     for (b, a) in &changed {
@@ -247,20 +255,22 @@ pub(super) fn diff_gcp<'a>(pairs: &[GcpPair<'a>], known: &'a Hashes<'a>) -> Vec<
         let b_levels = gcp_levels(&b_side, net, &implied, anchor);
         let a_levels = gcp_levels(&a_side, net, &implied, anchor);
         let (b_unit, a_unit) = (as_unit(&b_levels), as_unit(&a_levels));
-        let classes = target_classes(
-            b_unit
-                .iter()
-                .chain(a_unit.iter())
-                .flatten()
-                .map(|(r, _)| *r),
-        );
         let mut per_dir = PerDir::new();
         for dir in [Direction::Ingress, Direction::Egress] {
+            // Targets only the other direction names would repeat the untargeted access.
+            let classes = target_classes(
+                b_unit
+                    .iter()
+                    .chain(a_unit.iter())
+                    .flatten()
+                    .map(|(r, _)| *r)
+                    .filter(|r| r.direction == dir),
+            );
             let b_acc = layered_access(&b_unit, dir, &classes);
             let a_acc = layered_access(&a_unit, dir, &classes);
             let allowed = subtract(&a_acc, &b_acc);
             let denied = subtract(&b_acc, &a_acc);
-            let fp = footprint(&b_acc);
+            let fp = Arc::new(footprint(&b_acc));
             per_dir.insert(dir, (b_acc, allowed, denied, fp));
         }
         per_net.insert(net, per_dir);
@@ -329,7 +339,7 @@ pub(super) fn diff_gcp<'a>(pairs: &[GcpPair<'a>], known: &'a Hashes<'a>) -> Vec<
                     for (b, _, _, _) in &found {
                         merge(&mut b_acc, b.clone());
                     }
-                    let fp = footprint(&b_acc);
+                    let fp = Arc::new(footprint(&b_acc));
                     (Cow::Owned(b_acc), fp)
                 }
             };
