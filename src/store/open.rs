@@ -78,7 +78,11 @@ impl SqliteStore {
             true,
         )?;
         conn.pragma_update(None, "cache_size", -65536)?;
-        conn.pragma_update(None, "mmap_size", 0)?;
+        // Mapped like the main connection: an attribution pass seeks each of its events by
+        // id, and reading the pages through the map rather than `pread` into the cache took
+        // 8,753 items x 1,000,000 events from 2.21-2.24 s to 1.73-2.09 s (the mapped pages
+        // count in the process's RSS: 901 -> 1,089 MiB at the pass's peak).
+        conn.pragma_update(None, "mmap_size", 268_435_456i64)?;
         Ok(Some(SqliteStore {
             conn,
             path: Some(path.clone()),
